@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of the `bot4` command: runs the compiled CLI in dist/ (built by `npm run build`, which
+// `npm install` runs through the prepare script).
+import { existsSync } from 'node:fs';
+
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write("bot4: the compiled CLI is missing (dist/). Run 'npm install' or 'npm run build' first.\n");
+  process.exit(1);
+}
+const { run } = await import(main.href);
+process.on('SIGINT', () => process.exit(130));
+process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,123 @@
+// The `bot4` command. Parses arguments, loads the config, runs a subcommand and maps failures to exit codes:
+// 0 success, 1 runtime failure, 2 bad input (arguments, config, files), 130 interrupted (Ctrl-C).
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { type Config, loadConfig } from '../core/config.ts';
+import { ErrorCode, isBot4Error } from '../core/errors.ts';
+
+export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+
+const INPUT_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.CONFIG_INVALID,
+  ErrorCode.CONFIG_UNKNOWN_KEY,
+  ErrorCode.CONFIG_FILE,
+  ErrorCode.INVALID_ARGUMENT,
+  ErrorCode.DATA_MALFORMED,
+  ErrorCode.DATA_MISSING,
+  ErrorCode.NOT_FOUND,
+]);
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Loads the config named by --config (or BOT4_CONFIG), with BOT4_* environment overrides. */
+export function configFrom(program: Command): Config {
+  const opts = program.opts<{ config?: string }>();
+  const file = opts.config ?? process.env.BOT4_CONFIG;
+  const env = { ...process.env };
+  delete env.BOT4_CONFIG;
+  return loadConfig({ ...(file === undefined ? {} : { file }), env });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('bot4')
+    .description('Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper, live).')
+    .version(packageVersion(), '-V, --version', 'print the Bot4 version')
+    .option('-c, --config <file>', 'engine config file (JSON); environment variables BOT4_<SECTION>__<KEY> override it')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`bot4: ${text}`) })
+    .exitOverride();
+
+  program
+    .command('bench')
+    .description('run the benchmark suite and print median figures beside their targets and peer libraries')
+    .option('-q, --quick', 'fewer, shorter samples: the whole suite in under a minute')
+    .option('-f, --filter <pattern>', 'only benchmarks whose id contains PATTERN (or matches it as a regex)')
+    .option('-j, --json <file>', 'also write the results to FILE as JSON (stable ids, comparable across runs)')
+    .option('-l, --list', 'list the benchmark ids and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
+    )
+    .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
+      configFrom(program);
+      const { runSuite } = await import('../../bench/index.ts');
+      await runSuite({
+        quick: opts.quick === true,
+        ...(opts.filter === undefined ? {} : { filter: opts.filter }),
+        ...(opts.json === undefined ? {} : { json: opts.json }),
+        list: opts.list === true,
+      });
+    });
+
+  const config = program.command('config').description('inspect and validate the engine configuration');
+  config
+    .command('show')
+    .description('print the effective config (file + environment + defaults) as JSON')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(configFrom(program), null, 2)}\n`);
+    });
+  config
+    .command('check')
+    .description('validate the config; exits 2 naming the first bad key')
+    .action(() => {
+      configFrom(program);
+      process.stdout.write('config ok\n');
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code instead of exiting, so tests can call it. */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version also arrive here, with exit code 0.
+      return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (isBot4Error(e)) {
+      process.stderr.write(`bot4: error [${e.code}]: ${e.message}\n`);
+      return INPUT_ERRORS.has(e.code) ? ExitCode.USAGE : ExitCode.FAILURE;
+    }
+    process.stderr.write(`bot4: unexpected failure: ${(e as Error).stack ?? String(e)}\n`);
+    return ExitCode.FAILURE;
+  }
+}
+
+export function isMain(metaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  return metaUrl === new URL(`file://${entry}`).href || metaUrl.endsWith(entry);
+}
+
+if (isMain(import.meta.url)) {
+  process.on('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`bot4: ${String(e)}\n`);
+      process.exitCode = ExitCode.FAILURE;
+    },
+  );
+}
