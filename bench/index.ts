@@ -3,8 +3,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { wallMicros } from '../src/core/clock.ts';
 import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
 import { type BenchContext, type BenchRecord, type BenchSpec, toRecord } from './harness.ts';
@@ -59,7 +59,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     platform: `${process.platform}-${process.arch}`,
     quick: options.quick,
   };
-  progress(`bot4 bench: ${selected.length} benchmarks, ${options.quick ? 'quick' : 'full'} mode, Node ${meta.node}, ${meta.cores} cores (${meta.cpu})`);
+  progress(
+    `bot4 bench: ${selected.length} benchmarks, ${options.quick ? 'quick' : 'full'} mode, Node ${meta.node}, ${meta.cores} cores (${meta.cpu})`,
+  );
   const results: BenchRecord[] = [];
   for (const [i, spec] of selected.entries()) {
     progress(`[${i + 1}/${selected.length}] ${spec.id}: ${spec.title}`);
@@ -118,14 +120,28 @@ function formatLine(r: BenchRecord): string {
   return (
     `${fmt(r.median)} ${r.unit}` +
     (r.p99 === null ? '' : ` p99 ${fmt(r.p99)}`) +
-    (r.target === null ? '' : ` target ${r.better === 'lower' ? '<=' : '>='} ${fmt(r.target)} ${verdict(r)}`) +
+    (r.target === null
+      ? ''
+      : ` target ${r.better === 'lower' ? '<=' : '>='} ${fmt(r.target)} ${verdict(r)}`) +
     ` gc ${r.gc}` +
     (peers ? ` | peers: ${peers}` : '')
   );
 }
 
 export function formatTable(results: BenchRecord[]): string[] {
-  const header = ['benchmark', 'median', 'p99', 'unit', 'target', '', 'gc', 'heap', 'ctx v/i', 'cpu/wall', 'peers (ratio: >1 = Bot4 better)'];
+  const header = [
+    'benchmark',
+    'median',
+    'p99',
+    'unit',
+    'target',
+    '',
+    'gc',
+    'heap',
+    'ctx v/i',
+    'cpu/wall',
+    'peers (ratio: >1 = Bot4 better)',
+  ];
   const rows = results.map((r) => [
     r.id,
     fmt(r.median),
@@ -142,7 +158,11 @@ export function formatTable(results: BenchRecord[]): string[] {
       .join('; '),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 

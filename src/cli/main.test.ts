@@ -38,7 +38,9 @@ describe('bot4 CLI', () => {
   it('exits 2 naming the bad config key', () => {
     const r = bot4(['config', 'check'], { BOT4_MEMORY__GROWTH: 'maybe' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("[CONFIG_INVALID]: invalid config key 'memory.growth' (from env BOT4_MEMORY__GROWTH)");
+    expect(r.stderr).toContain(
+      "[CONFIG_INVALID]: invalid config key 'memory.growth' (from env BOT4_MEMORY__GROWTH)",
+    );
     const ok = bot4(['config', 'show'], { BOT4_MEMORY__POOLS__ORDERS: '77' });
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).memory.pools.orders).toBe(77);

@@ -36,9 +36,14 @@ export function configFrom(program: Command): Config {
 
 export function buildProgram(): Command {
   const program = new Command('bot4')
-    .description('Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper, live).')
+    .description(
+      'Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper, live).',
+    )
     .version(packageVersion(), '-V, --version', 'print the Bot4 version')
-    .option('-c, --config <file>', 'engine config file (JSON); environment variables BOT4_<SECTION>__<KEY> override it')
+    .option(
+      '-c, --config <file>',
+      'engine config file (JSON); environment variables BOT4_<SECTION>__<KEY> override it',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`bot4: ${text}`) })
     .exitOverride();
@@ -48,7 +53,10 @@ export function buildProgram(): Command {
     .description('run the benchmark suite and print median figures beside their targets and peer libraries')
     .option('-q, --quick', 'fewer, shorter samples: the whole suite in under a minute')
     .option('-f, --filter <pattern>', 'only benchmarks whose id contains PATTERN (or matches it as a regex)')
-    .option('-j, --json <file>', 'also write the results to FILE as JSON (stable ids, comparable across runs)')
+    .option(
+      '-j, --json <file>',
+      'also write the results to FILE as JSON (stable ids, comparable across runs)',
+    )
     .option('-l, --list', 'list the benchmark ids and exit')
     .addHelpText(
       'after',

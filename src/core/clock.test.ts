@@ -78,19 +78,25 @@ describe('TestClock', () => {
 
   it('property: any set of timers fires exactly once each, sorted by (time, creation order)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }), fc.array(fc.integer({ min: 0, max: 1100 }), { maxLength: 20 }), (times, steps) => {
-        const clock = new TestClock(us(0));
-        const fired: [number, number][] = [];
-        times.forEach((t, i) => clock.setTimer(us(t), (at) => fired.push([at, i])));
-        let now = 0;
-        for (const s of [...steps].sort((a, b) => a - b)) {
-          now = Math.max(now, s);
-          clock.advanceTo(us(now));
-        }
-        clock.advanceTo(us(2000));
-        const expected = times.map((t, i) => [t, i] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        expect(fired).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }),
+        fc.array(fc.integer({ min: 0, max: 1100 }), { maxLength: 20 }),
+        (times, steps) => {
+          const clock = new TestClock(us(0));
+          const fired: [number, number][] = [];
+          for (const [i, t] of times.entries()) clock.setTimer(us(t), (at) => fired.push([at, i]));
+          let now = 0;
+          for (const s of [...steps].sort((a, b) => a - b)) {
+            now = Math.max(now, s);
+            clock.advanceTo(us(now));
+          }
+          clock.advanceTo(us(2000));
+          const expected = times
+            .map((t, i) => [t, i] as [number, number])
+            .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          expect(fired).toEqual(expected);
+        },
+      ),
     );
   });
 });

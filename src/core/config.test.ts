@@ -31,7 +31,10 @@ describe('config', () => {
 
   it('loads a file and lets the environment override it', () => {
     const file = tempFile(JSON.stringify({ memory: { pools: { orders: 5 } }, logging: { level: 'debug' } }));
-    const c = loadConfig({ file, env: { BOT4_MEMORY__POOLS__ORDERS: '42', BOT4_ENGINE__TRADER_ID: 'T-9', PATH: '/bin' } });
+    const c = loadConfig({
+      file,
+      env: { BOT4_MEMORY__POOLS__ORDERS: '42', BOT4_ENGINE__TRADER_ID: 'T-9', PATH: '/bin' },
+    });
     expect(c.memory.pools.orders).toBe(42);
     expect(c.memory.pools.signals).toBe(100_000);
     expect(c.logging.level).toBe('debug');

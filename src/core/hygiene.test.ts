@@ -8,14 +8,20 @@ const src = fileURLToPath(new URL('..', import.meta.url));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
 describe('hygiene', () => {
   it('reads the wall clock only in src/core/clock.ts', () => {
     const offenders = sources(src).filter(
-      (f) => !f.endsWith(join('core', 'clock.ts')) && /Date\.now\(|new Date\(\)|performance\.now\(/.test(readFileSync(f, 'utf8')),
+      (f) =>
+        !f.endsWith(join('core', 'clock.ts')) &&
+        /Date\.now\(|new Date\(\)|performance\.now\(/.test(readFileSync(f, 'utf8')),
     );
     expect(offenders).toEqual([]);
   });
