@@ -50,7 +50,10 @@ describe('MessageBus', () => {
         const seen: number[] = [];
         for (const [i, p] of priorities.entries()) bus.subscribe(t, () => seen.push(i), p);
         bus.publish(t, undefined);
-        const expected = priorities.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p || a.i - b.i).map((x) => x.i);
+        const expected = priorities
+          .map((p, i) => ({ p, i }))
+          .sort((a, b) => a.p - b.p || a.i - b.i)
+          .map((x) => x.i);
         expect(seen).toEqual(expected);
       }),
     );
