@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Bot4Error, ErrorCode } from './errors.ts';
 
+/** Object-pool capacities from the brief: 10,000 orders, 100,000 signals, 1,000,000 ticks. */
+export const POOL_DEFAULTS = { orders: 10_000, signals: 100_000, ticks: 1_000_000 } as const;
+
 const growth = z.enum(['grow', 'fail']);
 
 export const ConfigSchema = z.strictObject({
@@ -27,9 +30,9 @@ export const ConfigSchema = z.strictObject({
       /** Preallocated object-pool capacities (the brief's defaults). */
       pools: z
         .strictObject({
-          orders: z.int().positive().default(10_000),
-          signals: z.int().positive().default(100_000),
-          ticks: z.int().positive().default(1_000_000),
+          orders: z.int().positive().default(POOL_DEFAULTS.orders),
+          signals: z.int().positive().default(POOL_DEFAULTS.signals),
+          ticks: z.int().positive().default(POOL_DEFAULTS.ticks),
         })
         .prefault({}),
       /** What a pool does when empty: grow (allocate more) or fail with POOL_EXHAUSTED. */

@@ -1,6 +1,6 @@
 // Single-thread bounded FIFO rings: RingBuffer<T> for references, Float64Ring for numeric streams
 // (rolling windows). Capacity is rounded UP to a power of two so wrap-around is a mask, not a modulo;
-// head and count stay in [0, capacity] (masked after each step), so V8 keeps them small integers.
+// head and tail are masked after each step and count stays in [0, capacity], so all stay small integers.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
@@ -31,13 +31,17 @@ export function ringCapacity(requested: number, what: string): number {
  * Removed slots are cleared so the ring never keeps a dead object alive.
  */
 export class RingBuffer<T> {
+  // Numeric fields get a number initialiser: a field declared bare starts as undefined (class fields
+  // define it before the constructor runs), and V8 then keeps it as a generic tagged value, not a Smi.
   /** Physical capacity: the requested capacity rounded up to a power of two. */
-  readonly capacity: number;
-  private readonly mask: number;
+  readonly capacity: number = 0;
+  private readonly mask: number = 0;
   private readonly items: (T | undefined)[];
-  /** Index of the oldest item, always in [0, capacity). */
+  /** Slot of the oldest item, in [0, capacity). */
   private head = 0;
-  /** Number of items held, in [0, capacity]; the tail is (head + count) & mask. */
+  /** Slot the next push writes, in [0, capacity); equals head when the ring is empty or full. */
+  private tail = 0;
+  /** Items held, in [0, capacity]: tells empty from full, and saves push a read of head. */
   private count = 0;
 
   constructor(capacity: number) {
@@ -65,29 +69,34 @@ export class RingBuffer<T> {
   push(item: T): boolean {
     const count = this.count;
     if (count === this.capacity) return false;
-    this.items[(this.head + count) & this.mask] = item;
+    const tail = this.tail;
+    this.items[tail] = item;
+    this.tail = (tail + 1) & this.mask;
     this.count = count + 1;
     return true;
   }
 
   /** Removes and returns the oldest item; undefined when empty. */
   shift(): T | undefined {
-    if (this.count === 0) return undefined;
+    const count = this.count;
+    if (count === 0) return undefined;
     const head = this.head;
     const item = this.items[head];
     this.items[head] = undefined;
     this.head = (head + 1) & this.mask;
-    this.count--;
+    this.count = count - 1;
     return item;
   }
 
   /** Removes and returns the newest item (the back, for monotonic deques); undefined when empty. */
   pop(): T | undefined {
-    if (this.count === 0) return undefined;
-    const index = (this.head + this.count - 1) & this.mask;
-    const item = this.items[index];
-    this.items[index] = undefined;
-    this.count--;
+    const count = this.count;
+    if (count === 0) return undefined;
+    const tail = (this.tail - 1) & this.mask;
+    const item = this.items[tail];
+    this.items[tail] = undefined;
+    this.tail = tail;
+    this.count = count - 1;
     return item;
   }
 
@@ -98,7 +107,7 @@ export class RingBuffer<T> {
 
   /** The newest item without removing it; undefined when empty. */
   peekBack(): T | undefined {
-    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) & this.mask];
+    return this.count === 0 ? undefined : this.items[(this.tail - 1) & this.mask];
   }
 
   /** Item `i` counted from the oldest (0) or, when negative, from the newest (-1); undefined outside. */
@@ -112,6 +121,7 @@ export class RingBuffer<T> {
   clear(): void {
     for (let i = 0, n = this.count; i < n; i++) this.items[(this.head + i) & this.mask] = undefined;
     this.head = 0;
+    this.tail = 0;
     this.count = 0;
   }
 
@@ -129,10 +139,11 @@ export class RingBuffer<T> {
  */
 export class Float64Ring {
   /** Physical capacity: the requested capacity rounded up to a power of two. */
-  readonly capacity: number;
-  private readonly mask: number;
+  readonly capacity: number = 0;
+  private readonly mask: number = 0;
   private readonly items: Float64Array;
   private head = 0;
+  private tail = 0;
   private count = 0;
 
   constructor(capacity: number) {
@@ -157,7 +168,9 @@ export class Float64Ring {
   push(value: number): boolean {
     const count = this.count;
     if (count === this.capacity) return false;
-    this.items[(this.head + count) & this.mask] = value;
+    const tail = this.tail;
+    this.items[tail] = value;
+    this.tail = (tail + 1) & this.mask;
     this.count = count + 1;
     return true;
   }
@@ -168,33 +181,40 @@ export class Float64Ring {
    */
   pushEvict(value: number): number {
     const count = this.count;
+    const tail = this.tail;
+    const next = (tail + 1) & this.mask;
     if (count === this.capacity) {
-      const head = this.head;
-      const evicted = this.items[head]!;
       // Full ring: the tail slot is the head slot, so the new value overwrites the evicted one.
-      this.items[head] = value;
-      this.head = (head + 1) & this.mask;
+      const evicted = this.items[tail]!;
+      this.items[tail] = value;
+      this.head = next;
+      this.tail = next;
       return evicted;
     }
-    this.items[(this.head + count) & this.mask] = value;
+    this.items[tail] = value;
+    this.tail = next;
     this.count = count + 1;
     return Number.NaN;
   }
 
   /** Removes and returns the oldest value; NaN when empty. */
   shift(): number {
-    if (this.count === 0) return Number.NaN;
+    const count = this.count;
+    if (count === 0) return Number.NaN;
     const head = this.head;
     this.head = (head + 1) & this.mask;
-    this.count--;
+    this.count = count - 1;
     return this.items[head]!;
   }
 
   /** Removes and returns the newest value; NaN when empty. */
   pop(): number {
-    if (this.count === 0) return Number.NaN;
-    this.count--;
-    return this.items[(this.head + this.count) & this.mask]!;
+    const count = this.count;
+    if (count === 0) return Number.NaN;
+    const tail = (this.tail - 1) & this.mask;
+    this.tail = tail;
+    this.count = count - 1;
+    return this.items[tail]!;
   }
 
   /** The oldest value; NaN when empty. */
@@ -204,7 +224,7 @@ export class Float64Ring {
 
   /** The newest value; NaN when empty. */
   peekBack(): number {
-    return this.count === 0 ? Number.NaN : this.items[(this.head + this.count - 1) & this.mask]!;
+    return this.count === 0 ? Number.NaN : this.items[(this.tail - 1) & this.mask]!;
   }
 
   /** Value `i` counted from the oldest (0) or, when negative, from the newest (-1); NaN outside. */
@@ -217,6 +237,7 @@ export class Float64Ring {
   /** Empties the ring: O(1), numbers hold no references. */
   clear(): void {
     this.head = 0;
+    this.tail = 0;
     this.count = 0;
   }
 
