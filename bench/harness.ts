@@ -143,10 +143,9 @@ export async function measure(
 ): Promise<Measurement> {
   const samples = options.samples ?? (ctx.quick ? 10 : 30);
   const sampleMs = options.sampleMs ?? (ctx.quick ? 5 : 20);
-  let n = options.iterations ?? calibrate(loop, sampleMs);
-  // Warm up so the measured code is optimised before the clock starts.
-  for (let i = 0; i < 3; i++) sink(loop(n));
-  if (options.iterations === undefined) n = calibrate(loop, sampleMs);
+  // Warm up by time, not by a fixed count, so slow-to-optimise code is compiled before calibration.
+  warmUp(loop, ctx.quick ? 100 : 300);
+  const n = options.iterations ?? calibrate(loop, sampleMs);
   const perOp = new Float64Array(samples);
   const probe = startProbe();
   for (let s = 0; s < samples; s++) {
@@ -155,6 +154,15 @@ export async function measure(
     perOp[s] = Number(process.hrtime.bigint() - t0) / n;
   }
   return probe.finish(median(perOp), null, samples);
+}
+
+function warmUp(loop: (n: number) => unknown, ms: number): void {
+  const t0 = process.hrtime.bigint();
+  let n = 100;
+  while (Number(process.hrtime.bigint() - t0) / 1e6 < ms) {
+    sink(loop(n));
+    if (n < 1_000_000) n *= 2;
+  }
 }
 
 function calibrate(loop: (n: number) => unknown, sampleMs: number): number {

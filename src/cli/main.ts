@@ -1,7 +1,7 @@
 // The `bot4` command. Parses arguments, loads the config, runs a subcommand and maps failures to exit codes:
 // 0 success, 1 runtime failure, 2 bad input (arguments, config, files), 130 interrupted (Ctrl-C).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Config, loadConfig } from '../core/config.ts';
 import { ErrorCode, isBot4Error } from '../core/errors.ts';
@@ -18,11 +18,13 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   ErrorCode.NOT_FOUND,
 ]);
 
+/** The package root is two folders up from the sources (src/cli) and three from the build (dist/src/cli). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    const url = new URL(rel, import.meta.url);
+    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 /** Loads the config named by --config (or BOT4_CONFIG), with BOT4_* environment overrides. */

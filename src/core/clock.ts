@@ -32,6 +32,11 @@ export function monoNanos(): MonoNanos {
   return (performance.now() * 1e6) as MonoNanos;
 }
 
+/** Monotonic milliseconds (a double), for timeouts and deadlines outside the hot path. */
+export function monoMillis(): number {
+  return performance.now();
+}
+
 /** Monotonic nanoseconds as a bigint, for benchmarks that time long loops exactly. */
 export function monoNanosBig(): bigint {
   return process.hrtime.bigint();

@@ -16,7 +16,12 @@ export function siblingModule(importMetaUrl: string, baseName: string): URL {
 }
 
 export function startWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  const execArgv = [...(options.execArgv ?? [])];
-  if (moduleUrl.pathname.endsWith('.ts') && !nativeTypeStripping) execArgv.push('--import', 'tsx');
-  return new Worker(moduleUrl, { ...options, execArgv });
+  if (!moduleUrl.pathname.endsWith('.ts') || nativeTypeStripping) return new Worker(moduleUrl, options);
+  // Node 20 ignores `--import` in a worker's execArgv, so a small bootstrap registers tsx's loader inside
+  // the worker and then imports the module; a failed import surfaces as the worker's 'error' event.
+  const api = import.meta.resolve('tsx/esm/api');
+  const bootstrap =
+    `const { register } = await import(${JSON.stringify(api)}); register();\n` +
+    `await import(${JSON.stringify(moduleUrl.href)});\n`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }

@@ -174,7 +174,8 @@ export class OrderRequest {
 }
 
 function copyIds(dst: OrderId[], src: readonly OrderId[]): void {
-  dst.length = 0;
+  // Setting length is a runtime call even when nothing changes; most orders have no linked ids.
+  if (dst.length !== 0) dst.length = 0;
   for (let i = 0; i < src.length; i++) dst.push(src[i]!);
 }
 
