@@ -12,7 +12,13 @@ import { type BenchContext, type BenchRecord, type BenchSpec, toRecord } from '.
 /** Every benchmark area, in the order they run. */
 async function loadAreas(): Promise<BenchSpec[]> {
   const areas: { benches: BenchSpec[] }[] = await Promise.all([
-    // area modules: one line each, e.g. import('./memory.bench.ts'),
+    // area modules, one line each, in the order they run
+    import('./core.bench.ts'),
+    import('./memory.bench.ts'),
+    import('./concurrency.bench.ts'),
+    import('./monitoring.bench.ts'),
+    import('./execution.bench.ts'),
+    import('./book.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }
