@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Config, loadConfig } from '../core/config.ts';
 import { ErrorCode, isBot4Error } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
 
 export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
@@ -65,14 +66,17 @@ export function buildProgram(): Command {
       '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
     )
     .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
-      configFrom(program);
+      const log = createLogger(configFrom(program), 'bench');
+      log.debug({ options: opts }, 'benchmark suite starting');
       const { runSuite } = await import('../../bench/index.ts');
-      await runSuite({
+      const { results } = await runSuite({
         quick: opts.quick === true,
         ...(opts.filter === undefined ? {} : { filter: opts.filter }),
         ...(opts.json === undefined ? {} : { json: opts.json }),
         list: opts.list === true,
       });
+      const missed = results.filter((r) => r.met === false).map((r) => r.id);
+      log.info({ benchmarks: results.length, missed }, 'benchmark suite finished');
     });
 
   const config = program.command('config').description('inspect and validate the engine configuration');
