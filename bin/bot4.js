@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(main)) {
-  process.stderr.write("bot4: the compiled CLI is missing (dist/). Run 'npm install' or 'npm run build' first.\n");
+  process.stderr.write(
+    "bot4: the compiled CLI is missing (dist/). Run 'npm install' or 'npm run build' first.\n",
+  );
   process.exit(1);
 }
 const { run } = await import(main.href);
