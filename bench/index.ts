@@ -19,6 +19,8 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./monitoring.bench.ts'),
     import('./execution.bench.ts'),
     import('./book.bench.ts'),
+    import('./data.bench.ts'),
+    import('./bars.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

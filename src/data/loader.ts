@@ -45,6 +45,8 @@ export interface ValidationReport {
   instruments: string[];
   firstTs: number;
   lastTs: number;
+  /** Free-text facts worth knowing (where an instrument's steps came from, message types not converted). */
+  notes: string[];
 }
 
 export interface LoadProgress {
@@ -96,5 +98,6 @@ export function emptyReport(file: string): ValidationReport {
     instruments: [],
     firstTs: Number.POSITIVE_INFINITY,
     lastTs: Number.NEGATIVE_INFINITY,
+    notes: [],
   };
 }

@@ -29,8 +29,11 @@ export type Side = (typeof Side)[keyof typeof Side];
 /** Aggressor unknown (some venues do not say). */
 export const NO_SIDE = 0;
 
-/** Flags of a book delta. SNAPSHOT deltas rebuild a book; CLEAR empties it first; LAST ends a venue message. */
-export const DeltaFlag = { SNAPSHOT: 1, CLEAR: 2, LAST: 4 } as const;
+/**
+ * Flags of a book delta. SNAPSHOT deltas rebuild a book; CLEAR empties it first; LAST ends a venue message;
+ * GAP marks the first delta after a sequence gap: the book is out of sync until the next SNAPSHOT.
+ */
+export const DeltaFlag = { SNAPSHOT: 1, CLEAR: 2, LAST: 4, GAP: 8 } as const;
 
 /** Funding rates and similar fractions as integers in 1e-8 units (exact for every venue figure seen). */
 export const RATE_SCALE = 100_000_000;
