@@ -18,6 +18,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./concurrency.bench.ts'),
     import('./monitoring.bench.ts'),
     import('./execution.bench.ts'),
+    import('./portfolio.bench.ts'),
     import('./book.bench.ts'),
     import('./data.bench.ts'),
     import('./bars.bench.ts'),
