@@ -20,6 +20,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./execution.bench.ts'),
     import('./portfolio.bench.ts'),
     import('./book.bench.ts'),
+    import('./sim.bench.ts'),
     import('./data.bench.ts'),
     import('./bars.bench.ts'),
   ]);

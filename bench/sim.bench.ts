@@ -1,0 +1,311 @@
+// Simulated-exchange benchmarks: the matching engine on a seeded mixed stream of 1M order operations (limit
+// adds, cancels, market orders) beside nodejs-order-book doing the same stream in the same run. Ours matches
+// against a replayed L2 book and also applies the book updates that refill it (2 deltas per market order,
+// counted as work, not as operations); the peer matches orders against each other. Figures: ops/s.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
+import type { Clock } from '../src/core/clock.ts';
+import type { InstrumentId, Micros, MonoNanos, OrderId, PriceTicks, QtyLots } from '../src/core/units.ts';
+import type { VenueEventSink } from '../src/execution/venue.ts';
+import type { OrderEvent } from '../src/model/events.ts';
+import { InstrumentKind, newInstrumentRegistry } from '../src/model/instrument.ts';
+import { BookDelta, Side } from '../src/model/market-data.ts';
+import { Order, OrderSide, OrderType } from '../src/model/order.ts';
+import { OrderEventKind } from '../src/model/order-state.ts';
+import { SimulatedExchange } from '../src/venues/sim/exchange.ts';
+import { Prng } from '../src/venues/sim/rng.ts';
+import { type BenchOutcome, type BenchSpec, type Measurement, median, startProbe } from './harness.ts';
+
+const require = createRequire(import.meta.url);
+
+function peerName(pkg: string): string {
+  const marker = `${sep}node_modules${sep}${pkg}${sep}`;
+  const entry = require.resolve(pkg);
+  const root = entry.includes(marker)
+    ? entry.slice(0, entry.lastIndexOf(marker) + marker.length)
+    : dirname(entry);
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return `${pkg}@${version}`;
+}
+
+const OPS = 1_000_000;
+const MID = 100_000;
+const LEVELS = 100;
+const LEVEL_QTY = 50;
+/** The stream keeps about this many of its limit orders alive (cancels pick among them). */
+const LIVE_TARGET = 2_000;
+const ADD = 0;
+const CANCEL = 1;
+const MARKET = 2;
+
+interface Stream {
+  kind: Uint8Array;
+  buy: Uint8Array;
+  px: Float64Array;
+  qty: Float64Array;
+  /** Order id of an add or market op; the id to cancel for a cancel. */
+  id: Float64Array;
+  /** The same ids as strings for the peer (made before timing). */
+  peerId: string[];
+}
+
+let cached: Stream | undefined;
+
+/** 10% market orders (1-5 lots), limit adds within 60 ticks of the touch (5% crossing), cancels of live adds. */
+function stream(): Stream {
+  if (cached !== undefined) return cached;
+  const rng = new Prng(2024, 0);
+  const s: Stream = {
+    kind: new Uint8Array(OPS),
+    buy: new Uint8Array(OPS),
+    px: new Float64Array(OPS),
+    qty: new Float64Array(OPS),
+    id: new Float64Array(OPS),
+    peerId: new Array<string>(OPS).fill(''),
+  };
+  const live: number[] = [];
+  for (let i = 0; i < OPS; i++) {
+    const r = rng.next();
+    const buy = rng.next() < 0.5;
+    s.buy[i] = buy ? 1 : 0;
+    if (r < 0.1) {
+      s.kind[i] = MARKET;
+      s.qty[i] = 1 + rng.int(5);
+      s.id[i] = i + 1;
+      continue;
+    }
+    const addP = live.length < LIVE_TARGET ? 0.6 : 0.4;
+    if (live.length > 0 && rng.next() >= addP) {
+      const j = rng.int(live.length);
+      const id = live[j]!;
+      live[j] = live[live.length - 1]!;
+      live.pop();
+      s.kind[i] = CANCEL;
+      s.id[i] = id;
+      s.peerId[i] = String(id);
+      continue;
+    }
+    const cross = rng.next() < 0.05;
+    const off = cross ? -(1 + rng.int(3)) : rng.int(60);
+    s.kind[i] = ADD;
+    s.px[i] = buy ? MID - 1 - off : MID + 1 + off;
+    s.qty[i] = 1 + rng.int(10);
+    s.id[i] = i + 1;
+    s.peerId[i] = String(i + 1);
+    live.push(i + 1);
+  }
+  cached = s;
+  return s;
+}
+
+class BenchClock implements Clock {
+  t = 0;
+  now(): Micros {
+    return this.t as Micros;
+  }
+  monoNanos(): MonoNanos {
+    return (this.t * 1000) as MonoNanos;
+  }
+  setTimer(): number {
+    return 0;
+  }
+  setInterval(): number {
+    return 0;
+  }
+  cancelTimer(): boolean {
+    return false;
+  }
+}
+
+class CountingSink implements VenueEventSink {
+  events = 0;
+  fills = 0;
+  onVenueEvent(ev: OrderEvent): void {
+    this.events++;
+    if (ev.kind === OrderEventKind.FILLED) this.fills++;
+  }
+}
+
+interface OurRun {
+  sim: SimulatedExchange;
+  sink: CountingSink;
+  /** Runs stream ops [from, to). */
+  run(from: number, to: number): void;
+  deltas: number;
+}
+
+function makeOurs(ids: boolean): OurRun {
+  const registry = newInstrumentRegistry();
+  const inst = registry.add({
+    symbol: 'BTCUSDT',
+    venue: 'SIM',
+    kind: InstrumentKind.PERPETUAL,
+    base: 'BTC',
+    quote: 'USDT',
+    settlement: 'USDT',
+    tickSize: '0.1',
+    lotSize: '0.001',
+    makerFee: '0.0002',
+    takerFee: '0.0005',
+  });
+  const clock = new BenchClock();
+  const sink = new CountingSink();
+  const sim = new SimulatedExchange({
+    clock,
+    instruments: [inst],
+    sink,
+    venueOrderIds: ids,
+    tradeIds: ids,
+    capacity: 1 << 15,
+  });
+  const d = new BookDelta();
+  d.instrumentId = inst.id as InstrumentId;
+  for (let k = 1; k <= LEVELS; k++) {
+    d.side = Side.BUY;
+    d.px = (MID - k) as PriceTicks;
+    d.qty = LEVEL_QTY as QtyLots;
+    sim.onBookDelta(d);
+    d.side = Side.SELL;
+    d.px = (MID + k) as PriceTicks;
+    sim.onBookDelta(d);
+  }
+  const o = new Order();
+  o.instrumentId = inst.id as InstrumentId;
+  const s = stream();
+  const out: OurRun = {
+    sim,
+    sink,
+    deltas: 0,
+    run(from, to) {
+      let t = clock.t;
+      let deltas = 0;
+      for (let i = from; i < to; i++) {
+        clock.t = ++t;
+        const kind = s.kind[i]!;
+        const buy = s.buy[i] === 1;
+        o.id = s.id[i]! as OrderId;
+        if (kind === CANCEL) {
+          sim.cancel(o);
+        } else {
+          o.side = buy ? OrderSide.BUY : OrderSide.SELL;
+          o.qty = s.qty[i]! as QtyLots;
+          if (kind === ADD) {
+            o.type = OrderType.LIMIT;
+            o.price = s.px[i]! as PriceTicks;
+          } else {
+            o.type = OrderType.MARKET;
+            o.price = Number.NaN as PriceTicks;
+          }
+          sim.submit(o, o.type);
+        }
+        sim.advanceTo(t);
+        if (kind === MARKET) {
+          // The market refills the touch it took from: the level is replaced by a fresh one.
+          d.tsEvent = t as Micros;
+          d.side = buy ? Side.SELL : Side.BUY;
+          d.px = (buy ? MID + 1 : MID - 1) as PriceTicks;
+          d.qty = 0 as QtyLots;
+          sim.onBookDelta(d);
+          d.qty = LEVEL_QTY as QtyLots;
+          sim.onBookDelta(d);
+          deltas += 2;
+        }
+      }
+      out.deltas += deltas;
+    },
+  };
+  return out;
+}
+
+function makePeer(): { ob: OrderBook; run(from: number, to: number): number } {
+  const ob = new OrderBook();
+  for (let k = 1; k <= LEVELS; k++) {
+    ob.limit({ id: `b${k}`, side: PeerSide.BUY, size: LEVEL_QTY, price: MID - k });
+    ob.limit({ id: `a${k}`, side: PeerSide.SELL, size: LEVEL_QTY, price: MID + k });
+  }
+  const s = stream();
+  return {
+    ob,
+    run(from, to) {
+      let acc = 0;
+      for (let i = from; i < to; i++) {
+        const kind = s.kind[i]!;
+        const side = s.buy[i] === 1 ? PeerSide.BUY : PeerSide.SELL;
+        if (kind === ADD)
+          acc += ob.limit({ id: s.peerId[i]!, side, size: s.qty[i]!, price: s.px[i]! }).done.length;
+        else if (kind === CANCEL) acc += ob.cancel(s.peerId[i]!) === undefined ? 0 : 1;
+        else acc += ob.market({ side, size: s.qty[i]! }).done.length;
+      }
+      return acc;
+    },
+  };
+}
+
+/** Warm-up on the first `warm` ops, then `chunks` timed chunks of `chunk` ops: median ops/s and the probe. */
+async function chunked(
+  run: (from: number, to: number) => unknown,
+  warm: number,
+  chunks: number,
+  chunk: number,
+): Promise<Measurement> {
+  run(0, warm);
+  const rates = new Float64Array(chunks);
+  const probe = startProbe();
+  for (let c = 0; c < chunks; c++) {
+    const from = warm + c * chunk;
+    const t0 = process.hrtime.bigint();
+    run(from, from + chunk);
+    rates[c] = chunk / (Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return probe.finish(median(rates), null, chunks);
+}
+
+export const benches: BenchSpec[] = [
+  {
+    id: 'sim.matching.mixed',
+    title:
+      'SimulatedExchange: 1M seeded limit adds / cancels / market orders on an L2 book (0 latency, no id strings)',
+    unit: 'ops/s',
+    better: 'higher',
+    target: 10_000_000,
+    targetSource: 'issue 5: nodejs-order-book ~160k ops/s here',
+    async run(ctx): Promise<BenchOutcome> {
+      const s = stream();
+      // A whole pass on a throwaway venue first, so every path (crossing, refills, rejects) is compiled
+      // before the measured venue starts; then each measured venue warms up on the stream's first 200k ops.
+      makeOurs(false).run(0, OPS);
+      const ours = makeOurs(false);
+      const main = await chunked(ours.run, 200_000, 8, 100_000);
+      makeOurs(true).run(0, 200_000);
+      const withIds = makeOurs(true);
+      const idsM = await chunked(withIds.run, 200_000, 8, 100_000);
+      // The peer is much slower: quick mode times a shorter prefix of the same stream.
+      const peer = makePeer();
+      const peerM = ctx.quick
+        ? await chunked(peer.run, 100_000, 4, 50_000)
+        : await chunked(peer.run, 200_000, 8, 100_000);
+      let adds = 0;
+      let cancels = 0;
+      for (let i = 0; i < OPS; i++) {
+        if (s.kind[i] === ADD) adds++;
+        else if (s.kind[i] === CANCEL) cancels++;
+      }
+      return {
+        main,
+        peers: { [peerName('nodejs-order-book')]: peerM },
+        extra: {
+          stream: `${adds} adds, ${cancels} cancels, ${OPS - adds - cancels} market`,
+          fills_per_op: Math.round((ours.sink.fills / OPS) * 1000) / 1000,
+          events_per_op: Math.round((ours.sink.events / OPS) * 1000) / 1000,
+          book_deltas_applied: ours.deltas,
+          with_id_strings_ops_s: Math.round(idsM.median),
+          with_id_strings_gc: idsM.gc,
+          peer_gc: peerM.gc,
+        },
+      };
+    },
+  },
+];

@@ -1,0 +1,221 @@
+// The backtest report: one JSON document (statistics, parameters, trades, fills, the full equity curve and
+// prices, a fingerprint and run metadata) and a self-contained HTML page rendered from it (report-html.ts).
+// Units in the JSON: money integer units of `currency` (10^-precision), prices ticks, quantities lots, micros.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { wallMicros } from '../core/clock.ts';
+import type { Recording, Trade } from './recorder.ts';
+import { renderHtml } from './report-html.ts';
+import type { BacktestStats } from './stats.ts';
+
+export { formatSummary } from './report-format.ts';
+
+export const REPORT_FORMAT = 'bot4.backtest-report';
+export const REPORT_VERSION = 1;
+
+/** What the runner knows about the run that the recording does not. */
+export interface RunMetadata {
+  /** Strategy name (and version, if it has one). */
+  readonly strategy: string;
+  /** What data the run replayed: a catalog query, file list or dataset id. */
+  readonly data: string;
+  /** The requested time range, micros; defaults to the recording's first and last sample. */
+  readonly startTs?: number;
+  readonly endTs?: number;
+  readonly eventsProcessed: number;
+  /** Wall-clock duration of the run, milliseconds. */
+  readonly wallTimeMs: number;
+  /** Free-form extras (engine version, host, seed...). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+export interface ReportInput {
+  readonly recording: Recording;
+  readonly stats: BacktestStats;
+  /** Identifies the run's inputs (config, code, data); computed by the runner. */
+  readonly fingerprint: string;
+  readonly meta: RunMetadata;
+  /** The strategy's parameters as configured. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
+  readonly createdAt?: string;
+}
+
+export interface ReportInstrument {
+  /** Index used by trades (`slot`), fills and `prices`. */
+  slot: number;
+  id: number;
+  key: string;
+  symbol: string;
+  venue: string;
+  kind: number;
+  tickSize: string;
+  lotSize: string;
+  pricePrecision: number;
+  sizePrecision: number;
+}
+
+/** Columnar, so 100k rows stay compact: row i of every array is one fill. */
+export interface ReportFills {
+  ts: number[];
+  slot: number[];
+  side: number[];
+  qty: number[];
+  px: number[];
+  notional: number[];
+  fee: number[];
+  realised: number[];
+  liquidity: number[];
+  positionSide: number[];
+  orderId: number[];
+}
+
+export interface ReportFundings {
+  ts: number[];
+  slot: number[];
+  positionSide: number[];
+  amount: number[];
+}
+
+export interface BacktestReport {
+  format: typeof REPORT_FORMAT;
+  version: typeof REPORT_VERSION;
+  fingerprint: string;
+  createdAt: string;
+  meta: {
+    strategy: string;
+    data: string;
+    startTs: number;
+    endTs: number;
+    eventsProcessed: number;
+    wallTimeMs: number;
+    /** Events per second of wall time. */
+    eventsPerSecond: number | null;
+    extra: Record<string, unknown>;
+  };
+  parameters: Record<string, unknown>;
+  currency: { code: string; precision: number };
+  instruments: ReportInstrument[];
+  stats: BacktestStats;
+  trades: Trade[];
+  fills: ReportFills;
+  fundings: ReportFundings;
+  /** The full sampled curve (never downsampled): row i of every array is one sample. */
+  equity: {
+    intervalMicros: number;
+    ts: number[];
+    equity: number[];
+    cash: number[];
+    grossExposure: number[];
+  };
+  /** Per instrument slot, its price in ticks at each equity sample; null before its first price. */
+  prices: (number | null)[][];
+  /** Things a reader should know (funding outside any trade, fees in another currency...). */
+  notes: string[];
+}
+
+function list(a: ArrayLike<number>): number[] {
+  return Array.from(a);
+}
+
+/** Assembles the report document from a recording, its statistics and the runner's metadata. */
+export function buildReport(input: ReportInput): BacktestReport {
+  const rec = input.recording;
+  const f = rec.fills;
+  const u = rec.fundings;
+  const notes: string[] = [];
+  if (rec.unattributedFunding !== 0) {
+    notes.push(
+      `${rec.unattributedFunding} ${rec.currency.code} units of funding were paid while no trade was open on the instrument; they count in the statistics' funding but in no trade`,
+    );
+  }
+  if (rec.foreignFeeFills > 0) {
+    notes.push(
+      `${rec.foreignFeeFills} fills paid their fee in another currency than ${rec.currency.code}; those fees are not in the figures`,
+    );
+  }
+  const m = input.meta;
+  const wall = m.wallTimeMs;
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    fingerprint: input.fingerprint,
+    createdAt: input.createdAt ?? new Date(Math.floor(wallMicros() / 1000)).toISOString(),
+    meta: {
+      strategy: m.strategy,
+      data: m.data,
+      startTs: m.startTs ?? rec.startTs,
+      endTs: m.endTs ?? rec.endTs,
+      eventsProcessed: m.eventsProcessed,
+      wallTimeMs: wall,
+      eventsPerSecond: wall > 0 ? (m.eventsProcessed * 1000) / wall : null,
+      extra: { ...(m.extra ?? {}) },
+    },
+    parameters: { ...(input.parameters ?? {}) },
+    currency: { code: rec.currency.code, precision: rec.currency.precision },
+    instruments: rec.instruments.map((inst, slot) => ({
+      slot,
+      id: inst.id,
+      key: inst.key,
+      symbol: inst.symbol,
+      venue: inst.venue,
+      kind: inst.kind,
+      tickSize: inst.tickSize.text,
+      lotSize: inst.lotSize.text,
+      pricePrecision: inst.pricePrecision,
+      sizePrecision: inst.sizePrecision,
+    })),
+    stats: input.stats,
+    trades: rec.trades,
+    fills: {
+      ts: list(f.ts),
+      slot: list(f.slot),
+      side: list(f.side),
+      qty: list(f.qty),
+      px: list(f.px),
+      notional: list(f.notional),
+      fee: list(f.fee),
+      realised: list(f.realised),
+      liquidity: list(f.liquidity),
+      positionSide: list(f.positionSide),
+      orderId: list(f.orderId),
+    },
+    fundings: {
+      ts: list(u.ts),
+      slot: list(u.slot),
+      positionSide: list(u.positionSide),
+      amount: list(u.amount),
+    },
+    equity: {
+      intervalMicros: rec.intervalMicros,
+      ts: list(rec.curve.ts),
+      equity: list(rec.curve.equity),
+      cash: list(rec.curve.cash),
+      grossExposure: list(rec.curve.grossExposure),
+    },
+    prices: rec.prices.map((p) => Array.from(p, (x) => (Number.isNaN(x) ? null : x))),
+    notes,
+  };
+}
+
+/** The report as JSON text (compact: a 100k-sample curve stays a few MB). NaN never appears: it is null. */
+export function reportToJson(report: BacktestReport): string {
+  return JSON.stringify(report);
+}
+
+export interface ReportPaths {
+  json: string;
+  html: string;
+}
+
+/** Writes report.json and report.html into `dir` (created if missing); returns their absolute paths. */
+export function writeReport(dir: string, report: BacktestReport): ReportPaths {
+  const root = resolve(dir);
+  mkdirSync(root, { recursive: true });
+  const json = join(root, 'report.json');
+  const html = join(root, 'report.html');
+  writeFileSync(json, reportToJson(report));
+  writeFileSync(html, renderHtml(report));
+  return { json, html };
+}
