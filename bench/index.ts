@@ -19,6 +19,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./monitoring.bench.ts'),
     import('./execution.bench.ts'),
     import('./portfolio.bench.ts'),
+    import('./risk.bench.ts'),
     import('./book.bench.ts'),
     import('./sim.bench.ts'),
     import('./data.bench.ts'),

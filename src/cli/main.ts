@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { type Config, loadConfig } from '../core/config.ts';
 import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
+import { registerRiskCommands } from './risk-command.ts';
 
 export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
@@ -94,6 +95,7 @@ export function buildProgram(): Command {
       process.stdout.write('config ok\n');
     });
 
+  registerRiskCommands(program);
   return program;
 }
 

@@ -48,7 +48,7 @@ describe('config', () => {
     expect(e.message).toContain("'memory.pool'");
     expect(e.message).toContain('known keys here: pools, growth, debugPools');
     const env = errorOf(() => loadConfig({ env: { BOT4_RISK__MAX: '1' } }));
-    expect(env.message).toContain("unknown config key 'risk'");
+    expect(env.message).toContain("unknown config key 'risk.max' (from env BOT4_RISK__MAX)");
   });
 
   it('names an invalid key and its source', () => {

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { RiskConfigSchema } from '../risk/risk-config.ts';
 import { Bot4Error, ErrorCode } from './errors.ts';
 
 /** Object-pool capacities from the brief: 10,000 orders, 100,000 signals, 1,000,000 ticks. */
@@ -41,6 +42,7 @@ export const ConfigSchema = z.strictObject({
       debugPools: z.boolean().default(false),
     })
     .prefault({}),
+  risk: RiskConfigSchema.prefault({}),
   data: z
     .strictObject({
       /** Folder of the shared real market data used by tests, benchmarks and demos. */

@@ -347,7 +347,8 @@ export class ExecutionEngine implements VenueEventSink {
     } else if (order.type === OrderType.MARKET || order.type === OrderType.LIMIT) {
       throw new Bot4Error(ErrorCode.INTERNAL, `venue ${venue!.name} must support MARKET and LIMIT orders`);
     } else {
-      // Held locally until its trigger fires: accepted by Bot4, not yet known to the venue.
+      // Held locally until its trigger fires: accepted by Bot4, not yet known to the venue, but open.
+      this.cache.markOpen(order);
       this.local(order, OrderEventKind.ACCEPTED);
       this.emulator.hold(order);
     }
@@ -356,6 +357,17 @@ export class ExecutionEngine implements VenueEventSink {
   private releaseEmulated(order: Order, px: number): void {
     this.stats.released++;
     this.local(order, OrderEventKind.TRIGGERED);
+    // Risk sees the order again as it leaves for the venue: the trading state may have changed since it was
+    // accepted (HALTED stops everything; REDUCING still lets a protective stop through).
+    const denial = this.risk.checkSubmit(order, this.cache.instruments.require(order.instrumentId));
+    if (denial !== 0) {
+      this.stats.denied++;
+      const ev = this.begin(OrderEventKind.REJECTED, order.id);
+      ev.setReason(EngineReason.RISK + denial, this.risk.reasonText(denial, order));
+      this.apply(order, ev);
+      this.end();
+      return;
+    }
     const asLimit = typeHasLimitPrice(order.type);
     // A trailing stop-limit without its own limit price works at the price that triggered it.
     if (asLimit && !hasPrice(order.price)) this.localUpdate(order, 0, px, NO_PRICE);

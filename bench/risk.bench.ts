@@ -1,0 +1,215 @@
+// Risk benchmarks: the full pre-trade check of one order (every limit configured, a resting order of the same
+// strategy for self-trade prevention, rate buckets refilled from order timestamps), a circuit-breaker check, and
+// the online and bulk covariance of 50 instruments over a 1,000-sample window (scalar JS).
+
+import type { Micros, OrderId, PriceTicks, QtyLots, StrategyId } from '../src/core/units.ts';
+import { Order, OrderRequest, OrderSide, OrderType, TimeInForce } from '../src/model/order.ts';
+import { RollingCovariance } from '../src/risk/correlation.ts';
+import { makeRiskKit } from '../src/risk/testing.ts';
+import { type BenchSpec, measure, percentile, sink, startProbe } from './harness.ts';
+
+const U = 100_000_000;
+const PX = 500_000;
+/** Order timestamps advance 20 ms per check: at 50 orders/s the buckets refill one token per order. */
+const STEP_US = 20_000;
+
+function setupCheck() {
+  const k = makeRiskKit(
+    {
+      limits: {
+        maxOrderQty: '1',
+        maxOrderNotional: '100000',
+        priceBandBps: 500,
+        maxPosition: '5',
+        maxGrossExposure: '500000',
+        maxNetExposure: '400000',
+        maxOpenOrders: 50,
+        leverage: 5,
+      },
+      total: {
+        maxGrossExposure: '1000000',
+        maxNetExposure: '800000',
+        maxOpenOrders: 200,
+        maxClusterExposure: '900000',
+      },
+      rates: {
+        venue: { orders: { perSecond: 50, burst: 10 } },
+        strategy: { orders: { perSecond: 50, burst: 10 } },
+      },
+      breakers: { staleDataMs: 2_000_000_000 },
+    },
+    { keepLog: false },
+  );
+  k.venue.record = false;
+  k.account.balances[k.usdt] = 1_000_000 * U;
+  k.account.positions[k.btc.id] = 10;
+  k.risk.onPrice(k.btc.id, PX);
+  k.risk.onPrice(k.eth.id, 300_000);
+  k.risk.setClusters([k.btc.id, k.eth.id], [0, 0]);
+  // A resting sell of the same strategy above the bench order's price: self-trade prevention compares with it.
+  const rest = new OrderRequest();
+  rest.instrumentId = k.btc.id;
+  rest.strategyId = 1 as StrategyId;
+  rest.side = OrderSide.SELL;
+  rest.type = OrderType.LIMIT;
+  rest.tif = TimeInForce.GTC;
+  rest.qty = 5 as QtyLots;
+  rest.price = 510_000 as PriceTicks;
+  k.engine.submit(rest);
+  const req = new OrderRequest();
+  req.instrumentId = k.btc.id;
+  req.strategyId = 1 as StrategyId;
+  req.side = OrderSide.BUY;
+  req.type = OrderType.LIMIT;
+  req.tif = TimeInForce.GTC;
+  req.qty = 20 as QtyLots;
+  req.price = 499_900 as PriceTicks;
+  req.tsInit = k.clock.now();
+  const order = new Order().init(1_000_000 as OrderId, req);
+  const code = k.risk.checkSubmit(order, k.btc);
+  if (code !== 0) throw new Error(`bench order should pass the checks: ${k.risk.reasonText(code, order)}`);
+  return { k, order };
+}
+
+function rows(n: number, count: number): Float64Array[] {
+  let s = 12345;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
+  const out: Float64Array[] = [];
+  for (let t = 0; t < count; t++) {
+    const f = next();
+    const r = new Float64Array(n);
+    for (let i = 0; i < n; i++) r[i] = 0.02 * ((i / n) * f + next());
+    out.push(r);
+  }
+  return out;
+}
+
+export const benches: BenchSpec[] = [
+  {
+    id: 'risk.check.submit',
+    title: 'full pre-trade check of one order (every limit, balance, rates, self-trade, breakers)',
+    unit: 'ns/op',
+    better: 'lower',
+    target: 50,
+    targetSource: 'issue 7; brief today 9.8 us',
+    async run(ctx) {
+      const { k, order } = setupCheck();
+      const { risk, btc } = k;
+      const ts = new Float64Array([order.tsInit]);
+      const loop = await measure(ctx, (n) => {
+        let bad = 0;
+        let t = ts[0]!;
+        for (let i = 0; i < n; i++) {
+          t += STEP_US;
+          order.tsInit = t as Micros;
+          bad |= risk.checkSubmit(order, btc);
+        }
+        ts[0] = t;
+        if (bad !== 0) throw new Error(`a bench check was denied (${bad})`);
+        return bad;
+      });
+      // Per-check latency, timer overhead subtracted (the timer allocates BigInts: GC counted in this part is
+      // the timer's, reported apart).
+      const samples = ctx.quick ? 50_000 : 500_000;
+      const lat = new Float64Array(samples);
+      const overhead = new Float64Array(1000);
+      for (let i = 0; i < overhead.length; i++) {
+        const t0 = process.hrtime.bigint();
+        overhead[i] = Number(process.hrtime.bigint() - t0);
+      }
+      const timer = percentile(overhead, 50);
+      const probe = startProbe();
+      let t = ts[0]!;
+      let bad = 0;
+      for (let i = 0; i < samples; i++) {
+        t += STEP_US;
+        order.tsInit = t as Micros;
+        const t0 = process.hrtime.bigint();
+        bad |= risk.checkSubmit(order, btc);
+        lat[i] = Number(process.hrtime.bigint() - t0) - timer;
+      }
+      sink(bad);
+      const p50 = percentile(lat, 50);
+      const p99 = percentile(lat, 99);
+      const m = await probe.finish(loop.median, p99, samples);
+      return {
+        main: { ...m, gc: loop.gc, heapGrowth: loop.heapGrowth },
+        extra: {
+          p50_per_op_ns: p50,
+          timer_overhead_ns: timer,
+          gc_latency_run_timer_included: m.gc,
+        },
+      };
+    },
+  },
+  {
+    id: 'risk.breaker.check',
+    title: 'circuit-breaker check of a (venue, strategy) pair: global, venue and strategy slots',
+    unit: 'ns/op',
+    better: 'lower',
+    target: 5,
+    targetSource: 'issue 7; brief today 58 ns',
+    async run(ctx) {
+      const { k } = setupCheck();
+      const br = k.risk.breakers;
+      br.ensure(3, 7);
+      return {
+        main: await measure(ctx, (n) => {
+          let blocked = 0;
+          for (let i = 0; i < n; i++) if (br.isBlocked(i & 3, i & 7)) blocked++;
+          return blocked;
+        }),
+      };
+    },
+  },
+  {
+    id: 'risk.correlation.update_50',
+    title: 'online covariance/correlation: one new sample of 50 instruments, 1,000-sample window',
+    unit: 'us/op',
+    better: 'lower',
+    target: 5,
+    targetSource: 'issue 7',
+    async run(ctx) {
+      const data = rows(50, 4096);
+      const cov = new RollingCovariance(50, 1000);
+      for (let t = 0; t < 1000; t++) cov.update(data[t]!);
+      const at = new Int32Array(1);
+      const m = await measure(ctx, (n) => {
+        let j = at[0]!;
+        for (let i = 0; i < n; i++) {
+          cov.update(data[j]!);
+          j = (j + 1) & 4095;
+        }
+        at[0] = j;
+        return cov.count;
+      });
+      return { main: { ...m, median: m.median / 1000 }, extra: { resync_every_samples: cov.resyncEvery } };
+    },
+  },
+  {
+    id: 'risk.correlation.full_50x50',
+    title: 'full covariance recompute, 50 instruments x 1,000 samples (two-pass, scalar JS)',
+    unit: 'us/op',
+    better: 'lower',
+    target: 100,
+    targetSource: 'issue 7 (scalar JS; the parallel/SIMD kernels are another issue)',
+    async run(ctx) {
+      const data = rows(50, 1000);
+      const cov = new RollingCovariance(50, 1000);
+      for (const r of data) cov.update(r);
+      const out = new Float64Array(2500);
+      const m = await measure(
+        ctx,
+        (n) => {
+          for (let i = 0; i < n; i++) cov.recompute(out);
+          return out[0];
+        },
+        { sampleMs: ctx.quick ? 20 : 50 },
+      );
+      return { main: { ...m, median: m.median / 1000 } };
+    },
+  },
+];

@@ -1,0 +1,49 @@
+// `bot4 risk kill`: the kill switch of a running node (cancel every open order, optionally flatten positions,
+// halt trading). The live/paper node (src/live) is not built yet, so there is no running node to reach: until
+// it exists the command says so and exits non-zero; in-process callers use KillSwitch.kill() directly.
+
+import type { Command } from 'commander';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { formatKillReport, type RiskControl } from '../risk/kill-switch.ts';
+
+export interface RiskCommandOptions {
+  /** Reaches the running node's risk controls; undefined when no node is running. */
+  connect?: () => RiskControl | undefined | Promise<RiskControl | undefined>;
+  out?: (text: string) => void;
+}
+
+function noNode(): undefined {
+  return undefined;
+}
+
+/** Adds `risk kill` to the program (main.ts calls this once). */
+export function registerRiskCommands(program: Command, options: RiskCommandOptions = {}): Command {
+  const connect = options.connect ?? noNode;
+  const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const risk = program.command('risk').description("a running node's risk controls");
+  risk
+    .command('kill')
+    .description(
+      'kill switch: halt trading, cancel every open order and, with --flatten, close every position',
+    )
+    .option('--flatten', 'also close every position with reduce-only market orders')
+    .option('-r, --reason <text>', 'why, for the report and the logs', 'operator kill switch (CLI)')
+    .addHelpText(
+      'after',
+      '\nTargets the running Bot4 node. The live/paper node is not built yet: until it is, this command\n' +
+        'reports that no node is running. In-process, call KillSwitch.kill() (src/risk/kill-switch.ts).\n',
+    )
+    .action(async (opts: { flatten?: boolean; reason: string }) => {
+      const control = await connect();
+      if (control === undefined) {
+        throw new Bot4Error(
+          ErrorCode.NOT_FOUND,
+          'no running Bot4 node to reach: the live/paper node is not built yet, so `bot4 risk kill` has ' +
+            'nothing to act on. Inside a process, call KillSwitch.kill({ flatten }) from src/risk/kill-switch.ts.',
+        );
+      }
+      const report = await control.kill({ flatten: opts.flatten === true, reason: opts.reason });
+      out(formatKillReport(report));
+    });
+  return risk;
+}

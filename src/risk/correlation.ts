@@ -1,0 +1,441 @@
+// Online covariance and correlation of N return series over a rolling window of W samples: each new sample
+// updates the sums in O(N^2) with no allocation (Float64Arrays, data shifted by a per-series origin so sums stay
+// small), plus portfolio volatility, parametric and historical VaR/CVaR, and clusters of correlated instruments.
+// Units: whatever the samples are in (returns as fractions, usually); VaR and CVaR in the units of `value`.
+
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+
+export class RollingCovariance {
+  readonly n: number;
+  readonly window: number;
+  /** Samples as given, row t at t * n, in a ring; `head` is the next row to write. */
+  private readonly ring: Float64Array;
+  /** Per-series origin subtracted before summing (the window mean at the last resync). */
+  private readonly shift: Float64Array;
+  private readonly sum: Float64Array;
+  /** Sums of products of shifted values, upper triangle of an n x n row-major matrix (i <= j). */
+  private readonly cross: Float64Array;
+  private readonly cNew: Float64Array;
+  private readonly cOld: Float64Array;
+  /** Column-major centred copy of the window for recompute() (allocated on first use). */
+  private cols: Float64Array = new Float64Array(0);
+  private head = 0;
+  private filled = 0;
+  private sinceResync = 0;
+  private started = false;
+  /** Full recomputation of the sums after this many updates, so rounding cannot accumulate without bound. */
+  readonly resyncEvery: number;
+
+  constructor(n: number, window: number, resyncEvery = 64 * window) {
+    if (!Number.isInteger(n) || n < 1 || !Number.isInteger(window) || window < 2) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `rolling covariance needs n >= 1 series and a window >= 2 samples, got n ${n}, window ${window}`,
+        { n, window },
+      );
+    }
+    this.n = n;
+    this.window = window;
+    this.resyncEvery = resyncEvery;
+    this.ring = new Float64Array(n * window);
+    this.shift = new Float64Array(n);
+    this.sum = new Float64Array(n);
+    this.cross = new Float64Array(n * n);
+    this.cNew = new Float64Array(n);
+    this.cOld = new Float64Array(n);
+  }
+
+  /** Samples in the window (up to `window`). */
+  get count(): number {
+    return this.filled;
+  }
+
+  /** Adds one sample of every series (x[i] for series i); the oldest leaves once the window is full. */
+  update(x: ArrayLike<number>): void {
+    const n = this.n;
+    const shift = this.shift;
+    if (!this.started) {
+      for (let i = 0; i < n; i++) shift[i] = x[i]!;
+      this.started = true;
+    }
+    const c = this.cNew;
+    for (let i = 0; i < n; i++) c[i] = x[i]! - shift[i]!;
+    const ring = this.ring;
+    const row = this.head * n;
+    const sum = this.sum;
+    const cross = this.cross;
+    if (this.filled === this.window) {
+      const o = this.cOld;
+      for (let i = 0; i < n; i++) {
+        o[i] = ring[row + i]! - shift[i]!;
+        sum[i]! += c[i]! - o[i]!;
+      }
+      for (let i = 0; i < n; i++) {
+        const ci = c[i]!;
+        const oi = o[i]!;
+        const r = i * n;
+        for (let j = i; j < n; j++) cross[r + j]! += ci * c[j]! - oi * o[j]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const ci = c[i]!;
+        sum[i]! += ci;
+        const r = i * n;
+        for (let j = i; j < n; j++) cross[r + j]! += ci * c[j]!;
+      }
+      this.filled++;
+    }
+    for (let i = 0; i < n; i++) ring[row + i] = x[i]!;
+    this.head = this.head + 1 === this.window ? 0 : this.head + 1;
+    if (++this.sinceResync >= this.resyncEvery) this.resync();
+  }
+
+  /** Sample covariance (denominator count - 1); NaN with fewer than 2 samples. */
+  covariance(i: number, j: number): number {
+    const m = this.filled;
+    if (m < 2) return Number.NaN;
+    const a = Math.min(i, j);
+    const b = Math.max(i, j);
+    return (this.cross[a * this.n + b]! - (this.sum[a]! * this.sum[b]!) / m) / (m - 1);
+  }
+
+  correlation(i: number, j: number): number {
+    const d = Math.sqrt(this.covariance(i, i) * this.covariance(j, j));
+    return d > 0 ? this.covariance(i, j) / d : Number.NaN;
+  }
+
+  mean(i: number): number {
+    return this.filled === 0 ? Number.NaN : this.shift[i]! + this.sum[i]! / this.filled;
+  }
+
+  /** The n x n sample covariance matrix, row-major, from the running sums. */
+  covarianceMatrix(out: Float64Array = new Float64Array(this.n * this.n)): Float64Array {
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      for (let j = i; j < n; j++) {
+        const v = this.covariance(i, j);
+        out[i * n + j] = v;
+        out[j * n + i] = v;
+      }
+    }
+    return out;
+  }
+
+  correlationMatrix(out: Float64Array = new Float64Array(this.n * this.n)): Float64Array {
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      for (let j = i; j < n; j++) {
+        const v = i === j ? 1 : this.correlation(i, j);
+        out[i * n + j] = v;
+        out[j * n + i] = v;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The covariance matrix computed afresh from the window (two passes: means, then centred products), written
+   * to `out`. O(W N^2); the bulk path (the parallel/SIMD kernels can take it over).
+   */
+  recompute(out: Float64Array = new Float64Array(this.n * this.n)): Float64Array {
+    const n = this.n;
+    const m = this.filled;
+    if (m < 2) return out.fill(Number.NaN, 0, n * n);
+    if (this.cols.length !== n * this.window) this.cols = new Float64Array(n * this.window);
+    const cols = this.cols;
+    const ring = this.ring;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < m; t++) s += ring[t * n + i]!;
+      const mean = s / m;
+      const base = i * m;
+      for (let t = 0; t < m; t++) cols[base + t] = ring[t * n + i]! - mean;
+    }
+    const inv = 1 / (m - 1);
+    for (let i = 0; i < n; i++) {
+      const bi = i * m;
+      let j = i;
+      // Column i against four columns at once: one load of x serves four products.
+      for (; j + 3 < n; j += 4) {
+        const b0 = j * m;
+        const b1 = b0 + m;
+        const b2 = b1 + m;
+        const b3 = b2 + m;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let t = 0; t < m; t++) {
+          const x = cols[bi + t]!;
+          s0 += x * cols[b0 + t]!;
+          s1 += x * cols[b1 + t]!;
+          s2 += x * cols[b2 + t]!;
+          s3 += x * cols[b3 + t]!;
+        }
+        const r = i * n + j;
+        out[r] = s0 * inv;
+        out[r + 1] = s1 * inv;
+        out[r + 2] = s2 * inv;
+        out[r + 3] = s3 * inv;
+        out[j * n + i] = s0 * inv;
+        out[(j + 1) * n + i] = s1 * inv;
+        out[(j + 2) * n + i] = s2 * inv;
+        out[(j + 3) * n + i] = s3 * inv;
+      }
+      for (; j < n; j++) {
+        const bj = j * m;
+        let s0 = 0;
+        for (let t = 0; t < m; t++) s0 += cols[bi + t]! * cols[bj + t]!;
+        out[i * n + j] = s0 * inv;
+        out[j * n + i] = s0 * inv;
+      }
+    }
+    return out;
+  }
+
+  /** Recomputes the running sums exactly from the window, re-centred on its means. */
+  resync(): void {
+    this.sinceResync = 0;
+    const n = this.n;
+    const m = this.filled;
+    if (m === 0) return;
+    const ring = this.ring;
+    const shift = this.shift;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < m; t++) s += ring[t * n + i]!;
+      shift[i] = s / m;
+    }
+    this.sum.fill(0);
+    this.cross.fill(0);
+    const c = this.cNew;
+    for (let t = 0; t < m; t++) {
+      for (let i = 0; i < n; i++) {
+        c[i] = ring[t * n + i]! - shift[i]!;
+        this.sum[i]! += c[i]!;
+      }
+      for (let i = 0; i < n; i++) {
+        const ci = c[i]!;
+        const r = i * n;
+        for (let j = i; j < n; j++) this.cross[r + j]! += ci * c[j]!;
+      }
+    }
+  }
+
+  /** Copies the window, oldest sample first, as rows of n into `out` (length >= count * n). Returns count. */
+  samples(out: Float64Array): number {
+    const n = this.n;
+    const m = this.filled;
+    const start = m < this.window ? 0 : this.head;
+    for (let t = 0; t < m; t++) {
+      const src = ((start + t) % this.window) * n;
+      for (let i = 0; i < n; i++) out[t * n + i] = this.ring[src + i]!;
+    }
+    return m;
+  }
+
+  /** Portfolio returns over the window, oldest first: out[t] = sum_i w[i] * x[t][i]. Returns count. */
+  portfolioReturns(weights: ArrayLike<number>, out: Float64Array): number {
+    const n = this.n;
+    const m = this.filled;
+    const start = m < this.window ? 0 : this.head;
+    for (let t = 0; t < m; t++) {
+      const src = ((start + t) % this.window) * n;
+      let r = 0;
+      for (let i = 0; i < n; i++) r += weights[i]! * this.ring[src + i]!;
+      out[t] = r;
+    }
+    return m;
+  }
+}
+
+/** w' C w for a row-major n x n covariance matrix. */
+export function portfolioVariance(cov: ArrayLike<number>, n: number, w: ArrayLike<number>): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    let row = 0;
+    for (let j = 0; j < n; j++) row += cov[i * n + j]! * w[j]!;
+    v += w[i]! * row;
+  }
+  return v;
+}
+
+export function portfolioVolatility(cov: ArrayLike<number>, n: number, w: ArrayLike<number>): number {
+  return Math.sqrt(Math.max(0, portfolioVariance(cov, n, w)));
+}
+
+// Acklam's coefficients for the normal quantile, and W. J. Cody's for erfc (three ranges).
+const QA = [
+  -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+  2.506628277459239,
+];
+const QB = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+const QC = [
+  -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
+const QD = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+const E0P = [
+  3209.3775891384694, 377.485237685302, 113.86415415105016, 3.1611237438705655, 0.18577770618460315,
+];
+const E0Q = [2844.236833439171, 1282.6165260773723, 244.02463793444417, 23.601290952344122, 1];
+const E1P = [
+  300.4592610201616, 451.9189537118729, 339.3208167343437, 152.9892850469404, 43.16222722205674,
+  7.211758250883094, 0.564195517478974, -1.368648573827167e-7,
+];
+const E1Q = [
+  300.4592609569833, 790.950925327898, 931.3540948506096, 638.9802644656312, 277.5854447439876,
+  77.00015293522947, 12.78272731962942, 1,
+];
+const E2P = [
+  -0.002996107077035422, -0.04947309106232507, -0.22695659353968692, -0.2786613086096478,
+  -0.02231924597341847,
+];
+const E2Q = [0.010620923052846792, 0.19130892610782985, 1.051675107067932, 1.9873320181713525, 1];
+
+/** Horner evaluation of sum c[k] x^k, coefficients lowest degree first. */
+function poly(c: readonly number[], x: number): number {
+  let v = 0;
+  for (let k = c.length - 1; k >= 0; k--) v = v * x + c[k]!;
+  return v;
+}
+
+/** Acklam's tail and central forms, coefficients highest degree first. */
+function tailForm(q: number): number {
+  const c = QC;
+  const d = QD;
+  return (
+    (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+    ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+  );
+}
+
+/**
+ * The standard normal quantile (inverse CDF): Acklam's rational approximation (relative error 1.15e-9)
+ * refined by one Halley step on erfc, to about 1e-15.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) {
+    return p === 0 ? Number.NEGATIVE_INFINITY : p === 1 ? Number.POSITIVE_INFINITY : Number.NaN;
+  }
+  const lo = 0.02425;
+  let x: number;
+  if (p < lo) {
+    x = tailForm(Math.sqrt(-2 * Math.log(p)));
+  } else if (p <= 1 - lo) {
+    const a = QA;
+    const b = QB;
+    const q = p - 0.5;
+    const r = q * q;
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  } else {
+    x = -tailForm(Math.sqrt(-2 * Math.log(1 - p)));
+  }
+  const e = 0.5 * erfc(-x / Math.SQRT2) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
+/** Complementary error function (W. J. Cody's rational approximations, ~1e-16 relative). */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  let r: number;
+  if (z < 0.5) {
+    const t = z * z;
+    r = 1 - (z * poly(E0P, t)) / poly(E0Q, t);
+  } else if (z < 4) {
+    r = Math.exp(-z * z) * (poly(E1P, z) / poly(E1Q, z));
+  } else {
+    const zi = 1 / (z * z);
+    r = (Math.exp(-z * z) / z) * (1 / Math.sqrt(Math.PI) + zi * (poly(E2P, zi) / poly(E2Q, zi)));
+  }
+  return x < 0 ? 2 - r : r;
+}
+
+/** Standard normal density. */
+export function normalPdf(x: number): number {
+  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+}
+
+/**
+ * Parametric (normal) value at risk: the loss not exceeded with probability `confidence` (e.g. 0.99), for a
+ * position `value` whose return has standard deviation `sigma` and mean `mean` over the horizon. Positive = loss.
+ */
+export function parametricVaR(sigma: number, confidence: number, value = 1, mean = 0): number {
+  return value * (normalQuantile(confidence) * sigma - mean);
+}
+
+/** Parametric (normal) expected shortfall: the mean loss beyond the VaR. */
+export function parametricCVaR(sigma: number, confidence: number, value = 1, mean = 0): number {
+  const z = normalQuantile(confidence);
+  return value * ((sigma * normalPdf(z)) / (1 - confidence) - mean);
+}
+
+/**
+ * Historical VaR and CVaR of a return sample, as positive losses times `value`. VaR is the
+ * ceil(confidence * n)-th smallest loss; CVaR the mean of that loss and every larger one. Sorts a copy in
+ * `scratch` (allocated when not given or too small).
+ */
+export function historicalVaR(
+  returns: ArrayLike<number>,
+  confidence: number,
+  value = 1,
+  scratch?: Float64Array,
+): { var: number; cvar: number } {
+  const n = returns.length;
+  if (n === 0) return { var: Number.NaN, cvar: Number.NaN };
+  const losses = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+  for (let t = 0; t < n; t++) losses[t] = -returns[t]!;
+  losses.sort();
+  const k = Math.min(n - 1, Math.max(0, Math.ceil(confidence * n) - 1));
+  let tail = 0;
+  for (let t = k; t < n; t++) tail += losses[t]!;
+  return { var: value * losses[k]!, cvar: (value * tail) / (n - k) };
+}
+
+/**
+ * Groups series whose |correlation| exceeds `threshold` (directly or through a chain) into clusters. Writes a
+ * label per series into `labels` (0.. for clusters of two or more, -1 for a series on its own) and returns the
+ * number of clusters. Edge: O(N^2) union-find; call when the estimate is refreshed.
+ */
+export function correlationClusters(cov: RollingCovariance, threshold: number, labels: Int32Array): number {
+  const n = cov.n;
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[i] !== r) {
+      const next = parent[i]!;
+      parent[i] = r;
+      i = next;
+    }
+    return r;
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const rho = cov.correlation(i, j);
+      if (Math.abs(rho) > threshold) {
+        const a = find(i);
+        const b = find(j);
+        if (a !== b) parent[b] = a;
+      }
+    }
+  }
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) size[find(i)]!++;
+  const labelOfRoot = new Int32Array(n).fill(-1);
+  let clusters = 0;
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    if (size[r]! < 2) {
+      labels[i] = -1;
+      continue;
+    }
+    if (labelOfRoot[r] === -1) labelOfRoot[r] = clusters++;
+    labels[i] = labelOfRoot[r]!;
+  }
+  return clusters;
+}

@@ -1,0 +1,1565 @@
+// The pre-trade risk engine (the execution engine's RiskGate): state, breakers, rates, price band, order,
+// position, exposure and open-order limits, reduce-only, balance or margin, self-trade. Checks never allocate or
+// throw: a denial is a code plus facts in fields, worded by reasonText at the edge. Limits: arrays by integer id.
+
+// Conventions (units: qty in lots, prices in ticks, money in units of a currency, times in Micros):
+// - Open orders count as if they will fill. An order's side exposure is position + every open order of that side:
+//   max position bounds |position + open same-side qty + this qty|; an order only fails it when it moves that
+//   figure away from zero (an order that reduces the position always passes position and exposure limits).
+// - Gross exposure of an instrument = value of (|position| + open buys + open sells); net exposure = value of the
+//   worst one-directional position, max(|pos + open buys|, |pos - open sells|). Totals add instruments settling in
+//   the account currency (net: the worst of all-buys-fill and all-sells-fill). Values use the reference price.
+// - "Reducing" (REDUCING state, REDUCE_ONLY flag) means: opposite the position, and the open orders of that side
+//   plus this one do not exceed |position|, so even if all fill the position does not cross zero.
+// - Balance: cash buy needs notional + fee of free quote, cash sell qty of free base; margin needs
+//   ceil(notional / leverage) + fee (a reducing order only its fee). With balance.reserveOpenOrders the engine
+//   deducts what its own open orders reserve (from risk pass to close), so the account must report balances
+//   before open-order locks.
+
+import type { Clock } from '../core/clock.ts';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { MessageBus, Topic } from '../core/message-bus.ts';
+import type { InstrumentId, Micros, PriceTicks, QtyLots, StrategyId } from '../core/units.ts';
+import type { Cache } from '../execution/cache.ts';
+import type { ExecutionEngine } from '../execution/engine.ts';
+import type { RiskGate } from '../execution/venue.ts';
+import type { Currency, CurrencyId } from '../model/currency.ts';
+import { decimalToStepsRounded, Rounding, type Step, stepsToDecimal } from '../model/decimal.ts';
+import type { OrderEvent } from '../model/events.ts';
+import {
+  type Instrument,
+  InstrumentKind,
+  type InstrumentRegistry,
+  LiquiditySide,
+} from '../model/instrument.ts';
+import {
+  hasPrice,
+  type Order,
+  OrderFlags,
+  OrderRequest,
+  OrderSide,
+  OrderType,
+  orderReasonMessage,
+  orderSideName,
+  typeHasLimitPrice,
+  validateOrderRequest,
+} from '../model/order.ts';
+import { isOpen, OrderEventKind, OrderStatus } from '../model/order-state.ts';
+import { type BreakerOptions, BreakerScope, breakerScopeName, CircuitBreakers } from './breakers.ts';
+import { type LossLimitOptions, LossLimits, TradingState } from './loss-limits.ts';
+import type { RiskConfig } from './risk-config.ts';
+
+export { TradingState, tradingStateName } from './loss-limits.ts';
+
+export const RISK_STATE_TOPIC = 'risk.state';
+
+/**
+ * What the risk engine needs from the portfolio (the lead adapts the portfolio to it). Values are read on the
+ * hot path: implementations must not allocate.
+ */
+export interface RiskAccount {
+  /** Net signed position in lots (long > 0) of an instrument. */
+  positionQty(instrumentId: InstrumentId): number;
+  /**
+   * Money units of a currency available for new orders. Cash: the free wallet balance; margin: the margin
+   * balance less the positions' initial margin. With balance.reserveOpenOrders (default) this must be the figure
+   * BEFORE open-order locks (the risk engine reserves for its open orders itself); without it, after them.
+   */
+  freeBalance(currencyId: CurrencyId): number;
+  /** Equity in money units of the account currency (loss limits). */
+  equity(): number;
+}
+
+/**
+ * Risk reason codes (the engine reports EngineReason.RISK + code). 1..99 are OrderReason codes, used as they
+ * are when an amendment breaks the instrument's rules.
+ */
+export const RiskReason = {
+  OK: 0,
+  HALTED: 100,
+  REDUCING_ONLY: 101,
+  BREAKER_OPEN: 102,
+  STALE_MARKET_DATA: 103,
+  ORDER_RATE: 104,
+  MODIFY_RATE: 105,
+  NO_REFERENCE_PRICE: 106,
+  PRICE_BAND: 107,
+  ORDER_QTY: 108,
+  ORDER_NOTIONAL: 109,
+  POSITION: 110,
+  INSTRUMENT_GROSS: 111,
+  INSTRUMENT_NET: 112,
+  TOTAL_GROSS: 113,
+  TOTAL_NET: 114,
+  CLUSTER_GROSS: 115,
+  OPEN_ORDERS: 116,
+  TOTAL_OPEN_ORDERS: 117,
+  REDUCE_ONLY: 118,
+  INSUFFICIENT_BALANCE: 119,
+  INSUFFICIENT_MARGIN: 120,
+  SELF_TRADE: 121,
+  VALUE_OVERFLOW: 122,
+  MODIFY_BELOW_FILLED: 123,
+} as const;
+export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];
+
+/** Why the trading state changed. */
+export const StateSource = { MANUAL: 0, LOSS_LIMIT: 1, KILL_SWITCH: 2 } as const;
+export type StateSource = (typeof StateSource)[keyof typeof StateSource];
+
+/** Published on RISK_STATE_TOPIC when the effective trading state changes. Preallocated; copy what you keep. */
+export class TradingStateEvent {
+  from: TradingState = TradingState.ACTIVE;
+  to: TradingState = TradingState.ACTIVE;
+  source: StateSource = StateSource.MANUAL;
+  ts = 0 as Micros;
+}
+
+// Per-instrument limits, one Float64Array each (Infinity = no limit); indices also name the config key.
+const L_ORDER_QTY = 0;
+const L_ORDER_NOTIONAL = 1;
+const L_BAND = 2;
+const L_POSITION = 3;
+const L_GROSS = 4;
+const L_NET = 5;
+const L_OPEN = 6;
+const L_LEVERAGE = 7;
+const LIMIT_NAMES = [
+  'maxOrderQty',
+  'maxOrderNotional',
+  'priceBandBps',
+  'maxPosition',
+  'maxGrossExposure',
+  'maxNetExposure',
+  'maxOpenOrders',
+  'leverage',
+] as const;
+const LIMITS = LIMIT_NAMES.length;
+const INF = Number.POSITIVE_INFINITY;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const RATE_KEYS = [
+  'risk.rates.venue.orders',
+  'risk.rates.venue.modifies',
+  'risk.rates.strategy.orders',
+  'risk.rates.strategy.modifies',
+] as const;
+/** Fee rates are integers in 1e-8 (Instrument FeeRate). */
+const FEE_DEN = 100_000_000;
+const BUY = OrderSide.BUY;
+
+const FACT_QTY = 1;
+const FACT_MONEY = 2;
+const FACT_COUNT = 3;
+const FACT_PRICE = 4;
+
+export interface RiskEngineOptions {
+  config: RiskConfig;
+  instruments: InstrumentRegistry;
+  account: RiskAccount;
+  clock: Clock;
+  bus?: MessageBus;
+  /** Breakers to use (default: built from config.breakers). */
+  breakers?: CircuitBreakers;
+  /**
+   * Re-run validateOrderRequest's instrument rules in checkSubmit. The execution engine validates every new
+   * order before it calls the gate, so this is only for callers that use the gate on its own. (checkModify
+   * always validates the amended order: the engine does not.)
+   */
+  revalidateSubmit?: boolean;
+}
+
+export class RiskEngine implements RiskGate {
+  readonly config: RiskConfig;
+  readonly breakers: CircuitBreakers;
+  readonly lossLimits: LossLimits;
+  readonly accountCurrency: Currency;
+  private readonly registry: InstrumentRegistry;
+  private readonly account: RiskAccount;
+  private readonly clock: Clock;
+  private readonly bus: MessageBus | undefined;
+  private readonly stateTopic: Topic<TradingStateEvent> | undefined;
+  private readonly stateEvent = new TradingStateEvent();
+  private cache: Cache | undefined = undefined;
+  private readonly revalidate: boolean;
+  private readonly scratch = new OrderRequest();
+
+  // ---- trading state
+  private state: TradingState = TradingState.ACTIVE;
+  private manualState: TradingState = TradingState.ACTIVE;
+  private limitState: TradingState = TradingState.ACTIVE;
+  private stateSource: StateSource = StateSource.MANUAL;
+  /** Kill switch in progress: only orders that reduce a position pass, open orders ignored (being cancelled). */
+  private flattening = false;
+
+  // ---- switches from config
+  /** risk.enabled: off, every check passes (research runs); book-keeping still follows the events. */
+  private readonly enabled: boolean;
+  private readonly balanceOn: boolean;
+  private readonly reserveOn: boolean;
+  private readonly stpOn: boolean;
+  private readonly maxTotalGross: number;
+  private readonly maxTotalNet: number;
+  private readonly maxTotalOpen: number;
+  private readonly maxClusterGross: number;
+
+  // ---- per instrument (index = instrument id)
+  private instCap = 0;
+  private known: Uint8Array = new Uint8Array(0);
+  private limits: Float64Array = new Float64Array(0);
+  private limitKeys: string[] = [];
+  private insts: (Instrument | undefined)[] = [];
+  private refPx: Float64Array = new Float64Array(0);
+  private openBuy: Float64Array = new Float64Array(0);
+  private openSell: Float64Array = new Float64Array(0);
+  private openCount: Int32Array = new Int32Array(0);
+  private gross: Float64Array = new Float64Array(0);
+  private netLong: Float64Array = new Float64Array(0);
+  private netShort: Float64Array = new Float64Array(0);
+  /** |position| + open qty at the last refresh: a price change moves nothing while it is 0. */
+  private exposedLots: Float64Array = new Float64Array(0);
+  private inTotals: Uint8Array = new Uint8Array(0);
+  private isMargin: Uint8Array = new Uint8Array(0);
+  private isInverse: Uint8Array = new Uint8Array(0);
+  /** Value of one lot: price * k (linear) or k / price (inverse), in money units of the settlement currency. */
+  private valueK: Float64Array = new Float64Array(0);
+  /** Exact money units per (tick x lot) when a whole number (linear instruments), else 0. */
+  private exactK: Float64Array = new Float64Array(0);
+  private baseUnitsPerLot: Float64Array = new Float64Array(0);
+  private feeLiquidity: Uint8Array = new Uint8Array(0);
+  /** The larger fee rate (1e-8 units), and 1 where feeOf may compute it in integers. */
+  private feeRate: Float64Array = new Float64Array(0);
+  private fastFee: Uint8Array = new Uint8Array(0);
+  private venueOf: Int32Array = new Int32Array(0);
+  private clusterOf: Int32Array = new Int32Array(0);
+  private clusterGross: Float64Array = new Float64Array(0);
+  private totalGross = 0;
+  private totalNetLong = 0;
+  private totalNetShort = 0;
+  private totalOpen = 0;
+
+  // ---- per currency (index = currency id)
+  private reserved: Float64Array = new Float64Array(16);
+
+  // ---- rate limits: per venue and per strategy, submits and modifies
+  private readonly venueOrders: TokenBuckets;
+  private readonly venueModifies: TokenBuckets;
+  private readonly strategyOrders: TokenBuckets;
+  private readonly strategyModifies: TokenBuckets;
+
+  // ---- self-trade prevention: resting orders per (strategy, instrument), index strategy * instCap + instrument
+  private stratCap = 0;
+  private restSells: Int32Array = new Int32Array(0);
+  private restSellMin: Float64Array = new Float64Array(0);
+  private restBuys: Int32Array = new Int32Array(0);
+  private restBuyMax: Float64Array = new Float64Array(0);
+
+  // ---- open orders seen on the event stream: a ring of records, slot = order id & mask
+  private recMask = 0;
+  private recId: Float64Array = new Float64Array(0);
+  private recInst: Int32Array = new Int32Array(0);
+  private recStrat: Int32Array = new Int32Array(0);
+  private recSide: Uint8Array = new Uint8Array(0);
+  private recLeaves: Float64Array = new Float64Array(0);
+  private recPx: Float64Array = new Float64Array(0);
+  private recRestPx: Float64Array = new Float64Array(0);
+  private recReserve: Float64Array = new Float64Array(0);
+  private recCur: Int32Array = new Int32Array(0);
+  private records = 0;
+
+  // ---- the check in progress: doubles kept here rather than passed (see the gate below)
+  private cTs = Number.NaN;
+  private cPrice = Number.NaN;
+  private cTrigger = Number.NaN;
+  private cHeld = Number.NaN;
+  private cPx = Number.NaN;
+  private cNotional = Number.NaN;
+  private cFee = Number.NaN;
+  /** Tokens found in the venue and strategy buckets; taken only when every check passed. */
+  private cTokV = Number.NaN;
+  private cTokS = Number.NaN;
+
+  // ---- facts of the last denial, for reasonText
+  private fCode = 0;
+  private fValue = 0;
+  private fLimit = 0;
+  private fKind = 0;
+  private fInst: Instrument | undefined = undefined;
+  private fCur: Currency | undefined = undefined;
+  private fKey = '';
+  private fScope = -1;
+  private fId = 0;
+
+  private readonly onEvent = (ev: OrderEvent): void => this.onOrderEvent(ev);
+
+  constructor(options: RiskEngineOptions) {
+    const c = options.config;
+    this.config = c;
+    this.registry = options.instruments;
+    this.account = options.account;
+    this.clock = options.clock;
+    this.bus = options.bus;
+    this.stateTopic = options.bus?.topic<TradingStateEvent>(RISK_STATE_TOPIC);
+    this.revalidate = options.revalidateSubmit === true;
+    this.accountCurrency = this.registry.currencies.getOrCreate(c.accountCurrency);
+    const acct = this.accountCurrency;
+    this.enabled = c.enabled;
+    this.balanceOn = c.balance.enabled;
+    this.reserveOn = c.balance.enabled && c.balance.reserveOpenOrders;
+    this.stpOn = c.selfTradePrevention;
+    this.maxTotalGross = money(c.total.maxGrossExposure, acct);
+    this.maxTotalNet = money(c.total.maxNetExposure, acct);
+    this.maxTotalOpen = c.total.maxOpenOrders ?? INF;
+    this.maxClusterGross = money(c.total.maxClusterExposure, acct);
+    this.venueOrders = TokenBuckets.of(c.rates.venue.orders);
+    this.venueModifies = TokenBuckets.of(c.rates.venue.modifies);
+    this.strategyOrders = TokenBuckets.of(c.rates.strategy.orders);
+    this.strategyModifies = TokenBuckets.of(c.rates.strategy.modifies);
+    this.breakers =
+      options.breakers ?? new CircuitBreakers(breakerOptions(c, acct), options.clock, options.bus);
+    this.lossLimits = new LossLimits(lossLimitOptions(c, acct), options.clock, this, options.bus);
+    this.manualState = TradingState[c.initialState];
+    this.state = this.manualState;
+    this.growRecords(1024);
+    this.growStrategies(16);
+    for (const inst of this.registry.all()) this.addInstrument(inst);
+  }
+
+  /** Becomes the engine's gate and follows its order events (after the portfolio: a high priority number). */
+  attach(engine: ExecutionEngine, bus: MessageBus, priority = 100): void {
+    this.cache = engine.cache;
+    engine.setRisk(this);
+    bus.subscribe(engine.orderEvents, this.onEvent, priority);
+  }
+
+  // ---- the gate (hot path) ----------------------------------------------------------------------------------
+  // Doubles (timestamps, prices, money) travel between the check's steps in fields of this object, not as
+  // arguments or return values: a double crossing a call V8 does not inline is boxed (an allocation).
+
+  checkSubmit(order: Order, inst: Instrument): number {
+    if (!this.enabled) return 0;
+    const i = inst.id as number;
+    if (this.known[i] !== 1) this.addInstrument(inst);
+    const s = order.strategyId as number;
+    if (s >= this.stratCap) this.growStrategies(s + 1);
+    if (this.flattening) return this.checkFlatten(order, inst, i);
+    if (this.revalidate) {
+      const code = validateOrderRequest(orderAsRequest(order, this.scratch), inst);
+      if (code !== 0) return this.deny(code, 0, 0, 0, inst, '');
+    }
+    if (this.state === TradingState.HALTED) return this.denyState(RiskReason.HALTED, inst);
+    const v = this.venueOf[i]!;
+    this.cTs = order.tsInit;
+    const gate = this.gateCheck(v, s, inst);
+    if (gate !== 0) return gate;
+    const vo = this.venueOrders;
+    const so = this.strategyOrders;
+    const rate = this.rateCheck(vo, so, v, s, inst, RiskReason.ORDER_RATE, 'orders');
+    if (rate !== 0) return rate;
+    const q = order.qty as number;
+    this.cPrice = order.price;
+    this.cTrigger = order.triggerPrice;
+    this.cHeld = 0;
+    const code = this.evaluate(inst, i, s, order.side, order.type, order.flags, q, q, q, true);
+    if (code !== 0) return code;
+    if (vo.on) vo.take(v, this.cTokV, this.cTs);
+    if (so.on) so.take(s, this.cTokS, this.cTs);
+    return 0;
+  }
+
+  checkModify(order: Order, inst: Instrument, qty: number, price: number, triggerPrice: number): number {
+    if (!this.enabled) return 0;
+    const i = inst.id as number;
+    if (this.known[i] !== 1) this.addInstrument(inst);
+    const s = order.strategyId as number;
+    if (s >= this.stratCap) this.growStrategies(s + 1);
+    const newQty = qty > 0 ? qty : order.qty;
+    const req = orderAsRequest(order, this.scratch);
+    req.qty = newQty as QtyLots;
+    if (hasPrice(price)) req.price = price as PriceTicks;
+    if (hasPrice(triggerPrice)) req.triggerPrice = triggerPrice as PriceTicks;
+    const rule = validateOrderRequest(req, inst);
+    if (rule !== 0) return this.deny(rule, 0, 0, 0, inst, '');
+    if (newQty <= order.filledQty)
+      return this.deny(RiskReason.MODIFY_BELOW_FILLED, newQty, order.filledQty, FACT_QTY, inst, '');
+    if (this.state === TradingState.HALTED) return this.denyState(RiskReason.HALTED, inst);
+    const v = this.venueOf[i]!;
+    this.cTs = this.clock.now();
+    const gate = this.gateCheck(v, s, inst);
+    if (gate !== 0) return gate;
+    const vm = this.venueModifies;
+    const sm = this.strategyModifies;
+    const rate = this.rateCheck(vm, sm, v, s, inst, RiskReason.MODIFY_RATE, 'modifies');
+    if (rate !== 0) return rate;
+    const leaves = newQty - order.filledQty;
+    const add = leaves - order.leavesQty;
+    this.cPrice = req.price;
+    this.cTrigger = req.triggerPrice;
+    this.cHeld = this.reserveOf(order.id);
+    const code = this.evaluate(inst, i, s, order.side, order.type, order.flags, newQty, add, leaves, false);
+    if (code !== 0) return code;
+    if (vm.on) vm.take(v, this.cTokV, this.cTs);
+    if (sm.on) sm.take(s, this.cTokS, this.cTs);
+    return 0;
+  }
+
+  /** Tokens of the venue and strategy buckets at this.cTs, kept in cTokV / cTokS until every check passed. */
+  private rateCheck(
+    vb: TokenBuckets,
+    sb: TokenBuckets,
+    v: number,
+    s: number,
+    inst: Instrument,
+    code: number,
+    what: 'orders' | 'modifies',
+  ): number {
+    if (vb.on) {
+      this.cTokV = vb.at(v, this.cTs);
+      if (this.cTokV < 1)
+        return this.deny(code, v, vb.burst, FACT_COUNT, inst, RATE_KEYS[what === 'orders' ? 0 : 1]!);
+    }
+    if (sb.on) {
+      this.cTokS = sb.at(s, this.cTs);
+      if (this.cTokS < 1)
+        return this.deny(code, s, sb.burst, FACT_COUNT, inst, RATE_KEYS[what === 'orders' ? 2 : 3]!);
+    }
+    return 0;
+  }
+
+  /** Breakers and stale data, at this.cTs. */
+  private gateCheck(v: number, s: number, inst: Instrument): number {
+    const br = this.breakers;
+    if (br.isBlocked(v, s)) {
+      const scope = br.blockingScope(v, s);
+      this.deny(RiskReason.BREAKER_OPEN, 0, 0, 0, inst, 'risk.breakers');
+      this.fScope = scope;
+      this.fId = scope === BreakerScope.VENUE ? v : scope === BreakerScope.STRATEGY ? s : 0;
+      return RiskReason.BREAKER_OPEN;
+    }
+    const stale = br.options.staleDataUs;
+    if (stale > 0 && this.cTs - br.lastMarketData(v) > stale) {
+      const silence = this.cTs - br.lastMarketData(v);
+      br.tripStale(v, this.cTs);
+      return this.deny(RiskReason.STALE_MARKET_DATA, silence, stale, 0, inst, 'risk.breakers.staleDataMs');
+    }
+    return 0;
+  }
+
+  /**
+   * The limits proper, for the order in this.cPrice / this.cTrigger. `qty` is the order's total quantity, `add`
+   * the lots it adds to the open exposure of its side (qty for a new order, the change of leaves for an
+   * amendment), `lots` what is left to fill (the balance it needs); this.cHeld is what the order already
+   * reserves (an amendment needs only the difference).
+   */
+  private evaluate(
+    inst: Instrument,
+    i: number,
+    s: number,
+    side: number,
+    type: number,
+    flags: number,
+    qty: number,
+    add: number,
+    lots: number,
+    isNew: boolean,
+  ): number {
+    const lim = this.limits;
+    const li = i * LIMITS;
+    const ref = this.refPx[i]!;
+    const price = this.cPrice;
+    const trigger = this.cTrigger;
+    const px = !Number.isNaN(price) ? price : !Number.isNaN(trigger) ? trigger : ref;
+    if (Number.isNaN(px)) return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, '');
+    this.cPx = px;
+
+    const band = lim[li + L_BAND]!;
+    if (band !== INF) {
+      if (Number.isNaN(ref))
+        return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, this.limitKeys[li + L_BAND]!);
+      // Integer ticks times 10_000 stay exact far beyond any real price.
+      if (!Number.isNaN(price) && Math.abs(price - ref) * 10_000 > band * ref)
+        return this.denyBand(price, ref, band, inst, li);
+      if (!Number.isNaN(trigger) && Math.abs(trigger - ref) * 10_000 > band * ref)
+        return this.denyBand(trigger, ref, band, inst, li);
+    }
+
+    if (qty > lim[li + L_ORDER_QTY]!)
+      return this.deny(
+        RiskReason.ORDER_QTY,
+        qty,
+        lim[li + L_ORDER_QTY]!,
+        FACT_QTY,
+        inst,
+        this.limitKeys[li + L_ORDER_QTY]!,
+      );
+    this.notionalOf(inst, i, px, qty);
+    const notional = this.cNotional;
+    if (Number.isNaN(notional)) return this.deny(RiskReason.VALUE_OVERFLOW, qty, px, 0, inst, '');
+    if (notional > lim[li + L_ORDER_NOTIONAL]!)
+      return this.deny(
+        RiskReason.ORDER_NOTIONAL,
+        notional,
+        lim[li + L_ORDER_NOTIONAL]!,
+        FACT_MONEY,
+        inst,
+        this.limitKeys[li + L_ORDER_NOTIONAL]!,
+      );
+
+    // Position and exposure, counting every open order as filled.
+    const pos = this.account.positionQty(i as InstrumentId);
+    const ob = this.openBuy[i]!;
+    const os = this.openSell[i]!;
+    const isBuy = side === BUY;
+    const base = isBuy ? pos + ob : pos - os;
+    const proj = isBuy ? base + add : base - add;
+    const reducing = isBuy ? pos < 0 && ob + add <= -pos : pos > 0 && os + add <= pos;
+    if (!reducing && add > 0) {
+      if (this.state === TradingState.REDUCING) return this.denyState(RiskReason.REDUCING_ONLY, inst);
+      if ((flags & OrderFlags.REDUCE_ONLY) !== 0)
+        return this.deny(RiskReason.REDUCE_ONLY, pos, isBuy ? ob : os, FACT_QTY, inst, '');
+      const absProj = Math.abs(proj);
+      if (absProj > lim[li + L_POSITION]! && absProj > Math.abs(base))
+        return this.deny(
+          RiskReason.POSITION,
+          absProj,
+          lim[li + L_POSITION]!,
+          FACT_QTY,
+          inst,
+          this.limitKeys[li + L_POSITION]!,
+        );
+      const code = this.exposureCheck(inst, i, li, isBuy, pos, ob, os, add, Number.isNaN(ref) ? px : ref);
+      if (code !== 0) return code;
+    }
+
+    if (isNew) {
+      const n = this.openCount[i]! + 1;
+      if (n > lim[li + L_OPEN]!)
+        return this.deny(
+          RiskReason.OPEN_ORDERS,
+          n,
+          lim[li + L_OPEN]!,
+          FACT_COUNT,
+          inst,
+          this.limitKeys[li + L_OPEN]!,
+        );
+      if (this.totalOpen + 1 > this.maxTotalOpen)
+        return this.deny(
+          RiskReason.TOTAL_OPEN_ORDERS,
+          this.totalOpen + 1,
+          this.maxTotalOpen,
+          FACT_COUNT,
+          inst,
+          'risk.total.maxOpenOrders',
+        );
+    }
+
+    if (this.balanceOn) {
+      if (lots !== qty) this.notionalOf(inst, i, px, lots);
+      const code = this.balanceCheck(inst, i, side, flags, lots, reducing);
+      if (code !== 0) return code;
+    }
+
+    if (this.stpOn && (type === OrderType.MARKET || type === OrderType.LIMIT)) {
+      const k = s * this.instCap + i;
+      if (isBuy) {
+        if (this.restSells[k]! > 0 && (type === OrderType.MARKET || price >= this.restSellMin[k]!))
+          return this.deny(
+            RiskReason.SELF_TRADE,
+            price,
+            this.restSellMin[k]!,
+            FACT_PRICE,
+            inst,
+            'risk.selfTradePrevention',
+          );
+      } else if (this.restBuys[k]! > 0 && (type === OrderType.MARKET || price <= this.restBuyMax[k]!)) {
+        return this.deny(
+          RiskReason.SELF_TRADE,
+          price,
+          this.restBuyMax[k]!,
+          FACT_PRICE,
+          inst,
+          'risk.selfTradePrevention',
+        );
+      }
+    }
+    return 0;
+  }
+
+  /** Instrument gross and net exposure, the totals and the cluster, valued at `vref`. */
+  private exposureCheck(
+    inst: Instrument,
+    i: number,
+    li: number,
+    isBuy: boolean,
+    pos: number,
+    ob: number,
+    os: number,
+    add: number,
+    vref: number,
+  ): number {
+    const lim = this.limits;
+    const k = this.valueK[i]!;
+    const vpl = this.isInverse[i] === 1 ? k / vref : k * vref;
+    const g = (Math.abs(pos) + ob + os + add) * vpl;
+    if (g > lim[li + L_GROSS]!)
+      return this.deny(
+        RiskReason.INSTRUMENT_GROSS,
+        g,
+        lim[li + L_GROSS]!,
+        FACT_MONEY,
+        inst,
+        this.limitKeys[li + L_GROSS]!,
+      );
+    const nl = (isBuy ? pos + ob + add : pos + ob) * vpl;
+    const ns = (isBuy ? pos - os : pos - os - add) * vpl;
+    const worst = Math.max(Math.abs(nl), Math.abs(ns));
+    if (worst > lim[li + L_NET]!)
+      return this.deny(
+        RiskReason.INSTRUMENT_NET,
+        worst,
+        lim[li + L_NET]!,
+        FACT_MONEY,
+        inst,
+        this.limitKeys[li + L_NET]!,
+      );
+    if (this.inTotals[i] !== 1) return 0;
+    const tg = this.totalGross - this.gross[i]! + g;
+    if (tg > this.maxTotalGross)
+      return this.deny(
+        RiskReason.TOTAL_GROSS,
+        tg,
+        this.maxTotalGross,
+        FACT_MONEY,
+        inst,
+        'risk.total.maxGrossExposure',
+      );
+    const tl = this.totalNetLong - this.netLong[i]! + nl;
+    const tsh = this.totalNetShort - this.netShort[i]! + ns;
+    const tw = Math.max(Math.abs(tl), Math.abs(tsh));
+    if (tw > this.maxTotalNet)
+      return this.deny(
+        RiskReason.TOTAL_NET,
+        tw,
+        this.maxTotalNet,
+        FACT_MONEY,
+        inst,
+        'risk.total.maxNetExposure',
+      );
+    const c = this.clusterOf[i]!;
+    if (c >= 0) {
+      const cg = this.clusterGross[c]! - this.gross[i]! + g;
+      if (cg > this.maxClusterGross)
+        return this.deny(
+          RiskReason.CLUSTER_GROSS,
+          cg,
+          this.maxClusterGross,
+          FACT_MONEY,
+          inst,
+          'risk.total.maxClusterExposure',
+        );
+    }
+    return 0;
+  }
+
+  /**
+   * Exact notional of `lots` at `px` into this.cNotional (NaN on overflow): ticks * lots * k when the
+   * instrument's value per tick and lot is a whole number of money units (every linear USDT pair), else
+   * Instrument.tryNotional.
+   */
+  private notionalOf(inst: Instrument, i: number, px: number, lots: number): void {
+    const k = this.exactK[i]!;
+    if (k > 0) {
+      const n = px * lots * k;
+      if (n <= MAX_SAFE) {
+        this.cNotional = n;
+        return;
+      }
+    }
+    this.cNotional = inst.tryNotional(px, lots);
+  }
+
+  /**
+   * The larger of the maker and taker fee (never below 0) of `lots` at this.cPx into this.cFee. Where the notional
+   * is exact (exactK) and the fee rounds HALF_UP, it is computed here in integers split at 1e8 (exact, and no call
+   * that boxes a double); otherwise Instrument.tryFee.
+   */
+  private feeOf(inst: Instrument, i: number, lots: number): void {
+    const r = this.feeRate[i]!;
+    if (r <= 0) {
+      this.cFee = 0;
+      return;
+    }
+    const n = this.cNotional;
+    if (this.fastFee[i] === 1 && n >= 0) {
+      this.cFee = feeHalfUp(n, r);
+      return;
+    }
+    const fee = inst.tryFee(this.cPx, lots, this.feeLiquidity[i]! as LiquiditySide) as number;
+    this.cFee = Math.max(fee, 0);
+  }
+
+  private denyBand(p: number, ref: number, bps: number, inst: Instrument, li: number): number {
+    this.deny(RiskReason.PRICE_BAND, p, bps, FACT_PRICE, inst, this.limitKeys[li + L_BAND]!);
+    this.fId = ref;
+    return RiskReason.PRICE_BAND;
+  }
+
+  /**
+   * Free balance (less this engine's reservations) must cover what `lots` at this.cPx (notional this.cNotional)
+   * need, less what the order already holds (this.cHeld).
+   */
+  private balanceCheck(
+    inst: Instrument,
+    i: number,
+    side: number,
+    flags: number,
+    lots: number,
+    reducing: boolean,
+  ): number {
+    let cur: Currency;
+    let need: number;
+    const margin = this.isMargin[i] === 1;
+    const notional = this.cNotional;
+    if (!margin && side !== BUY) {
+      cur = inst.base;
+      need = lots * this.baseUnitsPerLot[i]!;
+    } else {
+      this.feeOf(inst, i, lots);
+      const f = this.cFee;
+      if (!margin) {
+        cur = inst.quote;
+        need = notional + f;
+      } else {
+        cur = inst.settlement;
+        const im =
+          reducing || (flags & OrderFlags.REDUCE_ONLY) !== 0
+            ? 0
+            : Math.ceil(notional / this.limits[i * LIMITS + L_LEVERAGE]!);
+        need = im + f;
+      }
+    }
+    need -= this.cHeld;
+    if (need <= 0) return 0;
+    let avail = this.account.freeBalance(cur.id);
+    if (this.reserveOn) avail -= this.reserved[cur.id] ?? 0;
+    if (need <= avail) return 0;
+    const code = margin ? RiskReason.INSUFFICIENT_MARGIN : RiskReason.INSUFFICIENT_BALANCE;
+    this.deny(code, need, avail, FACT_MONEY, inst, 'risk.balance.enabled');
+    this.fCur = cur;
+    return code;
+  }
+
+  /** Kill-switch orders: only what reduces a position passes; open orders are being cancelled, so not counted. */
+  private checkFlatten(order: Order, inst: Instrument, i: number): number {
+    const pos = this.account.positionQty(i as InstrumentId);
+    const ok = order.side === BUY ? pos < 0 && order.qty <= -pos : pos > 0 && order.qty <= pos;
+    return ok ? 0 : this.deny(RiskReason.REDUCE_ONLY, pos, 0, FACT_QTY, inst, 'kill switch');
+  }
+
+  private deny(
+    code: number,
+    value: number,
+    limit: number,
+    kind: number,
+    inst: Instrument | undefined,
+    key: string,
+  ): number {
+    this.fCode = code;
+    this.fValue = value;
+    this.fLimit = limit;
+    this.fKind = kind;
+    this.fInst = inst;
+    this.fCur = inst === undefined ? this.accountCurrency : inst.settlement;
+    this.fKey = key;
+    this.fScope = -1;
+    this.fId = 0;
+    return code;
+  }
+
+  private denyState(code: number, inst: Instrument): number {
+    this.deny(code, this.state, 0, 0, inst, '');
+    this.fScope = this.stateSource;
+    return code;
+  }
+
+  // ---- market data and order events ------------------------------------------------------------------------
+
+  /**
+   * A reference price (last trade or mid, ticks) for the fat-finger band and valuation; also marks the venue's
+   * data fresh. Pass the event's timestamp: the default reads the clock (about 45 ns on the live clock).
+   */
+  onPrice(instrumentId: InstrumentId | number, px: number, ts: number = this.clock.now()): void {
+    const i = instrumentId as number;
+    if (this.known[i] !== 1) {
+      const inst = this.registry.get(instrumentId as InstrumentId);
+      if (inst === undefined) return;
+      this.addInstrument(inst);
+    }
+    this.refPx[i] = px;
+    this.breakers.onMarketData(this.venueOf[i]!, ts);
+    if (this.exposedLots[i] !== 0) this.refresh(i);
+  }
+
+  /** Order events from the execution engine (subscribed by attach). */
+  onOrderEvent(ev: OrderEvent): void {
+    const kind = ev.kind;
+    if (kind === OrderEventKind.INITIALIZED || kind === OrderEventKind.DENIED) return;
+    const order = this.cache?.order(ev.orderId);
+    if (order === undefined) return;
+    const i = order.instrumentId as number;
+    if (this.known[i] !== 1) {
+      const inst = this.registry.get(order.instrumentId);
+      if (inst === undefined) return;
+      this.addInstrument(inst);
+    }
+    this.resync(order);
+    this.refresh(i);
+    const v = this.venueOf[i]!;
+    const s = order.strategyId as number;
+    const ts = ev.tsEvent as number;
+    if (kind === OrderEventKind.SUBMITTED) this.breakers.onSent(v, s, ts);
+    else if (kind === OrderEventKind.ACCEPTED) this.breakers.onSuccess(v, s, ts);
+    else if (kind === OrderEventKind.REJECTED) this.breakers.onReject(v, s, ts);
+    else if (kind === OrderEventKind.FILLED) {
+      this.breakers.onSuccess(v, s, ts);
+      this.lossLimits.onEquity(this.account.equity(), ts);
+    }
+  }
+
+  /** A closed trade's realised PnL (account currency units): loss limits and the loss breakers. */
+  onTradeClosed(strategyId: StrategyId | number, pnl: number, ts: number = this.clock.now()): void {
+    this.lossLimits.onTradeClosed(pnl, ts);
+    if (pnl < 0) this.breakers.onLoss(strategyId, -pnl, ts);
+  }
+
+  /** Re-reads equity for the loss limits (call on marks or a timer; fills do it themselves). */
+  updateEquity(ts: number = this.clock.now()): void {
+    this.lossLimits.onEquity(this.account.equity(), ts);
+  }
+
+  // ---- trading state ------------------------------------------------------------------------------------------
+
+  get tradingState(): TradingState {
+    return this.state;
+  }
+
+  /** Operator (or kill switch) state; the effective state is the more severe of it and the loss limits'. */
+  setTradingState(
+    state: TradingState,
+    source: StateSource = StateSource.MANUAL,
+    ts: number = this.clock.now(),
+  ): void {
+    this.manualState = state;
+    this.apply(source, ts);
+  }
+
+  /** From the loss limits (TradingStateTarget). */
+  setLimitState(state: TradingState, ts: number): void {
+    this.limitState = state;
+    this.apply(StateSource.LOSS_LIMIT, ts);
+  }
+
+  beginFlatten(): void {
+    this.flattening = true;
+  }
+
+  endFlatten(): void {
+    this.flattening = false;
+  }
+
+  private apply(source: StateSource, ts: number): void {
+    const next = Math.max(this.manualState, this.limitState) as TradingState;
+    if (next === this.state) return;
+    const from = this.state;
+    this.state = next;
+    this.stateSource = source;
+    if (this.bus === undefined || this.stateTopic === undefined) return;
+    const ev = this.stateEvent;
+    ev.from = from;
+    ev.to = next;
+    ev.source = source;
+    ev.ts = ts as Micros;
+    this.bus.publish(this.stateTopic, ev);
+  }
+
+  // ---- correlation clusters ------------------------------------------------------------------------------------
+
+  /**
+   * Groups instruments into clusters (label >= 0; -1 = alone) for risk.total.maxClusterExposure, e.g. from
+   * correlationClusters(). Edge: call when the correlation estimate is refreshed, not per order.
+   */
+  setClusters(instrumentIds: ArrayLike<number>, labels: ArrayLike<number>): void {
+    this.clusterOf.fill(-1);
+    let max = -1;
+    for (let k = 0; k < instrumentIds.length; k++) {
+      const id = instrumentIds[k]!;
+      const inst = this.registry.get(id as InstrumentId);
+      if (inst !== undefined && this.known[id] !== 1) this.addInstrument(inst);
+      const label = labels[k]!;
+      if (id < this.instCap) this.clusterOf[id] = label;
+      if (label > max) max = label;
+    }
+    if (this.clusterGross.length < max + 1) this.clusterGross = new Float64Array(max + 1);
+    this.clusterGross.fill(0);
+    for (let i = 0; i < this.instCap; i++) {
+      const c = this.clusterOf[i]!;
+      if (c >= 0 && this.inTotals[i] === 1) this.clusterGross[c]! += this.gross[i]!;
+    }
+  }
+
+  // ---- diagnostics ----------------------------------------------------------------------------------------------
+
+  /** Open-order book-keeping of an instrument: lots of open buys and sells, open order count. */
+  openExposure(instrumentId: number): { buy: number; sell: number; orders: number } {
+    return {
+      buy: this.openBuy[instrumentId] ?? 0,
+      sell: this.openSell[instrumentId] ?? 0,
+      orders: this.openCount[instrumentId] ?? 0,
+    };
+  }
+
+  /** Totals over instruments settling in the account currency: gross, worst net, open orders. */
+  totals(): { gross: number; netLong: number; netShort: number; openOrders: number } {
+    return {
+      gross: this.totalGross,
+      netLong: this.totalNetLong,
+      netShort: this.totalNetShort,
+      openOrders: this.totalOpen,
+    };
+  }
+
+  /**
+   * Ids of the open orders seen on the event stream, held (emulated) ones included: the engine's cache lists only
+   * orders sent to a venue as open, so the kill switch cancels these too. Edge: allocates.
+   */
+  trackedOrderIds(): number[] {
+    const out: number[] = [];
+    for (let slot = 0; slot < this.recId.length; slot++)
+      if (this.recId[slot] !== 0) out.push(this.recId[slot]!);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Open orders the engine is tracking from the event stream. */
+  get trackedOrders(): number {
+    return this.records;
+  }
+
+  reservedBalance(currencyId: number): number {
+    return this.reserved[currencyId] ?? 0;
+  }
+
+  referencePrice(instrumentId: number): number {
+    return this.refPx[instrumentId] ?? Number.NaN;
+  }
+
+  /** Recomputes every instrument's exposure from the account (after a restart or a reconciliation). */
+  refreshAll(): void {
+    for (let i = 0; i < this.instCap; i++) if (this.known[i] === 1) this.refresh(i);
+  }
+
+  // ---- reason text (edge) ------------------------------------------------------------------------------------------
+
+  reasonText(code: number, order: Order): string {
+    const inst = this.fCode === code ? this.fInst : this.registry.get(order.instrumentId);
+    const sym = inst?.symbol ?? `instrument ${order.instrumentId}`;
+    if (code > 0 && code < 100) {
+      return orderReasonMessage(
+        code,
+        this.fCode === code ? this.scratch : orderAsRequest(order, this.scratch),
+        inst,
+      );
+    }
+    if (this.fCode !== code) return `denied by risk (code ${code}, ${sym})`;
+    const cur = this.fCur ?? this.accountCurrency;
+    const v = this.fValue;
+    const lim = this.fLimit;
+    const fmt = (x: number): string =>
+      this.fKind === FACT_MONEY
+        ? `${groupDigits(stepsToDecimal(Math.round(x), cur.unit))} ${cur.code}`
+        : this.fKind === FACT_QTY && inst !== undefined
+          ? `${groupDigits(inst.lotsToQty(Math.round(x)))} ${inst.base.code}`
+          : this.fKind === FACT_PRICE && inst !== undefined && Number.isSafeInteger(x)
+            ? groupDigits(inst.ticksToPrice(x))
+            : String(x);
+    const where = `(${this.fKey}${this.fKey === '' ? '' : ', '}${sym})`;
+    const side = orderSideName(order.side);
+    switch (code) {
+      case RiskReason.HALTED:
+        return `trading is HALTED (${sourceName(this.fScope)}): no order passes (${sym})`;
+      case RiskReason.REDUCING_ONLY:
+        return `trading is REDUCING (${sourceName(this.fScope)}): only orders that reduce the position pass; this ${side} would not (${sym})`;
+      case RiskReason.BREAKER_OPEN:
+        return `circuit breaker open: ${breakerScopeName(this.fScope)}${this.fScope === BreakerScope.GLOBAL ? '' : ` ${this.fId}`} ${where}`;
+      case RiskReason.STALE_MARKET_DATA:
+        return `no market data from the venue for ${(v / 1000).toFixed(0)} ms (max ${(lim / 1000).toFixed(0)} ms) ${where}`;
+      case RiskReason.ORDER_RATE:
+      case RiskReason.MODIFY_RATE:
+        return `${code === RiskReason.ORDER_RATE ? 'order' : 'modify'} rate limit reached (burst ${lim}) for ${this.fKey.includes('venue') ? `venue ${inst?.venue ?? v}` : `strategy ${v}`} ${where}`;
+      case RiskReason.NO_REFERENCE_PRICE:
+        return `no reference price yet for ${sym}: cannot value the order or apply the price band ${where}`;
+      case RiskReason.PRICE_BAND:
+        return `price ${fmt(v)} is more than ${lim} bps from the reference price ${inst !== undefined && Number.isSafeInteger(this.fId) ? groupDigits(inst.ticksToPrice(this.fId)) : this.fId} ${where}`;
+      case RiskReason.ORDER_QTY:
+        return `order quantity ${fmt(v)} exceeds max ${fmt(lim)} ${where}`;
+      case RiskReason.ORDER_NOTIONAL:
+        return `order notional ${fmt(v)} exceeds max ${fmt(lim)} ${where}`;
+      case RiskReason.POSITION:
+        return `worst-case position ${fmt(v)} (position + open ${side} orders + this one) exceeds max ${fmt(lim)} ${where}`;
+      case RiskReason.INSTRUMENT_GROSS:
+        return `gross exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.INSTRUMENT_NET:
+        return `net exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.TOTAL_GROSS:
+        return `total gross exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.TOTAL_NET:
+        return `total net exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.CLUSTER_GROSS:
+        return `gross exposure of the correlated cluster ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.OPEN_ORDERS:
+      case RiskReason.TOTAL_OPEN_ORDERS:
+        return `open orders ${v} would exceed max ${lim} ${where}`;
+      case RiskReason.REDUCE_ONLY:
+        return `reduce-only ${side} of ${fmt(order.qty)} would increase the position ${fmt(v)}${lim !== 0 ? ` (open ${side} orders ${fmt(lim)})` : ''} ${where}`;
+      case RiskReason.INSUFFICIENT_BALANCE:
+        return `order needs ${fmt(v)} but only ${fmt(lim)} is free ${where}`;
+      case RiskReason.INSUFFICIENT_MARGIN:
+        return `order needs margin ${fmt(v)} but only ${fmt(lim)} is available ${where}`;
+      case RiskReason.SELF_TRADE:
+        return `${side} ${order.type === OrderType.MARKET ? 'market order' : `at ${fmt(v)}`} would trade against the strategy's own resting order at ${fmt(lim)} ${where}`;
+      case RiskReason.VALUE_OVERFLOW:
+        return `order value of ${v} lots at ${lim} ticks is beyond 2^53 money units ${where}`;
+      case RiskReason.MODIFY_BELOW_FILLED:
+        return `new quantity ${fmt(v)} is not above the filled quantity ${fmt(lim)} ${where}`;
+      default:
+        return `denied by risk (code ${code}) ${where}`;
+    }
+  }
+
+  // ---- book-keeping of open orders (event path) ---------------------------------------------------------------------
+
+  /** Replaces what the order contributed to the open-order sums by what it contributes now. */
+  private resync(order: Order): void {
+    const id = order.id as number;
+    let slot = id & this.recMask;
+    let px = Number.NaN;
+    if (this.recId[slot] === id) {
+      px = this.recPx[slot]!;
+      this.removeRecord(slot);
+    }
+    if (!isOpen(order.status) || order.leavesQty <= 0) return;
+    if (this.recId[slot] !== 0) {
+      while (this.recId[id & this.recMask] !== 0) this.growRecords(this.recId.length * 2);
+      slot = id & this.recMask;
+    }
+    const i = order.instrumentId as number;
+    if (hasPrice(order.price)) px = order.price;
+    else if (hasPrice(order.triggerPrice)) px = order.triggerPrice;
+    else if (Number.isNaN(px)) px = this.refPx[i]!;
+    const leaves = order.leavesQty as number;
+    const side = order.side;
+    this.recId[slot] = id;
+    this.recInst[slot] = i;
+    this.recStrat[slot] = order.strategyId;
+    this.recSide[slot] = side;
+    this.recLeaves[slot] = leaves;
+    this.recPx[slot] = px;
+    this.records++;
+    if (side === BUY) this.openBuy[i]! += leaves;
+    else this.openSell[i]! += leaves;
+    this.openCount[i]!++;
+    this.totalOpen++;
+    if (this.reserveOn && !Number.isNaN(px)) {
+      const inst = this.insts[i]!;
+      const r = this.reserveAmount(inst, i, side, order.flags, leaves, px);
+      const cur = this.reserveCurrency(inst, i, side);
+      this.recReserve[slot] = r;
+      this.recCur[slot] = cur;
+      if (cur >= this.reserved.length) this.reserved = growF64(this.reserved, cur + 16);
+      this.reserved[cur]! += r;
+    } else {
+      this.recReserve[slot] = 0;
+      this.recCur[slot] = -1;
+    }
+    const resting =
+      hasPrice(order.price) &&
+      (order.type === OrderType.LIMIT || (typeHasLimitPrice(order.type) && isTriggered(order)));
+    this.recRestPx[slot] = resting ? order.price : Number.NaN;
+    if (resting) {
+      const k = (order.strategyId as number) * this.instCap + i;
+      if (side === BUY) {
+        if (this.restBuys[k]!++ === 0 || order.price > this.restBuyMax[k]!) this.restBuyMax[k] = order.price;
+      } else if (this.restSells[k]!++ === 0 || order.price < this.restSellMin[k]!) {
+        this.restSellMin[k] = order.price;
+      }
+    }
+  }
+
+  private removeRecord(slot: number): void {
+    const i = this.recInst[slot]!;
+    const leaves = this.recLeaves[slot]!;
+    if (this.recSide[slot] === BUY) this.openBuy[i]! -= leaves;
+    else this.openSell[i]! -= leaves;
+    this.openCount[i]!--;
+    this.totalOpen--;
+    const cur = this.recCur[slot]!;
+    if (cur >= 0) this.reserved[cur]! -= this.recReserve[slot]!;
+    this.recId[slot] = 0;
+    this.records--;
+    const rp = this.recRestPx[slot]!;
+    if (!Number.isNaN(rp)) {
+      const s = this.recStrat[slot]!;
+      const k = s * this.instCap + i;
+      if (this.recSide[slot] === BUY) {
+        if (--this.restBuys[k]! > 0 && rp === this.restBuyMax[k])
+          this.restBuyMax[k] = this.scanRest(s, i, BUY);
+      } else if (--this.restSells[k]! > 0 && rp === this.restSellMin[k]) {
+        this.restSellMin[k] = this.scanRest(s, i, OrderSide.SELL);
+      }
+    }
+  }
+
+  /** Best resting price of a strategy's side after the best one left (rare: only then is the ring scanned). */
+  private scanRest(s: number, i: number, side: number): number {
+    let best = side === BUY ? Number.NEGATIVE_INFINITY : INF;
+    const n = this.recId.length;
+    for (let slot = 0; slot < n; slot++) {
+      if (
+        this.recId[slot] === 0 ||
+        this.recInst[slot] !== i ||
+        this.recStrat[slot] !== s ||
+        this.recSide[slot] !== side
+      )
+        continue;
+      const p = this.recRestPx[slot]!;
+      if (Number.isNaN(p)) continue;
+      if (side === BUY ? p > best : p < best) best = p;
+    }
+    return best;
+  }
+
+  private reserveOf(orderId: number): number {
+    const slot = orderId & this.recMask;
+    return this.recId[slot] === orderId ? this.recReserve[slot]! : 0;
+  }
+
+  private reserveAmount(
+    inst: Instrument,
+    i: number,
+    side: number,
+    flags: number,
+    lots: number,
+    px: number,
+  ): number {
+    if (this.isMargin[i] === 0 && side !== BUY) return lots * this.baseUnitsPerLot[i]!;
+    const n = inst.tryNotional(px, lots) as number;
+    const fee = inst.tryFee(px, lots, this.feeLiquidity[i]! as LiquiditySide) as number;
+    const f = Math.max(fee, 0);
+    if (this.isMargin[i] === 0) return n + f;
+    return (
+      ((flags & OrderFlags.REDUCE_ONLY) !== 0 ? 0 : Math.ceil(n / this.limits[i * LIMITS + L_LEVERAGE]!)) + f
+    );
+  }
+
+  private reserveCurrency(inst: Instrument, i: number, side: number): number {
+    if (this.isMargin[i] === 1) return inst.settlement.id;
+    return side === BUY ? inst.quote.id : inst.base.id;
+  }
+
+  /** Recomputes an instrument's exposure figures and moves the totals by the difference. */
+  private refresh(i: number): void {
+    const pos = this.account.positionQty(i as InstrumentId);
+    const ob = this.openBuy[i]!;
+    const os = this.openSell[i]!;
+    const absPos = pos < 0 ? -pos : pos;
+    const lots = absPos + ob + os;
+    this.exposedLots[i] = lots;
+    const ref = this.refPx[i]!;
+    let g = 0;
+    let nl = 0;
+    let ns = 0;
+    if (!Number.isNaN(ref) && ref > 0) {
+      const k = this.valueK[i]!;
+      const vpl = this.isInverse[i] === 1 ? k / ref : k * ref;
+      g = lots * vpl;
+      nl = (pos + ob) * vpl;
+      ns = (pos - os) * vpl;
+    }
+    if (this.inTotals[i] === 1) {
+      this.totalGross += g - this.gross[i]!;
+      this.totalNetLong += nl - this.netLong[i]!;
+      this.totalNetShort += ns - this.netShort[i]!;
+      const c = this.clusterOf[i]!;
+      if (c >= 0) this.clusterGross[c]! += g - this.gross[i]!;
+    }
+    this.gross[i] = g;
+    this.netLong[i] = nl;
+    this.netShort[i] = ns;
+  }
+
+  // ---- setup and growth (edge) ----------------------------------------------------------------------------------
+
+  private addInstrument(inst: Instrument): void {
+    const i = inst.id as number;
+    if (i >= this.instCap) this.growInstruments(Math.max(i + 1, this.instCap * 2, 8));
+    const c = this.config;
+    const over = c.instruments[inst.key] ?? c.instruments[inst.symbol];
+    const overKey = c.instruments[inst.key] !== undefined ? inst.key : inst.symbol;
+    const li = i * LIMITS;
+    for (let k = 0; k < LIMITS; k++) {
+      const name = LIMIT_NAMES[k]!;
+      const own = over?.[name];
+      const text = own ?? c.limits[name];
+      this.limitKeys[li + k] =
+        own !== undefined ? `risk.instruments.${overKey}.${name}` : `risk.limits.${name}`;
+      let value = INF;
+      if (text !== undefined) {
+        if (k === L_ORDER_QTY || k === L_POSITION)
+          value = steps(String(text), inst.lotSize, `risk ${name} of ${inst.key}`);
+        else if (k === L_ORDER_NOTIONAL || k === L_GROSS || k === L_NET)
+          value = money(String(text), inst.settlement);
+        else value = Number(text);
+      }
+      this.limits[li + k] = value;
+    }
+    if (this.limits[li + L_LEVERAGE] === INF) this.limits[li + L_LEVERAGE] = 1;
+    this.insts[i] = inst;
+    this.refPx[i] = Number.NaN;
+    this.clusterOf[i] = -1;
+    this.venueOf[i] = inst.venueId;
+    this.isMargin[i] = inst.kind === InstrumentKind.SPOT ? 0 : 1;
+    this.isInverse[i] = inst.isInverse ? 1 : 0;
+    this.inTotals[i] = inst.settlement.id === this.accountCurrency.id ? 1 : 0;
+    const p = inst.settlement.precision;
+    const lot = inst.lotSize.value * inst.multiplier.value;
+    this.valueK[i] = inst.isInverse
+      ? (lot / inst.tickSize.value) * 10 ** p
+      : inst.tickSize.value * lot * 10 ** p;
+    this.baseUnitsPerLot[i] = baseUnitsPerLot(inst);
+    this.exactK[i] = inst.isInverse ? 0 : exactUnitsPerTickLot(inst);
+    this.feeLiquidity[i] = inst.takerFee >= inst.makerFee ? LiquiditySide.TAKER : LiquiditySide.MAKER;
+    const rate = Math.max(inst.takerFee, inst.makerFee);
+    this.feeRate[i] = rate;
+    // a * rate stays exact below 2^53 for notionals up to 2^53 units while the rate is at most 1% (1e6).
+    this.fastFee[i] =
+      this.exactK[i]! > 0 && inst.feeRounding === Rounding.HALF_UP && rate <= 1_000_000 ? 1 : 0;
+    this.breakers.ensure(inst.venueId, 0);
+    this.venueOrders.ensure(inst.venueId);
+    this.venueModifies.ensure(inst.venueId);
+    this.known[i] = 1;
+  }
+
+  private growInstruments(n: number): void {
+    const old = this.instCap;
+    this.known = growU8(this.known, n);
+    this.limits = growF64(this.limits, n * LIMITS);
+    this.refPx = growF64(this.refPx, n);
+    this.openBuy = growF64(this.openBuy, n);
+    this.openSell = growF64(this.openSell, n);
+    this.openCount = growI32(this.openCount, n);
+    this.gross = growF64(this.gross, n);
+    this.netLong = growF64(this.netLong, n);
+    this.netShort = growF64(this.netShort, n);
+    this.exposedLots = growF64(this.exposedLots, n);
+    this.inTotals = growU8(this.inTotals, n);
+    this.isMargin = growU8(this.isMargin, n);
+    this.isInverse = growU8(this.isInverse, n);
+    this.valueK = growF64(this.valueK, n);
+    this.exactK = growF64(this.exactK, n);
+    this.baseUnitsPerLot = growF64(this.baseUnitsPerLot, n);
+    this.feeLiquidity = growU8(this.feeLiquidity, n);
+    this.feeRate = growF64(this.feeRate, n);
+    this.fastFee = growU8(this.fastFee, n);
+    this.venueOf = growI32(this.venueOf, n);
+    const clusters = growI32(this.clusterOf, n);
+    clusters.fill(-1, old);
+    this.clusterOf = clusters;
+    while (this.insts.length < n) this.insts.push(undefined);
+    while (this.limitKeys.length < n * LIMITS) this.limitKeys.push('');
+    this.instCap = n;
+    this.regridStrategies(this.stratCap, old);
+  }
+
+  private growStrategies(n: number): void {
+    this.regridStrategies(Math.max(n, this.stratCap * 2), this.instCap);
+    this.strategyOrders.ensure(n);
+    this.strategyModifies.ensure(n);
+    this.breakers.ensure(0, n);
+  }
+
+  /** Re-lays the (strategy x instrument) arrays after either dimension grew. */
+  private regridStrategies(strats: number, oldInst: number): void {
+    const oldStrats = this.stratCap;
+    const inst = this.instCap;
+    const sells = new Int32Array(strats * inst);
+    const sellMin = new Float64Array(strats * inst).fill(INF);
+    const buys = new Int32Array(strats * inst);
+    const buyMax = new Float64Array(strats * inst).fill(Number.NEGATIVE_INFINITY);
+    for (let s = 0; s < oldStrats; s++) {
+      for (let i = 0; i < oldInst; i++) {
+        const from = s * oldInst + i;
+        const to = s * inst + i;
+        sells[to] = this.restSells[from]!;
+        sellMin[to] = this.restSellMin[from]!;
+        buys[to] = this.restBuys[from]!;
+        buyMax[to] = this.restBuyMax[from]!;
+      }
+    }
+    this.restSells = sells;
+    this.restSellMin = sellMin;
+    this.restBuys = buys;
+    this.restBuyMax = buyMax;
+    this.stratCap = strats;
+  }
+
+  private growRecords(n: number): void {
+    const old = this.recId;
+    const oldAt = {
+      inst: this.recInst,
+      strat: this.recStrat,
+      side: this.recSide,
+      leaves: this.recLeaves,
+      px: this.recPx,
+      rest: this.recRestPx,
+      reserve: this.recReserve,
+      cur: this.recCur,
+    };
+    this.recId = new Float64Array(n);
+    this.recInst = new Int32Array(n);
+    this.recStrat = new Int32Array(n);
+    this.recSide = new Uint8Array(n);
+    this.recLeaves = new Float64Array(n);
+    this.recPx = new Float64Array(n);
+    this.recRestPx = new Float64Array(n);
+    this.recReserve = new Float64Array(n);
+    this.recCur = new Int32Array(n);
+    this.recMask = n - 1;
+    for (let s = 0; s < old.length; s++) {
+      const id = old[s]!;
+      if (id === 0) continue;
+      const t = id & this.recMask;
+      this.recId[t] = id;
+      this.recInst[t] = oldAt.inst[s]!;
+      this.recStrat[t] = oldAt.strat[s]!;
+      this.recSide[t] = oldAt.side[s]!;
+      this.recLeaves[t] = oldAt.leaves[s]!;
+      this.recPx[t] = oldAt.px[s]!;
+      this.recRestPx[t] = oldAt.rest[s]!;
+      this.recReserve[t] = oldAt.reserve[s]!;
+      this.recCur[t] = oldAt.cur[s]!;
+    }
+  }
+}
+
+/** Token buckets refilled from order timestamps (never the wall clock); one bucket per venue or strategy id. */
+class TokenBuckets {
+  readonly on: boolean;
+  readonly perUs: number;
+  readonly burst: number;
+  tokens: Float64Array = new Float64Array(0);
+  last: Float64Array = new Float64Array(0);
+
+  constructor(perSecond: number, burst: number) {
+    this.on = perSecond > 0;
+    this.perUs = perSecond / 1_000_000;
+    this.burst = burst;
+  }
+
+  static of(cfg: { perSecond: number; burst: number } | undefined): TokenBuckets {
+    return cfg === undefined ? new TokenBuckets(0, 0) : new TokenBuckets(cfg.perSecond, cfg.burst);
+  }
+
+  /** Tokens available at `ts` (a timestamp before the last one refills nothing). */
+  at(id: number, ts: number): number {
+    const t = this.tokens[id]!;
+    const dt = ts - this.last[id]!;
+    if (!(dt > 0)) return t;
+    const r = t + dt * this.perUs;
+    return Math.min(r, this.burst);
+  }
+
+  /** Takes one of the `available` tokens found at `ts`. */
+  take(id: number, available: number, ts: number): void {
+    this.tokens[id] = available - 1;
+    if (ts > this.last[id]!) this.last[id] = ts;
+  }
+
+  ensure(id: number): void {
+    if (id < this.tokens.length) return;
+    const n = Math.max(id + 1, this.tokens.length * 2, 8);
+    const old = this.tokens.length;
+    this.tokens = growF64(this.tokens, n);
+    this.last = growF64(this.last, n);
+    this.tokens.fill(this.burst, old);
+    this.last.fill(Number.NEGATIVE_INFINITY, old);
+  }
+}
+
+function isTriggered(order: Order): boolean {
+  const s =
+    order.status === OrderStatus.PENDING_UPDATE || order.status === OrderStatus.PENDING_CANCEL
+      ? order.prevStatus
+      : order.status;
+  return s === OrderStatus.TRIGGERED;
+}
+
+/** The request an order was made from, for validation (allocation-free). */
+function orderAsRequest(order: Order, into: OrderRequest): OrderRequest {
+  into.clientOrderId = order.clientOrderId;
+  into.strategyId = order.strategyId;
+  into.instrumentId = order.instrumentId;
+  into.side = order.side;
+  into.type = order.type;
+  into.qty = order.qty;
+  into.price = order.price;
+  into.triggerPrice = order.triggerPrice;
+  into.tif = order.tif;
+  into.expireTime = order.expireTime;
+  into.flags = order.flags;
+  into.displayQty = order.displayQty;
+  into.trailingOffsetType = order.trailingOffsetType;
+  into.trailingOffset = order.trailingOffset;
+  into.contingency = order.contingency;
+  into.orderListId = order.orderListId;
+  into.parentOrderId = order.parentOrderId;
+  const ids = into.linkedOrderIds;
+  if (ids.length !== 0) ids.length = 0;
+  for (let k = 0; k < order.linkedOrderIds.length; k++) ids.push(order.linkedOrderIds[k]!);
+  into.tsInit = order.tsInit;
+  return into;
+}
+
+function sourceName(s: number): string {
+  return s === StateSource.LOSS_LIMIT
+    ? 'loss limit'
+    : s === StateSource.KILL_SWITCH
+      ? 'kill switch'
+      : 'operator';
+}
+
+/**
+ * round_half_up(n * rate / 1e8) for a notional n (safe integer >= 0) and a rate in 1e-8 units (0 < rate <= 1e6),
+ * exactly: n is split at 1e8 so every product stays below 2^53.
+ */
+export function feeHalfUp(n: number, rate: number): number {
+  const a = Math.floor(n / FEE_DEN);
+  const b = n - a * FEE_DEN;
+  const lo = b * rate;
+  let q = Math.floor(lo / FEE_DEN);
+  let rem = lo - q * FEE_DEN;
+  if (rem < 0) {
+    q--;
+    rem += FEE_DEN;
+  } else if (rem >= FEE_DEN) {
+    q++;
+    rem -= FEE_DEN;
+  }
+  return a * rate + q + (rem * 2 >= FEE_DEN ? 1 : 0);
+}
+
+/** Base-currency money units in one lot (lot size x multiplier), exact when a whole number. */
+function baseUnitsPerLot(inst: Instrument): number {
+  const l = inst.lotSize;
+  const m = inst.multiplier;
+  const e = inst.base.precision - l.scale - m.scale;
+  if (e >= 0) return Number(l.unitsBig * m.unitsBig * 10n ** BigInt(e));
+  return l.value * m.value * 10 ** inst.base.precision;
+}
+
+/** tick * lot * multiplier in settlement money units, when that is a whole safe integer; else 0. */
+function exactUnitsPerTickLot(inst: Instrument): number {
+  const t = inst.tickSize;
+  const l = inst.lotSize;
+  const m = inst.multiplier;
+  const e = inst.settlement.precision - t.scale - l.scale - m.scale;
+  if (e < 0) return 0;
+  const k = t.unitsBig * l.unitsBig * m.unitsBig * 10n ** BigInt(e);
+  return k <= BigInt(MAX_SAFE) ? Number(k) : 0;
+}
+
+/** "12345.67" -> "12,345.67". */
+export function groupDigits(text: string): string {
+  const neg = text.startsWith('-');
+  const body = neg ? text.slice(1) : text;
+  const dot = body.indexOf('.');
+  const int = dot < 0 ? body : body.slice(0, dot);
+  const frac = dot < 0 ? '' : body.slice(dot);
+  return `${neg ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`;
+}
+
+/** Decimal text in a currency -> money units (rounded down: a limit never grows by rounding); Infinity if absent. */
+function money(text: string | undefined, cur: Currency): number {
+  if (text === undefined) return INF;
+  return steps(text, cur.unit, `risk limit in ${cur.code}`);
+}
+
+function steps(text: string, step: Step, what: string): number {
+  const v = decimalToStepsRounded(text, step, Rounding.FLOOR);
+  if (Number.isNaN(v)) {
+    throw new Bot4Error(
+      ErrorCode.CONFIG_INVALID,
+      `${what}: ${text} is not representable on the ${step.text} grid`,
+      {
+        value: text,
+      },
+    );
+  }
+  return v;
+}
+
+function breakerOptions(c: RiskConfig, acct: Currency): Partial<BreakerOptions> {
+  const b = c.breakers;
+  return {
+    cooldownUs: b.cooldownMs * 1000,
+    halfOpenProbes: b.halfOpenProbes,
+    windowUs: b.windowMs * 1000,
+    minSamples: b.minSamples,
+    maxRejectRate: b.maxRejectRate,
+    maxErrorRate: b.maxErrorRate,
+    maxConsecutiveRejects: b.maxConsecutiveRejects,
+    maxLatencyNs: b.maxLatencyMs === undefined ? INF : b.maxLatencyMs * 1e6,
+    latencyBreaches: b.latencyBreaches,
+    staleDataUs: b.staleDataMs * 1000,
+    maxLossInWindow: money(b.maxLossInWindow, acct),
+  };
+}
+
+function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
+  const l = c.lossLimits;
+  const out: LossLimitOptions = {};
+  const rule = (
+    r: { threshold: string; action: 'REDUCING' | 'HALTED'; cooldownMs: number },
+    units: number,
+  ) => ({
+    threshold: units,
+    action: TradingState[r.action],
+    cooldownUs: r.cooldownMs * 1000,
+  });
+  if (l.dailyLoss !== undefined) out.dailyLoss = rule(l.dailyLoss, money(l.dailyLoss.threshold, acct));
+  if (l.drawdown !== undefined) out.drawdown = rule(l.drawdown, Number(l.drawdown.threshold));
+  if (l.perTrade !== undefined) out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
+  if (l.consecutiveLosses !== undefined) {
+    out.consecutiveLosses = {
+      threshold: l.consecutiveLosses.count,
+      action: TradingState[l.consecutiveLosses.action],
+      cooldownUs: l.consecutiveLosses.cooldownMs * 1000,
+    };
+  }
+  return out;
+}
+
+function growU8(a: Uint8Array, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  b.set(a.subarray(0, Math.min(a.length, n)));
+  return b;
+}
+
+function growI32(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a.subarray(0, Math.min(a.length, n)));
+  return b;
+}
+
+function growF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a.subarray(0, Math.min(a.length, n)));
+  return b;
+}

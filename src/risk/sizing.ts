@@ -1,0 +1,185 @@
+// Position sizing: fixed quantity, fixed fraction of equity, volatility targeting (ATR or realised volatility),
+// fractional Kelly, and risk-parity weights from a covariance matrix. Sizes come out in whole lots, rounded
+// down and within the instrument's min/max quantity (0 when the minimum cannot be met). Money in units, px in ticks.
+
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { PriceTicks, QtyLots } from '../core/units.ts';
+import type { Instrument } from '../model/instrument.ts';
+
+/** Whole lots within the instrument's limits: floor, 0 below the minimum, capped at the maximum. */
+export function roundLots(inst: Instrument, lots: number, market = false): QtyLots {
+  if (!(lots > 0)) return 0 as QtyLots;
+  const whole = Math.floor(lots + 1e-9);
+  const min = market ? inst.marketMinQty : inst.minQty;
+  const max = market ? inst.marketMaxQty : inst.maxQty;
+  if (whole < min || whole < 1) return 0 as QtyLots;
+  return Math.min(whole, max) as QtyLots;
+}
+
+/** A fixed quantity ("0.5" base units) as lots, rounded down onto the lot grid and within the limits. */
+export function fixedQtyLots(inst: Instrument, qty: number, market = false): QtyLots {
+  return roundLots(inst, qty / inst.lotSize.value, market);
+}
+
+/**
+ * Value of one lot at `px`, in money units of the settlement currency, as a double (for sizing only; exact
+ * notionals come from Instrument.tryNotional).
+ */
+export function lotValue(inst: Instrument, px: number): number {
+  const k = inst.lotSize.value * inst.multiplier.value * 10 ** inst.settlement.precision;
+  return inst.isInverse ? k / (px * inst.tickSize.value) : k * px * inst.tickSize.value;
+}
+
+/** The most lots whose exact notional at `px` stays within `budget` money units. */
+export function lotsForNotional(
+  inst: Instrument,
+  px: PriceTicks | number,
+  budget: number,
+  market = false,
+): QtyLots {
+  const v = lotValue(inst, px);
+  if (!(v > 0) || !(budget > 0)) return 0 as QtyLots;
+  let lots = Math.floor(budget / v + 1e-9);
+  // The double estimate can be one lot off the exact, rounded notional.
+  while (lots > 0 && (inst.tryNotional(px, lots) as number) > budget) lots--;
+  return roundLots(inst, lots, market);
+}
+
+/** `fraction` of equity (money units of the settlement currency) at `px`. */
+export function fixedFractionLots(
+  inst: Instrument,
+  px: PriceTicks | number,
+  equity: number,
+  fraction: number,
+  market = false,
+): QtyLots {
+  return lotsForNotional(inst, px, equity * fraction, market);
+}
+
+/**
+ * Risks `riskFraction` of equity on a stop `atrMultiple` ATRs away: lots = equity * riskFraction / (loss of one
+ * lot when the price moves atrTicks * atrMultiple against it from `px`).
+ */
+export function atrRiskLots(
+  inst: Instrument,
+  px: PriceTicks | number,
+  equity: number,
+  riskFraction: number,
+  atrTicks: number,
+  atrMultiple = 1,
+  market = false,
+): QtyLots {
+  const stop = atrTicks * atrMultiple;
+  if (!(stop > 0) || !(stop < px || !inst.isInverse)) return 0 as QtyLots;
+  const perLot = Math.abs(lotValue(inst, px) - lotValue(inst, px - stop));
+  if (!(perLot > 0)) return 0 as QtyLots;
+  return roundLots(inst, (equity * riskFraction) / perLot, market);
+}
+
+/**
+ * Volatility targeting: a position whose value times `realisedVol` equals equity times `targetVol` (both over
+ * the same horizon, e.g. annualised), capped by `maxLeverage` times equity.
+ */
+export function volTargetLots(
+  inst: Instrument,
+  px: PriceTicks | number,
+  equity: number,
+  targetVol: number,
+  realisedVol: number,
+  maxLeverage = 1,
+  market = false,
+): QtyLots {
+  if (!(realisedVol > 0)) return 0 as QtyLots;
+  const notional = Math.min((equity * targetVol) / realisedVol, equity * maxLeverage);
+  return lotsForNotional(inst, px, notional, market);
+}
+
+/** Sample standard deviation of returns, scaled by sqrt(periodsPerYear) (1 = per period). */
+export function realisedVolatility(returns: ArrayLike<number>, periodsPerYear = 1): number {
+  const n = returns.length;
+  if (n < 2) return Number.NaN;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += returns[i]!;
+  mean /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = returns[i]! - mean;
+    ss += d * d;
+  }
+  return Math.sqrt((ss / (n - 1)) * periodsPerYear);
+}
+
+/**
+ * Fractional Kelly for a bet won with probability `winProb` paying `payoff` times the stake lost otherwise
+ * (average win / average loss): fraction * (p * b - (1 - p)) / b, never below 0.
+ */
+export function kellyFraction(winProb: number, payoff: number, fraction = 0.5): number {
+  if (!(payoff > 0) || !(winProb >= 0 && winProb <= 1)) return 0;
+  const f = (winProb * payoff - (1 - winProb)) / payoff;
+  return f > 0 ? f * fraction : 0;
+}
+
+/** Fractional Kelly for a continuous return (mean, variance per period): fraction * mean / variance (signed). */
+export function kellyContinuous(mean: number, variance: number, fraction = 0.5): number {
+  return variance > 0 ? (fraction * mean) / variance : 0;
+}
+
+/**
+ * Risk-parity (equal risk contribution) weights for a row-major n x n covariance matrix: w_i * (C w)_i equal for
+ * every i, weights summing to 1. Cyclical coordinate descent on 1/2 y'Cy - sum(b_i ln y_i) (Griveau-Billion,
+ * Richard, Roncalli 2013), then w = y / sum(y). Throws INVALID_ARGUMENT on a non-positive variance.
+ */
+export function riskParityWeights(
+  cov: ArrayLike<number>,
+  n: number,
+  out: Float64Array = new Float64Array(n),
+  budgets?: ArrayLike<number>,
+  tolerance = 1e-12,
+  maxIterations = 10_000,
+): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const v = cov[i * n + i]!;
+    if (!(v > 0) || !Number.isFinite(v)) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `risk parity needs a positive variance for every asset; asset ${i} has ${v}`,
+        { asset: i, variance: v },
+      );
+    }
+  }
+  const y = out;
+  for (let i = 0; i < n; i++) y[i] = 1 / Math.sqrt(cov[i * n + i]!);
+  for (let it = 0; it < maxIterations; it++) {
+    let change = 0;
+    for (let i = 0; i < n; i++) {
+      let other = 0;
+      for (let j = 0; j < n; j++) if (j !== i) other += cov[i * n + j]! * y[j]!;
+      const cii = cov[i * n + i]!;
+      const b = budgets === undefined ? 1 / n : budgets[i]!;
+      const next = (-other + Math.sqrt(other * other + 4 * cii * b)) / (2 * cii);
+      const rel = Math.abs(next - y[i]!) / next;
+      if (rel > change) change = rel;
+      y[i] = next;
+    }
+    if (change < tolerance) break;
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += y[i]!;
+  for (let i = 0; i < n; i++) y[i] = y[i]! / sum;
+  return y;
+}
+
+/** Risk contributions w_i * (C w)_i (they sum to the portfolio variance). */
+export function riskContributions(
+  cov: ArrayLike<number>,
+  n: number,
+  w: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
+  for (let i = 0; i < n; i++) {
+    let row = 0;
+    for (let j = 0; j < n; j++) row += cov[i * n + j]! * w[j]!;
+    out[i] = w[i]! * row;
+  }
+  return out;
+}
