@@ -16,14 +16,18 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./core.bench.ts'),
     import('./memory.bench.ts'),
     import('./concurrency.bench.ts'),
+    import('./portfolio.bench.ts'),
     import('./monitoring.bench.ts'),
     import('./execution.bench.ts'),
-    import('./portfolio.bench.ts'),
     import('./risk.bench.ts'),
     import('./book.bench.ts'),
     import('./sim.bench.ts'),
+    import('./backtest.bench.ts'),
     import('./data.bench.ts'),
+    import('./replay.bench.ts'),
     import('./bars.bench.ts'),
+    import('./indicators.bench.ts'),
+    import('./strategy.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { type Config, loadConfig } from '../core/config.ts';
 import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
+import { registerBacktestCommand } from './backtest-command.ts';
+import { registerDataCommands } from './data-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
+import { registerTaCommand } from './ta-command.ts';
 
 export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
@@ -77,7 +80,7 @@ export function buildProgram(): Command {
         list: opts.list === true,
       });
       const missed = results.filter((r) => r.met === false).map((r) => r.id);
-      log.info({ benchmarks: results.length, missed }, 'benchmark suite finished');
+      log.debug({ benchmarks: results.length, missed }, 'benchmark suite finished');
     });
 
   const config = program.command('config').description('inspect and validate the engine configuration');
@@ -94,8 +97,11 @@ export function buildProgram(): Command {
       configFrom(program);
       process.stdout.write('config ok\n');
     });
-
+  registerBacktestCommand(program, () => configFrom(program));
+  registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+
+  registerTaCommand(program);
   return program;
 }
 

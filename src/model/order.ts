@@ -144,7 +144,7 @@ export class OrderRequest {
     this.contingency = ContingencyType.NONE;
     this.orderListId = 0;
     this.parentOrderId = NO_ORDER;
-    this.linkedOrderIds.length = 0;
+    if (this.linkedOrderIds.length !== 0) this.linkedOrderIds.length = 0;
     this.tsInit = 0 as Micros;
     return this;
   }

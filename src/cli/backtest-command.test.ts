@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function bot4(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bot4 backtest', () => {
+  it('runs the demo, writes a self-contained report, and is deterministic', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bot4-bt-'));
+    const a = bot4([
+      'backtest',
+      '--demo',
+      '--hours',
+      '2',
+      '--out',
+      join(out, 'a'),
+      '--param',
+      'fast=5',
+      '--param',
+      'slow=15',
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toContain('Backtest summary (USDT)');
+    const fp = /fingerprint ([0-9a-f]{16})/.exec(a.stdout)?.[1];
+    expect(fp).toBeDefined();
+    const html = readFileSync(join(out, 'a', 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    const json = JSON.parse(readFileSync(join(out, 'a', 'report.json'), 'utf8')) as { fingerprint: string };
+    expect(json.fingerprint).toBe(fp);
+    const b = bot4([
+      'backtest',
+      '--demo',
+      '--hours',
+      '2',
+      '--out',
+      join(out, 'b'),
+      '--param',
+      'fast=5',
+      '--param',
+      'slow=15',
+    ]);
+    expect(/fingerprint ([0-9a-f]{16})/.exec(b.stdout)?.[1]).toBe(fp);
+  });
+
+  it('exits 2 naming the problem for an unknown strategy or parameter', () => {
+    const s = bot4(['backtest', '--demo', '--strategy', 'no-such-strategy']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain("unknown strategy 'no-such-strategy'");
+    const p = bot4(['backtest', '--demo', '--param', 'fastt=5']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('fastt');
+    expect(existsSync(join(root, 'reports', 'never'))).toBe(false);
+  });
+
+  it('lists a strategy parameters', () => {
+    const r = bot4(['backtest', '--strategy', 'ema-cross', '--list-params']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('fast');
+    expect(r.stdout).toContain('slow');
+  });
+});

@@ -1,0 +1,204 @@
+// `bot4 backtest`: runs a built-in or user strategy over the demo market, files or (later) catalog queries,
+// shows progress on long runs, stops cleanly on Ctrl-C with a partial report, and writes report.json and a
+// self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
+
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
+import { writeReport } from '../backtest/report.ts';
+import { formatSummary } from '../backtest/report-format.ts';
+import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
+import type { Config } from '../core/config.ts';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { replayFiles } from '../data/replay.ts';
+import { newInstrumentRegistry } from '../model/instrument.ts';
+import type { EventBatch } from '../model/market-data.ts';
+import { resolveStrategy } from '../strategy/loader.ts';
+import { describeParams, parseParams } from '../strategy/params.ts';
+
+interface BacktestCliOptions {
+  demo?: boolean;
+  strategy?: string;
+  data?: string[];
+  from?: string;
+  to?: string;
+  param: string[];
+  balance: string[];
+  out: string;
+  seed: string;
+  hours: string;
+  latency?: string;
+  listParams?: boolean;
+  progress: boolean;
+}
+
+const HOUR = 3_600_000_000;
+
+/** "2024-08-08T23:55:00Z", "2024-08-08", or micros since the epoch. */
+export function parseTime(text: string, option: string): number {
+  if (/^\d{13,17}$/.test(text)) return Number(text);
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(ms)) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `${option} '${text}' is not a time: use ISO 8601 (2024-08-08T23:55:00Z), a date (2024-08-08) or microseconds`,
+      { option, value: text },
+    );
+  }
+  return ms * 1000;
+}
+
+/** "10000USDT" or "10000 USDT" -> { amount: '10000', currency: 'USDT' }. */
+export function parseBalance(text: string): { amount: string; currency: string } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*$/.exec(text);
+  if (m === null) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--balance '${text}' must be an amount followed by a currency, e.g. 10000USDT`,
+      { value: text },
+    );
+  }
+  return { amount: m[1]!, currency: m[2]!.toUpperCase() };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function* prepend(first: EventBatch, rest: AsyncIterator<EventBatch>): AsyncGenerator<EventBatch> {
+  yield first;
+  for (let r = await rest.next(); r.done !== true; r = await rest.next()) yield r.value;
+}
+
+function progressLine(p: BacktestProgress): string {
+  const rate = p.events / Math.max(p.wallMs / 1000, 1e-3);
+  let eta = '';
+  if (Number.isFinite(p.from) && Number.isFinite(p.to) && p.ts > p.from) {
+    const done = (p.ts - p.from) / (p.to - p.from);
+    const left = (p.wallMs / 1000) * (1 / Math.max(done, 1e-9) - 1);
+    eta = ` ${(done * 100).toFixed(1)}% ETA ${left.toFixed(0)} s`;
+  }
+  return `\r${(p.events / 1e6).toFixed(2)}M events, ${(rate / 1e6).toFixed(2)}M events/s${eta}   `;
+}
+
+export function registerBacktestCommand(program: Command, loadConfig: () => Config): void {
+  program
+    .command('backtest')
+    .description('backtest a strategy on the demo market or on data files, and write a JSON + HTML report')
+    .option('--demo', 'run on the built-in seeded demo market (no data needed)')
+    .option(
+      '-s, --strategy <name|file>',
+      'built-in strategy name or a .ts/.js file (file.ts:ExportName to pick one)',
+      'ema-cross',
+    )
+    .option(
+      '-d, --data <files...>',
+      'market-data files (any format `bot4 data import` reads), merged in time order',
+    )
+    .option('--from <time>', 'start of the replay (ISO time, date or micros)')
+    .option('--to <time>', 'end of the replay, exclusive')
+    .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
+    .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
+    .option('-o, --out <dir>', 'report folder', 'reports/latest')
+    .option('--seed <n>', 'demo market seed', '42')
+    .option('--hours <n>', 'demo market length in hours', '24')
+    .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
+    .option('--list-params', "print the strategy's parameters and exit")
+    .option('--no-progress', 'no progress line on standard error')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bot4 backtest --demo
+  bot4 backtest --demo --strategy ema-cross --param fast=10 --param slow=40 --out reports/ema
+  bot4 backtest --strategy mean-reversion --list-params
+  bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
+      --param instrument=BTCUSDT --param source=quote --balance 10000USDT
+
+Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
+    )
+    .action(async (opts: BacktestCliOptions) => {
+      loadConfig();
+      const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
+      if (opts.listParams === true) {
+        process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
+        return;
+      }
+      const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      const strategy = new cls(params);
+      const instruments = newInstrumentRegistry();
+      const balances =
+        opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
+      const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
+      const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+
+      let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
+      let label: string;
+      let rangeFrom = from;
+      let rangeTo = to;
+      if (opts.data !== undefined && opts.data.length > 0) {
+        if (opts.demo === true)
+          throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, 'give either --demo or --data, not both');
+        const files = opts.data.map((f) => resolve(f));
+        const { stream } = replayFiles(files, { instruments });
+        // Loaders register instruments as they read: take the first batch so every file has announced its own.
+        const it = stream[Symbol.asyncIterator]();
+        const first = await it.next();
+        if (first.done === true)
+          throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${opts.data.join(', ')}`);
+        data = prepend(first.value, it);
+        label = opts.data.join(', ');
+      } else {
+        const inst = instruments.add(DEMO_INSTRUMENT);
+        const hours = Number(opts.hours);
+        const seed = Number(opts.seed);
+        if (!(hours > 0) || !Number.isInteger(seed)) {
+          throw new Bot4Error(
+            ErrorCode.INVALID_ARGUMENT,
+            `--hours must be > 0 and --seed an integer (got ${opts.hours}, ${opts.seed})`,
+          );
+        }
+        const start = Date.UTC(2024, 0, 1) * 1000;
+        data = demoMarket(inst.id, { seed, duration: hours * HOUR, start });
+        label = `demo market (seed ${seed}, ${hours} h)`;
+        rangeFrom ??= start;
+        rangeTo ??= start + hours * HOUR;
+      }
+
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      const showProgress = opts.progress && process.stderr.isTTY === true;
+      const latency = opts.latency === undefined ? undefined : Number(opts.latency);
+      let result: Awaited<ReturnType<typeof runBacktest>>;
+      try {
+        result = await runBacktest({
+          strategies: [{ strategy, parameters: params }],
+          instruments,
+          data,
+          dataLabel: label,
+          balances,
+          ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
+          ...(rangeTo === undefined ? {} : { to: rangeTo }),
+          ...(latency === undefined
+            ? {}
+            : { venue: { latency: { orderEntry: latency, response: latency } } }),
+          signal: controller.signal,
+          ...(showProgress
+            ? { onProgress: (p: BacktestProgress) => process.stderr.write(progressLine(p)) }
+            : {}),
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+        if (showProgress) process.stderr.write('\n');
+      }
+      const paths = writeReport(opts.out, result.report);
+      process.stdout.write(`${formatSummary(result.stats)}\n`);
+      process.stdout.write(
+        `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
+          `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
+          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
+      );
+      if (result.partial) process.exitCode = 130;
+    });
+}
