@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { currency } from '../model/currency.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
+import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
 import { EmaCross } from '../strategy/builtin/ema-cross.ts';
 import { DEMO_INSTRUMENT, demoMarket } from './demo-market.ts';
 import { runBacktest } from './runner.ts';
 
 const HOUR = 3_600_000_000;
 
-async function run(seed: number, hours = 6) {
+async function run(seed: number, hours = 6, riskConfig?: RiskConfig) {
   const instruments = newInstrumentRegistry();
   const inst = instruments.add(DEMO_INSTRUMENT);
   const result = await runBacktest({
@@ -18,6 +19,7 @@ async function run(seed: number, hours = 6) {
     data: demoMarket(inst.id, { seed, duration: hours * HOUR }),
     dataLabel: `demo seed ${seed}`,
     balances: [{ currency: 'USDT', amount: '10000' }],
+    ...(riskConfig === undefined ? {} : { riskConfig }),
   });
   return { ...result, inst };
 }
@@ -45,5 +47,12 @@ describe('backtest runner', () => {
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(b.stats).toEqual(a.stats);
     expect(c.fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('sends every order through the risk engine: HALTED lets nothing reach the simulated venue', async () => {
+    const r = await run(11, 3, RiskConfigSchema.parse({ initialState: 'HALTED' }));
+    expect(r.recording.fills.length).toBe(0);
+    expect(r.engine.stats.denied).toBeGreaterThan(0);
+    expect(r.engine.stats.submitted).toBe(0);
   });
 });

@@ -13,7 +13,6 @@ import { TimeBarAggregator } from '../data/bars.ts';
 import { Cache } from '../execution/cache.ts';
 import { ExecutionEngine } from '../execution/engine.ts';
 import { PortfolioLink } from '../execution/portfolio-link.ts';
-import type { RiskGate } from '../execution/venue.ts';
 import { type Currency, currencies, moneyFromDecimal } from '../model/currency.ts';
 import type { OrderEvent } from '../model/events.ts';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.ts';
@@ -30,6 +29,8 @@ import {
 import { OrderEventKind } from '../model/order-state.ts';
 import { AccountType } from '../portfolio/account.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
+import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
 import {
   BookArray,
   BookUpdate,
@@ -69,7 +70,8 @@ export interface BacktestOptions {
   /** Only events with from <= ts < to are replayed. */
   from?: number;
   to?: number;
-  risk?: RiskGate;
+  /** The risk engine's limits (config section `risk`); every order passes its checks. Default: config defaults. */
+  riskConfig?: RiskConfig;
   /** Options for every simulated venue (latency, queue model, fees...); clock, instruments, name are set here. */
   venue?: Omit<SimulatedExchangeOptions, 'clock' | 'instruments' | 'name' | 'sink'>;
   /** Leverage for margin accounts (default 1). */
@@ -155,9 +157,25 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const clock = new TestClock(0 as Micros);
   const bus = new MessageBus();
   const cache = new Cache(registry);
-  const engine = new ExecutionEngine({ bus, clock, cache, ...(options.risk ? { risk: options.risk } : {}) });
+  const engine = new ExecutionEngine({ bus, clock, cache });
   const portfolio = new Portfolio({ bus, defaultLeverage: options.leverage ?? 1 });
   new PortfolioLink(bus, engine, portfolio);
+  // Risk in the backtest is the same engine as live: every order passes it before the simulated venue.
+  const riskConfig = options.riskConfig ?? RiskConfigSchema.parse({});
+  const riskCurrency = currencies.getOrCreate(riskConfig.accountCurrency);
+  const risk = new RiskEngine({
+    config: riskConfig,
+    instruments: registry,
+    clock,
+    bus,
+    account: {
+      positionQty: (id) => portfolio.netQty(id),
+      freeBalance: (c) => portfolio.free(c),
+      equity: () => portfolio.equity(riskCurrency.id),
+    },
+  });
+  engine.setRisk(risk);
+  risk.attach(engine, bus);
 
   // One simulated venue and one account per venue of the registry.
   const venues = new Map<string, SimulatedExchange>();
@@ -281,8 +299,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     switch (b.kind[i]) {
       case RecordKind.QUOTE: {
         b.readQuote(i, q);
-        engine.onQuote(q);
         const mid = Math.round((q.bidPx + q.askPx) / 2);
+        risk.onPrice(id as InstrumentId, mid, ts);
+        engine.onQuote(q);
         if (traded.has(id)) {
           portfolio.mark(id as InstrumentId, mid);
           recorder.observePrice(id, mid);
@@ -294,6 +313,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       case RecordKind.TRADE: {
         b.readTrade(i, t);
+        risk.onPrice(id as InstrumentId, t.px, ts);
         engine.onTrade(t);
         if (traded.has(id)) {
           portfolio.mark(id as InstrumentId, t.px);
@@ -347,6 +367,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
       // Closed orders go back to the pool between batches (never while one of their events is handled).
       engine.purgeClosed();
+      risk.updateEquity();
       const now = wallMicros();
       if (options.onProgress !== undefined && now - lastProgress > 250_000) {
         lastProgress = now;

@@ -118,7 +118,7 @@ Examples:
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
-      loadConfig();
+      const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
       if (opts.listParams === true) {
         process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
@@ -178,6 +178,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           data,
           dataLabel: label,
           balances,
+          riskConfig: config.risk,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
           ...(latency === undefined
