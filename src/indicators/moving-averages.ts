@@ -74,7 +74,8 @@ export function smaBatch(src: Float64Array, out: Float64Array, period: number): 
 }
 
 /**
- * Exponential moving average, alpha = 2 / (period + 1), update `ema += alpha * (x - ema)` (TA-Lib's form).
+ * Exponential moving average, alpha = 2 / (period + 1), ema = ema * (1 - alpha) + alpha * x: the same value as
+ * TA-Lib's ema + alpha * (x - ema) up to rounding, with one operation less on the loop-carried path.
  * seed 'sma' (TA-Lib, default): the first value is the SMA of the first `period` inputs, ready after `period`.
  * seed 'first' (Tulip, pandas ewm adjust=False, StockCharts spreadsheets in ta): seeded with the first input,
  * ready from the first input.
@@ -83,6 +84,7 @@ export class Ema {
   readonly period: number = 1;
   readonly seed: EmaSeed = 'sma';
   readonly alpha: number = 0;
+  private readonly beta: number = 1;
   /** Inputs needed before the recursion starts: period for 'sma', 1 for 'first'. */
   private readonly seedCount: number = 1;
   private count = 0;
@@ -95,12 +97,13 @@ export class Ema {
     this.period = intParam('ema', 'period', period, 1);
     this.seed = enumParam('ema', 'seed', seed, EMA_SEEDS);
     this.alpha = 2 / (period + 1);
+    this.beta = 1 - this.alpha;
     this.seedCount = seed === 'sma' ? period : 1;
   }
 
   update(x: number): number {
     if (this.seeded) {
-      const v = this.ema + this.alpha * (x - this.ema);
+      const v = this.ema * this.beta + this.alpha * x;
       this.ema = v;
       return v;
     }
@@ -141,6 +144,7 @@ export function emaBatch(src: Float64Array, out: Float64Array, period: number, s
   checkBatch('ema', n, out);
   if (n === 0) return;
   const alpha = 2 / (period + 1);
+  const beta = 1 - alpha;
   const seedCount = seed === 'sma' ? period : 1;
   if (n < seedCount) {
     out.fill(Number.NaN, 0, n);
@@ -154,7 +158,7 @@ export function emaBatch(src: Float64Array, out: Float64Array, period: number, s
   let ema = (sum + src[seedCount - 1]!) / seedCount;
   out[seedCount - 1] = ema;
   for (let i = seedCount; i < n; i++) {
-    ema += alpha * (src[i]! - ema);
+    ema = ema * beta + alpha * src[i]!;
     out[i] = ema;
   }
 }

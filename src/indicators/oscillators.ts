@@ -25,13 +25,14 @@ export type RsiSeed = 'sma' | 'zero';
 export const RSI_SEEDS: readonly RsiSeed[] = ['sma', 'zero'];
 
 /**
- * Relative strength index with Wilder smoothing: avg += (change - avg) / period, RSI = 100 * avg
+ * Relative strength index with Wilder smoothing: avg = avg * (1 - 1/period) + change / period, RSI = 100 * avg
  * gain / (avg gain + avg loss). First output at bar `period`; 0 when there was no movement at all (TA-Lib).
  */
 export class Rsi {
   readonly period: number = 1;
   readonly seed: RsiSeed = 'sma';
   private readonly alpha: number = 1;
+  private readonly beta: number = 0;
   private started = false;
   private changes = 0;
   private prev = 0;
@@ -43,6 +44,7 @@ export class Rsi {
     this.period = intParam('rsi', 'period', period, 1);
     this.seed = enumParam('rsi', 'seed', seed, RSI_SEEDS);
     this.alpha = 1 / period;
+    this.beta = 1 - this.alpha;
   }
 
   update(x: number): number {
@@ -50,11 +52,12 @@ export class Rsi {
     this.prev = x;
     const period = this.period;
     if (this.changes >= period) {
-      // Wilder's recursion as avg += (x - avg) / period with the reciprocal precomputed: no division on the
-      // loop-carried path (TA-Lib's (avg * (period - 1) + x) / period is the same up to rounding).
+      // Wilder's recursion as avg * (1 - 1/period) + x / period, factors precomputed: one multiply and one add on
+      // the loop-carried path (TA-Lib's (avg * (period - 1) + x) / period is the same up to rounding).
       const alpha = this.alpha;
-      const gain = this.gain + (Math.max(d, 0) - this.gain) * alpha;
-      const loss = this.loss + ((d < 0 ? -d : 0) - this.loss) * alpha;
+      const beta = this.beta;
+      const gain = this.gain * beta + Math.max(d, 0) * alpha;
+      const loss = this.loss * beta + (d < 0 ? -d : 0) * alpha;
       this.gain = gain;
       this.loss = loss;
       const sum = gain + loss;
@@ -74,8 +77,8 @@ export class Rsi {
     const changes = this.changes + 1;
     this.changes = changes;
     if (this.seed === 'zero') {
-      this.gain += (Math.max(d, 0) - this.gain) * this.alpha;
-      this.loss += ((d < 0 ? -d : 0) - this.loss) * this.alpha;
+      this.gain = this.gain * this.beta + Math.max(d, 0) * this.alpha;
+      this.loss = this.loss * this.beta + (d < 0 ? -d : 0) * this.alpha;
       if (changes < period) return this.current;
     } else {
       if (d > 0) this.gain += d;
@@ -114,14 +117,15 @@ export function rsiBatch(src: Float64Array, out: Float64Array, period: number, s
   checkBatch('rsi', n, out);
   const warm = Math.min(period, n);
   const alpha = 1 / period;
+  const beta = 1 - alpha;
   let gain = 0;
   let loss = 0;
   for (let i = 0; i < warm; i++) out[i] = Number.NaN;
   for (let i = 1; i <= period && i < n; i++) {
     const d = src[i]! - src[i - 1]!;
     if (seed === 'zero') {
-      gain += (Math.max(d, 0) - gain) * alpha;
-      loss += ((d < 0 ? -d : 0) - loss) * alpha;
+      gain = gain * beta + Math.max(d, 0) * alpha;
+      loss = loss * beta + (d < 0 ? -d : 0) * alpha;
     } else if (d > 0) gain += d;
     else loss -= d;
   }
@@ -137,8 +141,8 @@ export function rsiBatch(src: Float64Array, out: Float64Array, period: number, s
     const x = src[i]!;
     const d = x - prev;
     prev = x;
-    gain += (Math.max(d, 0) - gain) * alpha;
-    loss += ((d < 0 ? -d : 0) - loss) * alpha;
+    gain = gain * beta + Math.max(d, 0) * alpha;
+    loss = loss * beta + (d < 0 ? -d : 0) * alpha;
     sum = gain + loss;
     out[i] = sum !== 0 ? (100 * gain) / sum : 0;
   }
@@ -316,6 +320,9 @@ export class Macd {
   private readonly fastAlpha: number = 0;
   private readonly slowAlpha: number = 0;
   private readonly signalAlpha: number = 0;
+  private readonly fastBeta: number = 1;
+  private readonly slowBeta: number = 1;
+  private readonly signalBeta: number = 1;
   private inputs = 0;
   private signalInputs = 0;
   /** True once the signal line is seeded: the steady-state path. */
@@ -338,15 +345,19 @@ export class Macd {
     this.fastAlpha = 2 / (fast + 1);
     this.slowAlpha = 2 / (slow + 1);
     this.signalAlpha = 2 / (signal + 1);
+    this.fastBeta = 1 - this.fastAlpha;
+    this.slowBeta = 1 - this.slowAlpha;
+    this.signalBeta = 1 - this.signalAlpha;
   }
 
   /** Returns the MACD line (NaN until ready); signal and histogram are in `signal` and `histogram`. */
   update(x: number): number {
     if (this.warm) {
-      const f = this.fastEma + this.fastAlpha * (x - this.fastEma);
-      const s = this.slowEma + this.slowAlpha * (x - this.slowEma);
+      // ema * (1 - alpha) + alpha * x, as Ema: one multiply and one add on each loop-carried path.
+      const f = this.fastEma * this.fastBeta + this.fastAlpha * x;
+      const s = this.slowEma * this.slowBeta + this.slowAlpha * x;
       const m = f - s;
-      const g = this.signalEma + this.signalAlpha * (m - this.signalEma);
+      const g = this.signalEma * this.signalBeta + this.signalAlpha * m;
       this.fastEma = f;
       this.slowEma = s;
       this.signalEma = g;
@@ -368,8 +379,8 @@ export class Macd {
         this.fastEma = x;
         this.slowEma = x;
       } else {
-        this.fastEma += this.fastAlpha * (x - this.fastEma);
-        this.slowEma += this.slowAlpha * (x - this.slowEma);
+        this.fastEma = this.fastEma * this.fastBeta + this.fastAlpha * x;
+        this.slowEma = this.slowEma * this.slowBeta + this.slowAlpha * x;
       }
       if (i < slow - 1) return;
       const m = this.fastEma - this.slowEma;
@@ -385,8 +396,8 @@ export class Macd {
       this.slowEma = this.slowSum / slow;
       this.fastEma = this.fastSum / this.fast;
     } else {
-      this.fastEma += this.fastAlpha * (x - this.fastEma);
-      this.slowEma += this.slowAlpha * (x - this.slowEma);
+      this.fastEma = this.fastEma * this.fastBeta + this.fastAlpha * x;
+      this.slowEma = this.slowEma * this.slowBeta + this.slowAlpha * x;
     }
     const m = this.fastEma - this.slowEma;
     this.signalSum += m;
@@ -473,16 +484,19 @@ export function macdBatch(
   const fa = 2 / (fast + 1);
   const sa = 2 / (slow + 1);
   const ga = 2 / (signal + 1);
+  const fb = 1 - fa;
+  const sb = 1 - sa;
+  const gb = 1 - ga;
   // Recover the EMA states from the last published values: macd = f - s, so keep f and s explicitly.
   let f = m.fastState;
   let s = m.slowState;
   let g = m.signal;
   for (; i < n; i++) {
     const x = src[i]!;
-    f += fa * (x - f);
-    s += sa * (x - s);
+    f = f * fb + fa * x;
+    s = s * sb + sa * x;
     const v = f - s;
-    g += ga * (v - g);
+    g = g * gb + ga * v;
     outMacd[i] = v;
     outSignal[i] = g;
     outHist[i] = v - g;

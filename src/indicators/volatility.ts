@@ -14,11 +14,12 @@ import { RollingMoments } from './statistics.ts';
 export type FirstTrueRange = 'skip' | 'range';
 export const FIRST_TR: readonly FirstTrueRange[] = ['skip', 'range'];
 
-/** Average true range with Wilder smoothing: atr += (tr - atr) / period after an SMA seed of `period` true ranges. */
+/** Average true range with Wilder smoothing, atr = atr * (1 - 1/period) + tr / period, after an SMA seed of `period` true ranges. */
 export class Atr {
   readonly period: number = 1;
   readonly firstTr: FirstTrueRange = 'skip';
   private readonly alpha: number = 1;
+  private readonly beta: number = 0;
   private bars = 0;
   private trCount = 0;
   private prevClose = 0;
@@ -29,6 +30,7 @@ export class Atr {
     this.period = intParam('atr', 'period', period, 1);
     this.firstTr = enumParam('atr', 'firstTr', firstTr, FIRST_TR);
     this.alpha = 1 / period;
+    this.beta = 1 - this.alpha;
   }
 
   update(high: number, low: number, close: number): number {
@@ -37,8 +39,8 @@ export class Atr {
     const period = this.period;
     if (this.trCount >= period) {
       const tr = Math.max(high, pc) - Math.min(low, pc);
-      // atr += (tr - atr) / period with the reciprocal precomputed: no division on the loop-carried path.
-      const v = this.atr + (tr - this.atr) * this.alpha;
+      // atr * (1 - 1/period) + tr / period, factors precomputed: one multiply and one add on the loop-carried path.
+      const v = this.atr * this.beta + tr * this.alpha;
       this.atr = v;
       this.current = v;
       return v;
@@ -112,12 +114,13 @@ export function atrBatch(
   atr /= period;
   out[first] = atr;
   const alpha = 1 / period;
+  const beta = 1 - alpha;
   for (let i = first + 1; i < n; i++) {
     const pc = close[i - 1]!;
     const h = high[i]!;
     const l = low[i]!;
     const tr = Math.max(h, pc) - Math.min(l, pc);
-    atr += (tr - atr) * alpha;
+    atr = atr * beta + tr * alpha;
     out[i] = atr;
   }
 }
