@@ -4,32 +4,23 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { replayFiles } from '../data/replay.ts';
+import { primedReplay } from '../data/replay.ts';
 import { currency } from '../model/currency.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
-import type { EventBatch } from '../model/market-data.ts';
 import { EmaCross } from '../strategy/builtin/ema-cross.ts';
 import { runBacktest } from './runner.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const USDM = `${DATA}hftbacktest/usdm/btcusdt_20240808.gz`;
 
-async function* prepend(first: EventBatch, rest: AsyncIterator<EventBatch>): AsyncGenerator<EventBatch> {
-  yield first;
-  for (let r = await rest.next(); r.done !== true; r = await rest.next()) yield r.value;
-}
-
 async function goldenRun() {
   const instruments = newInstrumentRegistry();
-  const it = replayFiles([USDM], { instruments }).stream[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done === true) throw new Error('no data');
   return runBacktest({
     strategies: [
       { strategy: new EmaCross({ instrument: 'BTCUSDT', source: 'quote', fast: 50, slow: 200, qty: 0.01 }) },
     ],
     instruments,
-    data: prepend(first.value, it),
+    data: await primedReplay([USDM], { instruments }),
     dataLabel: 'usdm btcusdt 2024-08-08',
     balances: [{ currency: 'USDT', amount: '10000' }],
   });

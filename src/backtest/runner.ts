@@ -192,7 +192,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         sink: engine,
         onFunding: (id, rate, markPx) => {
           portfolio.applyFunding(registry.require(id as InstrumentId), rate, markPx, clock.now());
-          if (traded.has(id)) recorder.funding(clock.now(), id, portfolio.lastFunding);
+          if (isTraded[id] === 1) recorder.funding(clock.now(), id, portfolio.lastFunding);
         },
       });
       venues.set(inst.venue, sim);
@@ -242,6 +242,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     }
   }
   const tradedList = [...traded.values()];
+  // Per-event checks read arrays, not Maps: a byte per instrument id, and the venues as a plain array.
+  const isTraded = new Uint8Array(registry.size + 1);
+  for (const i of tradedList) isTraded[i.id] = 1;
+  const sims = [...venues.values()];
   const recorder = new BacktestRecorder({
     currency: reportCurrency,
     instruments: tradedList,
@@ -283,7 +287,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       recorder.begin(ts);
     }
     // Let the venues deliver what is due before this record (order arrivals, acks, fills), each at its time.
-    for (const sim of venues.values()) {
+    for (let v = 0; v < sims.length; v++) {
+      const sim = sims[v]!;
       for (let next = sim.nextEventTime(); next <= ts; next = sim.nextEventTime()) {
         // Sample the curve before the venue's events at `next` change the account.
         recorder.advance(next);
@@ -302,7 +307,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         const mid = Math.round((q.bidPx + q.askPx) / 2);
         risk.onPrice(id as InstrumentId, mid, ts);
         engine.onQuote(q);
-        if (traded.has(id)) {
+        if (isTraded[id] === 1) {
           portfolio.mark(id as InstrumentId, mid);
           recorder.observePrice(id, mid);
         }
@@ -315,7 +320,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         b.readTrade(i, t);
         risk.onPrice(id as InstrumentId, t.px, ts);
         engine.onTrade(t);
-        if (traded.has(id)) {
+        if (isTraded[id] === 1) {
           portfolio.mark(id as InstrumentId, t.px);
           recorder.observePrice(id, t.px);
         }
@@ -339,7 +344,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       case RecordKind.BAR: {
         // Recorded bars (candle files) go straight to strategies at their close time.
-        if (traded.has(id)) {
+        if (isTraded[id] === 1) {
           const close = b.d[i]!;
           portfolio.mark(id as InstrumentId, close);
           recorder.observePrice(id, close);
@@ -388,7 +393,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     );
   }
   // Close bars that ended with the data, and let pending venue actions up to the last event finish.
-  for (const sim of venues.values()) sim.advanceTo(lastTs);
+  for (const sim of sims) sim.advanceTo(lastTs);
   recorder.end(lastTs);
   const recording = recorder.recording();
   const stats = statsFromRecording(recording);

@@ -10,7 +10,7 @@ import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { replayFiles } from '../data/replay.ts';
+import { primedReplay } from '../data/replay.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -63,11 +63,6 @@ export function parseBalance(text: string): { amount: string; currency: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-async function* prepend(first: EventBatch, rest: AsyncIterator<EventBatch>): AsyncGenerator<EventBatch> {
-  yield first;
-  for (let r = await rest.next(); r.done !== true; r = await rest.next()) yield r.value;
 }
 
 function progressLine(p: BacktestProgress): string {
@@ -140,13 +135,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         if (opts.demo === true)
           throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, 'give either --demo or --data, not both');
         const files = opts.data.map((f) => resolve(f));
-        const { stream } = replayFiles(files, { instruments });
-        // Loaders register instruments as they read: take the first batch so every file has announced its own.
-        const it = stream[Symbol.asyncIterator]();
-        const first = await it.next();
-        if (first.done === true)
-          throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${opts.data.join(', ')}`);
-        data = prepend(first.value, it);
+        data = await primedReplay(files, { instruments });
         label = opts.data.join(', ');
       } else {
         const inst = instruments.add(DEMO_INSTRUMENT);

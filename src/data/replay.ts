@@ -635,3 +635,23 @@ export function replayFiles(files: readonly string[], options: FileReplayOptions
   });
   return { stream, reports, reorders };
 }
+
+/**
+ * replayFiles, with the first merged batch already read: loaders register instruments as they read, and by
+ * the first output batch every file has announced its own, so a kernel can be built from the registry before
+ * the replay runs. Throws DATA_MISSING when the files hold no data.
+ */
+export async function primedReplay(
+  files: readonly string[],
+  options: FileReplayOptions,
+): Promise<AsyncIterable<EventBatch>> {
+  const it = replayFiles(files, options).stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) {
+    throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${files.join(', ')}`, { files });
+  }
+  return (async function* () {
+    yield first.value;
+    for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value;
+  })();
+}
