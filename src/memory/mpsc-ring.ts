@@ -30,21 +30,21 @@ import {
  * Int32 word indices of the header. CLAIM, hammered by every producer, has the first line to itself with the
  * consumer's sleeping flag and the sequence it sleeps on (producers read the flag after each publish, so it
  * is best on the line they just wrote); CONSUMER, written by the consumer on every release, has the second
- * line with the producers' sleeping flag (which the consumer reads after each release).
+ * line with the count of sleeping producers (which the consumer reads after each release).
  */
 export const MpscWord = {
   CLAIM: 0,
   CONSUMER_WAITING: 1,
   CONSUMER_WAIT_SEQ: 2,
   CONSUMER: LINE_WORDS,
-  PRODUCERS_WAITING: LINE_WORDS + 1,
+  PRODUCERS_SLEEPING: LINE_WORDS + 1,
 } as const;
 
 const CLAIM = MpscWord.CLAIM;
 const CONSUMER_WAITING = MpscWord.CONSUMER_WAITING;
 const CONSUMER_WAIT_SEQ = MpscWord.CONSUMER_WAIT_SEQ;
 const CONSUMER = MpscWord.CONSUMER;
-const PRODUCERS_WAITING = MpscWord.PRODUCERS_WAITING;
+const PRODUCERS_SLEEPING = MpscWord.PRODUCERS_SLEEPING;
 const AVAIL_OFFSET = HEADER_BYTES;
 /** Spins on the consumer sequence before a blocked producer sleeps: the consumer is usually just behind. */
 const CLAIM_SPINS = 256;
@@ -243,15 +243,16 @@ export class MpscRing {
     const ctrl = this.ctrl;
     if (this.hasRoom()) return true;
     const deadline = monoMillis() + timeoutMs;
+    // Counted as a sleeper before the re-check of CONSUMER (see awaitLap).
+    Atomics.add(ctrl, PRODUCERS_SLEEPING, 1);
     for (;;) {
-      // Flag up, then re-read CONSUMER (see awaitLap); the consumer clears the flag when it notifies.
-      Atomics.store(ctrl, PRODUCERS_WAITING, 1);
       const g = Atomics.load(ctrl, CONSUMER);
       if (((Atomics.load(ctrl, CLAIM) - g) | 0) < this.capacity) break;
       const left = remainingMs(deadline);
       if (left <= 0) break;
       Atomics.wait(ctrl, CONSUMER, g, left);
     }
+    Atomics.sub(ctrl, PRODUCERS_SLEEPING, 1);
     return this.hasRoom();
   }
 
@@ -271,19 +272,18 @@ export class MpscRing {
         return;
       }
     }
-    // Raise the shared flag, re-check, then sleep on CONSUMER: the consumer reads the flag after each store of
-    // CONSUMER and, if set, clears it and wakes every sleeper (sequentially consistent store-then-load on both
-    // sides, so a release cannot slip between our check and our sleep). The flag is shared by all producers
-    // and cleared by the consumer, so each round sets it again. The flag is never cleared by a producer: a
-    // stale flag costs the consumer one spare notify.
+    // Count ourselves as a sleeper, re-check, then sleep on CONSUMER: the consumer reads the count after each
+    // store of CONSUMER and wakes every sleeper while it is non-zero (sequentially consistent store-then-load
+    // on both sides, so a release cannot slip between our check and our sleep). Only sleepers change the
+    // count: an earlier version let the consumer clear a shared flag, which could erase the flag a producer
+    // had just raised for its own re-check, and that producer then slept through every later release.
+    Atomics.add(ctrl, PRODUCERS_SLEEPING, 1);
     let g = Atomics.load(ctrl, CONSUMER);
     while (((seq - g) | 0) >= cap) {
-      Atomics.store(ctrl, PRODUCERS_WAITING, 1);
-      g = Atomics.load(ctrl, CONSUMER);
-      if (((seq - g) | 0) < cap) break;
       Atomics.wait(ctrl, CONSUMER, g);
       g = Atomics.load(ctrl, CONSUMER);
     }
+    Atomics.sub(ctrl, PRODUCERS_SLEEPING, 1);
     this.gatingCache = g;
   }
 
@@ -335,7 +335,7 @@ export class MpscRing {
     return n;
   }
 
-  /** Releases the `n` oldest records with one Atomics.store of CONSUMER; wakes producers only if asleep. */
+  /** Releases the `n` oldest records with one Atomics.store of CONSUMER; wakes producers only if any sleep. */
   releaseBatch(n: number): void {
     if (n < 0 || n > this.known) releasePastSeen('MpscRing', n, this.known);
     const next = (this.seq + n) | 0;
@@ -343,9 +343,7 @@ export class MpscRing {
     this.known -= n;
     const ctrl = this.ctrl;
     Atomics.store(ctrl, CONSUMER, next);
-    if (Atomics.load(ctrl, PRODUCERS_WAITING) !== 0 && Atomics.exchange(ctrl, PRODUCERS_WAITING, 0) !== 0) {
-      Atomics.notify(ctrl, CONSUMER);
-    }
+    if (Atomics.load(ctrl, PRODUCERS_SLEEPING) !== 0) Atomics.notify(ctrl, CONSUMER);
   }
 
   /**

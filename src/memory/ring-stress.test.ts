@@ -79,7 +79,12 @@ describe('MpscRing across threads', () => {
     const started = Array.from({ length: producers }, (_, id) =>
       run({ role: 'mpsc-producer', sab: ring.buffer, count: perProducer, seed: 17 + id, producer: id }),
     );
-    const [tallies, ...sent] = await Promise.all([consumer.done, ...started.map((s) => s.done)]);
+    // A consumer that stalls (waitNotEmpty timed out) leaves producers blocked in claim() for good: report its
+    // error and stop them instead of waiting for the test timeout.
+    const tallies = await consumer.done;
+    if (tallies.some((t) => t.errors > 0)) for (const s of started) await s.worker.terminate();
+    expect(tallies.map((t) => t.firstError)).toEqual(tallies.map(() => ''));
+    const sent = await Promise.all(started.map((s) => s.done));
     expect(tallies).toHaveLength(producers);
     for (let id = 0; id < producers; id++) expectSame(tallies[id]!, sent[id]![0]!, perProducer);
     expect(ring.size()).toBe(0);
