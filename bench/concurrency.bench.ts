@@ -9,7 +9,15 @@ import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
 import { siblingModule, startWorker } from '../src/core/worker.ts';
 import { MpscRing } from '../src/memory/mpsc-ring.ts';
 import { SpscRing } from '../src/memory/spsc-ring.ts';
-import { CTL_BYTES, CTL_GO, CTL_READY, CTL_STOP, type Job, type JobResult } from './concurrency.jobs.ts';
+import {
+  CTL_BYTES,
+  CTL_GO,
+  CTL_READY,
+  CTL_STOP,
+  expectedSeqSum,
+  type Job,
+  type JobResult,
+} from './concurrency.jobs.ts';
 import { type BenchContext, type BenchSpec, type Measurement, median, startProbe } from './harness.ts';
 
 const workerUrl = siblingModule(import.meta.url, 'concurrency.worker');
@@ -105,7 +113,7 @@ function control(): SharedArrayBuffer {
  */
 function rate(producers: JobResult[], consumer: JobResult, words: number, what: string): number {
   const sent = producers.reduce((s, p) => s + p.count, 0);
-  const expectedSum = producers.reduce((s, p) => s + ((p.count * (p.count - 1)) / 2) * words, 0);
+  const expectedSum = producers.reduce((s, p) => s + expectedSeqSum(p.count, words), 0);
   if (consumer.count !== sent || consumer.sum !== expectedSum) {
     throw new Bot4Error(
       ErrorCode.INTERNAL,

@@ -17,6 +17,20 @@ export const CTL_DONE = 32;
 export const CTL_TOTAL = 33;
 export const CTL_BYTES = 256;
 
+/**
+ * Ring producers write their sequence numbers modulo 2^20, so the consumer's float64 sum stays exact (below
+ * 2^53) however many hundred million records a long run moves.
+ */
+export const SEQ_MASK = 0xfffff;
+
+/** Sum of (i & SEQ_MASK) for i in [0, count), times `words` (values per record): what a consumer must see. */
+export function expectedSeqSum(count: number, words: number): number {
+  const m = SEQ_MASK + 1;
+  const laps = Math.floor(count / m);
+  const rest = count - laps * m;
+  return (laps * ((m * (m - 1)) / 2) + (rest * (rest - 1)) / 2) * words;
+}
+
 /** Bot4 SpscRing or ringbuf.js, one producer and one consumer; runs until STOP. */
 export interface RingJob {
   kind: 'spsc-produce' | 'spsc-consume' | 'rb-produce' | 'rb-consume';

@@ -1,6 +1,7 @@
 // Worker side of bench/concurrency.bench.ts: runs one role of a cross-thread benchmark per job (producer,
 // consumer, pinger, ponger) for Bot4's rings and the peers (ringbuf.js, postMessage), then posts its figures.
-// Ring producers write consecutive integers as float64 so the consumer's sum proves nothing was lost.
+// Ring producers write consecutive integers (modulo 2^20) as float64 so the consumer's sum proves nothing
+// was lost.
 
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
@@ -17,6 +18,7 @@ import {
   type JobResult,
   type MpscJob,
   type RingJob,
+  SEQ_MASK,
 } from './concurrency.jobs.ts';
 
 /**
@@ -98,7 +100,7 @@ function spscProduce(ring: SpscRing, ctl: Int32Array, batch: number, words: numb
       }
       misses = 0;
       const base = off >> 3;
-      for (let w = 0; w < words; w++) f64[base + w] = seq;
+      for (let w = 0; w < words; w++) f64[base + w] = seq & SEQ_MASK;
       seq++;
       ring.publish();
     }
@@ -118,9 +120,9 @@ function spscProduce(ring: SpscRing, ctl: Int32Array, batch: number, words: numb
     misses = 0;
     let i = ring.batchOffset >> 3;
     if (words === 1) {
-      for (let j = 0; j < k; j++) f64[i++] = seq++;
+      for (let j = 0; j < k; j++) f64[i++] = seq++ & SEQ_MASK;
     } else {
-      for (let j = 0; j < k; j++, seq++) for (let w = 0; w < words; w++) f64[i++] = seq;
+      for (let j = 0; j < k; j++, seq++) for (let w = 0; w < words; w++) f64[i++] = seq & SEQ_MASK;
     }
     ring.publish();
   }
@@ -176,7 +178,7 @@ function rbProduce(rb: RingBuffer, ctl: Int32Array, batch: number, words: number
   let misses = 0;
   while (Atomics.load(ctl, CTL_STOP) === 0) {
     let i = 0;
-    for (let j = 0; j < batch; j++, seq++) for (let w = 0; w < words; w++) src[i++] = seq;
+    for (let j = 0; j < batch; j++, seq++) for (let w = 0; w < words; w++) src[i++] = seq & SEQ_MASK;
     // ringbuf.js may accept part of the array when nearly full: push the rest until all is in.
     let off = 0;
     while (off < i) {
@@ -267,7 +269,7 @@ function mpscProduce(ring: MpscRing, ctl: Int32Array): number {
   let i = 0;
   for (;;) {
     if ((i & STOP_EVERY) === 0 && Atomics.load(ctl, CTL_STOP) !== 0) break;
-    f64[ring.claim() >> 3] = i++; // claim() spins, then sleeps, while the ring is full
+    f64[ring.claim() >> 3] = i++ & SEQ_MASK; // claim() spins, then sleeps, while the ring is full
     ring.publish();
   }
   return i;
