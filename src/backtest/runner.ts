@@ -343,9 +343,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.BAR: {
-        // Recorded bars (candle files) go straight to strategies at their close time.
+        // Recorded bars (candle files) go straight to strategies at their close time; on bar-only data the
+        // close is also the risk engine's reference price (else every order is denied for want of one).
+        const close = b.d[i]!;
+        risk.onPrice(id as InstrumentId, close, ts);
         if (isTraded[id] === 1) {
-          const close = b.d[i]!;
           portfolio.mark(id as InstrumentId, close);
           recorder.observePrice(id, close);
         }

@@ -33,6 +33,7 @@ import { typeMask, type VenueClient, type VenueEventSink } from '../../execution
 import { OrderEvent } from '../../model/events.ts';
 import { type Instrument, InstrumentKind, LiquiditySide } from '../../model/instrument.ts';
 import {
+  Bar,
   BookDelta,
   DeltaFlag,
   type EventBatch,
@@ -211,6 +212,8 @@ const STOP = 4;
 
 const DAY_MICROS = 86_400_000_000;
 const EIGHT_HOURS = 8 * 3_600_000_000;
+/** Size shown at each point of a bar's path: bars carry no depth, so orders fill in full. */
+const BAR_DEPTH = 2 ** 52;
 const E = OrderEventKind;
 
 /** The venue's copy of an order: fields copied when the command was sent, then the venue's own progress. */
@@ -252,6 +255,8 @@ class Market {
   readonly perpetual: boolean;
   readonly marginOn: boolean;
   hasL2 = false;
+  /** Quotes, trades or deltas were seen: bars (derived or recorded) then never move prices here. */
+  ticks = false;
   book: L2Book | null = null;
   /** Deltas come in groups ending in DeltaFlag.LAST: match crossings at group ends only. */
   groups = false;
@@ -354,6 +359,7 @@ export class SimulatedExchange implements VenueClient {
   private readonly rd = new BookDelta();
   private readonly rm = new MarkPrice();
   private readonly rf = new FundingRate();
+  private readonly rb = new Bar();
 
   constructor(options: SimulatedExchangeOptions) {
     this.name = options.name ?? 'SIM';
@@ -535,6 +541,7 @@ export class SimulatedExchange implements VenueClient {
     const m = this.markets[q.instrumentId];
     this.run(q.tsEvent);
     if (m === undefined) return;
+    m.ticks = true;
     this.enter();
     const bidChanged = q.bidPx !== m.bidPx || q.bidQty !== m.bidQty;
     const askChanged = q.askPx !== m.askPx || q.askQty !== m.askQty;
@@ -567,6 +574,7 @@ export class SimulatedExchange implements VenueClient {
     const m = this.markets[t.instrumentId];
     this.run(t.tsEvent);
     if (m === undefined) return;
+    m.ticks = true;
     this.enter();
     const px = t.px;
     const x = t.qty;
@@ -589,6 +597,7 @@ export class SimulatedExchange implements VenueClient {
     const m = this.markets[d.instrumentId];
     this.run(d.tsEvent);
     if (m === undefined) return;
+    m.ticks = true;
     this.enter();
     if (!m.hasL2) this.enableL2(m);
     const book = m.book!;
@@ -649,9 +658,54 @@ export class SimulatedExchange implements VenueClient {
     this.run(this.now);
   }
 
-  /** Replays row i of a columnar batch (quotes, trades, deltas, marks, funding rates; bars are ignored). */
+  /**
+   * A bar, for markets that only have bars (candle files); ignored once quotes, trades or deltas were seen.
+   * Bars carry no intra-bar times or depth, so the model is simple and never looks ahead: every order working
+   * when the bar arrives (it arrived at or before the bar's close) sees the path open -> low -> high -> close
+   * with unlimited size. Waiting market orders (and marketable limits) fill at the open; resting limits fill at
+   * their own price when the range goes through it (a touch is not enough: the queue ahead is unknown); native
+   * stops that fire fill at the open on a gap, else at the extreme (worst case). After the bar no price is
+   * displayed, so an order sent on a bar's close waits for the next bar's open: fills are stamped with the bar's
+   * close time, the time the venue learns of them.
+   */
+  onBar(bar: Bar): void {
+    const m = this.markets[bar.instrumentId];
+    this.run(bar.tsClose);
+    if (m === undefined || m.ticks) return;
+    m.lastPx = bar.close;
+    if (m.takingN === 0 && m.buys.count === 0 && m.sells.count === 0 && m.stopsN === 0) return;
+    this.enter();
+    m.cBid.clear();
+    m.cAsk.clear();
+    this.barPoint(m, bar.open, true);
+    this.barPoint(m, bar.low, false);
+    this.barPoint(m, bar.high, false);
+    m.bidPx = Number.NaN;
+    m.askPx = Number.NaN;
+    m.bidQty = 0;
+    m.askQty = 0;
+    this.afterMarket(m);
+    this.leave();
+  }
+
+  /** One point of a bar's path shown as a locked quote of unlimited size (see onBar). */
+  private barPoint(m: Market, px: number, open: boolean): void {
+    m.bidPx = px;
+    m.askPx = px;
+    m.bidQty = BAR_DEPTH;
+    m.askQty = BAR_DEPTH;
+    if (open && m.takingN > 0) this.takeAgain(m);
+    if (m.buys.count > 0 && px < m.buys.best()) this.crossL1(m, true);
+    if (m.sells.count > 0 && px > m.sells.best()) this.crossL1(m, false);
+    if (m.stopsN > 0) this.checkStops(m, px, px);
+  }
+
+  /** Replays row i of a columnar batch (quotes, trades, deltas, bars, marks, funding rates). */
   onBatchRow(b: EventBatch, i: number): void {
     switch (b.kind[i]) {
+      case RecordKind.BAR:
+        this.onBar(b.readBar(i, this.rb));
+        break;
       case RecordKind.QUOTE:
         this.onQuote(b.readQuote(i, this.rq));
         break;
