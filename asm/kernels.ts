@@ -1,0 +1,441 @@
+// Bot4 numeric kernels in AssemblyScript, compiled to WebAssembly with SIMD (asm/asconfig.json, `npm run build:wasm`).
+// Every pointer is a byte offset into the imported (shared) memory that src/parallel/simd.ts lays out; nothing here
+// allocates. Summation orders are fixed and documented in src/parallel/kernels.ts: the plain TypeScript kernels
+// follow the same orders, so both give bit-identical f64 results (the f32x4 kernel is the one exception).
+
+// Sums in eight lanes: four f64x2 accumulators over blocks of 8, combined as ((a0 + a1) + (a2 + a3)), then lane 0
+// + lane 1, then the tail in order. One accumulator would wait on the add latency every step.
+
+/** Dot product of a[0..len) and b[0..len) (f64). */
+export function dot(a: usize, b: usize, len: i32): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
+  const end = <usize>(len & ~7) << 3;
+  for (let o: usize = 0; o < end; o += 64) {
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    a2 = f64x2.add(a2, f64x2.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    a3 = f64x2.add(a3, f64x2.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  const v = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+  let s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  for (let i = len & ~7; i < len; i++) {
+    const o = <usize>i << 3;
+    s += load<f64>(a + o) * load<f64>(b + o);
+  }
+  return s;
+}
+
+/**
+ * Mean and sum of squared deviations of x[0..len), written to out[0] and out[1]. A constant series (every value
+ * equal to the first) gets its first value as mean and exactly 0, not the rounding residue of sum / len.
+ */
+export function moments(x: usize, len: i32, out: usize): void {
+  if (len <= 0) {
+    store<f64>(out, NaN);
+    store<f64>(out, NaN, 8);
+    return;
+  }
+  const first = load<f64>(x);
+  const m = mean(x, len, first);
+  store<f64>(out, m);
+  store<f64>(out, squares(x, len, m), 8);
+}
+
+/** The mean in the eight-lane order, or `first` when every value equals it. */
+@inline
+function mean(x: usize, len: i32, first: f64): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
+  const f = f64x2.splat(first);
+  let differ = i64x2.splat(0);
+  const end = <usize>(len & ~7) << 3;
+  for (let o: usize = 0; o < end; o += 64) {
+    const v0 = v128.load(x + o);
+    const v1 = v128.load(x + o, 16);
+    const v2 = v128.load(x + o, 32);
+    const v3 = v128.load(x + o, 48);
+    a0 = f64x2.add(a0, v0);
+    a1 = f64x2.add(a1, v1);
+    a2 = f64x2.add(a2, v2);
+    a3 = f64x2.add(a3, v3);
+    differ = v128.or(differ, v128.or(v128.or(f64x2.ne(v0, f), f64x2.ne(v1, f)), v128.or(f64x2.ne(v2, f), f64x2.ne(v3, f))));
+  }
+  const v = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+  let s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  let constant = !v128.any_true(differ);
+  for (let i = len & ~7; i < len; i++) {
+    const e = load<f64>(x + (<usize>i << 3));
+    s += e;
+    if (e != first) constant = false;
+  }
+  return constant ? first : s / <f64>len;
+}
+
+/** Sum of (x - m)^2 in the eight-lane order. */
+@inline
+function squares(x: usize, len: i32, m: f64): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
+  const mv = f64x2.splat(m);
+  const end = <usize>(len & ~7) << 3;
+  for (let o: usize = 0; o < end; o += 64) {
+    const d0 = f64x2.sub(v128.load(x + o), mv);
+    const d1 = f64x2.sub(v128.load(x + o, 16), mv);
+    const d2 = f64x2.sub(v128.load(x + o, 32), mv);
+    const d3 = f64x2.sub(v128.load(x + o, 48), mv);
+    a0 = f64x2.add(a0, f64x2.mul(d0, d0));
+    a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+    a2 = f64x2.add(a2, f64x2.mul(d2, d2));
+    a3 = f64x2.add(a3, f64x2.mul(d3, d3));
+  }
+  const v = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+  let s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  for (let i = len & ~7; i < len; i++) {
+    const d = load<f64>(x + (<usize>i << 3)) - m;
+    s += d * d;
+  }
+  return s;
+}
+
+/**
+ * Centres each of the n rows of x (t samples each) into z: z = x - mean, or with `normalize`, z = (x - mean) *
+ * (1 / sqrt(sum of squared deviations)), so that dot(z_i, z_j) is the correlation. A constant row centres to
+ * zeros and normalises to NaN (0 * Infinity). Rows [rowStart, rowEnd) only, so threads can share the work.
+ */
+export function center(x: usize, n: i32, t: i32, z: usize, normalize: i32, rowStart: i32, rowEnd: i32): void {
+  const stride = <usize>t << 3;
+  for (let i = rowStart; i < rowEnd && i < n; i++) {
+    const xi = x + <usize>i * stride;
+    const zi = z + <usize>i * stride;
+    const m = mean(xi, t, load<f64>(xi));
+    let scale = 1.0;
+    if (normalize) scale = 1 / Math.sqrt(squares(xi, t, m));
+    const mv = f64x2.splat(m);
+    const sv = f64x2.splat(scale);
+    const end = <usize>(t & ~1) << 3;
+    if (normalize) {
+      for (let o: usize = 0; o < end; o += 16) v128.store(zi + o, f64x2.mul(f64x2.sub(v128.load(xi + o), mv), sv));
+      if (t & 1) store<f64>(zi + end, (load<f64>(xi + end) - m) * scale);
+    } else {
+      for (let o: usize = 0; o < end; o += 16) v128.store(zi + o, f64x2.sub(v128.load(xi + o), mv));
+      if (t & 1) store<f64>(zi + end, load<f64>(xi + end) - m);
+    }
+  }
+}
+
+// Gram matrix: out[i][j] = out[j][i] = finish(dot(z_i, z_j)) for i <= j. Each dot runs in two lanes (even and
+// odd samples) then lane 0 + lane 1, then the last sample when t is odd. Tiles of 2 rows x 4 columns keep eight
+// accumulators and six loaded vectors in 14 of the 16 vector registers; each loaded row serves several dots.
+
+@inline
+function finish(s: f64, scale: f64, clamp: i32): f64 {
+  const v = s * scale;
+  return clamp ? Math.min(1.0, Math.max(-1.0, v)) : v;
+}
+
+@inline
+function reduce(acc: v128, a: usize, b: usize, t: i32): f64 {
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (t & 1) {
+    const o = <usize>(t - 1) << 3;
+    s += load<f64>(a + o) * load<f64>(b + o);
+  }
+  return s;
+}
+
+@inline
+function put(out: usize, n: i32, i: i32, j: i32, v: f64): void {
+  store<f64>(out + ((<usize>i * <usize>n + <usize>j) << 3), v);
+  store<f64>(out + ((<usize>j * <usize>n + <usize>i) << 3), v);
+}
+
+/** One row i against one column j (the edges of the tiling). */
+function single(z: usize, t: i32, stride: usize, i: i32, j: i32): f64 {
+  const a = z + <usize>i * stride;
+  const b = z + <usize>j * stride;
+  let acc = f64x2.splat(0);
+  const end = <usize>(t & ~1) << 3;
+  for (let o: usize = 0; o < end; o += 16) acc = f64x2.add(acc, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+  return reduce(acc, a, b, t);
+}
+
+/**
+ * Rows [rowStart, rowEnd) of the upper triangle of Z Z^T (z: n rows of t), each written to both halves of the
+ * n x n output, times `scale`, clamped to [-1, 1] when `clamp` is set. Threads given disjoint row ranges write
+ * disjoint cells.
+ */
+export function gram(
+  z: usize,
+  n: i32,
+  t: i32,
+  out: usize,
+  rowStart: i32,
+  rowEnd: i32,
+  scale: f64,
+  clamp: i32,
+): void {
+  const stride = <usize>t << 3;
+  const end = <usize>(t & ~1) << 3;
+  if (rowEnd > n) rowEnd = n;
+  let i = rowStart;
+  for (; i + 1 < rowEnd; i += 2) {
+    const a0 = z + <usize>i * stride;
+    const a1 = a0 + stride;
+    let j = i;
+    for (; j + 3 < n; j += 4) {
+      const b0 = z + <usize>j * stride;
+      const b1 = b0 + stride;
+      const b2 = b1 + stride;
+      const b3 = b2 + stride;
+      let c00 = f64x2.splat(0);
+      let c01 = f64x2.splat(0);
+      let c02 = f64x2.splat(0);
+      let c03 = f64x2.splat(0);
+      let c10 = f64x2.splat(0);
+      let c11 = f64x2.splat(0);
+      let c12 = f64x2.splat(0);
+      let c13 = f64x2.splat(0);
+      for (let o: usize = 0; o < end; o += 16) {
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const y0 = v128.load(b0 + o);
+        const y1 = v128.load(b1 + o);
+        const y2 = v128.load(b2 + o);
+        const y3 = v128.load(b3 + o);
+        c00 = f64x2.add(c00, f64x2.mul(x0, y0));
+        c01 = f64x2.add(c01, f64x2.mul(x0, y1));
+        c02 = f64x2.add(c02, f64x2.mul(x0, y2));
+        c03 = f64x2.add(c03, f64x2.mul(x0, y3));
+        c10 = f64x2.add(c10, f64x2.mul(x1, y0));
+        c11 = f64x2.add(c11, f64x2.mul(x1, y1));
+        c12 = f64x2.add(c12, f64x2.mul(x1, y2));
+        c13 = f64x2.add(c13, f64x2.mul(x1, y3));
+      }
+      put(out, n, i, j, finish(reduce(c00, a0, b0, t), scale, clamp));
+      put(out, n, i, j + 1, finish(reduce(c01, a0, b1, t), scale, clamp));
+      put(out, n, i, j + 2, finish(reduce(c02, a0, b2, t), scale, clamp));
+      put(out, n, i, j + 3, finish(reduce(c03, a0, b3, t), scale, clamp));
+      put(out, n, i + 1, j, finish(reduce(c10, a1, b0, t), scale, clamp));
+      put(out, n, i + 1, j + 1, finish(reduce(c11, a1, b1, t), scale, clamp));
+      put(out, n, i + 1, j + 2, finish(reduce(c12, a1, b2, t), scale, clamp));
+      put(out, n, i + 1, j + 3, finish(reduce(c13, a1, b3, t), scale, clamp));
+    }
+    for (; j < n; j++) {
+      const b0 = z + <usize>j * stride;
+      let c0 = f64x2.splat(0);
+      let c1 = f64x2.splat(0);
+      for (let o: usize = 0; o < end; o += 16) {
+        const y = v128.load(b0 + o);
+        c0 = f64x2.add(c0, f64x2.mul(v128.load(a0 + o), y));
+        c1 = f64x2.add(c1, f64x2.mul(v128.load(a1 + o), y));
+      }
+      put(out, n, i, j, finish(reduce(c0, a0, b0, t), scale, clamp));
+      put(out, n, i + 1, j, finish(reduce(c1, a1, b0, t), scale, clamp));
+    }
+  }
+  // An odd last row: the tile above stopped one short.
+  if (i < rowEnd) {
+    for (let j = i; j < n; j++) put(out, n, i, j, finish(single(z, t, stride, i, j), scale, clamp));
+  }
+}
+
+/** Converts len f64 values at src to f32 at dst (for the lower-precision kernel). */
+export function toF32(src: usize, dst: usize, len: i32): void {
+  for (let i = 0; i < len; i++) store<f32>(dst + (<usize>i << 2), <f32>load<f64>(src + (<usize>i << 3)));
+}
+
+@inline
+function reduce32(acc: v128, a: usize, b: usize, t: i32): f64 {
+  let s = <f64>(f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+    <f64>(f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let k = t & ~3; k < t; k++) {
+    const o = <usize>k << 2;
+    s += <f64>(load<f32>(a + o) * load<f32>(b + o));
+  }
+  return s;
+}
+
+/**
+ * The gram product over f32 rows (z32: n rows of t f32), f32x4 lanes: twice the arithmetic per instruction and
+ * half the memory traffic of `gram`, at single precision (about 1e-6 relative error on correlations).
+ */
+export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowEnd: i32, clamp: i32): void {
+  const stride = <usize>t << 2;
+  const end = <usize>(t & ~3) << 2;
+  if (rowEnd > n) rowEnd = n;
+  let i = rowStart;
+  for (; i + 1 < rowEnd; i += 2) {
+    const a0 = z + <usize>i * stride;
+    const a1 = a0 + stride;
+    let j = i;
+    for (; j + 3 < n; j += 4) {
+      const b0 = z + <usize>j * stride;
+      const b1 = b0 + stride;
+      const b2 = b1 + stride;
+      const b3 = b2 + stride;
+      let c00 = f32x4.splat(0);
+      let c01 = f32x4.splat(0);
+      let c02 = f32x4.splat(0);
+      let c03 = f32x4.splat(0);
+      let c10 = f32x4.splat(0);
+      let c11 = f32x4.splat(0);
+      let c12 = f32x4.splat(0);
+      let c13 = f32x4.splat(0);
+      for (let o: usize = 0; o < end; o += 16) {
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const y0 = v128.load(b0 + o);
+        const y1 = v128.load(b1 + o);
+        const y2 = v128.load(b2 + o);
+        const y3 = v128.load(b3 + o);
+        c00 = f32x4.add(c00, f32x4.mul(x0, y0));
+        c01 = f32x4.add(c01, f32x4.mul(x0, y1));
+        c02 = f32x4.add(c02, f32x4.mul(x0, y2));
+        c03 = f32x4.add(c03, f32x4.mul(x0, y3));
+        c10 = f32x4.add(c10, f32x4.mul(x1, y0));
+        c11 = f32x4.add(c11, f32x4.mul(x1, y1));
+        c12 = f32x4.add(c12, f32x4.mul(x1, y2));
+        c13 = f32x4.add(c13, f32x4.mul(x1, y3));
+      }
+      put(out, n, i, j, finish(reduce32(c00, a0, b0, t), 1, clamp));
+      put(out, n, i, j + 1, finish(reduce32(c01, a0, b1, t), 1, clamp));
+      put(out, n, i, j + 2, finish(reduce32(c02, a0, b2, t), 1, clamp));
+      put(out, n, i, j + 3, finish(reduce32(c03, a0, b3, t), 1, clamp));
+      put(out, n, i + 1, j, finish(reduce32(c10, a1, b0, t), 1, clamp));
+      put(out, n, i + 1, j + 1, finish(reduce32(c11, a1, b1, t), 1, clamp));
+      put(out, n, i + 1, j + 2, finish(reduce32(c12, a1, b2, t), 1, clamp));
+      put(out, n, i + 1, j + 3, finish(reduce32(c13, a1, b3, t), 1, clamp));
+    }
+    for (; j < n; j++) {
+      const b0 = z + <usize>j * stride;
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      for (let o: usize = 0; o < end; o += 16) {
+        const y = v128.load(b0 + o);
+        c0 = f32x4.add(c0, f32x4.mul(v128.load(a0 + o), y));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load(a1 + o), y));
+      }
+      put(out, n, i, j, finish(reduce32(c0, a0, b0, t), 1, clamp));
+      put(out, n, i + 1, j, finish(reduce32(c1, a1, b0, t), 1, clamp));
+    }
+  }
+  if (i < rowEnd) {
+    const a0 = z + <usize>i * stride;
+    for (let j = i; j < n; j++) {
+      const b0 = z + <usize>j * stride;
+      let c = f32x4.splat(0);
+      for (let o: usize = 0; o < end; o += 16) c = f32x4.add(c, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
+      put(out, n, i, j, finish(reduce32(c, a0, b0, t), 1, clamp));
+    }
+  }
+}
+
+// Rolling mean and sample standard deviation over a window of w: output k covers x[k .. k + w). The outputs are
+// cut into chunks of max(1024, 16 w); each chunk starts from an exact two-pass window (so rounding cannot build up
+// across a long series) and then slides with the update
+//   mean' = mean + (in - out) * (1 / w);  M2' = M2 + (in - out) * ((in - mean') + (out - mean))
+// Chunks are independent, so two of them run side by side in the lanes of one f64x2.
+
+export function rollingChunk(w: i32): i32 {
+  return max(1024, 16 * w);
+}
+
+@inline
+function windowMean(x: usize, k: i32, w: i32): f64 {
+  let s = 0.0;
+  for (let i = k; i < k + w; i++) s += load<f64>(x + (<usize>i << 3));
+  return s / <f64>w;
+}
+
+@inline
+function windowM2(x: usize, k: i32, w: i32, m: f64): f64 {
+  let s = 0.0;
+  for (let i = k; i < k + w; i++) {
+    const d = load<f64>(x + (<usize>i << 3)) - m;
+    s += d * d;
+  }
+  return s;
+}
+
+/** One chunk, outputs [k0, k1), in scalar code (the odd chunk and the short last one). */
+function rollingScalar(x: usize, w: i32, k0: i32, k1: i32, outMean: usize, outStd: usize): void {
+  let m = windowMean(x, k0, w);
+  let m2 = windowM2(x, k0, w, m);
+  const invW = 1 / <f64>w;
+  const dof = <f64>(w - 1);
+  store<f64>(outMean + (<usize>k0 << 3), m);
+  store<f64>(outStd + (<usize>k0 << 3), Math.sqrt(Math.max(m2, 0) / dof));
+  for (let k = k0 + 1; k < k1; k++) {
+    const xin = load<f64>(x + (<usize>(k + w - 1) << 3));
+    const xout = load<f64>(x + (<usize>(k - 1) << 3));
+    const delta = xin - xout;
+    const next = m + delta * invW;
+    m2 = m2 + delta * (xin - next + (xout - m));
+    m = next;
+    store<f64>(outMean + (<usize>k << 3), m);
+    store<f64>(outStd + (<usize>k << 3), Math.sqrt(Math.max(m2, 0) / dof));
+  }
+}
+
+export function rolling(x: usize, len: i32, w: i32, outMean: usize, outStd: usize): void {
+  const outputs = len - w + 1;
+  if (outputs <= 0) return;
+  const c = rollingChunk(w);
+  const full = outputs / c;
+  const invW = f64x2.splat(1 / <f64>w);
+  const dof = f64x2.splat(<f64>(w - 1));
+  const zero = f64x2.splat(0);
+  let chunk = 0;
+  for (; chunk + 1 < full; chunk += 2) {
+    const k0 = chunk * c;
+    const k1 = k0 + c;
+    const ma = windowMean(x, k0, w);
+    const mb = windowMean(x, k1, w);
+    let m = f64x2.replace_lane(f64x2.splat(ma), 1, mb);
+    let m2 = f64x2.replace_lane(f64x2.splat(windowM2(x, k0, w, ma)), 1, windowM2(x, k1, w, mb));
+    // Pointers walk both chunks at once; the gap between the lanes is c samples.
+    const gap = <usize>c << 3;
+    let pin = x + (<usize>(k0 + w) << 3);
+    let pout = x + (<usize>k0 << 3);
+    let pm = outMean + (<usize>k0 << 3);
+    let ps = outStd + (<usize>k0 << 3);
+    let sd = f64x2.sqrt(f64x2.div(f64x2.max(m2, zero), dof));
+    v128.store64_lane(pm, m, 0);
+    v128.store64_lane(pm + gap, m, 1);
+    v128.store64_lane(ps, sd, 0);
+    v128.store64_lane(ps + gap, sd, 1);
+    for (let k = 1; k < c; k++) {
+      const xin = v128.load64_lane(pin + gap, v128.load64_zero(pin), 1);
+      const xout = v128.load64_lane(pout + gap, v128.load64_zero(pout), 1);
+      const delta = f64x2.sub(xin, xout);
+      const next = f64x2.add(m, f64x2.mul(delta, invW));
+      m2 = f64x2.add(m2, f64x2.mul(delta, f64x2.add(f64x2.sub(xin, next), f64x2.sub(xout, m))));
+      m = next;
+      pin += 8;
+      pout += 8;
+      pm += 8;
+      ps += 8;
+      sd = f64x2.sqrt(f64x2.div(f64x2.max(m2, zero), dof));
+      v128.store64_lane(pm, m, 0);
+      v128.store64_lane(pm + gap, m, 1);
+      v128.store64_lane(ps, sd, 0);
+      v128.store64_lane(ps + gap, sd, 1);
+    }
+  }
+  for (; chunk * c < outputs; chunk++) {
+    const k0 = chunk * c;
+    rollingScalar(x, w, k0, min(k0 + c, outputs), outMean, outStd);
+  }
+}
+
+/** Offset of the first free byte after static data; the loader lays its arrays out from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
