@@ -126,13 +126,18 @@ export const benches: BenchSpec[] = [
       // One unmeasured run so the figures are of optimised code, as in any backtest longer than a few seconds.
       const warm = await run();
       const rates: number[] = [];
+      const cpuRates: number[] = [];
       const gcs: number[] = [];
       const heap: number[] = [];
       const probe = startProbe();
       for (let r = 0; r < runs; r++) {
         const one = startProbe();
+        const cpu0 = process.cpuUsage();
         const res = await run();
+        const cpu = process.cpuUsage(cpu0);
         const m = await one.finish(0, null, 1);
+        // Events per CPU second: on a shared machine wall time includes waiting for a core.
+        cpuRates.push(res.events / ((cpu.user + cpu.system) / 1e6));
         if (res.fingerprint !== warm.fingerprint) {
           throw new Error(
             `real_l2 run ${r} fingerprint ${res.fingerprint} != ${warm.fingerprint}: not deterministic`,
@@ -150,6 +155,7 @@ export const benches: BenchSpec[] = [
           loops,
           capture_events: market.events,
           runs,
+          events_per_cpu_s: Math.round(median(cpuRates)),
           gc_per_run: gcs.join('/'),
           heap_growth_per_run_mb: heap.map((h) => (h / MB).toFixed(1)).join('/'),
           fills_per_run: warm.recording.fills.length,

@@ -97,6 +97,13 @@ export interface BacktestResult {
   engine: ExecutionEngine;
 }
 
+/** The replay loop's per-event state (object fields hold doubles in place). */
+class RunState {
+  events = 0;
+  lastTs = Number.NaN;
+  started = false;
+}
+
 const quietLogger: StrategyLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
@@ -241,6 +248,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
     }
   }
+  // A strategy's book is the venue's own L2 view (one book per instrument, not two kept in step).
+  const sharedBook = new Uint8Array(registry.size + 1);
+  for (let id = 0; id < books.books.length; id++) {
+    const book = books.books[id];
+    const sim = simByInstrument[id];
+    if (book !== undefined && sim !== undefined) {
+      sim.useBook(id, book);
+      sharedBook[id] = 1;
+    }
+  }
   const tradedList = [...traded.values()];
   // Per-event checks read arrays, not Maps: a byte per instrument id, and the venues as a plain array.
   const isTraded = new Uint8Array(registry.size + 1);
@@ -272,17 +289,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const t = new TradeTick();
   const d = new BookDelta();
   const bookUpdate = new BookUpdate();
-  let events = 0;
-  let started = false;
-  let lastTs = Number.NaN;
+  // Per-event counters live in an object: a closure's `let` holding a double boxes a new number per write.
+  const st = new RunState();
   let partial = false;
   let lastProgress = wall0;
 
   for (const h of hosts) h.start();
   const runRow = (b: EventBatch, i: number): void => {
     const ts = b.tsEvent[i]!;
-    if (!started) {
-      started = true;
+    if (!st.started) {
+      st.started = true;
       clock.advanceTo(ts as Micros);
       recorder.begin(ts);
     }
@@ -300,10 +316,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     clock.advanceTo(ts as Micros);
     const id = b.instrument[i]!;
     const sim = simByInstrument[id];
-    sim?.onBatchRow(b, i);
+    // Each record is read once; the venue sees it first (resting orders fill on it), then the rest.
     switch (b.kind[i]) {
       case RecordKind.QUOTE: {
         b.readQuote(i, q);
+        sim?.onQuote(q);
         const mid = Math.round((q.bidPx + q.askPx) / 2);
         risk.onPrice(id as InstrumentId, mid, ts);
         engine.onQuote(q);
@@ -318,6 +335,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       case RecordKind.TRADE: {
         b.readTrade(i, t);
+        sim?.onTrade(t);
         risk.onPrice(id as InstrumentId, t.px, ts);
         engine.onTrade(t);
         if (isTraded[id] === 1) {
@@ -328,11 +346,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.DELTA: {
+        b.readDelta(i, d);
+        sim?.onBookDelta(d);
         const book = books.book(id as InstrumentId);
         if (book !== undefined) {
-          b.readDelta(i, d);
-          if ((d.flags & DeltaFlag.CLEAR) !== 0) book.clear();
-          book.set(d.side === Side.BUY ? 0 : 1, d.px, d.qty);
+          if (sharedBook[id] !== 1) {
+            if ((d.flags & DeltaFlag.CLEAR) !== 0) book.clear();
+            book.set(d.side === Side.BUY ? 0 : 1, d.px, d.qty);
+          }
           if ((d.flags & DeltaFlag.LAST) !== 0) {
             bookUpdate.instrumentId = id as InstrumentId;
             bookUpdate.tsEvent = ts as Micros;
@@ -343,6 +364,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.BAR: {
+        sim?.onBatchRow(b, i);
         // Recorded bars (candle files) go straight to strategies at their close time; on bar-only data the
         // close is also the risk engine's reference price (else every order is denied for want of one).
         const close = b.d[i]!;
@@ -355,10 +377,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       default:
+        sim?.onBatchRow(b, i);
         break;
     }
-    lastTs = ts;
-    events++;
+    st.lastTs = ts;
+    st.events++;
   };
   const barOut = new Bar();
 
@@ -378,7 +401,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       const now = wallMicros();
       if (options.onProgress !== undefined && now - lastProgress > 250_000) {
         lastProgress = now;
-        options.onProgress({ events, ts: lastTs, from, to, wallMs: (now - wall0) / 1000 });
+        options.onProgress({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
       }
       if (options.signal?.aborted === true) {
         partial = true;
@@ -388,13 +411,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   } finally {
     for (const h of hosts) h.stop();
   }
-  if (!started) {
+  if (!st.started) {
     throw new Bot4Error(
       ErrorCode.DATA_MISSING,
       `no market data in the requested range of ${options.dataLabel}`,
     );
   }
   // Close bars that ended with the data, and let pending venue actions up to the last event finish.
+  const { events, lastTs } = st;
   for (const sim of sims) sim.advanceTo(lastTs);
   recorder.end(lastTs);
   const recording = recorder.recording();

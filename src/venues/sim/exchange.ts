@@ -740,7 +740,25 @@ export class SimulatedExchange implements VenueClient {
 
   /** The L2 book of an instrument, or null while only quotes were seen. */
   book(instrumentId: number): L2Book | null {
-    return this.markets[instrumentId]?.book ?? null;
+    const m = this.markets[instrumentId];
+    return m?.hasL2 ? m.book : null;
+  }
+
+  /**
+   * Keeps the venue's L2 view of an instrument in `book`, e.g. the data engine's book that strategies read, so
+   * one book serves matching and strategies instead of two identical copies. From then on the venue applies the
+   * instrument's deltas to it (CLEAR included): the caller must not. Call before the first delta.
+   */
+  useBook(instrumentId: number, book: L2Book): void {
+    const m = this.markets[instrumentId];
+    if (m === undefined || m.hasL2) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `simulated venue ${this.name}: useBook(${instrumentId}) needs an instrument of this venue that has seen no book delta yet`,
+        { instrumentId },
+      );
+    }
+    m.book = book;
   }
 
   /** Displayed size ahead of a resting order (-1 unknown), NaN when the order is not resting here. */
