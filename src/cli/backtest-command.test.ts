@@ -63,6 +63,16 @@ describe('bot4 backtest', () => {
     expect(existsSync(join(root, 'reports', 'never'))).toBe(false);
   });
 
+  it('takes catalog queries in --data: exits 2 naming the catalog when there is none', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'bot4-bt-')), 'no-catalog');
+    const r = bot4(['backtest', '--data', 'catalog:BTCUSDT/trades', '--catalog', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no catalog in ${dir}`);
+    const k = bot4(['backtest', '--data', 'catalog:BTCUSDT/candles', '--catalog', dir]);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain("'candles' is not a record kind");
+  });
+
   it('lists a strategy parameters', () => {
     const r = bot4(['backtest', '--strategy', 'ema-cross', '--list-params']);
     expect(r.code).toBe(0);

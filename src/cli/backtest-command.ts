@@ -1,16 +1,15 @@
-// `bot4 backtest`: runs a built-in or user strategy over the demo market, files or (later) catalog queries,
+// `bot4 backtest`: runs a built-in or user strategy over the demo market, files or catalog queries,
 // shows progress on long runs, stops cleanly on Ctrl-C with a partial report, and writes report.json and a
 // self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
 
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import { writeReport } from '../backtest/report.ts';
 import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { primedReplay } from '../data/replay.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -20,6 +19,7 @@ interface BacktestCliOptions {
   demo?: boolean;
   strategy?: string;
   data?: string[];
+  catalog?: string;
   from?: string;
   to?: string;
   param: string[];
@@ -87,9 +87,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       'ema-cross',
     )
     .option(
-      '-d, --data <files...>',
-      'market-data files (any format `bot4 data import` reads), merged in time order',
+      '-d, --data <files|query...>',
+      'market-data files (any format `bot4 data import` reads) and catalog queries catalog:<instruments>[/<kinds>], merged in time order',
     )
+    .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--from <time>', 'start of the replay (ISO time, date or micros)')
     .option('--to <time>', 'end of the replay, exclusive')
     .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
@@ -109,6 +110,12 @@ Examples:
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --param source=quote --balance 10000USDT
+  bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
+      --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
+
+Catalog queries: catalog:<instruments>[/<kinds>]; instruments are SYMBOL.VENUE keys or symbols (comma
+separated, * for all); kinds quote, trade, delta (depth), bar, mark, funding (all when absent). --from/--to
+go down to the catalog: only the data inside the range is read.
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
@@ -129,14 +136,21 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
+      let closeData = () => {};
       let rangeFrom = from;
       let rangeTo = to;
       if (opts.data !== undefined && opts.data.length > 0) {
         if (opts.demo === true)
           throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, 'give either --demo or --data, not both');
-        const files = opts.data.map((f) => resolve(f));
-        data = await primedReplay(files, { instruments });
-        label = opts.data.join(', ');
+        const opened = await openBacktestData(opts.data, {
+          instruments,
+          catalogDir: opts.catalog ?? config.data.catalogDir,
+          ...(from === undefined ? {} : { from }),
+          ...(to === undefined ? {} : { to }),
+        });
+        data = opened.data;
+        label = opened.label;
+        closeData = opened.close;
       } else {
         const inst = instruments.add(DEMO_INSTRUMENT);
         const hours = Number(opts.hours);
@@ -179,6 +193,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             : {}),
         });
       } finally {
+        closeData();
         process.removeListener('SIGINT', onSigint);
         if (showProgress) process.stderr.write('\n');
       }

@@ -645,10 +645,18 @@ export async function primedReplay(
   files: readonly string[],
   options: FileReplayOptions,
 ): Promise<AsyncIterable<EventBatch>> {
-  const it = replayFiles(files, options).stream[Symbol.asyncIterator]();
+  return primed(replayFiles(files, options).stream, files.join(', '));
+}
+
+/**
+ * Any source with its first batch already read (loaders register instruments as they read; a catalog query's
+ * sources open their files). Throws DATA_MISSING naming `what` when the source is empty.
+ */
+export async function primed(source: BatchSource, what: string): Promise<AsyncIterable<EventBatch>> {
+  const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done === true) {
-    throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${files.join(', ')}`, { files });
+    throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${what}`, { source: what });
   }
   return (async function* () {
     yield first.value;
