@@ -2,19 +2,16 @@
 // level updates per second, best bid/ask reads and the market-order walk. The capture is parsed once into
 // typed arrays so the measured loops only touch the book. Without the data the benchmarks report skipped.
 
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { L2Book, type LevelList, Side, Sweep } from '../src/book/l2-book.ts';
 import type { Micros, PriceTicks, QtyLots } from '../src/core/units.ts';
 import { decimalToSteps, stepOfScale } from '../src/model/decimal.ts';
-import { type BenchOutcome, type BenchSpec, type Measurement, measure, sink } from './harness.ts';
+import { type BenchSpec, measure, sharedDataFile, sink, skipped } from './harness.ts';
 
-const CAPTURE = fileURLToPath(
-  new URL('../../shared/data/hftbacktest/usdm/btcusdt_20240808.gz', import.meta.url),
-);
-const present = existsSync(CAPTURE);
+const CAPTURE = sharedDataFile('hftbacktest/usdm/btcusdt_20240808.gz');
+const MISSING = `../shared/data/hftbacktest/usdm/btcusdt_20240808.gz not found (see shared/data/README.md section 1)`;
 const PRICE_DECIMALS = 1; // tick 0.1
 const QTY_DECIMALS = 3; // lot 0.001 BTC
 
@@ -34,10 +31,10 @@ interface Stream {
 
 let loading: Promise<Stream> | undefined;
 
-function loadStream(): Promise<Stream> {
+function loadStream(file: string): Promise<Stream> {
   loading ??= (async () => {
     const lines = createInterface({
-      input: createReadStream(CAPTURE).pipe(createGunzip()),
+      input: createReadStream(file).pipe(createGunzip()),
       crlfDelay: Infinity,
     });
     type Levels = [string, string][];
@@ -48,7 +45,7 @@ function loadStream(): Promise<Stream> {
       if (msg.data === undefined && msg.lastUpdateId !== undefined) snap ??= msg;
       else if (msg.data?.e === 'depthUpdate') events.push(msg.data);
     }
-    if (snap === undefined) throw new Error(`${CAPTURE}: no REST snapshot line`);
+    if (snap === undefined) throw new Error(`${file}: no REST snapshot line`);
     const toList = (levels: Levels): LevelList => ({
       prices: levels.map((l) => decimalToSteps(l[0], PRICE_STEP)),
       qtys: levels.map((l) => decimalToSteps(l[1], QTY_STEP)),
@@ -82,20 +79,6 @@ function loadStream(): Promise<Stream> {
   return loading;
 }
 
-function skipped(): BenchOutcome {
-  const m: Measurement = {
-    median: Number.NaN,
-    p99: null,
-    samples: 0,
-    gc: 0,
-    heapGrowth: 0,
-    voluntaryCtx: 0,
-    involuntaryCtx: 0,
-    cpuPerWall: 0,
-  };
-  return { main: m, extra: { skipped: `no capture at ${CAPTURE} (see shared/data/README.md section 1)` } };
-}
-
 /** Books at eight points of the stream, so that reads see different states and cannot be hoisted. */
 function booksAlong(s: Stream): L2Book[] {
   const books: L2Book[] = [];
@@ -115,11 +98,11 @@ export const benches: BenchSpec[] = [
     title: 'L2Book: apply one level update (real Binance USD-M BTCUSDT depth stream, looped)',
     unit: 'deltas/s',
     better: 'higher',
-    target: present ? 10_000_000 : null,
+    target: CAPTURE === undefined ? null : 10_000_000,
     targetSource: 'issue 4',
     async run(ctx) {
-      if (!present) return skipped();
-      const s = await loadStream();
+      if (CAPTURE === undefined) return skipped(MISSING);
+      const s = await loadStream(CAPTURE);
       const book = new L2Book();
       let i = s.count;
       const loop = (n: number) => {
@@ -155,8 +138,8 @@ export const benches: BenchSpec[] = [
     better: 'lower',
     target: null,
     async run(ctx) {
-      if (!present) return skipped();
-      const books = booksAlong(await loadStream());
+      if (CAPTURE === undefined) return skipped(MISSING);
+      const books = booksAlong(await loadStream(CAPTURE));
       const m = await measure(ctx, (n) => {
         let acc = 0;
         for (let k = 0; k < n; k++) {
@@ -175,8 +158,8 @@ export const benches: BenchSpec[] = [
     better: 'lower',
     target: null,
     async run(ctx) {
-      if (!present) return skipped();
-      const books = booksAlong(await loadStream());
+      if (CAPTURE === undefined) return skipped(MISSING);
+      const books = booksAlong(await loadStream(CAPTURE));
       const sizes = [10, 100, 1_000, 5_000, 20_000]; // lots of 0.001 BTC
       const out = new Sweep();
       let levels = 0;

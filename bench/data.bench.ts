@@ -2,8 +2,7 @@
 // the whole USD-M capture through the loader (events/s). Messages come from ../shared/data beside the repo;
 // without it each benchmark returns a NaN measurement with extra.skipped naming the missing file.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { emptyReport } from '../src/data/loader.ts';
 import { hftbacktestBinanceLoader } from '../src/data/loaders/binance-capture.ts';
@@ -15,37 +14,23 @@ import {
   type BenchContext,
   type BenchOutcome,
   type BenchSpec,
-  type Measurement,
   measure,
   median,
+  sharedDataFile,
+  skipped,
   startProbe,
 } from './harness.ts';
 
-const CAPTURE = fileURLToPath(
-  new URL('../../shared/data/hftbacktest/usdm/btcusdt_20240808.gz', import.meta.url),
-);
-
-function skipped(reason: string): BenchOutcome {
-  const nothing: Measurement = {
-    median: Number.NaN,
-    p99: null,
-    samples: 0,
-    gc: 0,
-    heapGrowth: 0,
-    voluntaryCtx: 0,
-    involuntaryCtx: 0,
-    cpuPerWall: 0,
-  };
-  return { main: nothing, extra: { skipped: reason } };
-}
+const CAPTURE = sharedDataFile('hftbacktest/usdm/btcusdt_20240808.gz');
+const MISSING = `../shared/data/hftbacktest/usdm/btcusdt_20240808.gz not found (see shared/data/README.md section 1)`;
 
 let messages: Map<string, string[]> | undefined;
 
 /** The capture's messages by event type, each a flat string (the JSON part of the line, as a venue sends it). */
-function capture(): Map<string, string[]> {
+function capture(file: string): Map<string, string[]> {
   if (messages !== undefined) return messages;
   const m = new Map<string, string[]>();
-  for (const line of gunzipSync(readFileSync(CAPTURE)).toString('utf8').split('\n')) {
+  for (const line of gunzipSync(readFileSync(file)).toString('utf8').split('\n')) {
     const at = line.indexOf(' ');
     if (at < 0) continue;
     const msg = Buffer.from(line.slice(at + 1)).toString('utf8');
@@ -71,8 +56,8 @@ function parseBench(id: string, event: string, title: string): BenchSpec {
     targetSource:
       'issue 4: faster than JSON.parse (JSON.parse of the same messages, measured in the same run, is the peer)',
     async run(ctx: BenchContext): Promise<BenchOutcome> {
-      if (!existsSync(CAPTURE)) return skipped(`${CAPTURE} not found (../shared/data beside the repo)`);
-      const msgs = capture().get(event) ?? [];
+      if (CAPTURE === undefined) return skipped(MISSING);
+      const msgs = capture(CAPTURE).get(event) ?? [];
       if (msgs.length === 0) return skipped(`no ${event} messages in ${CAPTURE}`);
       const reg = newInstrumentRegistry();
       const inst = reg.add(knownBinanceSpec('usdm', 'BTCUSDT')!);
@@ -131,16 +116,17 @@ export const benches: BenchSpec[] = [
     target: null,
     targetSource: 'none set: throughput of the whole load path',
     async run(ctx: BenchContext): Promise<BenchOutcome> {
-      if (!existsSync(CAPTURE)) return skipped(`${CAPTURE} not found (../shared/data beside the repo)`);
+      const file = CAPTURE;
+      if (file === undefined) return skipped(MISSING);
       const runs = ctx.quick ? 3 : 7;
       const rates: number[] = [];
       let events = 0;
       const once = async () => {
-        const report = emptyReport(CAPTURE);
+        const report = emptyReport(file);
         let n = 0;
         const t0 = process.hrtime.bigint();
         for await (const b of hftbacktestBinanceLoader.load(
-          CAPTURE,
+          file,
           { instruments: newInstrumentRegistry() },
           report,
         )) {

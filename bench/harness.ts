@@ -3,8 +3,10 @@
 // context switches and CPU time seen while the measured loops ran. Results print as a table and go to JSON
 // with stable ids (area.subject.operation) so runs can be compared across versions.
 
+import { existsSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 export type Better = 'lower' | 'higher';
 
@@ -215,7 +217,7 @@ export function toRecord(spec: BenchSpec, outcome: BenchOutcome): BenchRecord {
     ratios[name] = round(spec.better === 'lower' ? m.median / main.median : main.median / m.median);
   }
   const met =
-    spec.target === null
+    spec.target === null || Number.isNaN(main.median)
       ? null
       : spec.better === 'lower'
         ? main.median <= spec.target
@@ -246,4 +248,31 @@ export function round(x: number): number {
   if (abs >= 1000) return Math.round(x);
   if (abs >= 1) return Math.round(x * 100) / 100;
   return Number(x.toPrecision(3));
+}
+
+/**
+ * A file of the shared market data beside the repository (../shared/data/<rel>), found from bench/ (run with tsx)
+ * and from dist/bench/ (the built suite) alike; undefined when absent.
+ */
+export function sharedDataFile(rel: string): string | undefined {
+  for (const up of ['../../shared/data/', '../../../shared/data/']) {
+    const file = fileURLToPath(new URL(up + rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** The outcome of a benchmark that could not run (its data is absent): printed as skipped with the reason. */
+export function skipped(reason: string): BenchOutcome {
+  const nothing: Measurement = {
+    median: Number.NaN,
+    p99: null,
+    samples: 0,
+    gc: 0,
+    heapGrowth: 0,
+    voluntaryCtx: 0,
+    involuntaryCtx: 0,
+    cpuPerWall: 0,
+  };
+  return { main: nothing, extra: { skipped: reason } };
 }

@@ -125,10 +125,12 @@ function fmt(x: number | null): string {
 }
 
 function verdict(r: BenchRecord): string {
+  if (r.extra.skipped !== undefined) return 'skipped';
   return r.met === null ? '' : r.met ? 'ok' : 'MISS';
 }
 
 function formatLine(r: BenchRecord): string {
+  if (r.extra.skipped !== undefined) return `skipped: ${r.extra.skipped}`;
   const peers = Object.entries(r.peers)
     .map(([name, v]) => `${name} ${fmt(v)} (x${fmt(r.ratios[name] ?? Number.NaN)})`)
     .join(', ');

@@ -2,34 +2,26 @@
 // Parquet-through-DuckDB rate of a cold read is in extra) in events/s, heap after 1x and 4x the data (must not
 // grow with data length); and the in-memory k-way merge of 3 sources. Imports the USD-M capture into a temp dir.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Catalog } from '../src/data/catalog.ts';
 import { type BatchConsumer, batchesSource, Merge, replay } from '../src/data/replay.ts';
 import { EventBatch, RecordKind } from '../src/model/market-data.ts';
-import { type BenchOutcome, type BenchSpec, type Measurement, median, sink, startProbe } from './harness.ts';
+import {
+  type BenchOutcome,
+  type BenchSpec,
+  median,
+  sharedDataFile,
+  sink,
+  skipped,
+  startProbe,
+} from './harness.ts';
 
-const CAPTURE = fileURLToPath(
-  new URL('../../shared/data/hftbacktest/usdm/btcusdt_20240808.gz', import.meta.url),
-);
-
-function skipped(reason: string): BenchOutcome {
-  const nothing: Measurement = {
-    median: Number.NaN,
-    p99: null,
-    samples: 0,
-    gc: 0,
-    heapGrowth: 0,
-    voluntaryCtx: 0,
-    involuntaryCtx: 0,
-    cpuPerWall: 0,
-  };
-  return { main: nothing, extra: { skipped: reason } };
-}
+const CAPTURE = sharedDataFile('hftbacktest/usdm/btcusdt_20240808.gz');
+const MISSING = `../shared/data/hftbacktest/usdm/btcusdt_20240808.gz not found (see shared/data/README.md section 1)`;
 
 /** Counts rows and touches one column, so the batches are really consumed. */
 class NoopConsumer implements BatchConsumer {
@@ -48,7 +40,7 @@ function gcFn(): () => void {
 }
 
 async function catalogReplay(quick: boolean): Promise<BenchOutcome> {
-  if (!existsSync(CAPTURE)) return skipped(`missing ${CAPTURE}`);
+  if (CAPTURE === undefined) return skipped(MISSING);
   // DuckDB's native module loads only when this benchmark runs.
   const { Catalog } = await import('../src/data/catalog.ts');
   const dir = mkdtempSync(join(tmpdir(), 'bot4-bench-catalog-'));
