@@ -28,6 +28,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./bars.bench.ts'),
     import('./indicators.bench.ts'),
     import('./strategy.bench.ts'),
+    import('./simd.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }
