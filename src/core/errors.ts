@@ -22,6 +22,9 @@ export const ErrorCode = {
   NUMERIC_OVERFLOW: 'NUMERIC_OVERFLOW',
   ILLEGAL_TRANSITION: 'ILLEGAL_TRANSITION',
   ORDER_INVALID: 'ORDER_INVALID',
+  TASK_FAILED: 'TASK_FAILED',
+  WORKER_FAILED: 'WORKER_FAILED',
+  POOL_CLOSED: 'POOL_CLOSED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,72 @@
+// What the pool's main thread and its workers share: the layout of the control words in a SharedArrayBuffer
+// and the messages that cross between them. One job message per worker per call goes out; a worker sends
+// back result batches and one 'done' per job. Indices are claimed from NEXT, never sent one by one.
+
+/** Int32 slots of the control buffer. GEN and NEXT sit 64 bytes apart so claims do not bounce GEN's line. */
+export const CTL_GEN = 0;
+export const CTL_ABORT = 1;
+export const CTL_NEXT = 16;
+export const CTL_WORDS = 32;
+
+/** How long a worker keeps partial map results before sending them (streaming `onResult`), ms. */
+export const FLUSH_MS = 10;
+
+export interface WorkerSetup {
+  readonly ctl: SharedArrayBuffer;
+  readonly index: number;
+  readonly name: string;
+  readonly module: string;
+  readonly setup: unknown;
+  /** Polls of GEN before the worker sleeps in Atomics.wait (catches back-to-back jobs without a futex). */
+  readonly spin: number;
+}
+
+export type JobMessage =
+  | { readonly kind: 'map'; readonly gen: number; readonly task: string; readonly inputs: readonly unknown[] }
+  | {
+      readonly kind: 'range';
+      readonly gen: number;
+      readonly task: string;
+      readonly n: number;
+      readonly chunk: number;
+      readonly args: unknown;
+    }
+  | { readonly kind: 'exit'; readonly gen: number };
+
+/** A task's failure as plain data: Error subclasses and their fields do not survive structured clone. */
+export interface TaskFailure {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly code: string | undefined;
+  /** Map: the input index; range: the chunk [start, end). */
+  readonly start: number;
+  readonly end: number;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly tasks: readonly string[] }
+  | { readonly type: 'init-failed'; readonly failure: TaskFailure }
+  | { readonly type: 'results'; readonly gen: number; readonly idx: number[]; readonly values: unknown[] }
+  | {
+      readonly type: 'done';
+      readonly gen: number;
+      readonly idx: number[];
+      readonly values: unknown[];
+      readonly failure: TaskFailure | null;
+    };
+
+export function toFailure(e: unknown, start: number, end: number): TaskFailure {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return {
+      name: e.name,
+      message: e.message,
+      stack: e.stack,
+      code: typeof code === 'string' ? code : undefined,
+      start,
+      end,
+    };
+  }
+  return { name: 'Error', message: String(e), stack: undefined, code: undefined, start, end };
+}
