@@ -16,24 +16,31 @@ import {
 /** Simple moving average of the last `period` values; ready after `period` values. */
 export class Sma {
   readonly period: number = 1;
-  private readonly ring: Float64Ring = placeholderRing();
+  // The window inline (not a Float64Ring): one slot read and written per update, the hottest indicator.
+  private readonly window: Float64Array = new Float64Array(1);
+  /** Slot of the oldest value once full; the next slot to write. */
+  private slot = 0;
+  private filled = 0;
   private sum = 0;
   private current = Number.NaN;
 
   constructor(period: number) {
     this.period = intParam('sma', 'period', period, 1);
-    this.ring = new Float64Ring(period);
+    this.window = new Float64Array(period);
   }
 
   update(x: number): number {
-    const ring = this.ring;
+    const period = this.period;
+    const slot = this.slot;
     // Evict before adding, so a 1-bar SMA returns its input exactly.
     let sum = this.sum;
-    if (ring.size === this.period) sum -= ring.shift();
+    if (this.filled === period) sum -= this.window[slot]!;
+    else this.filled++;
     sum += x;
-    ring.push(x);
+    this.window[slot] = x;
+    this.slot = slot + 1 === period ? 0 : slot + 1;
     this.sum = sum;
-    const v = ring.size === this.period ? sum / this.period : Number.NaN;
+    const v = this.filled === period ? sum / period : Number.NaN;
     this.current = v;
     return v;
   }
@@ -43,11 +50,12 @@ export class Sma {
   }
 
   get ready(): boolean {
-    return this.ring.size === this.period;
+    return this.filled === this.period;
   }
 
   reset(): void {
-    this.ring.clear();
+    this.slot = 0;
+    this.filled = 0;
     this.sum = 0;
     this.current = Number.NaN;
   }
