@@ -130,6 +130,22 @@ export function center(x: usize, n: i32, t: i32, z: usize, normalize: i32, rowSt
   }
 }
 
+/**
+ * dst[c * rows + r] = src[r * cols + c]: samples stored one row per time step become one row per series. Blocks
+ * of 16 rows keep the 16 source rows in cache while every series gets 16 contiguous writes.
+ */
+export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = min(rows, r0 + 16);
+    for (let c = 0; c < cols; c++) {
+      const d = dst + ((<usize>c * <usize>rows) << 3);
+      for (let r = r0; r < r1; r++) {
+        store<f64>(d + (<usize>r << 3), load<f64>(src + ((<usize>r * <usize>cols + <usize>c) << 3)));
+      }
+    }
+  }
+}
+
 // Gram matrix: out[i][j] = out[j][i] = finish(dot(z_i, z_j)) for i <= j. Each dot runs in two lanes (even and
 // odd samples) then lane 0 + lane 1, then the last sample when t is odd. Tiles of 2 rows x 4 columns keep eight
 // accumulators and six loaded vectors in 14 of the 16 vector registers; each loaded row serves several dots.

@@ -18,6 +18,9 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
 export type KernelKind = 'wasm-simd' | 'scalar';
 
+/** How `data` holds n series of t samples: one row of t per series (default), or one row of n per time step. */
+export type Layout = 'series-rows' | 'sample-rows';
+
 export interface MeanStd {
   mean: number;
   std: number;
@@ -37,9 +40,21 @@ export interface Kernels {
   dot(a: Float64Array, b: Float64Array): number;
   meanStd(x: Float64Array): MeanStd;
   /** The n x n sample covariance matrix of n series of t samples (row-major data), into `out` (n * n). */
-  covarianceMatrix(data: Float64Array, n: number, t: number, out?: Float64Array): Float64Array;
+  covarianceMatrix(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out?: Float64Array,
+    layout?: Layout,
+  ): Float64Array;
   /** The n x n Pearson correlation matrix of n series of t samples, into `out` (n * n). */
-  correlationMatrix(data: Float64Array, n: number, t: number, out?: Float64Array): Float64Array;
+  correlationMatrix(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out?: Float64Array,
+    layout?: Layout,
+  ): Float64Array;
   /**
    * Rolling mean and sample standard deviation over `window` samples: output k covers x[k .. k + window). Writes
    * x.length - window + 1 values to each output and returns that count.
@@ -220,6 +235,17 @@ export function squaresAt(x: Float64Array, o: number, len: number, m: number): n
     s += d * d;
   }
   return s;
+}
+
+/** dst[c * rows + r] = src[r * cols + c], in blocks of 16 rows (see asm/kernels.ts transpose). */
+export function transposeInto(src: Float64Array, rows: number, cols: number, dst: Float64Array): void {
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = Math.min(rows, r0 + 16);
+    for (let c = 0; c < cols; c++) {
+      const d = c * rows;
+      for (let r = r0; r < r1; r++) dst[d + r] = src[r * cols + c]!;
+    }
+  }
 }
 
 /** Centres (and with `normalize`, scales to unit norm) rows [r0, r1) of data into z; see asm/kernels.ts center. */
@@ -423,11 +449,11 @@ export class ScalarKernels implements Kernels {
     n: number,
     t: number,
     out: Float64Array = new Float64Array(n * n),
+    layout: Layout = 'series-rows',
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
-    const z = this.scratch(n * t);
-    centerRows(data, t, z, false, 0, n);
+    const z = this.centered(data, n, t, layout, false);
     gramRows(z, n, t, out, 0, n, 1 / (t - 1), false);
     return out;
   }
@@ -437,11 +463,11 @@ export class ScalarKernels implements Kernels {
     n: number,
     t: number,
     out: Float64Array = new Float64Array(n * n),
+    layout: Layout = 'series-rows',
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
-    const z = this.scratch(n * t);
-    centerRows(data, t, z, true, 0, n);
+    const z = this.centered(data, n, t, layout, true);
     gramRows(z, n, t, out, 0, n, 1, true);
     fixDiagonal(out, n);
     return out;
@@ -453,6 +479,23 @@ export class ScalarKernels implements Kernels {
     for (let k0 = 0; k0 < outputs; k0 += c)
       rollingChunkAt(x, window, k0, Math.min(k0 + c, outputs), outMean, outStd);
     return outputs;
+  }
+
+  private centered(
+    data: Float64Array,
+    n: number,
+    t: number,
+    layout: Layout,
+    normalize: boolean,
+  ): Float64Array {
+    const z = this.scratch(n * t);
+    if (layout === 'sample-rows') {
+      transposeInto(data, t, n, z);
+      centerRows(z, t, z, normalize, 0, n);
+    } else {
+      centerRows(data, t, z, normalize, 0, n);
+    }
+    return z;
   }
 
   private scratch(length: number): Float64Array {

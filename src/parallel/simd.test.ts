@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bot4Error } from '../core/errors.ts';
 import { type Kernels, ScalarKernels, splitRows } from './kernels.ts';
 import { defaultWasmUrl, loadKernels, simdSupported, WasmKernels } from './simd.ts';
@@ -115,12 +115,6 @@ function checkCorrelation(kernels: Kernels, m: Matrix): void {
 }
 
 describe('kernel loading', () => {
-  const saved = process.env['BOT4_KERNELS'];
-  afterEach(() => {
-    if (saved === undefined) delete process.env['BOT4_KERNELS'];
-    else process.env['BOT4_KERNELS'] = saved;
-  });
-
   it.skipIf(!built && !inCi)('loads the SIMD kernels when the module is built (required in CI)', () => {
     expect(simdSupported()).toBe(true);
     const k = loadKernels({ prefer: 'auto' });
@@ -137,13 +131,6 @@ describe('kernel loading', () => {
     expect(k.reason).toContain('npm run build:wasm');
     expect(() => loadKernels({ prefer: 'wasm-simd', wasm: missing })).toThrow(Bot4Error);
     expect(() => loadKernels({ prefer: 'wasm-simd', wasm: missing })).toThrow(/cannot be used.*not built/);
-  });
-
-  it('takes the choice from BOT4_KERNELS and rejects an unknown value', () => {
-    process.env['BOT4_KERNELS'] = 'scalar';
-    expect(loadKernels().kind).toBe('scalar');
-    process.env['BOT4_KERNELS'] = 'fast';
-    expect(() => loadKernels()).toThrow(/BOT4_KERNELS is 'fast'/);
   });
 
   it('rejects inputs of the wrong size with the sizes in the message', () => {

@@ -13,6 +13,7 @@ import {
   fixDiagonal,
   type KernelKind,
   type Kernels,
+  type Layout,
   type MeanStd,
   ScalarKernels,
   sampleStd,
@@ -42,6 +43,7 @@ export interface KernelExports {
     clamp: number,
   ): void;
   toF32(src: number, dst: number, len: number): void;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
   gram32(z: number, n: number, t: number, out: number, rowStart: number, rowEnd: number, clamp: number): void;
   rolling(x: number, len: number, w: number, outMean: number, outStd: number): void;
   heapBase(): number;
@@ -72,7 +74,7 @@ export type KernelPreference = 'auto' | 'scalar' | 'wasm-simd';
 export interface KernelOptions {
   /**
    * 'auto' (default): the SIMD kernels when they load, else the TypeScript ones; 'scalar': the TypeScript ones;
-   * 'wasm-simd': the SIMD kernels or an error saying why not. Defaults to the BOT4_KERNELS environment variable.
+   * 'wasm-simd': the SIMD kernels or an error saying why not.
    */
   prefer?: KernelPreference;
   /** Where the built module is (default: dist/wasm/kernels.wasm). */
@@ -107,7 +109,7 @@ function compile(url: URL): WebAssembly.Module | string {
 
 /** The SIMD kernels when they load, otherwise the plain TypeScript ones; `kind` and `reason` say which and why. */
 export function loadKernels(options: KernelOptions = {}): Kernels {
-  const prefer = options.prefer ?? preferenceFromEnv();
+  const prefer = options.prefer ?? 'auto';
   if (prefer === 'scalar') return new ScalarKernels('plain TypeScript kernels requested');
   const module = compileKernels(options.wasm);
   if (typeof module !== 'string') {
@@ -119,17 +121,6 @@ export function loadKernels(options: KernelOptions = {}): Kernels {
     });
   }
   return new ScalarKernels(`falling back to plain TypeScript kernels: ${module}`);
-}
-
-function preferenceFromEnv(): KernelPreference {
-  const v = process.env['BOT4_KERNELS'];
-  if (v === undefined || v === '' || v === 'auto') return 'auto';
-  if (v === 'scalar' || v === 'wasm-simd') return v;
-  throw new Bot4Error(
-    ErrorCode.CONFIG_INVALID,
-    `BOT4_KERNELS is '${v}', expected 'auto', 'scalar' or 'wasm-simd' (or unset)`,
-    { BOT4_KERNELS: v },
-  );
 }
 
 /** A shared memory for the kernels, at least `bytes` long. */
@@ -210,8 +201,9 @@ export class WasmKernels implements Kernels {
     n: number,
     t: number,
     out: Float64Array = new Float64Array(n * n),
+    layout: Layout = 'series-rows',
   ): Float64Array {
-    return this.matrix(data, n, t, out, false, false);
+    return this.matrix(data, n, t, out, false, false, layout);
   }
 
   correlationMatrix(
@@ -219,8 +211,9 @@ export class WasmKernels implements Kernels {
     n: number,
     t: number,
     out: Float64Array = new Float64Array(n * n),
+    layout: Layout = 'series-rows',
   ): Float64Array {
-    return this.matrix(data, n, t, out, true, false);
+    return this.matrix(data, n, t, out, true, false, layout);
   }
 
   /**
@@ -233,7 +226,7 @@ export class WasmKernels implements Kernels {
     t: number,
     out: Float64Array = new Float64Array(n * n),
   ): Float64Array {
-    return this.matrix(data, n, t, out, true, true);
+    return this.matrix(data, n, t, out, true, true, 'series-rows');
   }
 
   rollingMeanStd(x: Float64Array, window: number, outMean: Float64Array, outStd: Float64Array): number {
@@ -256,6 +249,7 @@ export class WasmKernels implements Kernels {
     out: Float64Array,
     correlation: boolean,
     f32: boolean,
+    layout: Layout,
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
@@ -264,7 +258,12 @@ export class WasmKernels implements Kernels {
     const pz = this.reserve(n * t * 8);
     const po = this.output(out);
     const k = this.exports;
-    k.center(pd, n, t, pz, correlation ? 1 : 0, 0, n);
+    if (layout === 'sample-rows') {
+      k.transpose(pd, t, n, pz);
+      k.center(pz, n, t, pz, correlation ? 1 : 0, 0, n);
+    } else {
+      k.center(pd, n, t, pz, correlation ? 1 : 0, 0, n);
+    }
     if (f32) {
       const pz32 = this.reserve(n * t * 4);
       k.toF32(pz, pz32, n * t);

@@ -4,6 +4,11 @@
 // Units: whatever the samples are in (returns as fractions, usually); VaR and CVaR in the units of `value`.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { Kernels } from '../parallel/kernels.ts';
+import { loadKernels } from '../parallel/simd.ts';
+
+/** The bulk kernels for full recomputation, loaded on first use. */
+let bulk: Kernels | undefined;
 
 export class RollingCovariance {
   readonly n: number;
@@ -17,8 +22,6 @@ export class RollingCovariance {
   private readonly cross: Float64Array;
   private readonly cNew: Float64Array;
   private readonly cOld: Float64Array;
-  /** Column-major centred copy of the window for recompute() (allocated on first use). */
-  private cols: Float64Array = new Float64Array(0);
   private head = 0;
   private filled = 0;
   private sinceResync = 0;
@@ -135,62 +138,15 @@ export class RollingCovariance {
 
   /**
    * The covariance matrix computed afresh from the window (two passes: means, then centred products), written
-   * to `out`. O(W N^2); the bulk path (the parallel/SIMD kernels can take it over).
+   * to `out`. O(W N^2) on the bulk kernels (WebAssembly SIMD where available, see src/parallel/simd.ts).
    */
   recompute(out: Float64Array = new Float64Array(this.n * this.n)): Float64Array {
     const n = this.n;
     const m = this.filled;
     if (m < 2) return out.fill(Number.NaN, 0, n * n);
-    if (this.cols.length !== n * this.window) this.cols = new Float64Array(n * this.window);
-    const cols = this.cols;
-    const ring = this.ring;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let t = 0; t < m; t++) s += ring[t * n + i]!;
-      const mean = s / m;
-      const base = i * m;
-      for (let t = 0; t < m; t++) cols[base + t] = ring[t * n + i]! - mean;
-    }
-    const inv = 1 / (m - 1);
-    for (let i = 0; i < n; i++) {
-      const bi = i * m;
-      let j = i;
-      // Column i against four columns at once: one load of x serves four products.
-      for (; j + 3 < n; j += 4) {
-        const b0 = j * m;
-        const b1 = b0 + m;
-        const b2 = b1 + m;
-        const b3 = b2 + m;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let t = 0; t < m; t++) {
-          const x = cols[bi + t]!;
-          s0 += x * cols[b0 + t]!;
-          s1 += x * cols[b1 + t]!;
-          s2 += x * cols[b2 + t]!;
-          s3 += x * cols[b3 + t]!;
-        }
-        const r = i * n + j;
-        out[r] = s0 * inv;
-        out[r + 1] = s1 * inv;
-        out[r + 2] = s2 * inv;
-        out[r + 3] = s3 * inv;
-        out[j * n + i] = s0 * inv;
-        out[(j + 1) * n + i] = s1 * inv;
-        out[(j + 2) * n + i] = s2 * inv;
-        out[(j + 3) * n + i] = s3 * inv;
-      }
-      for (; j < n; j++) {
-        const bj = j * m;
-        let s0 = 0;
-        for (let t = 0; t < m; t++) s0 += cols[bi + t]! * cols[bj + t]!;
-        out[i * n + j] = s0 * inv;
-        out[j * n + i] = s0 * inv;
-      }
-    }
-    return out;
+    bulk ??= loadKernels();
+    // The ring's rows 0..m-1 hold the window (in ring order, which a covariance does not depend on).
+    return bulk.covarianceMatrix(this.ring, n, m, out, 'sample-rows');
   }
 
   /** Recomputes the running sums exactly from the window, re-centred on its means. */
