@@ -15,6 +15,16 @@ import {
 } from './common.ts';
 import { Sma } from './moving-averages.ts';
 
+// Gain and loss of a change without a branch (a coin-flip branch on every price change mispredicts half the
+// time): (d + |d|) / 2 is exactly max(d, 0) and (|d| - d) / 2 exactly max(-d, 0) in floating point.
+function upMove(d: number): number {
+  return (d + Math.abs(d)) * 0.5;
+}
+
+function downMove(d: number): number {
+  return (Math.abs(d) - d) * 0.5;
+}
+
 /**
  * How RSI's Wilder averages start. 'sma' (TA-Lib, Tulip, Wilder's book, StockCharts' worked table): the first
  * average gain/loss is the SMA of the first `period` changes. 'zero' (bukosabino ta, i.e. pandas
@@ -56,8 +66,8 @@ export class Rsi {
       // the loop-carried path (TA-Lib's (avg * (period - 1) + x) / period is the same up to rounding).
       const alpha = this.alpha;
       const beta = this.beta;
-      const gain = this.gain * beta + Math.max(d, 0) * alpha;
-      const loss = this.loss * beta + (d < 0 ? -d : 0) * alpha;
+      const gain = this.gain * beta + upMove(d) * alpha;
+      const loss = this.loss * beta + downMove(d) * alpha;
       this.gain = gain;
       this.loss = loss;
       const sum = gain + loss;
@@ -77,8 +87,8 @@ export class Rsi {
     const changes = this.changes + 1;
     this.changes = changes;
     if (this.seed === 'zero') {
-      this.gain = this.gain * this.beta + Math.max(d, 0) * this.alpha;
-      this.loss = this.loss * this.beta + (d < 0 ? -d : 0) * this.alpha;
+      this.gain = this.gain * this.beta + upMove(d) * this.alpha;
+      this.loss = this.loss * this.beta + downMove(d) * this.alpha;
       if (changes < period) return this.current;
     } else {
       if (d > 0) this.gain += d;
@@ -124,8 +134,8 @@ export function rsiBatch(src: Float64Array, out: Float64Array, period: number, s
   for (let i = 1; i <= period && i < n; i++) {
     const d = src[i]! - src[i - 1]!;
     if (seed === 'zero') {
-      gain = gain * beta + Math.max(d, 0) * alpha;
-      loss = loss * beta + (d < 0 ? -d : 0) * alpha;
+      gain = gain * beta + upMove(d) * alpha;
+      loss = loss * beta + downMove(d) * alpha;
     } else if (d > 0) gain += d;
     else loss -= d;
   }
@@ -141,8 +151,8 @@ export function rsiBatch(src: Float64Array, out: Float64Array, period: number, s
     const x = src[i]!;
     const d = x - prev;
     prev = x;
-    gain = gain * beta + Math.max(d, 0) * alpha;
-    loss = loss * beta + (d < 0 ? -d : 0) * alpha;
+    gain = gain * beta + upMove(d) * alpha;
+    loss = loss * beta + downMove(d) * alpha;
     sum = gain + loss;
     out[i] = sum !== 0 ? (100 * gain) / sum : 0;
   }
