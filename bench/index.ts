@@ -29,6 +29,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./indicators.bench.ts'),
     import('./strategy.bench.ts'),
     import('./simd.bench.ts'),
+    import('./parallel.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

@@ -46,8 +46,9 @@ export interface PoolOptions {
   /** Given once to every worker as ctx.setup; SharedArrayBuffers in it are shared, not copied. */
   setup?: unknown;
   /**
-   * Polls of the generation word an idle worker makes before it sleeps (default 2000, a few microseconds):
-   * back-to-back calls then find the workers awake. 0 sleeps at once (nothing spins on a busy machine).
+   * Polls of the generation word an idle worker makes before it sleeps in Atomics.wait (default 0). Spinning
+   * lets back-to-back calls find the workers awake on idle cores, but on a busy machine it takes CPU from the
+   * main thread and measured slower round trips here (2 shared cores).
    */
   spin?: number;
 }
@@ -156,7 +157,7 @@ export class WorkerPool {
         { threads },
       );
     }
-    const spin = options.spin ?? 2000;
+    const spin = options.spin ?? 0;
     if (!Number.isInteger(spin) || spin < 0) {
       throw new Bot4Error(
         ErrorCode.INVALID_ARGUMENT,
