@@ -425,7 +425,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const stats = statsFromRecording(recording);
   const wallMs = (wallMicros() - wall0) / 1000;
   const fp = fingerprint.hex();
-  const report = buildReport({
+  // Built on first read: optimiser trials only need the statistics, and the report's arrays of a long run
+  // (a JS array per curve column) cost more than the statistics themselves.
+  let report: BacktestReport | undefined;
+  const reportInput = {
     recording,
     stats,
     fingerprint: fp,
@@ -439,6 +442,19 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       extra: { partial, eventsPerSecond: Math.round(events / Math.max(wallMs / 1000, 1e-9)) },
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
-  });
-  return { report, stats, recording, fingerprint: fp, events, wallMs, partial, portfolio, engine };
+  };
+  return {
+    get report(): BacktestReport {
+      report ??= buildReport(reportInput);
+      return report;
+    },
+    stats,
+    recording,
+    fingerprint: fp,
+    events,
+    wallMs,
+    partial,
+    portfolio,
+    engine,
+  };
 }
