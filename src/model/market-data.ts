@@ -109,6 +109,21 @@ export class FundingRate {
   nextFundingTime = 0 as Micros;
 }
 
+/** The typed arrays behind an EventBatch (see EventBatch for what a..f mean per kind). */
+export interface EventColumns {
+  readonly kind: Uint8Array;
+  readonly instrument: Int32Array;
+  readonly tsEvent: Float64Array;
+  readonly tsInit: Float64Array;
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  readonly c: Float64Array;
+  readonly d: Float64Array;
+  readonly e: Float64Array;
+  readonly f: Float64Array;
+  readonly seq: Float64Array;
+}
+
 /**
  * Columnar batch of records of any kind, in one layout so that several instruments and kinds merge and
  * replay without conversion. Fields a..f mean, per kind:
@@ -134,19 +149,43 @@ export class EventBatch {
   readonly f: Float64Array;
   readonly seq: Float64Array;
 
-  constructor(capacity: number) {
+  /** `columns`: existing arrays of at least `capacity` rows to use instead of new ones (nothing is copied). */
+  constructor(capacity: number, columns?: EventColumns) {
     this.capacity = capacity;
-    this.kind = new Uint8Array(capacity);
-    this.instrument = new Int32Array(capacity);
-    this.tsEvent = new Float64Array(capacity);
-    this.tsInit = new Float64Array(capacity);
-    this.a = new Float64Array(capacity);
-    this.b = new Float64Array(capacity);
-    this.c = new Float64Array(capacity);
-    this.d = new Float64Array(capacity);
-    this.e = new Float64Array(capacity);
-    this.f = new Float64Array(capacity);
-    this.seq = new Float64Array(capacity);
+    this.kind = columns?.kind ?? new Uint8Array(capacity);
+    this.instrument = columns?.instrument ?? new Int32Array(capacity);
+    this.tsEvent = columns?.tsEvent ?? new Float64Array(capacity);
+    this.tsInit = columns?.tsInit ?? new Float64Array(capacity);
+    this.a = columns?.a ?? new Float64Array(capacity);
+    this.b = columns?.b ?? new Float64Array(capacity);
+    this.c = columns?.c ?? new Float64Array(capacity);
+    this.d = columns?.d ?? new Float64Array(capacity);
+    this.e = columns?.e ?? new Float64Array(capacity);
+    this.f = columns?.f ?? new Float64Array(capacity);
+    this.seq = columns?.seq ?? new Float64Array(capacity);
+  }
+
+  /**
+   * A full batch over rows [from, to) of existing columns, as subarray views: no copy. Workers replay a data
+   * set held in SharedArrayBuffers this way, each through its own views of the one copy.
+   */
+  static view(columns: EventColumns, from: number, to: number): EventBatch {
+    const sub = <T extends Uint8Array | Int32Array | Float64Array>(x: T): T => x.subarray(from, to) as T;
+    const b = new EventBatch(to - from, {
+      kind: sub(columns.kind),
+      instrument: sub(columns.instrument),
+      tsEvent: sub(columns.tsEvent),
+      tsInit: sub(columns.tsInit),
+      a: sub(columns.a),
+      b: sub(columns.b),
+      c: sub(columns.c),
+      d: sub(columns.d),
+      e: sub(columns.e),
+      f: sub(columns.f),
+      seq: sub(columns.seq),
+    });
+    b.length = to - from;
+    return b;
   }
 
   get full(): boolean {
