@@ -8,6 +8,7 @@ import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
+import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
@@ -98,6 +99,7 @@ export function buildProgram(): Command {
       process.stdout.write('config ok\n');
     });
   registerBacktestCommand(program, () => configFrom(program));
+  registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
 
