@@ -10,7 +10,16 @@ import { Matrix, correlation as mlCorrelation } from 'ml-matrix';
 import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
 import { type Kernels, ScalarKernels } from '../src/parallel/kernels.ts';
 import { loadKernels, WasmKernels } from '../src/parallel/simd.ts';
-import { type BenchContext, type BenchSpec, type Measurement, measure, round } from './harness.ts';
+import { ParallelKernels } from '../src/parallel/simd-parallel.ts';
+import {
+  type BenchContext,
+  type BenchSpec,
+  type Measurement,
+  measure,
+  median,
+  round,
+  startProbe,
+} from './harness.ts';
 
 const require = createRequire(import.meta.url);
 const ML_MATRIX = `ml-matrix@${(JSON.parse(readFileSync(join(dirname(require.resolve('ml-matrix')), 'package.json'), 'utf8')) as { version: string }).version}`;
@@ -158,6 +167,60 @@ async function dotBench(ctx: BenchContext, len: number) {
   return { main, peers: { [SCALAR]: scalar }, extra };
 }
 
+/** `measure` for an asynchronous operation: warm-up by time, calibrated repetitions, ns per operation. */
+async function measureAsync(
+  ctx: BenchContext,
+  once: () => Promise<unknown>,
+  opts: { samples: number; sampleMs: number },
+): Promise<Measurement> {
+  const now = () => Number(process.hrtime.bigint()) / 1e6;
+  const warmUntil = now() + (ctx.quick ? 100 : 300);
+  let calls = 0;
+  while (now() < warmUntil || calls < 3) {
+    await once();
+    calls++;
+  }
+  const t0 = now();
+  await once();
+  const reps = Math.max(1, Math.round(opts.sampleMs / Math.max(now() - t0, 1e-3)));
+  const perOp = new Float64Array(opts.samples);
+  const probe = startProbe();
+  for (let s = 0; s < opts.samples; s++) {
+    const start = process.hrtime.bigint();
+    for (let r = 0; r < reps; r++) await once();
+    perOp[s] = Number(process.hrtime.bigint() - start) / reps;
+  }
+  return probe.finish(median(perOp), null, opts.samples);
+}
+
+/** SIMD on every core (pool threads plus the main thread), against one-thread SIMD and the TypeScript kernels. */
+async function parallelRun(ctx: BenchContext, size: Sizes) {
+  const { n, t } = size;
+  const opts = { samples: size.samples(ctx), sampleMs: size.sampleMs(ctx) };
+  const pk = await ParallelKernels.start();
+  try {
+    const data = series(n, t, pk.kernels.array(n * t));
+    const out = pk.kernels.array(n * n);
+    const main = perMatrixUs(await measureAsync(ctx, () => pk.correlationMatrix(data, n, t, out), opts));
+    const one = perMatrixUs(await measure(ctx, matrixLoop(pk.kernels, data, n, t, out), opts));
+    const plain = series(n, t);
+    const scalar = perMatrixUs(
+      await measure(ctx, matrixLoop(new ScalarKernels(), plain, n, t, new Float64Array(n * n)), opts),
+    );
+    const extra = {
+      node: process.version,
+      threads: `${pk.threads} pool + main`,
+      gflops: gflops(n, t, main.median),
+      simd_1thread_gflops: gflops(n, t, one.median),
+      scalar_gflops: gflops(n, t, scalar.median),
+    };
+    note(extra);
+    return { main, peers: { 'bot4-simd-f64x2-1-thread': one, [SCALAR]: scalar }, extra };
+  } finally {
+    await pk.close();
+  }
+}
+
 export const benches: BenchSpec[] = [
   {
     id: 'parallel.correlation.50x1000.simd_f64x2',
@@ -169,6 +232,15 @@ export const benches: BenchSpec[] = [
     targetSource:
       'issue: correlation 50x50 over 1,000 samples under 100 us (one core here; see simd_parallel)',
     run: (ctx) => correlationRun(ctx, SMALL, 'f64x2'),
+  },
+  {
+    id: 'parallel.correlation.50x1000.simd_parallel',
+    title: 'correlation matrix 50 x 1,000, WebAssembly SIMD f64x2 on every core (worker pool + main thread)',
+    unit: 'us/op',
+    better: 'lower',
+    target: 100,
+    targetSource: 'issue: correlation 50x50 over 1,000 samples under 100 us',
+    run: (ctx) => parallelRun(ctx, SMALL),
   },
   {
     id: 'parallel.correlation.50x1000.simd_f32x4',
@@ -186,6 +258,14 @@ export const benches: BenchSpec[] = [
     better: 'lower',
     target: null,
     run: (ctx) => correlationRun(ctx, LARGE, 'f64x2'),
+  },
+  {
+    id: 'parallel.correlation.500x1000.simd_parallel',
+    title: 'correlation matrix 500 x 1,000, WebAssembly SIMD f64x2 on every core (worker pool + main thread)',
+    unit: 'us/op',
+    better: 'lower',
+    target: null,
+    run: (ctx) => parallelRun(ctx, LARGE),
   },
   {
     id: 'parallel.correlation.500x1000.simd_f32x4',

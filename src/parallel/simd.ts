@@ -132,6 +132,14 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
 }
 
+/** Byte offsets of one staged matrix call in the kernels' memory. */
+export interface StagedMatrix {
+  data: number;
+  z: number;
+  out: number;
+  extra: number;
+}
+
 const align16 = (p: number) => (p + 15) & ~15;
 
 /** The WebAssembly SIMD kernels over one shared memory. Results are bit-identical to ScalarKernels (f64). */
@@ -272,6 +280,28 @@ export class WasmKernels implements Kernels {
       k.gram(pz, n, t, po, 0, n, correlation ? 1 : 1 / (t - 1), correlation ? 1 : 0);
     }
     this.copyOut(out, po, n * n);
+    if (correlation) fixDiagonal(out, n);
+    return out;
+  }
+
+  /**
+   * Lays out one matrix call for kernels that run elsewhere (simd-parallel.ts): the data (copied in unless it
+   * lives here), scratch for the centred rows, the output (scratch unless it lives here) and `extraBytes` more.
+   * The layout stays valid until the next call on this object.
+   */
+  stageMatrix(data: Float64Array, n: number, t: number, out: Float64Array, extraBytes: number): StagedMatrix {
+    checkMatrixArgs(data, n, t, out);
+    this.cursor = this.top;
+    const staged = { data: this.place(data, n * t), z: 0, out: 0, extra: 0 };
+    staged.z = this.reserve(n * t * 8);
+    staged.out = this.output(out);
+    staged.extra = this.reserve(extraBytes);
+    return staged;
+  }
+
+  /** Completes a staged call: copies the result out of this memory if needed, fixes a correlation's diagonal. */
+  finishMatrix(out: Float64Array, staged: StagedMatrix, n: number, correlation: boolean): Float64Array {
+    this.copyOut(out, staged.out, n * n);
     if (correlation) fixDiagonal(out, n);
     return out;
   }

@@ -1,0 +1,109 @@
+// Correlation and covariance matrices on every core: the WebAssembly SIMD kernels run in the worker pool's
+// threads (and the main thread) over one shared WebAssembly memory, each taking rows of the output. Series laid
+// out in `kernels.array()` are read in place; results are bit-identical to the one-thread kernels (each entry is
+// the same dot product in the same order, whichever thread computes it).
+
+import { availableParallelism } from 'node:os';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { siblingModule } from '../core/worker.ts';
+import { WorkerPool } from './pool.ts';
+import { compileKernels, WasmKernels } from './simd.ts';
+import type { MatrixArgs, ParallelSetup } from './simd-parallel.tasks.ts';
+
+export interface ParallelKernelOptions {
+  /** Pool threads (default: cores - 1, since the main thread takes a share too). */
+  threads?: number;
+  /** The main thread computes rows as well (default true); its event loop is blocked meanwhile. */
+  mainThread?: boolean;
+  wasm?: URL;
+}
+
+export class ParallelKernels {
+  /** The one-thread kernels over the shared memory: lay series out with `kernels.array()`. */
+  readonly kernels: WasmKernels;
+  readonly threads: number;
+  private readonly pool: WorkerPool;
+  private readonly mainThread: boolean;
+  /** Calls run one at a time: each stages its arrays in the same scratch space. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(kernels: WasmKernels, pool: WorkerPool, mainThread: boolean) {
+    this.kernels = kernels;
+    this.pool = pool;
+    this.threads = pool.threads;
+    this.mainThread = mainThread;
+  }
+
+  /** Starts the pool; throws when the SIMD kernels cannot load (there is no parallel TypeScript fallback). */
+  static async start(options: ParallelKernelOptions = {}): Promise<ParallelKernels> {
+    const module = compileKernels(options.wasm);
+    if (typeof module === 'string') {
+      throw new Bot4Error(ErrorCode.NOT_FOUND, `the parallel SIMD kernels cannot start: ${module}`);
+    }
+    const kernels = new WasmKernels(module, `parallel WebAssembly SIMD kernels on Node ${process.version}`);
+    const setup: ParallelSetup = { module, memory: kernels.memory };
+    const mainThread = options.mainThread ?? true;
+    const pool = await WorkerPool.start({
+      module: siblingModule(import.meta.url, 'simd-parallel.tasks'),
+      threads: options.threads ?? Math.max(1, availableParallelism() - (mainThread ? 1 : 0)),
+      name: 'bot4-simd',
+      setup,
+    });
+    return new ParallelKernels(kernels, pool, mainThread);
+  }
+
+  correlationMatrix(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out: Float64Array = new Float64Array(n * n),
+  ): Promise<Float64Array> {
+    return this.serial(() => this.matrix(data, n, t, out, true));
+  }
+
+  covarianceMatrix(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out: Float64Array = new Float64Array(n * n),
+  ): Promise<Float64Array> {
+    return this.serial(() => this.matrix(data, n, t, out, false));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async matrix(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out: Float64Array,
+    correlation: boolean,
+  ): Promise<Float64Array> {
+    if (t < 2)
+      return correlation
+        ? this.kernels.correlationMatrix(data, n, t, out)
+        : this.kernels.covarianceMatrix(data, n, t, out);
+    const staged = this.kernels.stageMatrix(data, n, t, out, 16);
+    new Int32Array(this.kernels.memory.buffer, staged.extra, 4).fill(0);
+    const args: MatrixArgs = {
+      n,
+      t,
+      data: staged.data,
+      z: staged.z,
+      out: staged.out,
+      ctl: staged.extra,
+      correlation,
+    };
+    const participants = this.pool.threads + (this.mainThread ? 1 : 0);
+    await this.pool.parallelFor('matrix', participants, { chunk: 1, args, mainThread: this.mainThread });
+    return this.kernels.finishMatrix(out, staged, n, correlation);
+  }
+}
