@@ -19,6 +19,8 @@ export interface WorkerSetup {
   readonly setup: unknown;
   /** Polls of GEN before the worker sleeps in Atomics.wait (catches back-to-back jobs without a futex). */
   readonly spin: number;
+  /** CPU this thread pins itself to, or null. */
+  readonly cpu: number | null;
 }
 
 export type JobMessage =

@@ -1,6 +1,7 @@
 // Tasks for the pool's tests: echo and arithmetic, visits counted in shared memory, thread identity,
 // failures on chosen inputs, async work, and a thread that dies outside any task.
 
+import { readFileSync } from 'node:fs';
 import type { RangeFn, TaskContext, TaskFn } from './pool.ts';
 
 export interface TestSetup {
@@ -31,6 +32,11 @@ const writeShared: TaskFn = (x: { out: Float64Array; at: number; value: number }
   return x.at;
 };
 const exitThread: TaskFn = () => process.exit(3);
+/** This thread's index and the CPUs it may run on, as Linux lists them ("0-1", "1"). */
+const affinity: TaskFn = (_: unknown, ctx) => ({
+  index: ctx.threadIndex,
+  cpus: /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))?.[1],
+});
 
 const visit: RangeFn = (start, end, args: { visits?: Int32Array } | undefined, ctx) => {
   const v = visitsOf(ctx, args);
@@ -53,6 +59,7 @@ export const tasks: Record<string, TaskFn | RangeFn> = {
   later,
   writeShared,
   exitThread,
+  affinity,
   visit,
   visitThenFail,
   owner,

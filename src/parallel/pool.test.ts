@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { WorkerPool } from './pool.ts';
+import { pinProcess, WorkerPool } from './pool.ts';
 
 const module = new URL('./pool.test-tasks.ts', import.meta.url);
 
@@ -182,6 +184,60 @@ describe('WorkerPool lifecycle', () => {
     await expect(
       WorkerPool.start({ module: new URL('./no-such-tasks.ts', import.meta.url), threads: 1 }),
     ).rejects.toThrow(/could not load the task module .*no-such-tasks.ts/);
+  });
+
+  it.runIf(process.platform === 'linux' && availableParallelism() > 1)(
+    'pins each pool thread to its CPU, and only that thread',
+    async () => {
+      const mainCpus = () =>
+        /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))?.[1];
+      const before = mainCpus();
+      const pool = await WorkerPool.start({ module, threads: 2, pin: [1, 0] });
+      try {
+        const got = await pool.map<number, { index: number; cpus: string }>('affinity', Array(100).fill(0));
+        for (const g of got) expect(g.cpus).toBe(g.index === 0 ? '1' : '0');
+        expect(mainCpus()).toBe(before);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
+
+  it.runIf(process.platform === 'linux')('pins the whole process, or says why it cannot', () => {
+    const allowed = () =>
+      /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))![1]!;
+    const before = allowed();
+    const cpus = before.split(',').flatMap((part) => {
+      const [a, b = a] = part.split('-').map(Number);
+      return Array.from({ length: b! - a! + 1 }, (_, k) => a! + k);
+    });
+    pinProcess(cpus); // the CPUs it already had: the process keeps running where it did
+    expect(allowed()).toBe(before);
+    expect(() => pinProcess([4096])).toThrow(/pinProcess\(\[4096\]\) failed/);
+    expect(() => pinProcess([])).toThrow(/cpus must be CPU numbers/);
+  });
+
+  it('refuses a pool thread it cannot pin, with the reason', async () => {
+    await expect(WorkerPool.start({ module, threads: 1, pin: [4096] })).rejects.toThrow(
+      /pool thread bot4-pool-0 could not load the task module .*cannot pin thread \d+ to CPU 4096/,
+    );
+  });
+
+  it('hands back an error thrown by onResult and stays usable', async () => {
+    const pool = await WorkerPool.start({ module, threads: 1 });
+    try {
+      const boom = new Error('callback failed');
+      await expect(
+        pool.map('square', [1, 2, 3], {
+          onResult: () => {
+            throw boom;
+          },
+        }),
+      ).rejects.toBe(boom);
+      expect(await pool.map('square', [4])).toEqual([16]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('checks its options', async () => {

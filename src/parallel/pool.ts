@@ -3,11 +3,12 @@
 // generation word (Atomics.notify), and the workers claim indices from a shared atomic counter until none are
 // left. Calls run one at a time, in the order they were made; setup and args share SharedArrayBuffers.
 //
-// CPU affinity: Node.js cannot pin a thread from JavaScript, and os/worker_threads expose no affinity API.
-// Two ways exist: start the whole process under `taskset -c 0-1 bot4 ...` (every thread inherits the mask),
-// or call `pinProcess([0, 1])` here, which runs `taskset -a -p` on this process (Linux only; every existing
-// thread, and threads started later inherit it). Pinning each worker to its own core would need a native
-// addon (pthread_setaffinity_np); the OS scheduler already spreads busy threads across cores.
+// CPU affinity: Node.js has no affinity API. What can be pinned, on Linux, through util-linux's taskset: the
+// whole process (start it under `taskset -c 0-1 bot4 ...`, or call `pinProcess([0, 1])`: every thread, the
+// libuv and V8 helper threads included, and threads started later inherit it), and each pool thread's
+// JavaScript thread (option `pin`: the worker finds its own thread id through /proc/thread-self). V8's GC and
+// compiler helper threads are shared by the whole process and follow the process mask only. Elsewhere (macOS,
+// Windows) nothing can be pinned from JavaScript; a native addon would be needed.
 
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -51,6 +52,11 @@ export interface PoolOptions {
    * main thread and measured slower round trips here (2 shared cores).
    */
   spin?: number;
+  /**
+   * Pins pool thread i to CPU pin[i % pin.length] (Linux with taskset only; the pool fails to start otherwise,
+   * naming the thread and the reason). Default: no pinning, the OS scheduler places the threads.
+   */
+  pin?: readonly number[];
 }
 
 export interface MapOptions<O> {
@@ -167,6 +173,16 @@ export class WorkerPool {
         },
       );
     }
+    const pin = options.pin ?? [];
+    if (!pin.every((c) => Number.isInteger(c) && c >= 0)) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `pool option 'pin' must list CPU numbers >= 0, got [${pin}]`,
+        {
+          pin,
+        },
+      );
+    }
     const name = options.name ?? 'bot4-pool';
     const ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
     const workers: Worker[] = [];
@@ -181,6 +197,7 @@ export class WorkerPool {
         module: options.module.href,
         setup: options.setup,
         spin,
+        cpu: pin.length > 0 ? pin[i % pin.length]! : null,
         port: port2,
       };
       const w = startWorker(workerUrl, { name: `${name}-${i}`, workerData: data, transferList: [port2] });
@@ -430,7 +447,13 @@ export class WorkerPool {
     const { results, onResult } = job;
     for (let k = 0; k < idx.length; k++) results[idx[k]!] = values[k];
     if (onResult === undefined || job.settled) return;
-    for (let k = 0; k < idx.length; k++) onResult(idx[k]!, values[k]);
+    try {
+      for (let k = 0; k < idx.length; k++) onResult(idx[k]!, values[k]);
+    } catch (e) {
+      // The caller's callback failed, not a task: stop the map and hand the error back unchanged.
+      Atomics.store(this.ctl, CTL_ABORT, 1);
+      this.settle(job, e);
+    }
   }
 
   /** Resolves (error null) or rejects a job once; later outcomes of the same job are dropped. */

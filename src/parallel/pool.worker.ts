@@ -2,6 +2,8 @@
 // spin), take this job's one message synchronously from its port, claim indices from the shared NEXT
 // counter until none are left, report. No per-task message and no event-loop wake-up between tasks.
 
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { monoMillis } from '../core/clock.ts';
 import {
@@ -29,8 +31,26 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
+/** Pins this thread (not the process) to one CPU: taskset on the thread id that /proc/thread-self names. */
+function pinThread(cpu: number): void {
+  const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+  try {
+    execFileSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'pipe' });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    const why =
+      err.code === 'ENOENT' ? 'taskset is not installed' : (err.stderr?.toString().trim() ?? err.message);
+    throw new Error(`cannot pin thread ${tid} to CPU ${cpu}: ${why}`);
+  }
+}
+
 let tasks: Record<string, TaskFn | RangeFn> | null = null;
 try {
+  if (init.cpu !== null) {
+    if (process.platform !== 'linux')
+      throw new Error(`option 'pin' needs Linux, this is ${process.platform}`);
+    pinThread(init.cpu);
+  }
   const mod = (await import(init.module)) as { tasks?: unknown };
   if (mod.tasks === null || typeof mod.tasks !== 'object') {
     throw new Error(`${init.module} does not export 'tasks' (export const tasks = { name: fn, ... })`);
