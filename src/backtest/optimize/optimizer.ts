@@ -212,7 +212,8 @@ export async function optimize(o: OptimizeOptions): Promise<OptimizeResult> {
           if (o.store?.get(rec.key) === undefined) o.store?.append([rec]);
           round.push(rec);
           skipped++;
-          done++;
+          // A grid's total counts every point; other searches propose more when points are skipped.
+          if (o.search === 'grid') done++;
           continue;
         }
         slots.push(round.length);
