@@ -364,7 +364,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.BAR: {
-        sim?.onBatchRow(b, i);
+        const bar = b.readBar(i, barOut);
+        sim?.onBar(bar);
         // Recorded bars (candle files) go straight to strategies at their close time; on bar-only data the
         // close is also the risk engine's reference price (else every order is denied for want of one).
         const close = b.d[i]!;
@@ -373,7 +374,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           portfolio.mark(id as InstrumentId, close);
           recorder.observePrice(id, close);
         }
-        bus.publish(barTopic, b.readBar(i, barOut));
+        bus.publish(barTopic, bar);
         break;
       }
       default:
