@@ -221,6 +221,29 @@ async function parallelRun(ctx: BenchContext, size: Sizes) {
   }
 }
 
+/** Rolling mean and standard deviation of one long series: two chunks side by side in f64x2 lanes. */
+async function rollingRun(ctx: BenchContext, len: number, window: number) {
+  const w = simd();
+  const x = series(1, len, w.array(len));
+  const outputs = len - window + 1;
+  const mean = w.array(outputs);
+  const std = w.array(outputs);
+  const loop = (k: Kernels, xs: Float64Array, m: Float64Array, s: Float64Array) => (reps: number) => {
+    for (let r = 0; r < reps; r++) k.rollingMeanStd(xs, window, m, s);
+    return s[0];
+  };
+  const main = perMatrixUs(await measure(ctx, loop(w, x, mean, std)));
+  const scalar = perMatrixUs(
+    await measure(
+      ctx,
+      loop(new ScalarKernels(), Float64Array.from(x), new Float64Array(outputs), new Float64Array(outputs)),
+    ),
+  );
+  const extra = { node: process.version, ns_per_output: round((main.median * 1e3) / outputs) };
+  note(extra);
+  return { main, peers: { [SCALAR]: scalar }, extra };
+}
+
 export const benches: BenchSpec[] = [
   {
     id: 'parallel.correlation.50x1000.simd_f64x2',
@@ -290,5 +313,13 @@ export const benches: BenchSpec[] = [
     better: 'lower',
     target: null,
     run: (ctx) => dotBench(ctx, 100_000),
+  },
+  {
+    id: 'parallel.rolling.meanstd_100k_w50',
+    title: 'rolling mean and std, window 50, over 100,000 samples, WebAssembly SIMD vs TypeScript',
+    unit: 'us/op',
+    better: 'lower',
+    target: null,
+    run: (ctx) => rollingRun(ctx, 100_000, 50),
   },
 ];
