@@ -20,6 +20,8 @@ export interface TrialSetup {
   readonly riskConfig?: RiskConfig;
   /** Order entry and response latency of the simulated venue, micros each. */
   readonly latency?: number;
+  /** Equity sampling interval of the statistics, micros (runner default: one minute). */
+  readonly sampleIntervalMicros?: number;
 }
 
 export interface TrialInput {
@@ -73,6 +75,9 @@ export async function runTrial(setup: TrialSetup, input: TrialInput): Promise<Tr
       from: input.from,
       to: input.to,
       ...(setup.riskConfig === undefined ? {} : { riskConfig: setup.riskConfig }),
+      ...(setup.sampleIntervalMicros === undefined
+        ? {}
+        : { sampleIntervalMicros: setup.sampleIntervalMicros }),
       ...(setup.latency === undefined
         ? {}
         : { venue: { latency: { orderEntry: setup.latency, response: setup.latency } } }),
