@@ -175,7 +175,8 @@ next bar's open and limit orders when the bar's range goes through their price.
 
 Searches: grid (every point, in order), random (seeded, no repeats), tpe (tree-structured Parzen estimator:
 random start, then points where good trials are dense and bad ones sparse). Trials run in rounds of --batch,
-so the same seed gives the same trials and results with any --workers.
+so the same seed gives the same trials and results with any --workers; on many cores, raise --batch to at
+least the worker count (TPE then learns from fewer, larger rounds).
 
 Walk-forward: the range splits into folds; each fold optimises on its in-sample window, then runs the best
 parameters on the out-of-sample window that follows. The report stitches the out-of-sample equity and gives

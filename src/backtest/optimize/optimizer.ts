@@ -26,7 +26,7 @@ export interface OptimizeOptions {
   /** Trials per fold that run (skipped points do not count); capped by the space's size. */
   readonly trials: number;
   readonly seed: number;
-  /** Points proposed per round (default 16): fixes the results whatever the worker count. */
+  /** Points proposed per round (default 8): fixes the results whatever the worker count. */
   readonly batch?: number;
   readonly range: Window;
   readonly walkForward?: WalkForwardSpec;
@@ -85,7 +85,7 @@ export interface OptimizeResult {
   workers: number;
 }
 
-export const DEFAULT_BATCH = 16;
+export const DEFAULT_BATCH = 8;
 
 export async function optimize(o: OptimizeOptions): Promise<OptimizeResult> {
   const t0 = monoMillis();
