@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import Tinypool from 'tinypool';
 import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
-import { siblingModule } from '../src/core/worker.ts';
+import { siblingModule, startWorker } from '../src/core/worker.ts';
 import { WorkerPool } from '../src/parallel/pool.ts';
 import {
   type BenchContext,
@@ -32,6 +33,7 @@ const TINYPOOL = `tinypool@${version('tinypool')}`;
 
 const tasksModule = siblingModule(import.meta.url, 'parallel.tasks');
 const peerWorker = siblingModule(import.meta.url, 'parallel.peer.worker');
+const rawWorker = siblingModule(import.meta.url, 'parallel.raw.worker');
 const CORES = availableParallelism();
 /** The pools' default size, and the thread count every peer is given unless a figure says otherwise. */
 const DEFAULT_THREADS = Math.max(1, CORES - 1);
@@ -74,10 +76,62 @@ function tinypool(threads: number): Peer {
   return { run: (iters) => p.run(iters), destroy: () => p.destroy() };
 }
 
+/**
+ * The control: the range split in equal parts over `threads` threads (the main thread and plain workers, no
+ * pool, one message each way). On a loaded machine it shows how much parallelism there was to be had.
+ */
+class StaticSplit {
+  private readonly workers: Worker[] = [];
+
+  async start(threads: number): Promise<void> {
+    for (let i = 1; i < threads; i++) {
+      const w = startWorker(rawWorker);
+      await new Promise<void>((resolve, reject) => {
+        w.once('online', resolve);
+        w.once('error', reject);
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  async run(n: number, args: BurnArgs): Promise<void> {
+    const parts = this.workers.length + 1;
+    const done = this.workers.map((w, i) => {
+      w.ref();
+      const start = Math.floor(((i + 1) * n) / parts);
+      const end = Math.floor(((i + 2) * n) / parts);
+      return new Promise<void>((resolve, reject) => {
+        w.once('message', () => {
+          w.unref();
+          resolve();
+        });
+        w.once('error', reject);
+        w.postMessage({ iters: args.iters, start, end, out: args.out });
+      });
+    });
+    const mine = Math.floor(n / parts);
+    for (let i = 0; i < mine; i++) args.out[i] = burn(args.iters);
+    await Promise.all(done);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
 /** Pools started once per benchmark and closed when it ends (startup is not what is measured). */
 class Pools {
   private readonly bot4 = new Map<number, Promise<WorkerPool>>();
   private readonly peers = new Map<string, Peer>();
+  private readonly splits: StaticSplit[] = [];
+
+  async split(threads: number): Promise<StaticSplit> {
+    const s = new StaticSplit();
+    this.splits.push(s);
+    await s.start(threads);
+    return s;
+  }
 
   pool(threads = DEFAULT_THREADS): Promise<WorkerPool> {
     let p = this.bot4.get(threads);
@@ -101,6 +155,7 @@ class Pools {
   async close(): Promise<void> {
     for (const p of this.bot4.values()) await (await p).close();
     for (const p of this.peers.values()) await p.destroy();
+    for (const s of this.splits) await s.close();
   }
 }
 
@@ -197,6 +252,27 @@ function calibrate(): number {
 function note(title: string, lines: string[]): void {
   process.stderr.write(`  ${title}, Node ${process.version}, ${CORES} cores:\n`);
   for (const l of lines) process.stderr.write(`    ${l}\n`);
+}
+
+/**
+ * The static split's speedup is what the machine gave at that moment (Linux schedules each session's group
+ * of threads as one: while another session keeps a core busy, two threads of this process share one core).
+ * Bot4's speedup over the control's is the pool's own efficiency, whatever the load.
+ */
+function controlNote(
+  extra: Record<string, string | number>,
+  base: number,
+  control: number,
+  ours: number,
+): void {
+  const allowed = base / control;
+  extra.control_speedup = round(allowed);
+  extra.bot4_vs_control = round(control / ours);
+  if (allowed < 1.5) {
+    process.stderr.write(
+      `  note: the static split over plain threads reached only ${round(allowed)}x: the machine did not give this process ${CORES} cores during the run (other sessions busy); bot4 reached ${round(control / ours)} of the control's speed\n`,
+    );
+  }
 }
 
 function describeMachine(): Record<string, string | number> {
@@ -324,6 +400,7 @@ async function smallTasks(ctx: BenchContext) {
     await warm(pools, [DEFAULT_THREADS, total], [DEFAULT_THREADS, total]);
     const pool = await pools.pool();
     const poolAll = await pools.pool(total);
+    const split = await pools.split(total);
     const peerRun = (p: Peer) => () => Promise.all(inputs.map((x) => p.run(x)));
     const subjects: Subject[] = [
       {
@@ -332,6 +409,7 @@ async function smallTasks(ctx: BenchContext) {
           for (let i = 0; i < n; i++) args.out[i] = burn(iters);
         },
       },
+      { name: 'static split, no pool', once: () => split.run(n, args) },
       { name: 'bot4', once: () => pool.parallelFor('burnRange', n, { args, mainThread: true }) },
       { name: 'bot4 workers only', once: () => poolAll.parallelFor('burnRange', n, { args }) },
       { name: 'bot4 map', once: () => poolAll.map('burn', inputs) },
@@ -369,6 +447,7 @@ async function smallTasks(ctx: BenchContext) {
         return `${s.name}: ${round(base / median(x.wallMs))}x; ${round(median(x.wallMs))}; ${round(median(x.cpuMs))}; ${t}`;
       }),
     );
+    controlNote(extra, base, median(r.get('static split, no pool')!.wallMs), median(r.get('bot4')!.wallMs));
     extra['bot4 workers only threads'] = total;
     extra['bot4 map threads'] = total;
     extra[`${PISCINA} threads`] = total;
@@ -406,6 +485,8 @@ async function coarse(ctx: BenchContext) {
         },
       },
     ];
+    const split = await pools.split(CORES);
+    subjects.push({ name: `static split over ${CORES} threads, no pool`, once: () => split.run(n, args) });
     for (const t of sizes) {
       const p = await pools.pool(t);
       subjects.push({
@@ -442,6 +523,12 @@ async function coarse(ctx: BenchContext) {
         const x = r.get(s.name)!;
         return `${s.name}: ${round(base / median(x.wallMs))}x; ${round(median(x.wallMs))}; ${round(median(x.cpuMs))}`;
       }),
+    );
+    controlNote(
+      extra,
+      base,
+      median(r.get(`static split over ${CORES} threads, no pool`)!.wallMs),
+      median(r.get(headline)!.wallMs),
     );
     Object.assign(extra, describeMachine());
     return { main: withMedian(r.get(headline)!, base / median(r.get(headline)!.wallMs)), extra };

@@ -1,4 +1,4 @@
-// A pool thread. It imports the task module once, then loops: sleep on GEN (Atomics.wait, after a short
+// A pool thread. It imports the task module once, then loops: sleep on GEN (Atomics.wait, after an optional
 // spin), take this job's one message synchronously from its port, claim indices from the shared NEXT
 // counter until none are left, report. No per-task message and no event-loop wake-up between tasks.
 
