@@ -122,6 +122,14 @@ describe('WorkerPool', () => {
     expect(await pool.map('square', [5])).toEqual([25]);
   });
 
+  it('rejects inputs or args that cannot be cloned, and runs the next call', async () => {
+    await expect(pool.map('echo', [() => 1])).rejects.toThrow(/map\('echo'\): its inputs cannot be sent/);
+    await expect(pool.parallelFor('visit', 10, { args: { f: () => 1 } })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
+    expect(await pool.map('square', [6])).toEqual([36]);
+  });
+
   it('names an unknown task and the tasks that exist', async () => {
     await expect(pool.map('nope', [1])).rejects.toThrow(
       /no task 'nope' in .*pool.test-tasks.ts; it exports: square/,
@@ -242,5 +250,8 @@ describe('WorkerPool lifecycle', () => {
 
   it('checks its options', async () => {
     await expect(WorkerPool.start({ module, threads: 0 })).rejects.toThrow(/'threads' must be an integer/);
+    await expect(WorkerPool.start({ module, threads: 2, setup: { f: () => 1 } })).rejects.toThrow(
+      /'setup' cannot be sent to the pool threads/,
+    );
   });
 });

@@ -200,7 +200,21 @@ export class WorkerPool {
         cpu: pin.length > 0 ? pin[i % pin.length]! : null,
         port: port2,
       };
-      const w = startWorker(workerUrl, { name: `${name}-${i}`, workerData: data, transferList: [port2] });
+      let w: Worker;
+      try {
+        w = startWorker(workerUrl, { name: `${name}-${i}`, workerData: data, transferList: [port2] });
+      } catch (e) {
+        // setup cannot be cloned (a function, a class instance with private state...): nothing is running yet
+        // but the threads already started.
+        await Promise.all(workers.map((x) => x.terminate()));
+        for (const p of [...ports, port1]) p.close();
+        throw new Bot4Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `pool option 'setup' cannot be sent to the pool threads (${(e as Error).message}); pass plain data, typed arrays and SharedArrayBuffers`,
+          {},
+          { cause: e },
+        );
+      }
       workers.push(w);
       ports.push(port1);
       ready.push(whenReady(w, `${name}-${i}`, options.module));
@@ -373,30 +387,57 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    if (this.current !== null || this.failure !== null) return;
-    const job = this.queue.shift();
-    if (job === undefined) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-      return;
+    for (;;) {
+      if (this.current !== null || this.failure !== null) return;
+      const job = this.queue.shift();
+      if (job === undefined) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+        return;
+      }
+      if (this.dispatch(job)) return;
     }
+  }
+
+  /** Hands `job` to every thread; false (and the job rejected) when its inputs or args cannot be cloned. */
+  private dispatch(job: Job): boolean {
+    const gen = this.gen + 1;
+    const msg: JobMessage =
+      job.kind === 'map'
+        ? { kind: 'map', gen, task: job.task, inputs: job.payload as unknown[] }
+        : { kind: 'range', gen, task: job.task, n: job.n, chunk: job.chunk, args: job.payload };
+    // A message that cannot be cloned throws on the first port and is queued nowhere; the same message
+    // then goes to the other ports without fail.
+    try {
+      this.ports[0]!.postMessage(msg);
+    } catch (e) {
+      const what = job.kind === 'map' ? 'inputs' : 'args';
+      this.settle(
+        job,
+        new Bot4Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `${job.kind === 'map' ? 'map' : 'parallelFor'}('${job.task}'): its ${what} cannot be sent to the pool threads (${(e as Error).message}); pass plain data, typed arrays and SharedArrayBuffers`,
+          { task: job.task },
+          { cause: e },
+        ),
+      );
+      return false;
+    }
+    for (let i = 1; i < this.ports.length; i++) this.ports[i]!.postMessage(msg);
+    this.gen = gen;
     this.current = job;
-    job.gen = ++this.gen;
+    job.gen = gen;
     job.pending = this.workers.length;
     const ctl = this.ctl;
     Atomics.store(ctl, CTL_NEXT, 0);
     Atomics.store(ctl, CTL_ABORT, 0);
-    const msg: JobMessage =
-      job.kind === 'map'
-        ? { kind: 'map', gen: job.gen, task: job.task, inputs: job.payload as unknown[] }
-        : { kind: 'range', gen: job.gen, task: job.task, n: job.n, chunk: job.chunk, args: job.payload };
-    for (const p of this.ports) p.postMessage(msg);
     for (const w of this.workers) w.ref();
     // The messages are queued before GEN moves: a worker that sees the new GEN finds its job on the port.
-    Atomics.store(ctl, CTL_GEN, job.gen);
+    Atomics.store(ctl, CTL_GEN, gen);
     Atomics.notify(ctl, CTL_GEN);
     if (job.mainFn !== null) this.runMainShare(job, job.mainFn);
+    return true;
   }
 
   /** The main thread's share of a parallelFor: it claims chunks like a worker until the counter runs out. */
