@@ -105,28 +105,46 @@ function squares(x: usize, len: i32, m: f64): f64 {
 }
 
 /**
- * Centres each of the n rows of x (t samples each) into z: z = x - mean, or with `normalize`, z = (x - mean) *
- * (1 / sqrt(sum of squared deviations)), so that dot(z_i, z_j) is the correlation. A constant row centres to
- * zeros and normalises to NaN (0 * Infinity). Rows [rowStart, rowEnd) only, so threads can share the work.
+ * Centres rows [rowStart, rowEnd) of x (n rows of t samples) into z (z = x - mean; x and z may be the same) and
+ * writes inv[i] = 1 / sqrt(sum of squared deviations), which turns a gram entry into a correlation. A constant row
+ * centres to zeros and gets inv = Infinity, so its correlations come out NaN (0 * Infinity).
  */
-export function center(x: usize, n: i32, t: i32, z: usize, normalize: i32, rowStart: i32, rowEnd: i32): void {
+export function center(x: usize, n: i32, t: i32, z: usize, inv: usize, rowStart: i32, rowEnd: i32): void {
   const stride = <usize>t << 3;
   for (let i = rowStart; i < rowEnd && i < n; i++) {
     const xi = x + <usize>i * stride;
     const zi = z + <usize>i * stride;
     const m = mean(xi, t, load<f64>(xi));
-    let scale = 1.0;
-    if (normalize) scale = 1 / Math.sqrt(squares(xi, t, m));
+    // One pass writes the deviations and sums their squares in the eight-lane order of `squares`.
     const mv = f64x2.splat(m);
-    const sv = f64x2.splat(scale);
-    const end = <usize>(t & ~1) << 3;
-    if (normalize) {
-      for (let o: usize = 0; o < end; o += 16) v128.store(zi + o, f64x2.mul(f64x2.sub(v128.load(xi + o), mv), sv));
-      if (t & 1) store<f64>(zi + end, (load<f64>(xi + end) - m) * scale);
-    } else {
-      for (let o: usize = 0; o < end; o += 16) v128.store(zi + o, f64x2.sub(v128.load(xi + o), mv));
-      if (t & 1) store<f64>(zi + end, load<f64>(xi + end) - m);
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let a2 = f64x2.splat(0);
+    let a3 = f64x2.splat(0);
+    const end = <usize>(t & ~7) << 3;
+    for (let o: usize = 0; o < end; o += 64) {
+      const d0 = f64x2.sub(v128.load(xi + o), mv);
+      const d1 = f64x2.sub(v128.load(xi + o, 16), mv);
+      const d2 = f64x2.sub(v128.load(xi + o, 32), mv);
+      const d3 = f64x2.sub(v128.load(xi + o, 48), mv);
+      v128.store(zi + o, d0);
+      v128.store(zi + o, d1, 16);
+      v128.store(zi + o, d2, 32);
+      v128.store(zi + o, d3, 48);
+      a0 = f64x2.add(a0, f64x2.mul(d0, d0));
+      a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+      a2 = f64x2.add(a2, f64x2.mul(d2, d2));
+      a3 = f64x2.add(a3, f64x2.mul(d3, d3));
     }
+    const v = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    let ss = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+    for (let k = t & ~7; k < t; k++) {
+      const o = <usize>k << 3;
+      const d = load<f64>(xi + o) - m;
+      store<f64>(zi + o, d);
+      ss += d * d;
+    }
+    store<f64>(inv + (<usize>i << 3), 1 / Math.sqrt(ss));
   }
 }
 
@@ -150,10 +168,15 @@ export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
 // odd samples) then lane 0 + lane 1, then the last sample when t is odd. Tiles of 2 rows x 4 columns keep eight
 // accumulators and six loaded vectors in 14 of the 16 vector registers; each loaded row serves several dots.
 
+/**
+ * A covariance is s * scale; a correlation (s * inv_lo) * inv_hi with lo = min(i, j), clamped to [-1, 1]. The
+ * order is fixed because a diagonal tile also computes a pair below the diagonal, as (j, i).
+ */
 @inline
-function finish(s: f64, scale: f64, clamp: i32): f64 {
-  const v = s * scale;
-  return clamp ? Math.min(1.0, Math.max(-1.0, v)) : v;
+function finish(s: f64, i: i32, j: i32, scale: f64, inv: usize, correlation: i32): f64 {
+  if (!correlation) return s * scale;
+  const v = s * load<f64>(inv + (<usize>min(i, j) << 3)) * load<f64>(inv + (<usize>max(i, j) << 3));
+  return Math.min(1.0, Math.max(-1.0, v));
 }
 
 @inline
@@ -183,8 +206,8 @@ function single(z: usize, t: i32, stride: usize, i: i32, j: i32): f64 {
 }
 
 /**
- * Rows [rowStart, rowEnd) of the upper triangle of Z Z^T (z: n rows of t), each written to both halves of the
- * n x n output, times `scale`, clamped to [-1, 1] when `clamp` is set. Threads given disjoint row ranges write
+ * Rows [rowStart, rowEnd) of the upper triangle of Z Z^T (z: n rows of t, centred), each written to both halves
+ * of the n x n output as a covariance (times `scale`) or, with `correlation`, scaled by the rows' inv. Threads given disjoint row ranges write
  * disjoint cells.
  */
 export function gram(
@@ -195,7 +218,8 @@ export function gram(
   rowStart: i32,
   rowEnd: i32,
   scale: f64,
-  clamp: i32,
+  inv: usize,
+  correlation: i32,
 ): void {
   const stride = <usize>t << 3;
   const end = <usize>(t & ~1) << 3;
@@ -234,14 +258,14 @@ export function gram(
         c12 = f64x2.add(c12, f64x2.mul(x1, y2));
         c13 = f64x2.add(c13, f64x2.mul(x1, y3));
       }
-      put(out, n, i, j, finish(reduce(c00, a0, b0, t), scale, clamp));
-      put(out, n, i, j + 1, finish(reduce(c01, a0, b1, t), scale, clamp));
-      put(out, n, i, j + 2, finish(reduce(c02, a0, b2, t), scale, clamp));
-      put(out, n, i, j + 3, finish(reduce(c03, a0, b3, t), scale, clamp));
-      put(out, n, i + 1, j, finish(reduce(c10, a1, b0, t), scale, clamp));
-      put(out, n, i + 1, j + 1, finish(reduce(c11, a1, b1, t), scale, clamp));
-      put(out, n, i + 1, j + 2, finish(reduce(c12, a1, b2, t), scale, clamp));
-      put(out, n, i + 1, j + 3, finish(reduce(c13, a1, b3, t), scale, clamp));
+      put(out, n, i, j, finish(reduce(c00, a0, b0, t), i, j, scale, inv, correlation));
+      put(out, n, i, j + 1, finish(reduce(c01, a0, b1, t), i, j + 1, scale, inv, correlation));
+      put(out, n, i, j + 2, finish(reduce(c02, a0, b2, t), i, j + 2, scale, inv, correlation));
+      put(out, n, i, j + 3, finish(reduce(c03, a0, b3, t), i, j + 3, scale, inv, correlation));
+      put(out, n, i + 1, j, finish(reduce(c10, a1, b0, t), i + 1, j, scale, inv, correlation));
+      put(out, n, i + 1, j + 1, finish(reduce(c11, a1, b1, t), i + 1, j + 1, scale, inv, correlation));
+      put(out, n, i + 1, j + 2, finish(reduce(c12, a1, b2, t), i + 1, j + 2, scale, inv, correlation));
+      put(out, n, i + 1, j + 3, finish(reduce(c13, a1, b3, t), i + 1, j + 3, scale, inv, correlation));
     }
     for (; j < n; j++) {
       const b0 = z + <usize>j * stride;
@@ -252,13 +276,13 @@ export function gram(
         c0 = f64x2.add(c0, f64x2.mul(v128.load(a0 + o), y));
         c1 = f64x2.add(c1, f64x2.mul(v128.load(a1 + o), y));
       }
-      put(out, n, i, j, finish(reduce(c0, a0, b0, t), scale, clamp));
-      put(out, n, i + 1, j, finish(reduce(c1, a1, b0, t), scale, clamp));
+      put(out, n, i, j, finish(reduce(c0, a0, b0, t), i, j, scale, inv, correlation));
+      put(out, n, i + 1, j, finish(reduce(c1, a1, b0, t), i + 1, j, scale, inv, correlation));
     }
   }
   // An odd last row: the tile above stopped one short.
   if (i < rowEnd) {
-    for (let j = i; j < n; j++) put(out, n, i, j, finish(single(z, t, stride, i, j), scale, clamp));
+    for (let j = i; j < n; j++) put(out, n, i, j, finish(single(z, t, stride, i, j), i, j, scale, inv, correlation));
   }
 }
 
@@ -279,10 +303,11 @@ function reduce32(acc: v128, a: usize, b: usize, t: i32): f64 {
 }
 
 /**
- * The gram product over f32 rows (z32: n rows of t f32), f32x4 lanes: twice the arithmetic per instruction and
+ * The correlation gram product over f32 rows (z32: n rows of t f32), f32x4 lanes: twice the arithmetic per instruction and
  * half the memory traffic of `gram`, at single precision (about 1e-6 relative error on correlations).
  */
-export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowEnd: i32, clamp: i32): void {
+export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowEnd: i32, inv: usize): void {
+  const correlation = 1;
   const stride = <usize>t << 2;
   const end = <usize>(t & ~3) << 2;
   if (rowEnd > n) rowEnd = n;
@@ -320,14 +345,14 @@ export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowE
         c12 = f32x4.add(c12, f32x4.mul(x1, y2));
         c13 = f32x4.add(c13, f32x4.mul(x1, y3));
       }
-      put(out, n, i, j, finish(reduce32(c00, a0, b0, t), 1, clamp));
-      put(out, n, i, j + 1, finish(reduce32(c01, a0, b1, t), 1, clamp));
-      put(out, n, i, j + 2, finish(reduce32(c02, a0, b2, t), 1, clamp));
-      put(out, n, i, j + 3, finish(reduce32(c03, a0, b3, t), 1, clamp));
-      put(out, n, i + 1, j, finish(reduce32(c10, a1, b0, t), 1, clamp));
-      put(out, n, i + 1, j + 1, finish(reduce32(c11, a1, b1, t), 1, clamp));
-      put(out, n, i + 1, j + 2, finish(reduce32(c12, a1, b2, t), 1, clamp));
-      put(out, n, i + 1, j + 3, finish(reduce32(c13, a1, b3, t), 1, clamp));
+      put(out, n, i, j, finish(reduce32(c00, a0, b0, t), i, j, 1, inv, correlation));
+      put(out, n, i, j + 1, finish(reduce32(c01, a0, b1, t), i, j + 1, 1, inv, correlation));
+      put(out, n, i, j + 2, finish(reduce32(c02, a0, b2, t), i, j + 2, 1, inv, correlation));
+      put(out, n, i, j + 3, finish(reduce32(c03, a0, b3, t), i, j + 3, 1, inv, correlation));
+      put(out, n, i + 1, j, finish(reduce32(c10, a1, b0, t), i + 1, j, 1, inv, correlation));
+      put(out, n, i + 1, j + 1, finish(reduce32(c11, a1, b1, t), i + 1, j + 1, 1, inv, correlation));
+      put(out, n, i + 1, j + 2, finish(reduce32(c12, a1, b2, t), i + 1, j + 2, 1, inv, correlation));
+      put(out, n, i + 1, j + 3, finish(reduce32(c13, a1, b3, t), i + 1, j + 3, 1, inv, correlation));
     }
     for (; j < n; j++) {
       const b0 = z + <usize>j * stride;
@@ -338,8 +363,8 @@ export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowE
         c0 = f32x4.add(c0, f32x4.mul(v128.load(a0 + o), y));
         c1 = f32x4.add(c1, f32x4.mul(v128.load(a1 + o), y));
       }
-      put(out, n, i, j, finish(reduce32(c0, a0, b0, t), 1, clamp));
-      put(out, n, i + 1, j, finish(reduce32(c1, a1, b0, t), 1, clamp));
+      put(out, n, i, j, finish(reduce32(c0, a0, b0, t), i, j, 1, inv, correlation));
+      put(out, n, i + 1, j, finish(reduce32(c1, a1, b0, t), i + 1, j, 1, inv, correlation));
     }
   }
   if (i < rowEnd) {
@@ -348,7 +373,7 @@ export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowE
       const b0 = z + <usize>j * stride;
       let c = f32x4.splat(0);
       for (let o: usize = 0; o < end; o += 16) c = f32x4.add(c, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
-      put(out, n, i, j, finish(reduce32(c, a0, b0, t), 1, clamp));
+      put(out, n, i, j, finish(reduce32(c, a0, b0, t), i, j, 1, inv, correlation));
     }
   }
 }

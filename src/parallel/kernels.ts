@@ -5,8 +5,9 @@
 // Summation orders (the contract between the two implementations):
 // - dot, mean, sum of squares: eight lanes s[k] += term(i) for i = 8b + k over the whole blocks of 8, then
 //   ((s0 + s2) + (s4 + s6)) + ((s1 + s3) + (s5 + s7)), then the remaining terms in order.
-// - covariance and correlation entries: two lanes (even and odd samples) over the pairs, lane 0 + lane 1, then the
-//   last sample when t is odd.
+// - covariance and correlation entries: the centred rows' dot s in two lanes (even and odd samples) over the pairs,
+//   lane 0 + lane 1, then the last sample when t is odd; a covariance is s * (1 / (t - 1)), a correlation
+//   (s * inv_i) * inv_j with inv = 1 / sqrt(sum of squared deviations), that sum in the eight-lane order.
 // - rolling windows: chunks of max(1024, 16 w) outputs, each from an exact two-pass window, then a sliding update.
 //
 // Definitions: standard deviations and covariances are sample ones (denominator t - 1). A constant series (every
@@ -248,28 +249,70 @@ export function transposeInto(src: Float64Array, rows: number, cols: number, dst
   }
 }
 
-/** Centres (and with `normalize`, scales to unit norm) rows [r0, r1) of data into z; see asm/kernels.ts center. */
+/**
+ * Centres rows [r0, r1) of data into z (z = x - mean; data and z may be the same array) and writes inv[i] = 1 /
+ * sqrt(sum of squared deviations), summed in the eight-lane order; see asm/kernels.ts center.
+ */
 export function centerRows(
   data: Float64Array,
   t: number,
   z: Float64Array,
-  normalize: boolean,
+  inv: Float64Array,
   r0: number,
   r1: number,
 ): void {
+  const end = t & ~7;
   for (let i = r0; i < r1; i++) {
     const o = i * t;
     const m = meanAt(data, o, t);
-    if (normalize) {
-      const scale = 1 / Math.sqrt(squaresAt(data, o, t, m));
-      for (let k = 0; k < t; k++) z[o + k] = (data[o + k]! - m) * scale;
-    } else {
-      for (let k = 0; k < t; k++) z[o + k] = data[o + k]! - m;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    let s6 = 0;
+    let s7 = 0;
+    for (let k = o; k < o + end; k += 8) {
+      const d0 = data[k]! - m;
+      const d1 = data[k + 1]! - m;
+      const d2 = data[k + 2]! - m;
+      const d3 = data[k + 3]! - m;
+      const d4 = data[k + 4]! - m;
+      const d5 = data[k + 5]! - m;
+      const d6 = data[k + 6]! - m;
+      const d7 = data[k + 7]! - m;
+      z[k] = d0;
+      z[k + 1] = d1;
+      z[k + 2] = d2;
+      z[k + 3] = d3;
+      z[k + 4] = d4;
+      z[k + 5] = d5;
+      z[k + 6] = d6;
+      z[k + 7] = d7;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+      s4 += d4 * d4;
+      s5 += d5 * d5;
+      s6 += d6 * d6;
+      s7 += d7 * d7;
     }
+    let ss = s0 + s2 + (s4 + s6) + (s1 + s3 + (s5 + s7));
+    for (let k = o + end; k < o + t; k++) {
+      const d = data[k]! - m;
+      z[k] = d;
+      ss += d * d;
+    }
+    inv[i] = 1 / Math.sqrt(ss);
   }
 }
 
-/** Rows [r0, r1) of the upper triangle of Z Z^T, mirrored, times scale, clamped to [-1, 1] with `clamp`. */
+/**
+ * Rows [r0, r1) of the upper triangle of Z Z^T (centred rows), mirrored: covariances (times `scale`) or, with
+ * `correlation`, (s * inv_i) * inv_j clamped to [-1, 1].
+ */
 export function gramRows(
   z: Float64Array,
   n: number,
@@ -278,7 +321,8 @@ export function gramRows(
   r0: number,
   r1: number,
   scale: number,
-  clamp: boolean,
+  inv: Float64Array,
+  correlation: boolean,
 ): void {
   const pairs = t & ~1;
   for (let i = r0; i < r1; i++) {
@@ -310,10 +354,10 @@ export function gramRows(
         e3 += x * z[b3 + k]!;
         o3 += y * z[b3 + k + 1]!;
       }
-      store(z, n, t, out, i, j, e0 + o0, scale, clamp);
-      store(z, n, t, out, i, j + 1, e1 + o1, scale, clamp);
-      store(z, n, t, out, i, j + 2, e2 + o2, scale, clamp);
-      store(z, n, t, out, i, j + 3, e3 + o3, scale, clamp);
+      store(z, n, t, out, i, j, e0 + o0, scale, inv, correlation);
+      store(z, n, t, out, i, j + 1, e1 + o1, scale, inv, correlation);
+      store(z, n, t, out, i, j + 2, e2 + o2, scale, inv, correlation);
+      store(z, n, t, out, i, j + 3, e3 + o3, scale, inv, correlation);
     }
     for (; j < n; j++) {
       const b = j * t;
@@ -323,12 +367,12 @@ export function gramRows(
         even += z[a + k]! * z[b + k]!;
         odd += z[a + k + 1]! * z[b + k + 1]!;
       }
-      store(z, n, t, out, i, j, even + odd, scale, clamp);
+      store(z, n, t, out, i, j, even + odd, scale, inv, correlation);
     }
   }
 }
 
-/** Adds the odd last sample to a two-lane sum, scales, clamps and writes both halves. */
+/** Adds the odd last sample to a two-lane sum, finishes it (see gramRows) and writes both halves. */
 function store(
   z: Float64Array,
   n: number,
@@ -338,12 +382,13 @@ function store(
   j: number,
   lanes: number,
   scale: number,
-  clamp: boolean,
+  inv: Float64Array,
+  correlation: boolean,
 ): void {
   let s = lanes;
   if ((t & 1) === 1) s += z[i * t + t - 1]! * z[j * t + t - 1]!;
-  let v = s * scale;
-  if (clamp) v = Math.min(1, Math.max(-1, v));
+  // i <= j here, the order asm/kernels.ts finish fixes.
+  const v = correlation ? Math.min(1, Math.max(-1, s * inv[i]! * inv[j]!)) : s * scale;
   out[i * n + j] = v;
   out[j * n + i] = v;
 }
@@ -421,6 +466,7 @@ export class ScalarKernels implements Kernels {
   readonly kind: KernelKind = 'scalar';
   readonly reason: string;
   private z: Float64Array = new Float64Array(0);
+  private inv: Float64Array = new Float64Array(0);
 
   constructor(reason = 'plain TypeScript kernels requested') {
     this.reason = reason;
@@ -432,6 +478,7 @@ export class ScalarKernels implements Kernels {
 
   reset(): void {
     this.z = new Float64Array(0);
+    this.inv = new Float64Array(0);
   }
 
   dot(a: Float64Array, b: Float64Array): number {
@@ -453,8 +500,8 @@ export class ScalarKernels implements Kernels {
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
-    const z = this.centered(data, n, t, layout, false);
-    gramRows(z, n, t, out, 0, n, 1 / (t - 1), false);
+    const z = this.centered(data, n, t, layout);
+    gramRows(z, n, t, out, 0, n, 1 / (t - 1), this.inv, false);
     return out;
   }
 
@@ -467,8 +514,8 @@ export class ScalarKernels implements Kernels {
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
-    const z = this.centered(data, n, t, layout, true);
-    gramRows(z, n, t, out, 0, n, 1, true);
+    const z = this.centered(data, n, t, layout);
+    gramRows(z, n, t, out, 0, n, 1, this.inv, true);
     fixDiagonal(out, n);
     return out;
   }
@@ -481,25 +528,16 @@ export class ScalarKernels implements Kernels {
     return outputs;
   }
 
-  private centered(
-    data: Float64Array,
-    n: number,
-    t: number,
-    layout: Layout,
-    normalize: boolean,
-  ): Float64Array {
-    const z = this.scratch(n * t);
+  private centered(data: Float64Array, n: number, t: number, layout: Layout): Float64Array {
+    if (this.z.length < n * t) this.z = new Float64Array(n * t);
+    if (this.inv.length < n) this.inv = new Float64Array(n);
+    const z = this.z;
     if (layout === 'sample-rows') {
       transposeInto(data, t, n, z);
-      centerRows(z, t, z, normalize, 0, n);
+      centerRows(z, t, z, this.inv, 0, n);
     } else {
-      centerRows(data, t, z, normalize, 0, n);
+      centerRows(data, t, z, this.inv, 0, n);
     }
     return z;
-  }
-
-  private scratch(length: number): Float64Array {
-    if (this.z.length < length) this.z = new Float64Array(length);
-    return this.z;
   }
 }

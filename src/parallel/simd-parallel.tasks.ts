@@ -17,6 +17,7 @@ export interface MatrixArgs {
   t: number;
   data: number;
   z: number;
+  inv: number;
   out: number;
   /** Byte offset of four Int32 words: next row to centre, rows centred, next row pair, (unused). */
   ctl: number;
@@ -43,13 +44,13 @@ function kernelsFor(setup: ParallelSetup): KernelExports {
 const matrix: RangeFn = (_start, _end, args: MatrixArgs, ctx: TaskContext) => {
   const setup = ctx.setup as ParallelSetup;
   const k = kernelsFor(setup);
-  const { n, t, data, z, out, correlation } = args;
+  const { n, t, data, z, inv, out, correlation } = args;
   const ctl = new Int32Array(setup.memory.buffer, args.ctl, 4);
   for (;;) {
     const r0 = Atomics.add(ctl, NEXT_CENTER, CENTER_ROWS);
     if (r0 >= n) break;
     const r1 = Math.min(n, r0 + CENTER_ROWS);
-    k.center(data, n, t, z, correlation ? 1 : 0, r0, r1);
+    k.center(data, n, t, z, inv, r0, r1);
     if (Atomics.add(ctl, CENTERED, r1 - r0) + (r1 - r0) === n) Atomics.notify(ctl, CENTERED);
   }
   let spins = 0;
@@ -58,13 +59,13 @@ const matrix: RangeFn = (_start, _end, args: MatrixArgs, ctx: TaskContext) => {
     if (done >= n) break;
     if (++spins > SPIN) Atomics.wait(ctl, CENTERED, done, 1);
   }
-  const scale = correlation ? 1 : 1 / (t - 1);
-  const clamp = correlation ? 1 : 0;
+  const scale = 1 / (t - 1);
+  const corr = correlation ? 1 : 0;
   const pairs = (n + 1) >> 1;
   for (;;) {
     const p = Atomics.add(ctl, NEXT_PAIR, 1);
     if (p >= pairs) break;
-    k.gram(z, n, t, out, 2 * p, 2 * p + 2, scale, clamp);
+    k.gram(z, n, t, out, 2 * p, 2 * p + 2, scale, inv, corr);
   }
 };
 

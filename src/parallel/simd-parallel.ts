@@ -98,6 +98,7 @@ export class ParallelKernels {
       t,
       data: staged.data,
       z: staged.z,
+      inv: staged.inv,
       out: staged.out,
       ctl: staged.extra,
       correlation,

@@ -23,15 +23,7 @@ import {
 export interface KernelExports {
   dot(a: number, b: number, len: number): number;
   moments(x: number, len: number, out: number): void;
-  center(
-    x: number,
-    n: number,
-    t: number,
-    z: number,
-    normalize: number,
-    rowStart: number,
-    rowEnd: number,
-  ): void;
+  center(x: number, n: number, t: number, z: number, inv: number, rowStart: number, rowEnd: number): void;
   gram(
     z: number,
     n: number,
@@ -40,11 +32,12 @@ export interface KernelExports {
     rowStart: number,
     rowEnd: number,
     scale: number,
-    clamp: number,
+    inv: number,
+    correlation: number,
   ): void;
   toF32(src: number, dst: number, len: number): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
-  gram32(z: number, n: number, t: number, out: number, rowStart: number, rowEnd: number, clamp: number): void;
+  gram32(z: number, n: number, t: number, out: number, rowStart: number, rowEnd: number, inv: number): void;
   rolling(x: number, len: number, w: number, outMean: number, outStd: number): void;
   heapBase(): number;
 }
@@ -136,6 +129,7 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
 export interface StagedMatrix {
   data: number;
   z: number;
+  inv: number;
   out: number;
   extra: number;
 }
@@ -264,20 +258,21 @@ export class WasmKernels implements Kernels {
     this.cursor = this.top;
     const pd = this.place(data, n * t);
     const pz = this.reserve(n * t * 8);
+    const pinv = this.reserve(n * 8);
     const po = this.output(out);
     const k = this.exports;
     if (layout === 'sample-rows') {
       k.transpose(pd, t, n, pz);
-      k.center(pz, n, t, pz, correlation ? 1 : 0, 0, n);
+      k.center(pz, n, t, pz, pinv, 0, n);
     } else {
-      k.center(pd, n, t, pz, correlation ? 1 : 0, 0, n);
+      k.center(pd, n, t, pz, pinv, 0, n);
     }
     if (f32) {
       const pz32 = this.reserve(n * t * 4);
       k.toF32(pz, pz32, n * t);
-      k.gram32(pz32, n, t, po, 0, n, 1);
+      k.gram32(pz32, n, t, po, 0, n, pinv);
     } else {
-      k.gram(pz, n, t, po, 0, n, correlation ? 1 : 1 / (t - 1), correlation ? 1 : 0);
+      k.gram(pz, n, t, po, 0, n, 1 / (t - 1), pinv, correlation ? 1 : 0);
     }
     this.copyOut(out, po, n * n);
     if (correlation) fixDiagonal(out, n);
@@ -286,14 +281,16 @@ export class WasmKernels implements Kernels {
 
   /**
    * Lays out one matrix call for kernels that run elsewhere (simd-parallel.ts): the data (copied in unless it
-   * lives here), scratch for the centred rows, the output (scratch unless it lives here) and `extraBytes` more.
+   * lives here), scratch for the centred rows and their inv, the output (scratch unless it lives here) and
+   * `extraBytes` more.
    * The layout stays valid until the next call on this object.
    */
   stageMatrix(data: Float64Array, n: number, t: number, out: Float64Array, extraBytes: number): StagedMatrix {
     checkMatrixArgs(data, n, t, out);
     this.cursor = this.top;
-    const staged = { data: this.place(data, n * t), z: 0, out: 0, extra: 0 };
+    const staged = { data: this.place(data, n * t), z: 0, inv: 0, out: 0, extra: 0 };
     staged.z = this.reserve(n * t * 8);
+    staged.inv = this.reserve(n * 8);
     staged.out = this.output(out);
     staged.extra = this.reserve(extraBytes);
     return staged;
