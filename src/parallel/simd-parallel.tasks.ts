@@ -4,6 +4,7 @@
 // a thread that starts late, or runs `matrix` twice, only finds less work; no thread waits on another thread's
 // arrival, only on rows already claimed.
 
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { RangeFn, TaskContext } from './pool.ts';
 import { instantiateKernels, type KernelExports } from './simd.ts';
 
@@ -31,6 +32,8 @@ const CENTERED = 1;
 const NEXT_PAIR = 2;
 /** Polls of the centred count before sleeping on it (a few microseconds). */
 const SPIN = 20_000;
+/** Sleeps of about 1 ms on the centred count before giving up on a thread that stopped. */
+const STUCK_MS = 30_000;
 
 let instance: { memory: WebAssembly.Memory; k: KernelExports } | null = null;
 
@@ -57,7 +60,14 @@ const matrix: RangeFn = (_start, _end, args: MatrixArgs, ctx: TaskContext) => {
   for (;;) {
     const done = Atomics.load(ctl, CENTERED);
     if (done >= n) break;
-    if (++spins > SPIN) Atomics.wait(ctl, CENTERED, done, 1);
+    if (++spins > SPIN && Atomics.wait(ctl, CENTERED, done, 1) === 'timed-out' && spins > SPIN + STUCK_MS) {
+      // Only a thread that died holding rows leaves them uncentred; do not hang the pool (or the main thread).
+      throw new Bot4Error(
+        ErrorCode.INTERNAL,
+        `parallel SIMD matrix: ${n - done} of ${n} rows still uncentred after ${STUCK_MS} ms; a pool thread holding them has stopped`,
+        { n, done },
+      );
+    }
   }
   const scale = 1 / (t - 1);
   const corr = correlation ? 1 : 0;
