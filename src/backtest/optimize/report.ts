@@ -86,8 +86,9 @@ export function buildOptimizeReport(
       fixed: { ...space.fixed },
       where: space.where.map((w) => w.text),
     },
-    // Walk-forward: the most recent fold's best is what one would trade next.
-    best: lastFold?.best ?? null,
+    // Walk-forward: the most recent fold's best is what one would trade next (of an interrupted run, the
+    // latest fold that has one).
+    best: result.folds.findLast((f) => f.best !== null)?.best ?? null,
     folds: result.folds,
     degradation: result.degradation,
     stitched: result.stitched,
