@@ -2,6 +2,8 @@
 // Small tasks cost no message each: a call posts one job message per worker, wakes the workers through a
 // generation word (Atomics.notify), and the workers claim indices from a shared atomic counter until none are
 // left. Calls run one at a time, in the order they were made; setup and args share SharedArrayBuffers.
+// A task that throws rejects its call (TASK_FAILED) and the pool stays usable; a thread that dies outside a
+// task rejects everything pending (WORKER_FAILED) and stops the pool, since its claimed work is lost.
 //
 // CPU affinity: Node.js has no affinity API. What can be pinned, on Linux, through util-linux's taskset: the
 // whole process (start it under `taskset -c 0-1 bot4 ...`, or call `pinProcess([0, 1])`: every thread, the
