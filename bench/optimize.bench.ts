@@ -157,7 +157,7 @@ export const benches: BenchSpec[] = [
       const m = await probe.finish(median(walls), null, runs);
       // The same run as the optimiser's trials make it (no venue id strings), then also with hourly equity
       // samples instead of one per bar: what the id strings and the per-bar recorder cost.
-      const extraRuns = Math.max(3, runs >> 1);
+      const extraRuns = ctx.quick ? 2 : 3;
       const noIds: number[] = [];
       const noIdsHourly: number[] = [];
       for (let r = 0; r < extraRuns; r++) noIds.push((await once(undefined, true)).wall);
