@@ -1,5 +1,5 @@
 // Finished trials, persisted as they finish: `<out>/trials.jsonl`, a header line with the optimisation's spec
-// and its hash, then one JSON line per trial, written and fsync'd before the trial counts as done. Opening
+// and its hash, then one JSON line per trial, written to the OS as it finishes and fsync'd within SYNC_MS. Opening
 // the same folder with the same spec resumes (finished trials are read back, not run again); a different spec
 // is refused with how to start afresh. A torn last line (killed mid-write) is ignored and its trial re-run.
 
@@ -15,12 +15,15 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { monoMillis } from '../../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { ParamPrimitive } from '../../strategy/params.ts';
 import type { TrialStats } from './objective.ts';
 import type { EquityCurve } from './trial.ts';
 
 export const TRIALS_FILE = 'trials.jsonl';
+/** Longest time a finished trial waits for its fsync (it is written to the OS at once). */
+export const SYNC_MS = 200;
 
 /** In-sample search, out-of-sample check of a fold's best, or the best re-run over the whole range. */
 export type Phase = 'is' | 'oos' | 'best';
@@ -61,6 +64,7 @@ export class TrialStore {
   readonly resumed: number;
   private readonly done = new Map<string, TrialRecord>();
   private fd: number;
+  private syncedAt = 0;
 
   constructor(dir: string, spec: unknown, options: StoreOptions = {}) {
     mkdirSync(dir, { recursive: true });
@@ -75,14 +79,18 @@ export class TrialStore {
         { path: this.path },
       );
     }
-    if (exists) this.load();
+    const torn = exists && this.load();
     this.resumed = this.done.size;
     this.fd = openSync(this.path, 'a');
-    if (!exists) this.writeLines([JSON.stringify({ type: 'spec', hash: this.hash, spec })]);
+    if (!exists) this.writeLines([JSON.stringify({ type: 'spec', hash: this.hash, spec })], true);
+    // A line cut short by a kill stays unreadable; the next one must not be glued onto it.
+    else if (torn) writeSync(this.fd, '\n');
   }
 
-  private load(): void {
-    const lines = readFileSync(this.path, 'utf8').split('\n');
+  /** Reads the finished trials; true when the file ends in a torn line. */
+  private load(): boolean {
+    const text = readFileSync(this.path, 'utf8');
+    const lines = text.split('\n');
     const header = parseLine(lines[0] ?? '') as { type?: string; hash?: string } | null;
     if (header?.type !== 'spec') {
       throw new Bot4Error(
@@ -104,6 +112,7 @@ export class TrialStore {
       delete r.type;
       this.done.set(r.key, r);
     }
+    return text.length > 0 && !text.endsWith('\n');
   }
 
   get(key: string): TrialRecord | undefined {
@@ -114,20 +123,32 @@ export class TrialStore {
     return this.done.size;
   }
 
-  /** Appends finished trials and syncs them to disk before returning. */
+  /**
+   * Appends finished trials. They reach the OS before this returns (a killed process loses none); an fsync
+   * follows at most every SYNC_MS, and on close, so that fast trials are not paced by the disk.
+   */
   append(records: readonly TrialRecord[]): void {
     if (records.length === 0) return;
     for (const r of records) this.done.set(r.key, r);
-    this.writeLines(records.map((r) => JSON.stringify({ type: 'trial', ...r })));
+    this.writeLines(
+      records.map((r) => JSON.stringify({ type: 'trial', ...r })),
+      false,
+    );
   }
 
-  private writeLines(lines: readonly string[]): void {
+  private writeLines(lines: readonly string[], sync: boolean): void {
     writeSync(this.fd, `${lines.join('\n')}\n`);
-    fsyncSync(this.fd);
+    const now = monoMillis();
+    if (sync || now - this.syncedAt >= SYNC_MS) {
+      fsyncSync(this.fd);
+      this.syncedAt = now;
+    }
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd < 0) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
     this.fd = -1;
   }
 }
