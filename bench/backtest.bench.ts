@@ -13,7 +13,7 @@ import type { EventBatch } from '../src/model/market-data.ts';
 import { EmaCross } from '../src/strategy/builtin/ema-cross.ts';
 import { captureFiles, loadMarket, looped, realL2Strategies } from './backtest.data.ts';
 import type { MemoryReport } from './backtest.memory.ts';
-import { type BenchOutcome, type BenchSpec, type Measurement, median, startProbe } from './harness.ts';
+import { type BenchSpec, type Measurement, median, skipped, startProbe } from './harness.ts';
 
 const HOUR = 3_600_000_000;
 
@@ -26,20 +26,6 @@ function demoBatches(instrumentId: number, hours: number): EventBatch[] {
     out.push(copy);
   }
   return out;
-}
-
-function skipped(why: string): BenchOutcome {
-  const main: Measurement = {
-    median: Number.NaN,
-    p99: null,
-    samples: 0,
-    gc: 0,
-    heapGrowth: 0,
-    voluntaryCtx: 0,
-    involuntaryCtx: 0,
-    cpuPerWall: 0,
-  };
-  return { main, extra: { skipped: why } };
 }
 
 const MB = 1 << 20;

@@ -1,34 +1,18 @@
-// Real L2 market data for the full-engine benchmarks: the hftbacktest Binance USD-M captures (depth diffs,
-// bookTicker, trades for BTCUSDT and ETHUSDT) loaded once into columnar EventBatches, then replayed looped to
-// any length. Each loop shifts every timestamp by the capture's span (time moves forward) and starts from
-// empty books: the first depth row of each instrument carries DeltaFlag.CLEAR, so the runner's books and the
-// simulated venue's reset per loop instead of mixing stale levels with a replayed message sequence.
-
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BacktestOptions } from '../src/backtest/runner.ts';
 import { replayFiles } from '../src/data/replay.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../src/model/instrument.ts';
 import { DeltaFlag, EventBatch, RecordKind } from '../src/model/market-data.ts';
 import { EmaCross } from '../src/strategy/builtin/ema-cross.ts';
 import { MarketMaker } from '../src/strategy/builtin/market-maker.ts';
+import { sharedDataFile } from './harness.ts';
 
 export const USDM_CAPTURES = ['hftbacktest/usdm/btcusdt_20240808.gz', 'hftbacktest/usdm/ethusdt_20240808.gz'];
-
-/** The shared data folder beside the repository, from bench/ (tsx) or dist/bench/ (built). */
-export function dataFile(rel: string): string | undefined {
-  for (const up of ['../../shared/data/', '../../../shared/data/']) {
-    const f = fileURLToPath(new URL(up + rel, import.meta.url));
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
 
 /** The capture files, or a message saying which one is missing. */
 export function captureFiles(): { files: string[] } | { missing: string } {
   const files: string[] = [];
   for (const rel of USDM_CAPTURES) {
-    const f = dataFile(rel);
+    const f = sharedDataFile(rel);
     if (f === undefined)
       return { missing: `../shared/data/${rel} not found (see shared/data/README.md section 1)` };
     files.push(f);

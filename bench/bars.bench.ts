@@ -1,15 +1,9 @@
-// Bar aggregation benchmarks: trades per second into 1-minute time bars and into 100-trade tick bars.
-// The stream is the real freqtrade XRP/ETH trade list (12,477 Binance trades over 2.5 days) replayed back to
-// back with times shifted forward each pass, so prices, sizes and gaps are real and time never goes back.
-
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MICROS_PER_MINUTE, TickBarAggregator, TimeBarAggregator } from '../src/data/bars.ts';
 import { emptyReport } from '../src/data/loader.ts';
 import { freqtradeTradesJsonLoader } from '../src/data/loaders/trades-json.ts';
 import { newInstrumentRegistry } from '../src/model/instrument.ts';
 import type { Bar } from '../src/model/market-data.ts';
-import { type BenchContext, type BenchSpec, measure } from './harness.ts';
+import { type BenchContext, type BenchSpec, measure, sharedDataFile } from './harness.ts';
 
 interface Stream {
   ts: Float64Array;
@@ -20,17 +14,8 @@ interface Stream {
   baseTrades: number;
 }
 
-/** The shared data folder beside the repository, from bench/ (tsx) or dist/bench/ (built). */
-function dataFile(rel: string): string | undefined {
-  for (const up of ['../../shared/data/', '../../../shared/data/']) {
-    const f = fileURLToPath(new URL(up + rel, import.meta.url));
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
-
 async function baseTrades(): Promise<{ ts: number[]; px: number[]; qty: number[]; source: string }> {
-  const file = dataFile('freqtrade/XRP_ETH-trades.json.gz');
+  const file = sharedDataFile('freqtrade/XRP_ETH-trades.json.gz');
   const ts: number[] = [];
   const px: number[] = [];
   const qty: number[] = [];
