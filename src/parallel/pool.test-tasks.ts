@@ -17,7 +17,11 @@ function visitsOf(ctx: TaskContext, args: { visits?: Int32Array } | undefined): 
 
 const square: TaskFn = (x: number) => x * x;
 const echo: TaskFn = (x: unknown) => x;
-const whoami: TaskFn = (_: unknown, ctx) => ({ index: ctx.threadIndex, name: ctx.threadName });
+const whoami: TaskFn = (_: unknown, ctx) => ({
+  index: ctx.threadIndex,
+  name: ctx.threadName,
+  os: process.platform === 'linux' ? readFileSync('/proc/thread-self/comm', 'utf8').trim() : null,
+});
 const failOn: TaskFn = (x: { value: number; failAt: number }) => {
   if (x.value === x.failAt) throw new RangeError(`value ${x.value} is not allowed`);
   return x.value;

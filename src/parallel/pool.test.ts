@@ -59,8 +59,14 @@ describe('WorkerPool', () => {
   });
 
   it('names its threads and gives each an index', async () => {
-    const who = await pool.map<number, { index: number; name: string }>('whoami', Array(200).fill(0));
-    for (const w of who) expect(w.name).toBe(`test-pool-${w.index}`);
+    const who = await pool.map<number, { index: number; name: string; os: string | null }>(
+      'whoami',
+      Array(200).fill(0),
+    );
+    for (const w of who) {
+      expect(w.name).toBe(`test-pool-${w.index}`);
+      if (process.platform === 'linux') expect(w.os).toBe(`test-pool-${w.index}`); // the OS thread's name too
+    }
     expect(new Set(who.map((w) => w.index)).size).toBeGreaterThanOrEqual(1);
     expect(who.every((w) => w.index === 0 || w.index === 1)).toBe(true);
   });
