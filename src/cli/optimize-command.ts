@@ -368,7 +368,13 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       process.stdout.write(
         `${summary(report)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
       );
-      if (result.partial) process.exitCode = 130;
+      if (result.partial) {
+        process.exitCode = 130;
+        // bin/bot4.js sets the exit code from run()'s return value after this returns: keep 130 to the end.
+        process.once('exit', () => {
+          process.exitCode = 130;
+        });
+      }
     });
 }
 
