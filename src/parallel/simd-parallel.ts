@@ -15,6 +15,11 @@ export interface ParallelKernelOptions {
   threads?: number;
   /** The main thread computes rows as well (default true); its event loop is blocked meanwhile. */
   mainThread?: boolean;
+  /**
+   * Polls an idle pool thread makes before it sleeps (WorkerPool's `spin`). Waking a sleeping thread costs tens of
+   * microseconds here, a large share of a 50 x 50 matrix, so back-to-back calls want the threads still awake.
+   */
+  spin?: number;
   wasm?: URL;
 }
 
@@ -48,6 +53,7 @@ export class ParallelKernels {
       threads: options.threads ?? Math.max(1, availableParallelism() - (mainThread ? 1 : 0)),
       name: 'bot4-simd',
       setup,
+      ...(options.spin === undefined ? {} : { spin: options.spin }),
     });
     return new ParallelKernels(kernels, pool, mainThread);
   }
