@@ -112,6 +112,24 @@ describe('WorkerPool', () => {
     expect([a, b, c]).toEqual([[1, 4, 9], [2, 3, 4], [16]]);
   });
 
+  it('keeps every result with its own call when many calls of both kinds are in flight', async () => {
+    const calls = Array.from({ length: 40 }, (_, c) => {
+      if (c % 3 === 0) {
+        const v = new Int32Array(new SharedArrayBuffer(4 * (c + 1) * 10));
+        return pool.parallelFor('visit', v.length, { chunk: 3, args: { visits: v } }).then(() => [...v]);
+      }
+      return pool.map<number, number>(
+        'square',
+        Array.from({ length: c * 7 }, (_, i) => i + c),
+      );
+    });
+    const out = await Promise.all(calls);
+    for (const [c, r] of out.entries()) {
+      if (c % 3 === 0) expect(r).toEqual(Array((c + 1) * 10).fill(1));
+      else expect(r).toEqual(Array.from({ length: c * 7 }, (_, i) => (i + c) * (i + c)));
+    }
+  });
+
   it('stops handing out inputs when the signal aborts', async () => {
     const ac = new AbortController();
     let got = 0;
