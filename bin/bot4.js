@@ -11,5 +11,4 @@ if (!existsSync(main)) {
   process.exit(1);
 }
 const { run } = await import(main.href);
-process.on('SIGINT', () => process.exit(130));
 process.exitCode = await run(process.argv.slice(2));

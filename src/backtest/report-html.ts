@@ -288,6 +288,8 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
     ['Fingerprint', report.fingerprint],
     ['Report created', report.createdAt],
   ];
+  if (m.partial)
+    runRows.push(['Stopped early', 'yes: interrupted (Ctrl-C), figures cover the part that ran']);
   for (const [k, v] of Object.entries(m.extra))
     runRows.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
   const params = Object.entries(report.parameters);

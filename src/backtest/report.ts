@@ -26,6 +26,8 @@ export interface RunMetadata {
   readonly eventsProcessed: number;
   /** Wall-clock duration of the run, milliseconds. */
   readonly wallTimeMs: number;
+  /** True when the run was stopped (Ctrl-C) before its data ended. */
+  readonly partial?: boolean;
   /** Free-form extras (engine version, host, seed...). */
   readonly extra?: Readonly<Record<string, unknown>>;
 }
@@ -92,6 +94,8 @@ export interface BacktestReport {
     wallTimeMs: number;
     /** Events per second of wall time. */
     eventsPerSecond: number | null;
+    /** True when the run was stopped (Ctrl-C) before its data ended: the figures cover what ran. */
+    partial: boolean;
     extra: Record<string, unknown>;
   };
   parameters: Record<string, unknown>;
@@ -150,6 +154,7 @@ export function buildReport(input: ReportInput): BacktestReport {
       eventsProcessed: m.eventsProcessed,
       wallTimeMs: wall,
       eventsPerSecond: wall > 0 ? (m.eventsProcessed * 1000) / wall : null,
+      partial: m.partial === true,
       extra: { ...(m.extra ?? {}) },
     },
     parameters: { ...(input.parameters ?? {}) },

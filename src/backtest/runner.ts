@@ -4,6 +4,7 @@
 // data whose time is at or before the clock. Deterministic: the same inputs give the same event log, whose
 // fingerprint (a hash of every order event) the report carries.
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { L2Book } from '../book/l2-book.ts';
 import { TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
@@ -400,9 +401,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       engine.purgeClosed();
       risk.updateEquity();
       const now = wallMicros();
-      if (options.onProgress !== undefined && now - lastProgress > 250_000) {
+      if (now - lastProgress > 250_000) {
         lastProgress = now;
-        options.onProgress({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
+        options.onProgress?.({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
+        // In-memory data never leaves the microtask queue: let the event loop run (Ctrl-C, timers) now and then.
+        if (options.signal !== undefined) await yieldToEventLoop();
       }
       if (options.signal?.aborted === true) {
         partial = true;
@@ -440,7 +443,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       ...(Number.isFinite(to) ? { endTs: to } : {}),
       eventsProcessed: events,
       wallTimeMs: wallMs,
-      extra: { partial, eventsPerSecond: Math.round(events / Math.max(wallMs / 1000, 1e-9)) },
+      partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
   };

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +79,36 @@ describe('bot4 backtest', () => {
     expect(r.stdout).toContain('fast');
     expect(r.stdout).toContain('slow');
   });
+});
+
+describe('bot4 backtest interrupted', () => {
+  it('Ctrl-C stops the run cleanly: partial report written, exit code 130', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bot4-bt-int-'));
+    // Ten thousand demo hours would take minutes: the run is stopped once its first progress line shows.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'backtest', '--demo', '--hours', '10000', '--out', out],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        const first = stderr === '';
+        stderr += d.toString();
+        if (first && /M events/.test(stderr)) child.kill('SIGINT');
+      });
+      child.on('close', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('interrupted: stopping at the next batch');
+    expect(stdout).toContain('(PARTIAL: interrupted)');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      meta: { partial: boolean };
+    };
+    expect(report.meta.partial).toBe(true);
+  }, 120_000);
 });

@@ -14,6 +14,7 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { describeParams, parseParams } from '../strategy/params.ts';
+import { Interrupted, onInterrupt } from './interrupt.ts';
 
 interface BacktestCliOptions {
   demo?: boolean;
@@ -73,7 +74,7 @@ function progressLine(p: BacktestProgress): string {
     const left = (p.wallMs / 1000) * (1 / Math.max(done, 1e-9) - 1);
     eta = ` ${(done * 100).toFixed(1)}% ETA ${left.toFixed(0)} s`;
   }
-  return `\r${(p.events / 1e6).toFixed(2)}M events, ${(rate / 1e6).toFixed(2)}M events/s${eta}   `;
+  return `${(p.events / 1e6).toFixed(2)}M events, ${(rate / 1e6).toFixed(2)}M events/s${eta}`;
 }
 
 export function registerBacktestCommand(program: Command, loadConfig: () => Config): void {
@@ -168,10 +169,17 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         rangeTo ??= start + hours * HOUR;
       }
 
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
-      const showProgress = opts.progress && process.stderr.isTTY === true;
+      const interrupt = onInterrupt('interrupted: stopping at the next batch, then writing a partial report');
+      // On a terminal one line redrawn in place; otherwise (logs, CI) a line every 5 s, the first at once.
+      const tty = process.stderr.isTTY === true;
+      let lastLine = Number.NEGATIVE_INFINITY;
+      const onProgress = (p: BacktestProgress): void => {
+        if (tty) process.stderr.write(`\r${progressLine(p)}\u001b[K`);
+        else if (p.wallMs - lastLine >= 5000) {
+          lastLine = p.wallMs;
+          process.stderr.write(`${progressLine(p)}\n`);
+        }
+      };
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
@@ -187,15 +195,13 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           ...(latency === undefined
             ? {}
             : { venue: { latency: { orderEntry: latency, response: latency } } }),
-          signal: controller.signal,
-          ...(showProgress
-            ? { onProgress: (p: BacktestProgress) => process.stderr.write(progressLine(p)) }
-            : {}),
+          signal: interrupt.signal,
+          ...(opts.progress ? { onProgress } : {}),
         });
       } finally {
         closeData();
-        process.removeListener('SIGINT', onSigint);
-        if (showProgress) process.stderr.write('\n');
+        interrupt.dispose();
+        if (opts.progress && tty) process.stderr.write('\n');
       }
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);
@@ -204,6 +210,6 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
           `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
       );
-      if (result.partial) process.exitCode = 130;
+      if (result.partial) throw new Interrupted('backtest interrupted: partial report written');
     });
 }

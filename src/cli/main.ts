@@ -8,6 +8,7 @@ import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
+import { Interrupted } from './interrupt.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
@@ -114,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.OK;
   } catch (e) {
+    if (e instanceof Interrupted) return ExitCode.INTERRUPTED;
     if (e instanceof CommanderError) {
       // Help and version also arrive here, with exit code 0.
       return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
@@ -134,7 +136,6 @@ export function isMain(metaUrl: string): boolean {
 }
 
 if (isMain(import.meta.url)) {
-  process.on('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -31,6 +31,7 @@ import { primedReplay } from '../data/replay.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseBalance, parseTime } from './backtest-command.ts';
+import { Interrupted, onInterrupt } from './interrupt.ts';
 
 interface OptimizeCliOptions {
   strategy: string;
@@ -296,18 +297,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           `${store.resumed > 0 ? `; resuming ${store.resumed} finished trials from ${store.path}` : ''}\n`,
       );
 
-      const controller = new AbortController();
-      // The CLI entry exits at once on SIGINT; while optimising, the first Ctrl-C stops cleanly, a second exits.
-      const previous = process.listeners('SIGINT');
-      process.removeAllListeners('SIGINT');
-      const onSigint = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write(
-          '\ninterrupted: finishing the running trials, then writing the report (Ctrl-C again to quit now)\n',
-        );
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const interrupt = onInterrupt('interrupted: finishing the running trials, then writing the report');
       const tty = process.stderr.isTTY === true;
       let lastLine = 0;
       const onProgress = (p: OptimizeProgress): void => {
@@ -337,12 +327,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           ...(walkForward === undefined ? {} : { walkForward }),
           executor,
           store,
-          signal: controller.signal,
+          signal: interrupt.signal,
           onProgress,
         });
       } finally {
-        process.removeListener('SIGINT', onSigint);
-        for (const l of previous) process.on('SIGINT', l as () => void);
+        interrupt.dispose();
         if (opts.progress && tty) process.stderr.write('\n');
         store.close();
         await executor.close();
@@ -368,13 +357,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       process.stdout.write(
         `${summary(report)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
       );
-      if (result.partial) {
-        process.exitCode = 130;
-        // bin/bot4.js sets the exit code from run()'s return value after this returns: keep 130 to the end.
-        process.once('exit', () => {
-          process.exitCode = 130;
-        });
-      }
+      if (result.partial) throw new Interrupted('optimisation interrupted: partial report written');
     });
 }
 

@@ -2,6 +2,7 @@
 // setup), or in this thread (--workers 1: no start-up cost, same code). Both report each result as it
 // finishes and stop handing out trials when the signal fires.
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { siblingModule } from '../../core/worker.ts';
 import { WorkerPool } from '../../parallel/pool.ts';
 import { runTrial, type TrialInput, type TrialOutput, type TrialSetup } from './trial.ts';
@@ -31,6 +32,8 @@ export class InProcessExecutor implements TrialExecutor {
     signal?: AbortSignal,
   ): Promise<void> {
     for (let i = 0; i < inputs.length; i++) {
+      // A trial runs without leaving the microtask queue: let the event loop see Ctrl-C between trials.
+      await yieldToEventLoop();
       if (signal?.aborted === true) return;
       onResult(i, await runTrial(this.setup, inputs[i]!));
     }
