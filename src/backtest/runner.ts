@@ -73,7 +73,10 @@ export interface BacktestOptions {
   to?: number;
   /** The risk engine's limits (config section `risk`); every order passes its checks. Default: config defaults. */
   riskConfig?: RiskConfig;
-  /** Options for every simulated venue (latency, queue model, fees...); clock, instruments, name are set here. */
+  /**
+   * Options for every simulated venue (latency, queue model, fees...); clock, instruments, name are set here.
+   * Venue order and trade id strings are off unless set here.
+   */
   venue?: Omit<SimulatedExchangeOptions, 'clock' | 'instruments' | 'name' | 'sink'>;
   /** Leverage for margin accounts (default 1). */
   leverage?: number;
@@ -193,6 +196,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     if (sim === undefined) {
       const venueInstruments = registry.all().filter((i) => i.venue === inst.venue);
       sim = new SimulatedExchange({
+        // No venue order or trade id strings unless asked: a simulated venue never repeats a fill, so nothing
+        // needs them, and building and deduplicating them was a large share of each order's cost.
+        venueOrderIds: false,
+        tradeIds: false,
         ...options.venue,
         name: inst.venue,
         clock,

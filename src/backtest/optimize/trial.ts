@@ -78,15 +78,9 @@ export async function runTrial(setup: TrialSetup, input: TrialInput): Promise<Tr
       ...(setup.sampleIntervalMicros === undefined
         ? {}
         : { sampleIntervalMicros: setup.sampleIntervalMicros }),
-      // No venue order or trade id strings: nothing in a trial reads them, and building and deduplicating
-      // them is a large share of the cost of each order (the fingerprint does not include them).
-      venue: {
-        tradeIds: false,
-        venueOrderIds: false,
-        ...(setup.latency === undefined
-          ? {}
-          : { latency: { orderEntry: setup.latency, response: setup.latency } }),
-      },
+      ...(setup.latency === undefined
+        ? {}
+        : { venue: { latency: { orderEntry: setup.latency, response: setup.latency } } }),
     });
     const scale = 10 ** res.stats.currency.precision;
     return {
