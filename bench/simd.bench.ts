@@ -65,12 +65,33 @@ function matrixLoop(k: Kernels, data: Float64Array, n: number, t: number, out: F
   };
 }
 
+/** `measure` for loops of matrices; slow ones are timed call by call (see Sizes.slow). */
+function measureMatrix(
+  ctx: BenchContext,
+  size: Sizes,
+  loop: (reps: number) => unknown,
+  samples = size.samples(ctx),
+): Promise<Measurement> {
+  const opts = { samples, sampleMs: size.sampleMs(ctx) };
+  if (!size.slow) return measure(ctx, loop, opts);
+  return measureAsync(
+    ctx,
+    () => {
+      loop(1);
+      return Promise.resolve();
+    },
+    opts,
+  );
+}
+
 interface Sizes {
   n: number;
   t: number;
   /** Samples and sample length: the 500-series scalar matrix takes about 0.1 s. */
   samples: (ctx: BenchContext) => number;
   sampleMs: (ctx: BenchContext) => number;
+  /** Tens of ms per call or more: the harness's calibration (which starts at 1,000 calls) would take minutes. */
+  slow: boolean;
 }
 
 const SMALL: Sizes = {
@@ -78,26 +99,26 @@ const SMALL: Sizes = {
   t: 1000,
   samples: (c) => (c.quick ? 10 : 30),
   sampleMs: (c) => (c.quick ? 10 : 30),
+  slow: false,
 };
-const LARGE: Sizes = { n: 500, t: 1000, samples: (c) => (c.quick ? 3 : 7), sampleMs: () => 1 };
+const LARGE: Sizes = { n: 500, t: 1000, samples: (c) => (c.quick ? 3 : 7), sampleMs: () => 1, slow: true };
 
 async function correlationRun(ctx: BenchContext, size: Sizes, variant: 'f64x2' | 'f32x4') {
   const { n, t } = size;
-  const opts = { samples: size.samples(ctx), sampleMs: size.sampleMs(ctx) };
   const w = simd();
   // The series laid out once in the kernels' memory (the intended use), and the result written there too.
   const resident = series(n, t, w.array(n * t));
   const out = w.array(n * n);
   const main = perMatrixUs(
-    await measure(
+    await measureMatrix(
       ctx,
+      size,
       variant === 'f64x2'
         ? matrixLoop(w, resident, n, t, out)
         : (reps) => {
             for (let r = 0; r < reps; r++) w.correlationMatrixF32(resident, n, t, out);
             return out[1];
           },
-      opts,
     ),
   );
   const plain = series(n, t);
@@ -112,24 +133,25 @@ async function correlationRun(ctx: BenchContext, size: Sizes, variant: 'f64x2' |
     note(extra);
     return { main, extra };
   }
-  const copied = perMatrixUs(await measure(ctx, matrixLoop(w, plain, n, t, plainOut), opts));
+  const copied = perMatrixUs(await measureMatrix(ctx, size, matrixLoop(w, plain, n, t, plainOut)));
   extra['us_with_copy_in_out'] = round(copied.median);
   const scalar = perMatrixUs(
-    await measure(ctx, matrixLoop(new ScalarKernels(), plain, n, t, plainOut), opts),
+    await measureMatrix(ctx, size, matrixLoop(new ScalarKernels(), plain, n, t, plainOut)),
   );
   extra['scalar_gflops'] = gflops(n, t, scalar.median);
   // ml-matrix wants observations as rows: a t x n matrix, built once outside the measured loop.
   const samplesByRow = new Matrix(t, n);
   for (let i = 0; i < n; i++) for (let k = 0; k < t; k++) samplesByRow.set(k, i, plain[i * t + k]!);
   const ml = perMatrixUs(
-    await measure(
+    await measureMatrix(
       ctx,
+      size,
       (reps) => {
         let c: Matrix | undefined;
         for (let r = 0; r < reps; r++) c = mlCorrelation(samplesByRow);
         return c;
       },
-      { samples: Math.min(opts.samples, ctx.quick ? 3 : 5), sampleMs: opts.sampleMs },
+      Math.min(size.samples(ctx), ctx.quick ? 3 : 5),
     ),
   );
   const check = mlCorrelation(samplesByRow);
@@ -202,10 +224,10 @@ async function parallelRun(ctx: BenchContext, size: Sizes) {
     const data = series(n, t, pk.kernels.array(n * t));
     const out = pk.kernels.array(n * n);
     const main = perMatrixUs(await measureAsync(ctx, () => pk.correlationMatrix(data, n, t, out), opts));
-    const one = perMatrixUs(await measure(ctx, matrixLoop(pk.kernels, data, n, t, out), opts));
+    const one = perMatrixUs(await measureMatrix(ctx, size, matrixLoop(pk.kernels, data, n, t, out)));
     const plain = series(n, t);
     const scalar = perMatrixUs(
-      await measure(ctx, matrixLoop(new ScalarKernels(), plain, n, t, new Float64Array(n * n)), opts),
+      await measureMatrix(ctx, size, matrixLoop(new ScalarKernels(), plain, n, t, new Float64Array(n * n))),
     );
     const extra = {
       node: process.version,
