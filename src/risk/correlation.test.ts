@@ -65,10 +65,15 @@ describe('RollingCovariance', () => {
             for (let i = 0; i < n; i++) {
               for (let j = 0; j < n; j++) {
                 const scale = Math.sqrt(d[i]![i]! * d[j]![j]!);
-                expect(Math.abs(cov.covariance(i, j) - d[i]![j]!)).toBeLessThanOrEqual(1e-9 * scale);
+                // The running sums round in absolute terms (values ~0.01 around `level`), so a window whose
+                // variance is tiny (w = 2, two near-equal values) gets an absolute allowance, not only 1e-9.
+                const absolute = 1e-15;
+                expect(Math.abs(cov.covariance(i, j) - d[i]![j]!)).toBeLessThanOrEqual(
+                  1e-9 * scale + absolute,
+                );
                 if (i !== j) {
                   const rho = d[i]![j]! / scale;
-                  expect(Math.abs(cov.correlation(i, j) - rho)).toBeLessThanOrEqual(1e-9);
+                  expect(Math.abs(cov.correlation(i, j) - rho)).toBeLessThanOrEqual(1e-9 + absolute / scale);
                 }
               }
             }
@@ -85,7 +90,7 @@ describe('RollingCovariance', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 150, examples: [[7, 2, 3, 1405217614, 0, 4]] },
     );
   });
 
