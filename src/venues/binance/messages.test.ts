@@ -129,16 +129,20 @@ describe('BinanceParser: the message types', () => {
     ]);
   });
 
-  it('markPriceUpdate -> MARK (rounded half-even to the tick) and FUNDING (1e-8 units, next funding time)', () => {
-    const { parser, out, inst } = setup();
-    const msg = readFixture('futures_market_data_json/mark_price_stream.json');
-    expect(parser.parse(msg, 0, 3, out)).toBe(ParseResult.MARK);
-    // p 11794.15000000 -> 117941.5 ticks -> half-even 117942; i 11784.62659091 -> 117846.27 -> 117846.
-    expect(batchRows(out, 0, out.length)).toEqual([
-      [RecordKind.MARK_PRICE, inst.id, 1562305380000000, 3, 117942, 117846, 0, 0, 0],
-      [RecordKind.FUNDING_RATE, inst.id, 1562305380000000, 3, 38167, 1562306400000000, 0, 0, 0],
-    ]);
-  });
+  // The mark-price message is nautilus_trader's fixture in ../shared/data.
+  it.skipIf(!HAVE_DATA)(
+    'markPriceUpdate -> MARK (rounded half-even to the tick) and FUNDING (1e-8 units, next funding time)',
+    () => {
+      const { parser, out, inst } = setup();
+      const msg = readFixture('futures_market_data_json/mark_price_stream.json');
+      expect(parser.parse(msg, 0, 3, out)).toBe(ParseResult.MARK);
+      // p 11794.15000000 -> 117941.5 ticks -> half-even 117942; i 11784.62659091 -> 117846.27 -> 117846.
+      expect(batchRows(out, 0, out.length)).toEqual([
+        [RecordKind.MARK_PRICE, inst.id, 1562305380000000, 3, 117942, 117846, 0, 0, 0],
+        [RecordKind.FUNDING_RATE, inst.id, 1562305380000000, 3, 38167, 1562306400000000, 0, 0, 0],
+      ]);
+    },
+  );
 
   it('unknown event types and non-events are result codes, not throws; garbage is MALFORMED', () => {
     const { parser, out } = setup();
