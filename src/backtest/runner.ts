@@ -24,7 +24,6 @@ import {
   type EventBatch,
   QuoteTick,
   RecordKind,
-  Side,
   TradeTick,
 } from '../model/market-data.ts';
 import { OrderEventKind } from '../model/order-state.ts';
@@ -256,15 +255,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
     }
   }
-  // A strategy's book is the venue's own L2 view (one book per instrument, not two kept in step).
-  const sharedBook = new Uint8Array(registry.size + 1);
+  // A strategy's book is the venue's own L2 view (one book per instrument, not two kept in step): every
+  // registered instrument has a venue, and the venue applies the deltas.
   for (let id = 0; id < books.books.length; id++) {
     const book = books.books[id];
-    const sim = simByInstrument[id];
-    if (book !== undefined && sim !== undefined) {
-      sim.useBook(id, book);
-      sharedBook[id] = 1;
-    }
+    if (book !== undefined) simByInstrument[id]?.useBook(id, book);
   }
   const tradedList = [...traded.values()];
   // Per-event checks read arrays, not Maps: a byte per instrument id, and the venues as a plain array.
@@ -357,17 +352,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         b.readDelta(i, d);
         sim?.onBookDelta(d);
         const book = books.book(id as InstrumentId);
-        if (book !== undefined) {
-          if (sharedBook[id] !== 1) {
-            if ((d.flags & DeltaFlag.CLEAR) !== 0) book.clear();
-            book.set(d.side === Side.BUY ? 0 : 1, d.px, d.qty);
-          }
-          if ((d.flags & DeltaFlag.LAST) !== 0) {
-            bookUpdate.instrumentId = id as InstrumentId;
-            bookUpdate.tsEvent = ts as Micros;
-            bookUpdate.book = book;
-            bus.publish(bookTopic, bookUpdate);
-          }
+        if (book !== undefined && (d.flags & DeltaFlag.LAST) !== 0) {
+          bookUpdate.instrumentId = id as InstrumentId;
+          bookUpdate.tsEvent = ts as Micros;
+          bookUpdate.book = book;
+          bus.publish(bookTopic, bookUpdate);
         }
         break;
       }
