@@ -110,19 +110,10 @@ export class FundingRate {
 }
 
 /** The typed arrays behind an EventBatch (see EventBatch for what a..f mean per kind). */
-export interface EventColumns {
-  readonly kind: Uint8Array;
-  readonly instrument: Int32Array;
-  readonly tsEvent: Float64Array;
-  readonly tsInit: Float64Array;
-  readonly a: Float64Array;
-  readonly b: Float64Array;
-  readonly c: Float64Array;
-  readonly d: Float64Array;
-  readonly e: Float64Array;
-  readonly f: Float64Array;
-  readonly seq: Float64Array;
-}
+export type EventColumns = Pick<
+  EventBatch,
+  'kind' | 'instrument' | 'tsEvent' | 'tsInit' | 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'seq'
+>;
 
 /**
  * Columnar batch of records of any kind, in one layout so that several instruments and kinds merge and
