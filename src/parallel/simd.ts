@@ -255,28 +255,22 @@ export class WasmKernels implements Kernels {
   ): Float64Array {
     checkMatrixArgs(data, n, t, out);
     if (t < 2) return out.fill(Number.NaN, 0, n * n);
-    this.cursor = this.top;
-    const pd = this.place(data, n * t);
-    const pz = this.reserve(n * t * 8);
-    const pinv = this.reserve(n * 8);
-    const po = this.output(out);
+    // The extra space holds the f32 copy of the centred rows.
+    const s = this.stage(data, n, t, out, f32 ? n * t * 4 : 0);
     const k = this.exports;
     if (layout === 'sample-rows') {
-      k.transpose(pd, t, n, pz);
-      k.center(pz, n, t, pz, pinv, 0, n);
+      k.transpose(s.data, t, n, s.z);
+      k.center(s.z, n, t, s.z, s.inv, 0, n);
     } else {
-      k.center(pd, n, t, pz, pinv, 0, n);
+      k.center(s.data, n, t, s.z, s.inv, 0, n);
     }
     if (f32) {
-      const pz32 = this.reserve(n * t * 4);
-      k.toF32(pz, pz32, n * t);
-      k.gram32(pz32, n, t, po, 0, n, pinv);
+      k.toF32(s.z, s.extra, n * t);
+      k.gram32(s.extra, n, t, s.out, 0, n, s.inv);
     } else {
-      k.gram(pz, n, t, po, 0, n, 1 / (t - 1), pinv, correlation ? 1 : 0);
+      k.gram(s.z, n, t, s.out, 0, n, 1 / (t - 1), s.inv, correlation ? 1 : 0);
     }
-    this.copyOut(out, po, n * n);
-    if (correlation) fixDiagonal(out, n);
-    return out;
+    return this.finishMatrix(out, s, n, correlation);
   }
 
   /**
@@ -287,6 +281,16 @@ export class WasmKernels implements Kernels {
    */
   stageMatrix(data: Float64Array, n: number, t: number, out: Float64Array, extraBytes: number): StagedMatrix {
     checkMatrixArgs(data, n, t, out);
+    return this.stage(data, n, t, out, extraBytes);
+  }
+
+  private stage(
+    data: Float64Array,
+    n: number,
+    t: number,
+    out: Float64Array,
+    extraBytes: number,
+  ): StagedMatrix {
     this.cursor = this.top;
     const staged = { data: this.place(data, n * t), z: 0, inv: 0, out: 0, extra: 0 };
     staged.z = this.reserve(n * t * 8);
