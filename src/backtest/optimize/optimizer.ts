@@ -106,8 +106,12 @@ export async function optimize(o: OptimizeOptions): Promise<OptimizeResult> {
   let best: TrialRecord | null = null;
   const aborted = (): boolean => o.signal?.aborted === true;
 
+  // Called after each trial and again after each round (for resumed and skipped points, which have no
+  // callback); a count already reported is not reported again, so the final N/N comes once.
+  let reported = -1;
   const progress = (fold: number): void => {
-    if (o.onProgress === undefined) return;
+    if (o.onProgress === undefined || done === reported) return;
+    reported = done;
     const ms = runMs + (Number.isNaN(runStart) ? 0 : monoMillis() - runStart);
     const rate = ran / Math.max(ms / 1000, 1e-3);
     o.onProgress({
