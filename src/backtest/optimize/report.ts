@@ -5,8 +5,9 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatPct, formatTime } from '../report-format.ts';
 import { chartLibrary, escapeHtml, scriptJson } from '../report-html.ts';
-import type { Objective } from './objective.ts';
+import { type Objective, objectiveByName } from './objective.ts';
 import type { FoldResult, OptimizeResult } from './optimizer.ts';
 import type { ParamSpace } from './space.ts';
 import type { TrialRecord } from './store.ts';
@@ -143,11 +144,11 @@ function fmt(v: number | null | undefined, digits = 3): string {
 }
 
 function pct(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`;
+  return formatPct(v ?? null);
 }
 
 function day(micros: number): string {
-  return new Date(micros / 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return formatTime(micros).slice(0, 16);
 }
 
 function paramText(p: Record<string, unknown>, swept: ReadonlySet<string>): string {
@@ -163,23 +164,9 @@ export function renderOptimizeHtml(r: OptimizeReport): string {
   const m = r.meta;
   const obj = m.objective;
   const swept = new Set(r.space.dims.map((d) => d.name));
-  const value = (t: { stats: TrialRecord['stats'] } | null): number | null => {
-    if (t?.stats == null) return null;
-    const s = t.stats as unknown as Record<string, number | null>;
-    const key: Record<string, string> = {
-      sharpe: 'sharpe',
-      sortino: 'sortino',
-      calmar: 'calmar',
-      return: 'totalReturn',
-      cagr: 'cagr',
-      profit: 'netProfit',
-      'profit-factor': 'profitFactor',
-      'win-rate': 'winRate',
-      expectancy: 'expectancy',
-      drawdown: 'maxDrawdown',
-    };
-    return s[key[obj.name] ?? obj.name] ?? null;
-  };
+  const objective = objectiveByName(obj.name);
+  const value = (t: { stats: TrialRecord['stats'] } | null): number | null =>
+    t?.stats == null ? null : objective.value(t.stats);
   const kpis: [string, string][] = [
     ['Best parameters', r.best === null ? 'none' : paramText(r.best.params, swept)],
     [`Best ${obj.name} (in sample)`, fmt(value(r.best))],
