@@ -62,7 +62,7 @@ export function parseBalance(text: string): { amount: string; currency: string }
   return { amount: m[1]!, currency: m[2]!.toUpperCase() };
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
   datasetFingerprint,
@@ -23,19 +24,19 @@ import { SEARCH_KINDS, type SearchKind } from '../backtest/optimize/search.ts';
 import { buildSpace, gridSize } from '../backtest/optimize/space.ts';
 import { TrialStore } from '../backtest/optimize/store.ts';
 import type { TrialSetup } from '../backtest/optimize/trial.ts';
-import { parseDuration, type WalkForwardSpec } from '../backtest/optimize/walk-forward.ts';
+import { parseDuration, type WalkForwardSpec, type Window } from '../backtest/optimize/walk-forward.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { primedReplay } from '../data/replay.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
-import { parseBalance, parseTime } from './backtest-command.ts';
+import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 
 interface OptimizeCliOptions {
   strategy: string;
   data?: string[];
+  catalog?: string;
   demo?: boolean;
   bars?: string;
   from?: string;
@@ -65,10 +66,6 @@ interface OptimizeCliOptions {
 
 const HOUR = 3_600_000_000;
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 function bad(message: string, details: Record<string, unknown> = {}): never {
   throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, message, details);
 }
@@ -87,7 +84,11 @@ function strategyIdentity(spec: string): string {
   return `${resolve(spec)}#${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`;
 }
 
-async function loadData(opts: OptimizeCliOptions): Promise<SharedDataset> {
+async function loadData(
+  opts: OptimizeCliOptions,
+  catalogDir: string,
+  range: Partial<Window>,
+): Promise<SharedDataset> {
   const sources = [
     opts.data !== undefined && opts.data.length > 0,
     opts.demo === true,
@@ -109,8 +110,16 @@ async function loadData(opts: OptimizeCliOptions): Promise<SharedDataset> {
       'demo market (seed 42, 24 h)',
     );
   }
-  const files = opts.data!.map((f) => resolve(f));
-  return loadShared(await primedReplay(files, { instruments }), instruments, opts.data!.join(', '));
+  const opened = await openBacktestData(opts.data!, {
+    instruments,
+    catalogDir: opts.catalog ?? catalogDir,
+    ...range,
+  });
+  try {
+    return await loadShared(opened.data, instruments, opened.label);
+  } finally {
+    opened.close();
+  }
 }
 
 function progressText(p: OptimizeProgress, objective: string): string {
@@ -130,7 +139,11 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
       'search strategy parameters (grid, random, TPE) with backtests on parallel workers, optionally walk-forward',
     )
     .option('-s, --strategy <name|file>', 'built-in strategy name or a .ts/.js file', 'ema-cross')
-    .option('-d, --data <files...>', 'market-data files (any format `bot4 data import` reads), loaded once')
+    .option(
+      '-d, --data <files|query...>',
+      'market-data files (any format `bot4 data import` reads) and catalog queries catalog:<instruments>[/<kinds>], loaded once',
+    )
+    .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--demo', 'the seeded demo market (24 h of quotes and trades)')
     .option('--bars <n>', 'N seeded synthetic one-minute bars (e.g. 1000000) instead of files')
     .option('--from <time>', 'start of the range (ISO time, date or micros)')
@@ -255,13 +268,15 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const latency = opts.latency === undefined ? undefined : wholeNumber(opts.latency, '--latency', 0);
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
 
+      const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
+      const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const t0 = monoMillis();
-      const data = await loadData(opts);
+      const data = await loadData(opts, config.data.catalogDir, {
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+      });
       const full = datasetRange(data);
-      const range = {
-        from: opts.from === undefined ? full.from : parseTime(opts.from, '--from'),
-        to: opts.to === undefined ? full.to : parseTime(opts.to, '--to'),
-      };
+      const range = { from: from ?? full.from, to: to ?? full.to };
       if (!(range.from < range.to)) bad(`--from must be before --to`);
       const strategy = opts.strategy.includes('.') ? resolve(opts.strategy) : opts.strategy;
       const setup: TrialSetup = {
