@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { type BatchSource, Merge, primed, replayFiles } from '../data/replay.ts';
 import type { InstrumentRegistry } from '../model/instrument.ts';
-import { type EventBatch, RECORD_KIND_NAMES, type RecordKind } from '../model/market-data.ts';
+import { type EventBatch, type RecordKind, recordKindByName } from '../model/market-data.ts';
 
 export const CATALOG_PREFIX = 'catalog:';
 
@@ -26,8 +26,8 @@ const KIND_ALIASES: Readonly<Record<string, string>> = { depth: 'delta', book: '
 
 function kindOf(name: string, spec: string): RecordKind {
   const n = name.toLowerCase();
-  const canonical = KIND_ALIASES[n] ?? (n.endsWith('s') ? n.slice(0, -1) : n);
-  for (const [k, v] of Object.entries(RECORD_KIND_NAMES)) if (v === canonical) return Number(k) as RecordKind;
+  const kind = recordKindByName(KIND_ALIASES[n] ?? (n.endsWith('s') ? n.slice(0, -1) : n));
+  if (kind !== undefined) return kind;
   throw new Bot4Error(
     ErrorCode.INVALID_ARGUMENT,
     `--data '${spec}': '${name}' is not a record kind; use quote, trade, delta (or depth), bar, mark, funding`,

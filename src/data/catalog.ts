@@ -38,7 +38,7 @@ import {
   instrumentKey,
   newInstrumentRegistry,
 } from '../model/instrument.ts';
-import { EventBatch, RECORD_KIND_NAMES, RecordKind } from '../model/market-data.ts';
+import { EventBatch, RECORD_KIND_NAMES, RecordKind, recordKindByName } from '../model/market-data.ts';
 import {
   ColumnCacheReader,
   ColumnCacheWriter,
@@ -244,7 +244,8 @@ const PRICE_RANGE: Partial<Record<RecordKind, [string, string]>> = {
 
 /** Record kind from its name ('quote', 'trade', 'delta', 'bar', 'mark', 'funding'). */
 export function kindByName(name: string): RecordKind {
-  for (const [k, n] of Object.entries(RECORD_KIND_NAMES)) if (n === name) return Number(k) as RecordKind;
+  const kind = recordKindByName(name);
+  if (kind !== undefined) return kind;
   throw new Bot4Error(
     ErrorCode.INVALID_ARGUMENT,
     `record kind ${JSON.stringify(name)} is not one of ${Object.values(RECORD_KIND_NAMES).join(', ')}`,

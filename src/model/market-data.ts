@@ -23,6 +23,12 @@ export const RECORD_KIND_NAMES: Readonly<Record<RecordKind, string>> = {
   6: 'funding',
 };
 
+/** Record kind from its name in RECORD_KIND_NAMES; undefined for any other name. */
+export function recordKindByName(name: string): RecordKind | undefined {
+  for (const [k, n] of Object.entries(RECORD_KIND_NAMES)) if (n === name) return Number(k) as RecordKind;
+  return undefined;
+}
+
 /** Book side of a delta, and the aggressor side of a trade (BUY: the taker bought). */
 export const Side = { BUY: 1, SELL: 2 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
