@@ -261,12 +261,53 @@ export function centerRows(
   r0: number,
   r1: number,
 ): void {
+  const end = t & ~7;
   for (let i = r0; i < r1; i++) {
     const o = i * t;
     const m = meanAt(data, o, t);
-    for (let k = o; k < o + t; k++) z[k] = data[k]! - m;
-    // d - 0 is d exactly, so this is the sum of the deviations' squares in the eight-lane order.
-    inv[i] = 1 / Math.sqrt(squaresAt(z, o, t, 0));
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    let s6 = 0;
+    let s7 = 0;
+    for (let k = o; k < o + end; k += 8) {
+      const d0 = data[k]! - m;
+      const d1 = data[k + 1]! - m;
+      const d2 = data[k + 2]! - m;
+      const d3 = data[k + 3]! - m;
+      const d4 = data[k + 4]! - m;
+      const d5 = data[k + 5]! - m;
+      const d6 = data[k + 6]! - m;
+      const d7 = data[k + 7]! - m;
+      z[k] = d0;
+      z[k + 1] = d1;
+      z[k + 2] = d2;
+      z[k + 3] = d3;
+      z[k + 4] = d4;
+      z[k + 5] = d5;
+      z[k + 6] = d6;
+      z[k + 7] = d7;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+      s4 += d4 * d4;
+      s5 += d5 * d5;
+      s6 += d6 * d6;
+      s7 += d7 * d7;
+    }
+    // One pass writes the deviations and sums their squares in the order of squaresAt; squaresAt(z, o, t, 0)
+    // after the writes gives the same bits but reads every row a second time.
+    let ss = s0 + s2 + (s4 + s6) + (s1 + s3 + (s5 + s7));
+    for (let k = o + end; k < o + t; k++) {
+      const d = data[k]! - m;
+      z[k] = d;
+      ss += d * d;
+    }
+    inv[i] = 1 / Math.sqrt(ss);
   }
 }
 
