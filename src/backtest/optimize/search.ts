@@ -142,17 +142,23 @@ export class TpeSearch extends RandomSearch {
     const out: number[][] = [];
     // Points proposed in this round count as pending: later ones in the round avoid them (seen) but the
     // model does not score them, so a round is the same whatever order its trials finish in.
+    // The model depends on the history alone: built once per round, not per point.
+    let model: Model | null = null;
     while (out.length < n) {
-      const p = history.length + out.length < this.startup ? this.freshRandom() : this.modelPoint(history);
+      let p: number[] | null;
+      if (history.length + out.length < this.startup || this.space.dims.length === 0) p = this.freshRandom();
+      else {
+        model ??= this.model(history);
+        p = this.modelPoint(model);
+      }
       if (p === null) break;
       out.push(p);
     }
     return out;
   }
 
-  private modelPoint(history: readonly Observation[]): number[] | null {
+  private model(history: readonly Observation[]): Model {
     const dims = this.space.dims;
-    if (dims.length === 0) return this.freshRandom();
     // Stable order: by score (null last), ties by history order.
     const order = history
       .map((h, i) => ({ h, i }))
@@ -167,7 +173,11 @@ export class TpeSearch extends RandomSearch {
     const bad = order.slice(nGood).map((o) => o.h.point);
     const l = dims.map((d, k) => parzen(d.values.length, d.ordered, good, k));
     const g = dims.map((d, k) => parzen(d.values.length, d.ordered, bad, k));
-    const lCdf = l.map(cumulative);
+    return { l, g, lCdf: l.map(cumulative) };
+  }
+
+  private modelPoint({ l, g, lCdf }: Model): number[] | null {
+    const dims = this.space.dims;
     let best: number[] | null = null;
     let bestRatio = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < this.candidates; c++) {
@@ -183,6 +193,13 @@ export class TpeSearch extends RandomSearch {
     if (best !== null && this.claim(best)) return best;
     return this.freshRandom();
   }
+}
+
+/** Per dimension: the good (l) and bad (g) densities over value indices, and l's cumulative sums. */
+interface Model {
+  readonly l: readonly Float64Array[];
+  readonly g: readonly Float64Array[];
+  readonly lCdf: readonly Float64Array[];
 }
 
 /** A discrete density over 0..n-1 from the observed indices of dimension k, mixed with a uniform prior. */
