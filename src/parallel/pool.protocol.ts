@@ -11,6 +11,16 @@ export const CTL_WORDS = 32;
 /** How long a worker keeps partial map results before sending them (streaming `onResult`), ms. */
 export const FLUSH_MS = 10;
 
+/**
+ * Claims the next `chunk` indices of [0, n) from NEXT, as every participant does (pool threads and the main
+ * thread): the chunk's start, or -1 once the job is aborted or the counter has passed n.
+ */
+export function claim(ctl: Int32Array, n: number, chunk: number): number {
+  if (Atomics.load(ctl, CTL_ABORT) !== 0) return -1;
+  const start = Atomics.add(ctl, CTL_NEXT, chunk);
+  return start < n ? start : -1;
+}
+
 export interface WorkerSetup {
   readonly ctl: SharedArrayBuffer;
   readonly index: number;

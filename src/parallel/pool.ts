@@ -22,6 +22,7 @@ import {
   CTL_GEN,
   CTL_NEXT,
   CTL_WORDS,
+  claim,
   type JobMessage,
   type TaskFailure,
   type WorkerMessage,
@@ -452,9 +453,8 @@ export class WorkerPool {
     };
     const { n, chunk } = job;
     for (;;) {
-      if (Atomics.load(ctl, CTL_ABORT) !== 0) return;
-      const start = Atomics.add(ctl, CTL_NEXT, chunk);
-      if (start >= n) return;
+      const start = claim(ctl, n, chunk);
+      if (start < 0) return;
       const end = Math.min(n, start + chunk);
       try {
         fn(start, end, job.payload, ctx);

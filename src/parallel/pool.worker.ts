@@ -9,7 +9,7 @@ import { monoMillis } from '../core/clock.ts';
 import {
   CTL_ABORT,
   CTL_GEN,
-  CTL_NEXT,
+  claim,
   FLUSH_MS,
   type JobMessage,
   type TaskFailure,
@@ -84,9 +84,8 @@ async function runMap(job: Extract<JobMessage, { kind: 'map' }>, fn: TaskFn): Pr
   let flushedAt = monoMillis();
   let failure: TaskFailure | null = null;
   for (;;) {
-    if (Atomics.load(ctl, CTL_ABORT) !== 0) break;
-    const i = Atomics.add(ctl, CTL_NEXT, 1);
-    if (i >= n) break;
+    const i = claim(ctl, n, 1);
+    if (i < 0) break;
     try {
       let r = fn(inputs[i], ctx);
       if (isThenable(r)) r = await r;
@@ -113,9 +112,8 @@ async function runRange(job: Extract<JobMessage, { kind: 'range' }>, fn: RangeFn
   const { n, chunk, args } = job;
   let failure: TaskFailure | null = null;
   for (;;) {
-    if (Atomics.load(ctl, CTL_ABORT) !== 0) break;
-    const start = Atomics.add(ctl, CTL_NEXT, chunk);
-    if (start >= n) break;
+    const start = claim(ctl, n, chunk);
+    if (start < 0) break;
     const end = Math.min(n, start + chunk);
     try {
       const r: unknown = fn(start, end, args, ctx);
