@@ -17,17 +17,22 @@ import {
   syntheticBars,
 } from '../backtest/optimize/dataset.ts';
 import { startExecutor } from '../backtest/optimize/executor.ts';
-import { OBJECTIVES, objectiveByName } from '../backtest/optimize/objective.ts';
+import {
+  OBJECTIVES,
+  type Objective,
+  objectiveByName,
+  type TrialStats,
+} from '../backtest/optimize/objective.ts';
 import { DEFAULT_BATCH, type OptimizeProgress, optimize } from '../backtest/optimize/optimizer.ts';
-import { buildOptimizeReport, writeOptimizeReport } from '../backtest/optimize/report.ts';
+import { buildOptimizeReport, paramText, writeOptimizeReport } from '../backtest/optimize/report.ts';
 import { SEARCH_KINDS, type SearchKind } from '../backtest/optimize/search.ts';
-import { buildSpace, gridSize } from '../backtest/optimize/space.ts';
+import { bad, buildSpace, gridSize } from '../backtest/optimize/space.ts';
 import { TrialStore } from '../backtest/optimize/store.ts';
 import type { TrialSetup } from '../backtest/optimize/trial.ts';
 import { parseDuration, type WalkForwardSpec, type Window } from '../backtest/optimize/walk-forward.ts';
+import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
-import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance, parseTime } from './backtest-command.ts';
@@ -65,10 +70,6 @@ interface OptimizeCliOptions {
 }
 
 const HOUR = 3_600_000_000;
-
-function bad(message: string, details: Record<string, unknown> = {}): never {
-  throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, message, details);
-}
 
 function wholeNumber(text: string, option: string, min: number): number {
   const n = Number(text);
@@ -122,13 +123,13 @@ async function loadData(
   }
 }
 
-function progressText(p: OptimizeProgress, objective: string): string {
+function progressText(p: OptimizeProgress, objective: Objective): string {
   const eta = Number.isFinite(p.etaSeconds) ? `ETA ${Math.ceil(p.etaSeconds)} s` : 'ETA -';
   const fold = p.folds > 1 ? ` fold ${p.fold + 1}/${p.folds}` : '';
   const best =
     p.best?.stats == null
       ? ''
-      : ` best ${objective} ${String(objectiveByName(objective).value(p.best.stats)?.toPrecision(4))}`;
+      : ` best ${objective.name} ${String(objective.value(p.best.stats)?.toPrecision(4))}`;
   return `trials ${p.done}/${p.total} ${p.trialsPerSecond.toFixed(1)}/s ${eta}${fold}${best}`;
 }
 
@@ -320,10 +321,10 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         const now = monoMillis();
         if (tty) {
           if (now - lastLine < 100 && p.done < p.total) return;
-          process.stderr.write(`\r${progressText(p, objective.name)}\u001b[K`);
+          process.stderr.write(`\r${progressText(p, objective)}\u001b[K`);
         } else {
           if (now - lastLine < 5000 && p.done < p.total) return;
-          process.stderr.write(`${progressText(p, objective.name)}\n`);
+          process.stderr.write(`${progressText(p, objective)}\n`);
         }
         lastLine = now;
       };
@@ -380,16 +381,11 @@ function summary(r: ReturnType<typeof buildOptimizeReport>): string {
   const m = r.meta;
   const name = m.objective.name;
   const swept = new Set(r.space.dims.map((d) => d.name));
+  const objective = objectiveByName(name);
   const ptxt = (p: Record<string, unknown> | undefined): string =>
-    p === undefined
-      ? '-'
-      : Object.entries(p)
-          .filter(([k]) => swept.has(k))
-          .map(([k, v]) => `${k}=${String(v)}`)
-          .join(' ');
-  const val = (t: { stats: unknown } | null | undefined): string => {
-    if (t == null || t.stats == null) return 'n/a';
-    const v = objectiveByName(name).value(t.stats as never);
+    p === undefined ? '-' : paramText(p, swept);
+  const val = (t: { stats: TrialStats | null } | null | undefined): string => {
+    const v = t?.stats == null ? null : objective.value(t.stats);
     return v === null ? 'n/a' : v.toPrecision(4);
   };
   const lines = [
@@ -405,7 +401,7 @@ function summary(r: ReturnType<typeof buildOptimizeReport>): string {
     }
     const d = r.degradation;
     lines.push(
-      `mean ${name} IS ${d.meanInSample?.toPrecision(4) ?? 'n/a'}, OOS ${d.meanOutOfSample?.toPrecision(4) ?? 'n/a'}, efficiency ${d.efficiency?.toFixed(2) ?? 'n/a'}; stitched OOS return ${r.stitchedReturn === null ? 'n/a' : `${(r.stitchedReturn * 100).toFixed(2)}%`}, max drawdown ${r.stitchedMaxDrawdown === null ? 'n/a' : `${(r.stitchedMaxDrawdown * 100).toFixed(2)}%`}`,
+      `mean ${name} IS ${d.meanInSample?.toPrecision(4) ?? 'n/a'}, OOS ${d.meanOutOfSample?.toPrecision(4) ?? 'n/a'}, efficiency ${d.efficiency?.toFixed(2) ?? 'n/a'}; stitched OOS return ${formatPct(r.stitchedReturn)}, max drawdown ${formatPct(r.stitchedMaxDrawdown)}`,
     );
   }
   return lines.join('\n');

@@ -151,7 +151,8 @@ function day(micros: number): string {
   return formatTime(micros).slice(0, 16);
 }
 
-function paramText(p: Record<string, unknown>, swept: ReadonlySet<string>): string {
+/** The swept parameters of a set as `name=value ...` (fixed ones are the same in every trial). */
+export function paramText(p: Record<string, unknown>, swept: ReadonlySet<string>): string {
   return Object.entries(p)
     .filter(([k]) => swept.has(k))
     .map(([k, v]) => `${k}=${String(v)}`)

@@ -39,7 +39,8 @@ export const MAX_GRID = 10_000_000;
 
 const RANGE_RE = /^\s*([+-]?[\d.eE+-]+?)\s*\.\.\s*([+-]?[\d.eE+-]+?)\s*(?::\s*([\d.eE+-]+)\s*)?$/;
 
-function bad(message: string, details: Record<string, unknown> = {}): never {
+/** An INVALID_ARGUMENT error: the optimiser's input checks all fail through it. */
+export function bad(message: string, details: Record<string, unknown> = {}): never {
   throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, message, details);
 }
 

@@ -4,7 +4,7 @@
 // Rolling: IS windows keep their length and slide; anchored: every IS window starts at the range's start.
 // Times are micros, windows half-open [from, to).
 
-import { Bot4Error, ErrorCode } from '../../core/errors.ts';
+import { bad } from './space.ts';
 
 export interface Window {
   readonly from: number;
@@ -25,10 +25,6 @@ export interface WalkForwardSpec {
   /** Explicit lengths, micros. With both, `folds` is how many fit (the last ones, ending at the range's end). */
   readonly isLength?: number;
   readonly oosLength?: number;
-}
-
-function bad(message: string, details: Record<string, unknown> = {}): never {
-  throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, message, details);
 }
 
 export function walkForwardFolds(range: Window, spec: WalkForwardSpec): Fold[] {
