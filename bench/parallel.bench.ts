@@ -198,18 +198,11 @@ async function interleaved(runs: number, subjects: Subject[]): Promise<Map<strin
     for (const s of subjects) {
       const acc = out.get(s.name)!;
       const probe = startProbe();
-      const ru0 = process.resourceUsage();
       const t0 = process.hrtime.bigint();
       await s.once();
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      const ru1 = process.resourceUsage();
-      const m = await probe.finish(0, null, 1);
       acc.wallMs.push(wallMs);
-      acc.cpuMs.push((ru1.userCPUTime - ru0.userCPUTime + ru1.systemCPUTime - ru0.systemCPUTime) / 1000);
-      acc.m.gc += m.gc;
-      acc.m.heapGrowth += m.heapGrowth;
-      acc.m.voluntaryCtx += m.voluntaryCtx;
-      acc.m.involuntaryCtx += m.involuntaryCtx;
+      acc.cpuMs.push(addRun(acc.m, await probe.finish(0, null, 1), wallMs));
     }
   }
   for (const acc of out.values()) {
@@ -230,6 +223,18 @@ function emptyMeasurement(samples: number): Measurement {
     involuntaryCtx: 0,
     cpuPerWall: 0,
   };
+}
+
+/**
+ * Adds one run's GC, heap and context-switch figures to a subject's totals and returns the run's CPU time in ms
+ * (the probe's CPU per wall time, which counts every thread of the process, times the run's wall time).
+ */
+function addRun(acc: Measurement, m: Measurement, wallMs: number): number {
+  acc.gc += m.gc;
+  acc.heapGrowth += m.heapGrowth;
+  acc.voluntaryCtx += m.voluntaryCtx;
+  acc.involuntaryCtx += m.involuntaryCtx;
+  return m.cpuPerWall * wallMs;
 }
 
 function withMedian(r: Runs, value: number): Measurement {
@@ -343,21 +348,15 @@ async function roundTrip(ctx: BenchContext) {
       for (const [k, [, call]] of subjects.entries()) {
         const acc = probes[k]!;
         const probe = startProbe();
-        const ru0 = process.resourceUsage();
         const t00 = process.hrtime.bigint();
         for (let i = 0; i < perRound; i++) {
           const t0 = process.hrtime.bigint();
           await call();
           lat[k]![r * perRound + i] = Number(process.hrtime.bigint() - t0) / 1e3;
         }
-        acc.wallMs += Number(process.hrtime.bigint() - t00) / 1e6;
-        const ru1 = process.resourceUsage();
-        acc.cpuMs += (ru1.userCPUTime - ru0.userCPUTime + ru1.systemCPUTime - ru0.systemCPUTime) / 1000;
-        const m = await probe.finish(0, null, 1);
-        acc.gc += m.gc;
-        acc.heapGrowth += m.heapGrowth;
-        acc.voluntaryCtx += m.voluntaryCtx;
-        acc.involuntaryCtx += m.involuntaryCtx;
+        const wallMs = Number(process.hrtime.bigint() - t00) / 1e6;
+        acc.wallMs += wallMs;
+        acc.cpuMs += addRun(acc, await probe.finish(0, null, 1), wallMs);
       }
     }
     const result = (k: number): Measurement => {
