@@ -15,7 +15,6 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { monoMillis } from '../../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { ParamPrimitive } from '../../strategy/params.ts';
 import type { TrialStats } from './objective.ts';
@@ -64,7 +63,11 @@ export class TrialStore {
   readonly resumed: number;
   private readonly done = new Map<string, TrialRecord>();
   private fd: number;
-  private syncedAt = 0;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private readonly sync = (): void => {
+    this.syncTimer = null;
+    if (this.fd >= 0) fsyncSync(this.fd);
+  };
 
   constructor(dir: string, spec: unknown, options: StoreOptions = {}) {
     mkdirSync(dir, { recursive: true });
@@ -124,8 +127,9 @@ export class TrialStore {
   }
 
   /**
-   * Appends finished trials. They reach the OS before this returns (a killed process loses none); an fsync
-   * follows at most every SYNC_MS, and on close, so that fast trials are not paced by the disk.
+   * Appends finished trials. They reach the OS before this returns (a killed process loses none); one fsync
+   * follows within SYNC_MS for all the trials written meanwhile, and one on close, so that fast trials are
+   * not paced by the disk.
    */
   append(records: readonly TrialRecord[]): void {
     if (records.length === 0) return;
@@ -136,17 +140,17 @@ export class TrialStore {
     );
   }
 
-  private writeLines(lines: readonly string[], sync: boolean): void {
+  private writeLines(lines: readonly string[], now: boolean): void {
     writeSync(this.fd, `${lines.join('\n')}\n`);
-    const now = monoMillis();
-    if (sync || now - this.syncedAt >= SYNC_MS) {
-      fsyncSync(this.fd);
-      this.syncedAt = now;
-    }
+    if (now) fsyncSync(this.fd);
+    // Unref'd: a pending fsync does not keep the process alive (close() syncs anyway).
+    else this.syncTimer ??= setTimeout(this.sync, SYNC_MS).unref();
   }
 
   close(): void {
     if (this.fd < 0) return;
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;
