@@ -81,7 +81,7 @@ function wholeNumber(text: string, option: string, min: number): number {
 /** A strategy file's content goes into the spec hash: editing the strategy must not resume old trials. */
 function strategyIdentity(spec: string): string {
   const path = spec.replace(/:[A-Za-z_$][\w$]*$/, '');
-  if (!/\.(ts|js|mjs|mts)$/.test(path) || !existsSync(path)) return spec;
+  if (!/\.[cm]?[jt]s$/.test(path) || !existsSync(path)) return spec;
   return `${resolve(spec)}#${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`;
 }
 
