@@ -150,7 +150,7 @@ export interface SyntheticBarsOptions {
 }
 
 /**
- * Seeded one-minute bars straight into shared columns (a million in well under a second): a random walk with
+ * Seeded one-minute bars straight into shared columns (no copy, no parsing): a random walk with
  * slowly changing volatility and drift regimes, so trend and mean-reversion strategies both find something.
  */
 export function syntheticBars(spec: InstrumentSpec, o: SyntheticBarsOptions): SharedDataset {
