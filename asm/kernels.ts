@@ -195,97 +195,6 @@ function put(out: usize, n: i32, i: i32, j: i32, v: f64): void {
   store<f64>(out + ((<usize>j * <usize>n + <usize>i) << 3), v);
 }
 
-/** One row i against one column j (the edges of the tiling). */
-function single(z: usize, t: i32, stride: usize, i: i32, j: i32): f64 {
-  const a = z + <usize>i * stride;
-  const b = z + <usize>j * stride;
-  let acc = f64x2.splat(0);
-  const end = <usize>(t & ~1) << 3;
-  for (let o: usize = 0; o < end; o += 16) acc = f64x2.add(acc, f64x2.mul(v128.load(a + o), v128.load(b + o)));
-  return reduce(acc, a, b, t);
-}
-
-/**
- * Rows [rowStart, rowEnd) of the upper triangle of Z Z^T (z: n rows of t, centred), each written to both halves
- * of the n x n output as a covariance (times `scale`) or, with `correlation`, scaled by the rows' inv. Threads given disjoint row ranges write
- * disjoint cells.
- */
-export function gram(
-  z: usize,
-  n: i32,
-  t: i32,
-  out: usize,
-  rowStart: i32,
-  rowEnd: i32,
-  scale: f64,
-  inv: usize,
-  correlation: i32,
-): void {
-  const stride = <usize>t << 3;
-  const end = <usize>(t & ~1) << 3;
-  if (rowEnd > n) rowEnd = n;
-  let i = rowStart;
-  for (; i + 1 < rowEnd; i += 2) {
-    const a0 = z + <usize>i * stride;
-    const a1 = a0 + stride;
-    let j = i;
-    for (; j + 3 < n; j += 4) {
-      const b0 = z + <usize>j * stride;
-      const b1 = b0 + stride;
-      const b2 = b1 + stride;
-      const b3 = b2 + stride;
-      let c00 = f64x2.splat(0);
-      let c01 = f64x2.splat(0);
-      let c02 = f64x2.splat(0);
-      let c03 = f64x2.splat(0);
-      let c10 = f64x2.splat(0);
-      let c11 = f64x2.splat(0);
-      let c12 = f64x2.splat(0);
-      let c13 = f64x2.splat(0);
-      for (let o: usize = 0; o < end; o += 16) {
-        const x0 = v128.load(a0 + o);
-        const x1 = v128.load(a1 + o);
-        const y0 = v128.load(b0 + o);
-        const y1 = v128.load(b1 + o);
-        const y2 = v128.load(b2 + o);
-        const y3 = v128.load(b3 + o);
-        c00 = f64x2.add(c00, f64x2.mul(x0, y0));
-        c01 = f64x2.add(c01, f64x2.mul(x0, y1));
-        c02 = f64x2.add(c02, f64x2.mul(x0, y2));
-        c03 = f64x2.add(c03, f64x2.mul(x0, y3));
-        c10 = f64x2.add(c10, f64x2.mul(x1, y0));
-        c11 = f64x2.add(c11, f64x2.mul(x1, y1));
-        c12 = f64x2.add(c12, f64x2.mul(x1, y2));
-        c13 = f64x2.add(c13, f64x2.mul(x1, y3));
-      }
-      put(out, n, i, j, finish(reduce(c00, a0, b0, t), i, j, scale, inv, correlation));
-      put(out, n, i, j + 1, finish(reduce(c01, a0, b1, t), i, j + 1, scale, inv, correlation));
-      put(out, n, i, j + 2, finish(reduce(c02, a0, b2, t), i, j + 2, scale, inv, correlation));
-      put(out, n, i, j + 3, finish(reduce(c03, a0, b3, t), i, j + 3, scale, inv, correlation));
-      put(out, n, i + 1, j, finish(reduce(c10, a1, b0, t), i + 1, j, scale, inv, correlation));
-      put(out, n, i + 1, j + 1, finish(reduce(c11, a1, b1, t), i + 1, j + 1, scale, inv, correlation));
-      put(out, n, i + 1, j + 2, finish(reduce(c12, a1, b2, t), i + 1, j + 2, scale, inv, correlation));
-      put(out, n, i + 1, j + 3, finish(reduce(c13, a1, b3, t), i + 1, j + 3, scale, inv, correlation));
-    }
-    for (; j < n; j++) {
-      const b0 = z + <usize>j * stride;
-      let c0 = f64x2.splat(0);
-      let c1 = f64x2.splat(0);
-      for (let o: usize = 0; o < end; o += 16) {
-        const y = v128.load(b0 + o);
-        c0 = f64x2.add(c0, f64x2.mul(v128.load(a0 + o), y));
-        c1 = f64x2.add(c1, f64x2.mul(v128.load(a1 + o), y));
-      }
-      put(out, n, i, j, finish(reduce(c0, a0, b0, t), i, j, scale, inv, correlation));
-      put(out, n, i + 1, j, finish(reduce(c1, a1, b0, t), i + 1, j, scale, inv, correlation));
-    }
-  }
-  // An odd last row: the tile above stopped one short.
-  if (i < rowEnd) {
-    for (let j = i; j < n; j++) put(out, n, i, j, finish(single(z, t, stride, i, j), i, j, scale, inv, correlation));
-  }
-}
-
 /** Converts len f64 values at src to f32 at dst (for the lower-precision kernel). */
 export function toF32(src: usize, dst: usize, len: i32): void {
   for (let i = 0; i < len; i++) store<f32>(dst + (<usize>i << 2), <f32>load<f64>(src + (<usize>i << 3)));
@@ -302,14 +211,42 @@ function reduce32(acc: v128, a: usize, b: usize, t: i32): f64 {
   return s;
 }
 
-/**
- * The correlation gram product over f32 rows (z32: n rows of t f32), f32x4 lanes: twice the arithmetic per instruction and
- * half the memory traffic of `gram`, at single precision (about 1e-6 relative error on correlations).
- */
-export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowEnd: i32, inv: usize): void {
-  const correlation = 1;
-  const stride = <usize>t << 2;
-  const end = <usize>(t & ~3) << 2;
+// The gram tiles over rows of T: f64 rows in f64x2 lanes (`gram`), or f32 rows in f32x4 lanes (`gram32`). The
+// choice of T is made at compile time: each export holds only its own lane type's instructions (the same
+// arithmetic instructions, by count, as the two hand-written copies this replaced).
+
+@inline
+function zero<T>(): v128 {
+  return sizeof<T>() == 8 ? f64x2.splat(0) : f32x4.splat(0);
+}
+
+/** acc + x * y, lane by lane. */
+@inline
+function madd<T>(acc: v128, x: v128, y: v128): v128 {
+  return sizeof<T>() == 8 ? f64x2.add(acc, f64x2.mul(x, y)) : f32x4.add(acc, f32x4.mul(x, y));
+}
+
+@inline
+function reduceT<T>(acc: v128, a: usize, b: usize, t: i32): f64 {
+  return sizeof<T>() == 8 ? reduce(acc, a, b, t) : reduce32(acc, a, b, t);
+}
+
+@inline
+function gramRows<T>(
+  z: usize,
+  n: i32,
+  t: i32,
+  out: usize,
+  rowStart: i32,
+  rowEnd: i32,
+  scale: f64,
+  inv: usize,
+  correlation: i32,
+): void {
+  const stride = <usize>t * sizeof<T>();
+  // Whole vectors only: 2 samples per f64x2, 4 per f32x4; reduceT adds the rest.
+  const lanes = 16 / <i32>sizeof<T>();
+  const end = <usize>(t & ~(lanes - 1)) * sizeof<T>();
   if (rowEnd > n) rowEnd = n;
   let i = rowStart;
   for (; i + 1 < rowEnd; i += 2) {
@@ -321,14 +258,14 @@ export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowE
       const b1 = b0 + stride;
       const b2 = b1 + stride;
       const b3 = b2 + stride;
-      let c00 = f32x4.splat(0);
-      let c01 = f32x4.splat(0);
-      let c02 = f32x4.splat(0);
-      let c03 = f32x4.splat(0);
-      let c10 = f32x4.splat(0);
-      let c11 = f32x4.splat(0);
-      let c12 = f32x4.splat(0);
-      let c13 = f32x4.splat(0);
+      let c00 = zero<T>();
+      let c01 = zero<T>();
+      let c02 = zero<T>();
+      let c03 = zero<T>();
+      let c10 = zero<T>();
+      let c11 = zero<T>();
+      let c12 = zero<T>();
+      let c13 = zero<T>();
       for (let o: usize = 0; o < end; o += 16) {
         const x0 = v128.load(a0 + o);
         const x1 = v128.load(a1 + o);
@@ -336,46 +273,75 @@ export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowE
         const y1 = v128.load(b1 + o);
         const y2 = v128.load(b2 + o);
         const y3 = v128.load(b3 + o);
-        c00 = f32x4.add(c00, f32x4.mul(x0, y0));
-        c01 = f32x4.add(c01, f32x4.mul(x0, y1));
-        c02 = f32x4.add(c02, f32x4.mul(x0, y2));
-        c03 = f32x4.add(c03, f32x4.mul(x0, y3));
-        c10 = f32x4.add(c10, f32x4.mul(x1, y0));
-        c11 = f32x4.add(c11, f32x4.mul(x1, y1));
-        c12 = f32x4.add(c12, f32x4.mul(x1, y2));
-        c13 = f32x4.add(c13, f32x4.mul(x1, y3));
+        c00 = madd<T>(c00, x0, y0);
+        c01 = madd<T>(c01, x0, y1);
+        c02 = madd<T>(c02, x0, y2);
+        c03 = madd<T>(c03, x0, y3);
+        c10 = madd<T>(c10, x1, y0);
+        c11 = madd<T>(c11, x1, y1);
+        c12 = madd<T>(c12, x1, y2);
+        c13 = madd<T>(c13, x1, y3);
       }
-      put(out, n, i, j, finish(reduce32(c00, a0, b0, t), i, j, 1, inv, correlation));
-      put(out, n, i, j + 1, finish(reduce32(c01, a0, b1, t), i, j + 1, 1, inv, correlation));
-      put(out, n, i, j + 2, finish(reduce32(c02, a0, b2, t), i, j + 2, 1, inv, correlation));
-      put(out, n, i, j + 3, finish(reduce32(c03, a0, b3, t), i, j + 3, 1, inv, correlation));
-      put(out, n, i + 1, j, finish(reduce32(c10, a1, b0, t), i + 1, j, 1, inv, correlation));
-      put(out, n, i + 1, j + 1, finish(reduce32(c11, a1, b1, t), i + 1, j + 1, 1, inv, correlation));
-      put(out, n, i + 1, j + 2, finish(reduce32(c12, a1, b2, t), i + 1, j + 2, 1, inv, correlation));
-      put(out, n, i + 1, j + 3, finish(reduce32(c13, a1, b3, t), i + 1, j + 3, 1, inv, correlation));
+      put(out, n, i, j, finish(reduceT<T>(c00, a0, b0, t), i, j, scale, inv, correlation));
+      put(out, n, i, j + 1, finish(reduceT<T>(c01, a0, b1, t), i, j + 1, scale, inv, correlation));
+      put(out, n, i, j + 2, finish(reduceT<T>(c02, a0, b2, t), i, j + 2, scale, inv, correlation));
+      put(out, n, i, j + 3, finish(reduceT<T>(c03, a0, b3, t), i, j + 3, scale, inv, correlation));
+      put(out, n, i + 1, j, finish(reduceT<T>(c10, a1, b0, t), i + 1, j, scale, inv, correlation));
+      put(out, n, i + 1, j + 1, finish(reduceT<T>(c11, a1, b1, t), i + 1, j + 1, scale, inv, correlation));
+      put(out, n, i + 1, j + 2, finish(reduceT<T>(c12, a1, b2, t), i + 1, j + 2, scale, inv, correlation));
+      put(out, n, i + 1, j + 3, finish(reduceT<T>(c13, a1, b3, t), i + 1, j + 3, scale, inv, correlation));
     }
     for (; j < n; j++) {
       const b0 = z + <usize>j * stride;
-      let c0 = f32x4.splat(0);
-      let c1 = f32x4.splat(0);
+      let c0 = zero<T>();
+      let c1 = zero<T>();
       for (let o: usize = 0; o < end; o += 16) {
         const y = v128.load(b0 + o);
-        c0 = f32x4.add(c0, f32x4.mul(v128.load(a0 + o), y));
-        c1 = f32x4.add(c1, f32x4.mul(v128.load(a1 + o), y));
+        c0 = madd<T>(c0, v128.load(a0 + o), y);
+        c1 = madd<T>(c1, v128.load(a1 + o), y);
       }
-      put(out, n, i, j, finish(reduce32(c0, a0, b0, t), i, j, 1, inv, correlation));
-      put(out, n, i + 1, j, finish(reduce32(c1, a1, b0, t), i + 1, j, 1, inv, correlation));
+      put(out, n, i, j, finish(reduceT<T>(c0, a0, b0, t), i, j, scale, inv, correlation));
+      put(out, n, i + 1, j, finish(reduceT<T>(c1, a1, b0, t), i + 1, j, scale, inv, correlation));
     }
   }
+  // An odd last row: the tile above stopped one short.
   if (i < rowEnd) {
     const a0 = z + <usize>i * stride;
     for (let j = i; j < n; j++) {
       const b0 = z + <usize>j * stride;
-      let c = f32x4.splat(0);
-      for (let o: usize = 0; o < end; o += 16) c = f32x4.add(c, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
-      put(out, n, i, j, finish(reduce32(c, a0, b0, t), i, j, 1, inv, correlation));
+      let c = zero<T>();
+      for (let o: usize = 0; o < end; o += 16) c = madd<T>(c, v128.load(a0 + o), v128.load(b0 + o));
+      put(out, n, i, j, finish(reduceT<T>(c, a0, b0, t), i, j, scale, inv, correlation));
     }
   }
+}
+
+/**
+ * Rows [rowStart, rowEnd) of the upper triangle of Z Z^T (z: n rows of t, centred), each written to both halves
+ * of the n x n output as a covariance (times `scale`) or, with `correlation`, scaled by the rows' inv. Threads
+ * given disjoint row ranges write disjoint cells.
+ */
+export function gram(
+  z: usize,
+  n: i32,
+  t: i32,
+  out: usize,
+  rowStart: i32,
+  rowEnd: i32,
+  scale: f64,
+  inv: usize,
+  correlation: i32,
+): void {
+  gramRows<f64>(z, n, t, out, rowStart, rowEnd, scale, inv, correlation);
+}
+
+/**
+ * The correlation gram product over f32 rows (z32: n rows of t f32), f32x4 lanes: twice the arithmetic per
+ * instruction and half the memory traffic of `gram`, at single precision (about 1e-6 relative error on
+ * correlations).
+ */
+export function gram32(z: usize, n: i32, t: i32, out: usize, rowStart: i32, rowEnd: i32, inv: usize): void {
+  gramRows<f32>(z, n, t, out, rowStart, rowEnd, 1, inv, 1);
 }
 
 // Rolling mean and sample standard deviation over a window of w: output k covers x[k .. k + w). The outputs are
