@@ -52,7 +52,7 @@ export interface PoolOptions {
   /**
    * Polls of the generation word an idle worker makes before it sleeps in Atomics.wait (default 0). Spinning
    * lets back-to-back calls find the workers awake on idle cores, but on a busy machine it takes CPU from the
-   * main thread and measured slower round trips here (2 shared cores).
+   * main thread (no bench measures spin > 0 yet: parallel.pool.roundtrip runs with the default).
    */
   spin?: number;
   /**

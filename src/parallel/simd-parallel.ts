@@ -16,8 +16,9 @@ export interface ParallelKernelOptions {
   /** The main thread computes rows as well (default true); its event loop is blocked meanwhile. */
   mainThread?: boolean;
   /**
-   * Polls an idle pool thread makes before it sleeps (WorkerPool's `spin`). Waking a sleeping thread costs tens of
-   * microseconds here, a large share of a 50 x 50 matrix, so back-to-back calls want the threads still awake.
+   * Polls an idle pool thread makes before it sleeps (WorkerPool's `spin`). Waking a sleeping thread is a futex
+   * wake and a reschedule (bench parallel.pool.roundtrip times a whole trip to sleeping threads), a sizeable share
+   * of a 50 x 50 matrix, so back-to-back calls may want the threads still awake.
    */
   spin?: number;
   wasm?: URL;
