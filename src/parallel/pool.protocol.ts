@@ -2,6 +2,8 @@
 // and the messages that cross between them. One job message per worker per call goes out; a worker sends
 // back result batches and one 'done' per job. Indices are claimed from NEXT, never sent one by one.
 
+import { execFileSync } from 'node:child_process';
+
 /** Int32 slots of the control buffer. GEN and NEXT sit 64 bytes apart so claims do not bounce GEN's line. */
 export const CTL_GEN = 0;
 export const CTL_ABORT = 1;
@@ -81,4 +83,19 @@ export function toFailure(e: unknown, start: number, end: number): TaskFailure {
     };
   }
   return { name: 'Error', message: String(e), stack: undefined, code: undefined, start, end };
+}
+
+/** Runs util-linux's taskset (pinning the process or one thread): null, or why it failed and the error. */
+export function taskset(args: readonly string[]): { why: string; cause: unknown } | null {
+  try {
+    execFileSync('taskset', args, { stdio: 'pipe' });
+    return null;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    const why =
+      err.code === 'ENOENT'
+        ? 'taskset is not installed (apt-get install util-linux)'
+        : (err.stderr?.toString().trim() ?? err.message);
+    return { why, cause: e };
+  }
 }

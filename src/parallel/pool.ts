@@ -12,7 +12,6 @@
 // compiler helper threads are shared by the whole process and follow the process mask only. Elsewhere (macOS,
 // Windows) nothing can be pinned from JavaScript; a native addon would be needed.
 
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
@@ -25,6 +24,7 @@ import {
   claim,
   type JobMessage,
   type TaskFailure,
+  taskset,
   type WorkerMessage,
   type WorkerSetup,
 } from './pool.protocol.ts';
@@ -637,14 +637,15 @@ export function pinProcess(cpus: readonly number[]): void {
       { platform: process.platform },
     );
   }
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(process.pid)], { stdio: 'pipe' });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    const why =
-      err.code === 'ENOENT'
-        ? 'taskset is not installed (apt-get install util-linux)'
-        : (err.stderr?.toString().trim() ?? err.message);
-    throw new Bot4Error(ErrorCode.NOT_FOUND, `pinProcess([${cpus}]) failed: ${why}`, { cpus }, { cause: e });
+  const failed = taskset(['-a', '-p', '-c', cpus.join(','), String(process.pid)]);
+  if (failed !== null) {
+    throw new Bot4Error(
+      ErrorCode.NOT_FOUND,
+      `pinProcess([${cpus}]) failed: ${failed.why}`,
+      { cpus },
+      {
+        cause: failed.cause,
+      },
+    );
   }
 }

@@ -2,7 +2,6 @@
 // spin), take this job's one message synchronously from its port, claim indices from the shared NEXT
 // counter until none are left, report. No per-task message and no event-loop wake-up between tasks.
 
-import { execFileSync } from 'node:child_process';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { monoMillis } from '../core/clock.ts';
@@ -13,6 +12,7 @@ import {
   FLUSH_MS,
   type JobMessage,
   type TaskFailure,
+  taskset,
   toFailure,
   type WorkerMessage,
   type WorkerSetup,
@@ -34,13 +34,9 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 /** Pins this thread (not the process) to one CPU: taskset on the thread id that /proc/thread-self names. */
 function pinThread(cpu: number): void {
   const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-  try {
-    execFileSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'pipe' });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    const why =
-      err.code === 'ENOENT' ? 'taskset is not installed' : (err.stderr?.toString().trim() ?? err.message);
-    throw new Error(`cannot pin thread ${tid} to CPU ${cpu}: ${why}`);
+  const failed = taskset(['-p', '-c', String(cpu), tid]);
+  if (failed !== null) {
+    throw new Error(`cannot pin thread ${tid} to CPU ${cpu}: ${failed.why}`, { cause: failed.cause });
   }
 }
 
