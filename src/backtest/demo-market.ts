@@ -25,6 +25,9 @@ export const DEMO_INSTRUMENT: InstrumentSpec = {
   takerFee: '0.0005',
 };
 
+/** Where the demo market starts unless told otherwise: 2024-01-01 00:00 UTC, micros. */
+export const DEMO_START = Date.UTC(2024, 0, 1) * 1000;
+
 export interface DemoMarketOptions {
   seed?: number;
   /** Start time (micros since epoch); default 2024-01-01T00:00:00Z. */
@@ -95,7 +98,7 @@ const YEAR_MICROS = 365 * 86_400_000_000;
  */
 export function* demoMarket(instrumentId: number, options: DemoMarketOptions = {}): Generator<EventBatch> {
   const rng = new Rng(options.seed ?? 42);
-  const start = options.start ?? Date.UTC(2024, 0, 1) * 1000;
+  const start = options.start ?? DEMO_START;
   const end = start + (options.duration ?? 86_400_000_000);
   const meanGap = options.meanGapMicros ?? 50_000;
   const baseVol = options.annualVol ?? 0.6;

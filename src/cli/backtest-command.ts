@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { openBacktestData } from '../backtest/data-query.ts';
-import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
+import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
 import { writeReport } from '../backtest/report.ts';
 import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
@@ -15,6 +15,7 @@ import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { ProgressLine } from './progress.ts';
 
 interface BacktestCliOptions {
   demo?: boolean;
@@ -162,7 +163,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             `--hours must be > 0 and --seed an integer (got ${opts.hours}, ${opts.seed})`,
           );
         }
-        const start = Date.UTC(2024, 0, 1) * 1000;
+        const start = DEMO_START;
         data = demoMarket(inst.id, { seed, duration: hours * HOUR, start });
         label = `demo market (seed ${seed}, ${hours} h)`;
         rangeFrom ??= start;
@@ -170,16 +171,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       }
 
       const interrupt = onInterrupt('interrupted: stopping at the next batch, then writing a partial report');
-      // On a terminal one line redrawn in place; otherwise (logs, CI) a line every 5 s, the first at once.
-      const tty = process.stderr.isTTY === true;
-      let lastLine = Number.NEGATIVE_INFINITY;
-      const onProgress = (p: BacktestProgress): void => {
-        if (tty) process.stderr.write(`\r${progressLine(p)}\u001b[K`);
-        else if (p.wallMs - lastLine >= 5000) {
-          lastLine = p.wallMs;
-          process.stderr.write(`${progressLine(p)}\n`);
-        }
-      };
+      const progress = new ProgressLine(opts.progress);
+      const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
@@ -196,12 +189,12 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             ? {}
             : { venue: { latency: { orderEntry: latency, response: latency } } }),
           signal: interrupt.signal,
-          ...(opts.progress ? { onProgress } : {}),
+          onProgress,
         });
       } finally {
         closeData();
         interrupt.dispose();
-        if (opts.progress && tty) process.stderr.write('\n');
+        progress.end();
       }
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);

@@ -37,6 +37,7 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { ProgressLine } from './progress.ts';
 
 interface OptimizeCliOptions {
   strategy: string;
@@ -68,8 +69,6 @@ interface OptimizeCliOptions {
   fresh?: boolean;
   progress: boolean;
 }
-
-const HOUR = 3_600_000_000;
 
 function wholeNumber(text: string, option: string, min: number): number {
   const n = Number(text);
@@ -104,12 +103,7 @@ async function loadData(
   const instruments = newInstrumentRegistry();
   if (opts.demo === true) {
     const inst = instruments.add(DEMO_INSTRUMENT);
-    const start = Date.UTC(2024, 0, 1) * 1000;
-    return loadShared(
-      demoMarket(inst.id, { seed: 42, duration: 24 * HOUR, start }),
-      instruments,
-      'demo market (seed 42, 24 h)',
-    );
+    return loadShared(demoMarket(inst.id, { seed: 42 }), instruments, 'demo market (seed 42, 24 h)');
   }
   const opened = await openBacktestData(opts.data!, {
     instruments,
@@ -314,20 +308,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       );
 
       const interrupt = onInterrupt('interrupted: finishing the running trials, then writing the report');
-      const tty = process.stderr.isTTY === true;
-      let lastLine = 0;
-      const onProgress = (p: OptimizeProgress): void => {
-        if (!opts.progress) return;
-        const now = monoMillis();
-        if (tty) {
-          if (now - lastLine < 100 && p.done < p.total) return;
-          process.stderr.write(`\r${progressText(p, objective)}\u001b[K`);
-        } else {
-          if (now - lastLine < 5000 && p.done < p.total) return;
-          process.stderr.write(`${progressText(p, objective)}\n`);
-        }
-        lastLine = now;
-      };
+      const progress = new ProgressLine(opts.progress);
+      const onProgress = (p: OptimizeProgress): void =>
+        progress.show(progressText(p, objective), p.done >= p.total);
       const executor = await startExecutor(setup, workers);
       let result: Awaited<ReturnType<typeof optimize>>;
       try {
@@ -348,7 +331,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         });
       } finally {
         interrupt.dispose();
-        if (opts.progress && tty) process.stderr.write('\n');
+        progress.end();
         store.close();
         await executor.close();
       }
