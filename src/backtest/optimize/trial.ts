@@ -7,6 +7,7 @@ import type { RiskConfig } from '../../risk/risk-config.ts';
 import { resolveStrategy } from '../../strategy/loader.ts';
 import type { ParamPrimitive } from '../../strategy/params.ts';
 import type { StrategyClass } from '../../strategy/strategy.ts';
+import { downsampleIndices } from '../report-html.ts';
 import { runBacktest } from '../runner.ts';
 import { datasetRegistry, datasetViews, type SharedDataset } from './dataset.ts';
 import { type TrialStats, trialStats } from './objective.ts';
@@ -98,17 +99,8 @@ export async function runTrial(setup: TrialSetup, input: TrialInput): Promise<Tr
   }
 }
 
+/** At most ~2 x CURVE_POINTS points keeping each bucket's low and high, so drawdowns survive the thinning. */
 function downsample(ts: Float64Array, equity: Float64Array, scale: number): EquityCurve {
-  const n = ts.length;
-  const step = Math.max(1, Math.ceil(n / CURVE_POINTS));
-  const out: EquityCurve = { ts: [], equity: [] };
-  for (let i = 0; i < n; i += step) {
-    out.ts.push(ts[i]!);
-    out.equity.push(equity[i]! / scale);
-  }
-  if (n > 0 && (n - 1) % step !== 0) {
-    out.ts.push(ts[n - 1]!);
-    out.equity.push(equity[n - 1]! / scale);
-  }
-  return out;
+  const keep = downsampleIndices(ts.length, [equity], CURVE_POINTS);
+  return { ts: keep.map((i) => ts[i]!), equity: keep.map((i) => equity[i]! / scale) };
 }
