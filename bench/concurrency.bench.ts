@@ -2,7 +2,6 @@
 // ringbuf.js (SPSC ring over SharedArrayBuffer) and postMessage over a MessageChannel. The main thread only
 // coordinates: producers and consumers are workers that start together on a shared GO word. Units: msg/s, ns.
 
-import { readFileSync } from 'node:fs';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
 import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
@@ -18,7 +17,14 @@ import {
   type Job,
   type JobResult,
 } from './concurrency.jobs.ts';
-import { type BenchContext, type BenchSpec, type Measurement, median, startProbe } from './harness.ts';
+import {
+  type BenchContext,
+  type BenchSpec,
+  type Measurement,
+  median,
+  peerName,
+  startProbe,
+} from './harness.ts';
 
 const workerUrl = siblingModule(import.meta.url, 'concurrency.worker');
 
@@ -28,11 +34,7 @@ const CAPACITY_64B = 4096;
 const BATCH_8B = 256;
 const BATCH_64B = 64;
 
-function version(pkg: string): string {
-  const url = new URL('../package.json', import.meta.resolve(pkg));
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
-const RINGBUF = `ringbuf.js@${version('ringbuf.js')}`;
+const RINGBUF = peerName('ringbuf.js');
 const POST_MESSAGE = `postMessage@node-${process.versions.node}`;
 
 // ------------------------------------------------------------------------------------------------ workers

@@ -3,7 +3,8 @@
 // context switches and CPU time seen while the measured loops ran. Results print as a table and go to JSON
 // with stable ids (area.subject.operation) so runs can be compared across versions.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -275,4 +276,14 @@ export function skipped(reason: string): BenchOutcome {
     cpuPerWall: 0,
   };
   return { main: nothing, extra: { skipped: reason } };
+}
+
+/** "label@version" of an installed peer library, read from the package.json at the root of its package folder. */
+export function peerName(pkg: string, label = pkg): string {
+  const entry = fileURLToPath(import.meta.resolve(pkg));
+  const marker = `${sep}node_modules${sep}${pkg.split('/').join(sep)}${sep}`;
+  const at = entry.lastIndexOf(marker);
+  const root = at >= 0 ? entry.slice(0, at + marker.length) : `${dirname(entry)}${sep}`;
+  const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+  return `${label}@${version}`;
 }

@@ -2,9 +2,7 @@
 // batch forms, on the same 2^20-bar seeded random walk, beside technicalindicators, trading-signals, @ixjb94/indicators
 // and tulind measured in the same run. Before timing, each peer's last 100 outputs are checked against ours.
 
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -25,7 +23,7 @@ import {
   Sma,
   smaBatch,
 } from '../src/indicators/index.ts';
-import { type BenchContext, type BenchSpec, type Measurement, measure } from './harness.ts';
+import { type BenchContext, type BenchSpec, type Measurement, measure, peerName } from './harness.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -44,20 +42,9 @@ async function settleHeap(): Promise<void> {
   }
 }
 
-/** "name@version" of an installed peer, read from the package.json beside the module Node resolves. */
-function peer(pkg: string): string {
-  const marker = `${sep}node_modules${sep}${pkg}${sep}`;
-  const entry = require.resolve(pkg);
-  const root = entry.includes(marker)
-    ? entry.slice(0, entry.lastIndexOf(marker) + marker.length)
-    : dirname(entry);
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return `${pkg}@${version}`;
-}
-
-const TI_NAME = peer('technicalindicators');
-const TS_NAME = peer('trading-signals');
-const IX_NAME = peer('@ixjb94/indicators');
+const TI_NAME = peerName('technicalindicators');
+const TS_NAME = peerName('trading-signals');
+const IX_NAME = peerName('@ixjb94/indicators');
 
 /** tulind is a native addon: when its binary does not load here, its batch figures are left out (and said so). */
 interface Tulind {
@@ -70,7 +57,7 @@ let tulind: Tulind | undefined;
 let tulindName = 'tulind';
 try {
   tulind = require('tulind') as Tulind;
-  tulindName = peer('tulind');
+  tulindName = peerName('tulind');
 } catch {
   tulind = undefined;
 }

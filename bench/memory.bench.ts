@@ -2,15 +2,13 @@
 // Every subject does identical work per operation (the same field write and the same reference kept), and
 // results are returned from the loop so V8 cannot drop them. Times are ns per operation.
 
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
 import Denque from 'denque';
 import { CircularBuffer, FixedDeque } from 'mnemonist';
 import { createObjectPool } from '../src/memory/object-pool.ts';
 import { Float64Ring, RingBuffer } from '../src/memory/ring-buffer.ts';
 import { createTickStore } from '../src/memory/soa-store.ts';
-import { type BenchContext, type BenchSpec, type Measurement, measure, round } from './harness.ts';
+import { type BenchContext, type BenchSpec, type Measurement, measure, peerName, round } from './harness.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -21,17 +19,6 @@ interface DeePool<T> {
   grow(count?: number): number;
 }
 const deepool = require('deepool') as { create<T>(factory: () => T): DeePool<T> };
-
-/** "name@version" of an installed peer, read from its package.json next to the module Node resolves. */
-function peer(pkg: string, label = pkg): string {
-  const marker = `${sep}node_modules${sep}${pkg}${sep}`;
-  const entry = require.resolve(pkg);
-  const root = entry.includes(marker)
-    ? entry.slice(0, entry.lastIndexOf(marker) + marker.length)
-    : dirname(entry);
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return `${label}@${version}`;
-}
 
 /** The same order-sized object for the pool, deepool and plain `new`. */
 class BenchOrder {
@@ -137,7 +124,7 @@ export const benches: BenchSpec[] = [
       const gcNew = await tenMillion(ctx, newLoop);
       return {
         main,
-        peers: { [peer('deepool')]: dpMain, 'new-object': newMain },
+        peers: { [peerName('deepool')]: dpMain, 'new-object': newMain },
         extra: {
           gc_10M_pool: gcPool.gc,
           gc_10M_deepool: gcDeepool.gc,
@@ -201,7 +188,7 @@ export const benches: BenchSpec[] = [
       const fixedM = await measure(ctx, fixedLoop);
       return {
         main,
-        peers: { [peer('denque')]: denqueM, [peer('mnemonist', 'mnemonist/FixedDeque')]: fixedM },
+        peers: { [peerName('denque')]: denqueM, [peerName('mnemonist', 'mnemonist/FixedDeque')]: fixedM },
         extra: { ring_size_after: ring.size },
       };
     },
@@ -248,7 +235,10 @@ export const benches: BenchSpec[] = [
       const denqueM = await measure(ctx, denqueLoop);
       return {
         main,
-        peers: { [peer('mnemonist', 'mnemonist/CircularBuffer')]: circularM, [peer('denque')]: denqueM },
+        peers: {
+          [peerName('mnemonist', 'mnemonist/CircularBuffer')]: circularM,
+          [peerName('denque')]: denqueM,
+        },
       };
     },
   },

@@ -2,14 +2,11 @@
 // raced against hdr-histogram-js (JS int32, JS packed and WebAssembly modes) in the same run.
 // Units: ns per operation; recorded values are realistic tick-to-order latencies in ns, preallocated.
 
-import { createRequire } from 'node:module';
 import hdr from 'hdr-histogram-js';
 import { HdrHistogram } from '../src/monitoring/latency.ts';
-import { type BenchContext, type BenchSpec, type Measurement, measure } from './harness.ts';
+import { type BenchContext, type BenchSpec, type Measurement, measure, peerName } from './harness.ts';
 
 const PEER = 'hdr-histogram-js';
-const peerVersion: string = (createRequire(import.meta.url)(`${PEER}/package.json`) as { version: string })
-  .version;
 
 /** Same configuration for every subject: 1 ns resolution, 3 significant digits, up to one hour. */
 const CONFIG = {
@@ -115,9 +112,9 @@ async function benchRecord(ctx: BenchContext) {
   try {
     const main = await measure(ctx, (n) => recordOurs(ours, n));
     const peers: Record<string, Measurement> = {
-      [`${PEER}/js-int32@${peerVersion}`]: await measure(ctx, (n) => recordPeerJs(js, n)),
-      [`${PEER}/js-packed@${peerVersion}`]: await measure(ctx, (n) => recordPeerPacked(packed, n)),
-      [`${PEER}/wasm@${peerVersion}`]: await measure(ctx, (n) => recordPeerWasm(wasm, n)),
+      [peerName(PEER, `${PEER}/js-int32`)]: await measure(ctx, (n) => recordPeerJs(js, n)),
+      [peerName(PEER, `${PEER}/js-packed`)]: await measure(ctx, (n) => recordPeerPacked(packed, n)),
+      [peerName(PEER, `${PEER}/wasm`)]: await measure(ctx, (n) => recordPeerWasm(wasm, n)),
     };
     return {
       main,
@@ -144,8 +141,8 @@ async function benchPercentile(ctx: BenchContext) {
     recordPeerWasm(wasm, FILL);
     const main = await measure(ctx, (n) => percentileOurs(ours, n));
     const peers: Record<string, Measurement> = {
-      [`${PEER}/js-int32@${peerVersion}`]: await measure(ctx, (n) => percentilePeerJs(js, n)),
-      [`${PEER}/wasm@${peerVersion}`]: await measure(ctx, (n) => percentilePeerWasm(wasm, n)),
+      [peerName(PEER, `${PEER}/js-int32`)]: await measure(ctx, (n) => percentilePeerJs(js, n)),
+      [peerName(PEER, `${PEER}/wasm`)]: await measure(ctx, (n) => percentilePeerWasm(wasm, n)),
     };
     const extra: Record<string, number> = {};
     for (const p of PERCENTILES) {

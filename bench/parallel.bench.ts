@@ -3,7 +3,6 @@
 // one thread for 50 us tasks and for coarse ~10 ms chunks. Subjects run interleaved, run by run, so load from
 // elsewhere on a shared machine hits them alike; each figure is a median over runs, CPU time beside wall time.
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -17,6 +16,7 @@ import {
   type BenchSpec,
   type Measurement,
   median,
+  peerName,
   percentile,
   round,
   startProbe,
@@ -24,12 +24,8 @@ import {
 import type { BurnArgs } from './parallel.tasks.ts';
 import { burn } from './parallel.work.ts';
 
-function version(pkg: string): string {
-  const url = new URL('../package.json', import.meta.resolve(pkg));
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
-const PISCINA = `piscina@${version('piscina')}`;
-const TINYPOOL = `tinypool@${version('tinypool')}`;
+const PISCINA = peerName('piscina');
+const TINYPOOL = peerName('tinypool');
 
 const tasksModule = siblingModule(import.meta.url, 'parallel.tasks');
 const peerWorker = siblingModule(import.meta.url, 'parallel.peer.worker');

@@ -3,9 +3,6 @@
 // against a replayed L2 book and also applies the book updates that refill it (2 deltas per market order,
 // counted as work, not as operations); the peer matches orders against each other. Figures: ops/s.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
 import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
 import type { Clock } from '../src/core/clock.ts';
 import type { InstrumentId, Micros, MonoNanos, OrderId, PriceTicks, QtyLots } from '../src/core/units.ts';
@@ -17,19 +14,14 @@ import { Order, OrderSide, OrderType } from '../src/model/order.ts';
 import { OrderEventKind } from '../src/model/order-state.ts';
 import { SimulatedExchange } from '../src/venues/sim/exchange.ts';
 import { Prng } from '../src/venues/sim/rng.ts';
-import { type BenchOutcome, type BenchSpec, type Measurement, median, startProbe } from './harness.ts';
-
-const require = createRequire(import.meta.url);
-
-function peerName(pkg: string): string {
-  const marker = `${sep}node_modules${sep}${pkg}${sep}`;
-  const entry = require.resolve(pkg);
-  const root = entry.includes(marker)
-    ? entry.slice(0, entry.lastIndexOf(marker) + marker.length)
-    : dirname(entry);
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return `${pkg}@${version}`;
-}
+import {
+  type BenchOutcome,
+  type BenchSpec,
+  type Measurement,
+  median,
+  peerName,
+  startProbe,
+} from './harness.ts';
 
 const OPS = 1_000_000;
 const MID = 100_000;

@@ -3,9 +3,6 @@
 // Times are per matrix (or per dot). GFLOP/s counts the multiply and add of every product in the upper triangle
 // (diagonal included): n (n + 1) / 2 * t * 2 per matrix, the work any symmetric method must do.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Matrix, correlation as mlCorrelation } from 'ml-matrix';
 import { Bot4Error, ErrorCode } from '../src/core/errors.ts';
 import { type Kernels, ScalarKernels } from '../src/parallel/kernels.ts';
@@ -17,12 +14,12 @@ import {
   type Measurement,
   measure,
   median,
+  peerName,
   round,
   startProbe,
 } from './harness.ts';
 
-const require = createRequire(import.meta.url);
-const ML_MATRIX = `ml-matrix@${(JSON.parse(readFileSync(join(dirname(require.resolve('ml-matrix')), 'package.json'), 'utf8')) as { version: string }).version}`;
+const ML_MATRIX = peerName('ml-matrix');
 const SCALAR = 'bot4-scalar-ts';
 
 /** The SIMD kernels, or an error: a benchmark of the fallback under the SIMD id would mislead. */
