@@ -48,7 +48,7 @@ describe('argument parsing', () => {
       crossed_book: 'repair',
       non_positive: 'skip',
     });
-    expect(Object.values(parsePolicies(['all=fail']))).toEqual(Array(6).fill('fail'));
+    expect(Object.values(parsePolicies(['all=fail']))).toEqual(Array(7).fill('fail'));
     expect(() => parsePolicies(['out_of_order=explode'])).toThrow(/policy must be one of fail, skip, repair/);
     expect(() => parsePolicies(['gaps=skip'])).toThrow(/problem must be one of/);
   });
@@ -131,13 +131,13 @@ describe.skipIf(!hasData)('bot4 data on real files (../shared/data)', () => {
     );
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^file\s+loader\s+status\s+rows\s+records\s+malformed\s+order\s+dup\s+crossed\s+gap\s+nonpos\s+from\s+to\s+events\/s$/,
+      /^file\s+loader\s+status\s+rows\s+records\s+malformed\s+order\s+dup\s+crossed\s+gap\s+nonpos\s+volume\s+from\s+to\s+events\/s$/,
     );
     expect(lines[2]).toMatch(
       /^ethusdt_20240808\.gz\s+binance-ws-capture\s+imported #1\s+33618\s+quote 24077, trade 6106, delta \d+/,
     );
     expect(lines[3]).toMatch(
-      /^btcusdt-trades\.parquet\s+parquet-ticks\s+imported #2\s+2001\s+trade 2001\s+0\s+0\s+0\s+0\s+0\s+0\s+2021-01-08T00:00:00\.278000Z/,
+      /^btcusdt-trades\.parquet\s+parquet-ticks\s+imported #2\s+2001\s+trade 2001\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+2021-01-08T00:00:00\.278000Z/,
     );
     expect(lines[4]).toMatch(/^binance_btcusdt_day_2020\.csv\s+ohlcv-csv\s+imported #3\s+366\s+bar 366/);
     const again = bot4(['data', 'import', files[1]!, '--catalog', cat()]);

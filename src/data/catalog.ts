@@ -113,6 +113,8 @@ export interface ImportRecord {
   rows: number;
   records: Record<string, number>;
   problems: Record<Problem, number>;
+  /** Of `problems`, the rows dropped (absent in manifests written before it was kept). */
+  dropped?: Partial<Record<Problem, number>>;
   examples: Partial<Record<Problem, ProblemExample[]>>;
   notes: string[];
   instruments: string[];
@@ -136,6 +138,8 @@ export interface ImportOptions {
   venue?: string;
   symbol?: string;
   policies?: Partial<Record<Problem, Policy>>;
+  /** Any row a policy would skip is an error and nothing is stored (LoadOptions.strict). */
+  strict?: boolean;
   /** Re-import even when the same content is already in the catalog (replaces it). */
   force?: boolean;
   /** Instruments to register before loading (exact tick/lot sizes, e.g. from exchangeInfo). */
@@ -397,6 +401,7 @@ export class Catalog {
       const load: LoadOptions = {
         instruments: registry,
         ...(options.policies === undefined ? {} : { policies: options.policies }),
+        ...(options.strict === true ? { strict: true } : {}),
         ...(options.venue === undefined ? {} : { venue: options.venue }),
         ...(options.symbol === undefined ? {} : { symbol: options.symbol }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
@@ -430,6 +435,7 @@ export class Catalog {
       rows: report.rows,
       records: { ...report.records },
       problems: { ...report.problems },
+      dropped: { ...report.dropped },
       examples: report.examples,
       notes: [...report.notes],
       instruments: [...report.instruments],
@@ -1075,7 +1081,9 @@ function reportOf(r: ImportRecord): ValidationReport {
     file: r.file,
     rows: r.rows,
     records: { ...r.records },
-    problems: { ...r.problems },
+    // Manifests written before a problem kind existed lack its count: zero.
+    problems: { ...emptyReport(r.file).problems, ...r.problems },
+    dropped: { ...(r.dropped ?? {}) },
     examples: r.examples,
     instruments: [...r.instruments],
     firstTs: r.firstTs ?? Number.POSITIVE_INFINITY,

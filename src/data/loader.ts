@@ -12,6 +12,8 @@ export const Problem = {
   CROSSED_BOOK: 'crossed_book',
   SEQUENCE_GAP: 'sequence_gap',
   NON_POSITIVE: 'non_positive',
+  /** A bar's volume finer than the lot: a measurement, so repair rounds it to the nearest lot (half even). */
+  INEXACT_VOLUME: 'inexact_volume',
 } as const;
 export type Problem = (typeof Problem)[keyof typeof Problem];
 
@@ -25,6 +27,7 @@ export const DEFAULT_POLICIES: Readonly<Record<Problem, Policy>> = {
   crossed_book: 'skip',
   sequence_gap: 'repair',
   non_positive: 'skip',
+  inexact_volume: 'repair',
 };
 
 export interface ProblemExample {
@@ -39,6 +42,8 @@ export interface ValidationReport {
   /** Records emitted, by record kind name (quote, trade, delta, bar...). */
   records: Record<string, number>;
   problems: Record<Problem, number>;
+  /** Of `problems`, the rows dropped (skipped); the rest were kept (repaired). Absent = none dropped. */
+  dropped: Partial<Record<Problem, number>>;
   /** The first few examples of each problem, with line numbers. */
   examples: Partial<Record<Problem, ProblemExample[]>>;
   /** Instrument keys ("SYMBOL.VENUE") seen, and the time range covered (micros). */
@@ -63,6 +68,8 @@ export interface LoadOptions {
   /** Rows per emitted batch (default 65,536). Batches are reused: consume each before asking for the next. */
   batchSize?: number;
   policies?: Partial<Record<Problem, Policy>>;
+  /** Any row a policy would drop is an error naming file:line instead (`--strict`); repairs still pass. */
+  strict?: boolean;
   /** Called every few hundred milliseconds of work on long files. */
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
@@ -93,7 +100,9 @@ export function emptyReport(file: string): ValidationReport {
       crossed_book: 0,
       sequence_gap: 0,
       non_positive: 0,
+      inexact_volume: 0,
     },
+    dropped: {},
     examples: {},
     instruments: [],
     firstTs: Number.POSITIVE_INFINITY,

@@ -567,6 +567,8 @@ export interface FileSourceOptions {
   /** The loader to use; by default the registry's detectLoader picks one per file. */
   loader?: Loader;
   policies?: Partial<Record<Problem, Policy>>;
+  /** Rows a policy would skip are errors (LoadOptions.strict). */
+  strict?: boolean;
   venue?: string;
   symbol?: string;
   batchSize?: number;
@@ -584,6 +586,7 @@ export function fileSource(
     instruments: options.instruments,
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.policies === undefined ? {} : { policies: options.policies }),
+    ...(options.strict === true ? { strict: true } : {}),
     ...(options.venue === undefined ? {} : { venue: options.venue }),
     ...(options.symbol === undefined ? {} : { symbol: options.symbol }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -650,14 +653,20 @@ export async function primedReplay(
 
 /**
  * Any source with its first batch already read (loaders register instruments as they read; a catalog query's
- * sources open their files). Throws DATA_MISSING naming `what` when the source is empty.
+ * sources open their files). Throws DATA_MISSING naming `what` when the source is empty. `inspect` sees the
+ * first batch (e.g. to tell bar-only data and its interval) before anything consumes it.
  */
-export async function primed(source: BatchSource, what: string): Promise<AsyncIterable<EventBatch>> {
+export async function primed(
+  source: BatchSource,
+  what: string,
+  inspect?: (first: EventBatch) => void,
+): Promise<AsyncIterable<EventBatch>> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done === true) {
     throw new Bot4Error(ErrorCode.DATA_MISSING, `no market data in ${what}`, { source: what });
   }
+  inspect?.(first.value);
   return (async function* () {
     yield first.value;
     for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value;

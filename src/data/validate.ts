@@ -11,6 +11,11 @@
 //                    missing updates cannot be recovered, so the book must know it is out of sync until the
 //                    next SNAPSHOT. skip drops the message after the gap (the chain continues from it).
 //   non_positive     nothing to repair: same as skip.
+//   inexact_volume   a bar's volume finer than the lot: rounded to the nearest lot (a measurement, not an order).
+//
+// Strict mode (`--strict`): any row a policy would drop is an error naming file:line, as under 'fail'; rows a
+// repair keeps still pass (and are counted). Every problem lands in report.problems, the dropped ones also in
+// report.dropped, so loadNotes() can say what was skipped and what was repaired.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { DeltaFlag } from '../model/market-data.ts';
@@ -38,6 +43,7 @@ const REPAIR_KEEPS: Readonly<Record<Problem, boolean>> = {
   crossed_book: true,
   sequence_gap: true,
   non_positive: false,
+  inexact_volume: true,
 };
 
 export const MAX_EXAMPLES = 5;
@@ -54,6 +60,7 @@ export class Validator {
   readonly report: ValidationReport;
   readonly file: string;
   private readonly policies: Record<Problem, Policy>;
+  private readonly strict: boolean;
   /** Last event time per (instrument, kind): index instrument * 8 + kind. NaN = none yet. */
   private lastTs: Float64Array = new Float64Array(64).fill(Number.NaN);
   /** Last trade id per instrument (monotonic-id rule). */
@@ -65,10 +72,11 @@ export class Validator {
   /** Event time a repaired (clamped) row should use; set by orderedTs. */
   clampedTs = 0;
 
-  constructor(report: ValidationReport, policies: Partial<Record<Problem, Policy>> = {}) {
+  constructor(report: ValidationReport, policies: Partial<Record<Problem, Policy>> = {}, strict = false) {
     this.report = report;
     this.file = report.file;
     this.policies = { ...DEFAULT_POLICIES, ...policies };
+    this.strict = strict;
   }
 
   policy(kind: Problem): Policy {
@@ -76,13 +84,16 @@ export class Validator {
   }
 
   /**
-   * Records a problem at `line` and applies its policy: throws (fail), or returns whether the row is kept
-   * (repair where the problem has a safe repair) or dropped (skip).
+   * Records a problem at `line` and applies its policy: throws (fail, or strict when the row would be dropped),
+   * or returns whether the row is kept (repair where the problem has a safe repair) or dropped (skip).
+   * `canKeep` false: the caller drops the row whatever the policy (e.g. a repeated bar time).
    */
-  problem(kind: Problem, line: number, message: string): boolean {
+  problem(kind: Problem, line: number, message: string, canKeep = true): boolean {
     const policy = this.policies[kind];
-    if (policy === 'fail') {
-      throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${this.file}:${line}: ${kind}: ${message}`, {
+    const keep = canKeep && policy === 'repair' && REPAIR_KEEPS[kind];
+    if (policy === 'fail' || (this.strict && !keep)) {
+      const why = policy === 'fail' ? '' : ' (--strict: no row may be skipped)';
+      throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${this.file}:${line}: ${kind}: ${message}${why}`, {
         file: this.file,
         line,
         problem: kind,
@@ -90,13 +101,14 @@ export class Validator {
     }
     const r = this.report;
     r.problems[kind]++;
+    if (!keep) r.dropped[kind] = (r.dropped[kind] ?? 0) + 1;
     let ex = r.examples[kind];
     if (ex === undefined) {
       ex = [];
       r.examples[kind] = ex;
     }
     if (ex.length < MAX_EXAMPLES) ex.push({ line, message } satisfies ProblemExample);
-    return policy === 'repair' && REPAIR_KEEPS[kind];
+    return keep;
   }
 
   malformed(line: number, message: string): false {
@@ -286,4 +298,33 @@ export function widenRange(report: ValidationReport, first: number, last: number
 
 export function addInstrument(report: ValidationReport, key: string): void {
   if (!report.instruments.includes(key)) report.instruments.push(key);
+}
+
+/**
+ * What a load skipped and repaired, one line per problem kind (count, first file:line, the reason), then the
+ * loader's own notes: the text every command shows on stderr and puts in its report, so no row goes unsaid.
+ */
+export function loadNotes(report: ValidationReport): string[] {
+  const out: string[] = [];
+  const name = report.file;
+  for (const [kind, n] of Object.entries(report.problems) as [Problem, number][]) {
+    if (!(n > 0)) continue;
+    const dropped = report.dropped[kind] ?? 0;
+    const what =
+      dropped === n ? 'skipped' : dropped === 0 ? 'repaired' : `${dropped} skipped, ${n - dropped} repaired`;
+    const first = report.examples[kind]?.[0];
+    out.push(
+      `${name}: ${n} of ${report.rows} rows ${kind} (${what})` +
+        (first === undefined ? '' : `; first at line ${first.line}: ${first.message}`),
+    );
+  }
+  for (const note of report.notes) out.push(`${name}: ${note}`);
+  return out;
+}
+
+/** Rows the load dropped, over every problem kind. */
+export function droppedRows(report: ValidationReport): number {
+  let n = 0;
+  for (const v of Object.values(report.dropped)) n += v ?? 0;
+  return n;
 }

@@ -56,6 +56,7 @@ const noProblems = {
   crossed_book: 0,
   sequence_gap: 0,
   non_positive: 0,
+  inexact_volume: 0,
 };
 
 describe.skipIf(!HAVE_DATA)(`hftbacktest Binance captures${NOTE}`, () => {

@@ -111,7 +111,7 @@ class CaptureEngine {
     this.market = market;
     this.venue = options.venue ?? BINANCE_VENUES[market];
     this.rule = market === BinanceMarket.SPOT ? SequenceRule.SPOT : SequenceRule.FUTURES;
-    this.v = new Validator(report, options.policies);
+    this.v = new Validator(report, options.policies, options.strict);
     this.batch = newBatch(options);
     this.parser = new BinanceParser((sym) => this.resolve(sym));
     // Policy 'repair' for malformed rows lets depth sizes finer than the lot be rounded (see roundSizes).

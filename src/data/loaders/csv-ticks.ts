@@ -291,7 +291,7 @@ export const binanceDepthCsvLoader: Loader = {
     return head.startsWith(BINANCE_DEPTH_HEADER);
   },
   async *load(file: string, options: LoadOptions, report: ValidationReport): AsyncGenerator<EventBatch> {
-    const v = new Validator(report, options.policies);
+    const v = new Validator(report, options.policies, options.strict);
     const fmt = new BinanceDepthCsv(file, options, report, v);
     fmt.inference = await inferCsv(file, fmt, options);
     yield* runCsv(file, options, report, fmt);
@@ -650,7 +650,7 @@ export const tardisCsvLoader: Loader = {
         { file },
       );
     }
-    const v = new Validator(report, options.policies);
+    const v = new Validator(report, options.policies, options.strict);
     const fmt = new TardisCsv(file, options, report, v, kind);
     // The header sets the column map the pre-scan needs.
     fmt.header(head.split('\n')[0]!.replace(/\r$/, '').split(','), 1);

@@ -107,7 +107,7 @@ class Ctx {
   constructor(report: ValidationReport, options: LoadOptions, kindOf: (symbol: string) => InstrumentKind) {
     this.report = report;
     this.options = options;
-    this.v = new Validator(report, options.policies);
+    this.v = new Validator(report, options.policies, options.strict);
     this.kindOf = kindOf;
   }
 

@@ -5,17 +5,20 @@
 import { basename } from 'node:path';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import {
+  DecimalStatus,
   decimalErrorMessage,
   decimalToSteps,
+  decimalToStepsRounded,
   floatToSteps,
   lastDecimalStatus,
   parseStep,
+  Rounding,
   type Step,
   stepOfScale,
 } from '../../model/decimal.ts';
 import { type Instrument, InstrumentKind, type InstrumentRegistry } from '../../model/instrument.ts';
 import { EventBatch, RATE_SCALE, RECORD_KIND_NAMES, RecordKind } from '../../model/market-data.ts';
-import { type LoadOptions, Problem, type ValidationReport } from '../loader.ts';
+import { type LoadOptions, type Policy, Problem, type ValidationReport } from '../loader.ts';
 import { addInstrument, addNote, countRecords, Validator } from '../validate.ts';
 
 /** Options the candle and trade-list loaders understand on top of the loader contract's. */
@@ -36,6 +39,20 @@ export interface BarLoadOptions extends LoadOptions {
 }
 
 export const DEFAULT_BATCH = 65_536;
+
+/**
+ * Candle files default to sorting rows out of time order (out_of_order 'repair'): a bar is keyed by its open
+ * time, so the order of rows in the file carries nothing a sort could lose (newest-first files are common).
+ * An explicit policy wins. Loaders that stream without holding the file report and drop such rows instead.
+ */
+export function candlePolicies(options: LoadOptions): Partial<Record<Problem, Policy>> {
+  return { out_of_order: 'repair', ...options.policies };
+}
+
+/** The Validator of a candle load: candle policies, strict mode from the options. */
+export function candleValidator(report: ValidationReport, options: LoadOptions): Validator {
+  return new Validator(report, candlePolicies(options), options.strict);
+}
 /** Files up to this size are scanned whole for step inference; bigger ones by their first rows only. */
 export const WHOLE_SCAN_BYTES = 64 * 1024 * 1024;
 export const LARGE_FILE_INFER_ROWS = 200_000;
@@ -45,65 +62,93 @@ export const MAX_INFER_SCALE = 12;
 const INFER_TOLERANCE = 1e-9;
 
 /**
- * Infers tick and lot sizes from the values a file shows: the step is 10^-d where d is the most decimal places
- * seen, trailing zeros ignored ("7195.24000000" has 2; Binance pads every price to 8). For floats (JSON numbers,
- * feather) d is the fewest decimals that reproduce the double, so 0.04088000000000001 has 5. Only powers of
- * ten can be inferred: a venue tick of 0.5 shows as 0.1 (every price still converts exactly).
+ * Counts stay below 2^53 / 64 (about 1.4e14) for the largest value kept, leaving room to sum 64 of them exactly
+ * at worst (typical sums of bars of bars are far below the maximum). Without this cap a few rows with float noise
+ * (e.g. an FTX USD volume of "289169.9847625") would push every other row past 2^53.
  */
-export class DecimalScan {
-  priceDecimals = 0;
-  qtyDecimals = 0;
-  prices = 0;
-  qtys = 0;
-  maxPrice = 0;
-  maxQty = 0;
+export const MAX_COUNT = 2 ** 53 / 64;
 
-  priceText(s: string): void {
-    const d = textDecimals(s);
-    if (d > this.priceDecimals) this.priceDecimals = d;
-    const x = Math.abs(Number(s));
-    if (x > this.maxPrice) this.maxPrice = x;
-    this.prices++;
-  }
+/**
+ * The decimals a column's values need, as two histograms: how many values need d decimals, and how many fit
+ * (value * 10^d <= MAX_COUNT) at most d. `choose` picks the step that loses the fewest values: one absurd row
+ * (high = 1e308) or one row with float noise then costs that row, not every other row of the file.
+ */
+export class DecimalNeeds {
+  /** need[d]: values showing d decimals (MAX_INFER_SCALE + 1 = finer than inference keeps). */
+  readonly need = new Float64Array(MAX_INFER_SCALE + 2);
+  /** fit[d + 1]: values whose finest representable decimals is d (fit[0]: too large at any step). */
+  readonly fit = new Float64Array(MAX_INFER_SCALE + 2);
+  count = 0;
+  maxDecimals = 0;
 
-  qtyText(s: string): void {
-    const d = textDecimals(s);
-    if (d > this.qtyDecimals) this.qtyDecimals = d;
-    const x = Math.abs(Number(s));
-    if (x > this.maxQty) this.maxQty = x;
-    this.qtys++;
-  }
-
-  priceFloat(x: number): void {
-    const d = floatDecimals(x);
-    if (d > this.priceDecimals) this.priceDecimals = d;
+  add(decimals: number, x: number): void {
+    this.count++;
+    this.need[decimals]!++;
+    if (decimals > this.maxDecimals) this.maxDecimals = decimals;
     const a = Math.abs(x);
-    if (a > this.maxPrice) this.maxPrice = a;
-    this.prices++;
+    let d = -1;
+    while (d < MAX_INFER_SCALE && a * 10 ** (d + 1) <= MAX_COUNT) d++;
+    this.fit[d + 1]!++;
   }
 
-  qtyFloat(x: number): void {
-    const d = floatDecimals(x);
-    if (d > this.qtyDecimals) this.qtyDecimals = d;
-    const a = Math.abs(x);
-    if (a > this.maxQty) this.maxQty = a;
-    this.qtys++;
+  /** Values lost at d decimals: those needing more, and those too large for it. */
+  lost(d: number): number {
+    let n = 0;
+    for (let k = d + 1; k < this.need.length; k++) n += this.need[k]!;
+    // fit[f] holds values representable at most at f - 1 decimals: lost at d when f - 1 < d.
+    for (let f = 0; f <= d; f++) n += this.fit[f]!;
+    return n;
+  }
+
+  /** The decimals losing the fewest values (the finer on a tie), at most what the values show. */
+  choose(): number {
+    const top = Math.min(this.maxDecimals, MAX_INFER_SCALE);
+    let best = 0;
+    let bestLost = Number.POSITIVE_INFINITY;
+    for (let d = 0; d <= top; d++) {
+      const l = this.lost(d);
+      if (l <= bestLost) {
+        best = d;
+        bestLost = l;
+      }
+    }
+    return best;
   }
 }
 
 /**
- * Counts stay below 2^53 / 64 (about 1.4e14) for the largest value seen, leaving room to sum 64 of
- * them exactly at worst (typical sums of bars of bars are far below the maximum). Without this cap a few rows with float noise (e.g. an
- * FTX USD volume of "289169.9847625") would push every other row past 2^53. Rows finer than the capped step
- * are then reported (not a multiple of the step) instead of the whole file failing.
+ * Infers tick and lot sizes from the values a file shows: the step is 10^-d where d is the most decimal places
+ * seen, trailing zeros ignored ("7195.24000000" has 2; Binance pads every price to 8). For floats (JSON numbers,
+ * feather) d is the fewest decimals that reproduce the double, so 0.04088000000000001 has 5. Only powers of
+ * ten can be inferred: a venue tick of 0.5 shows as 0.1 (every price still converts exactly). Where the finest
+ * decimals would push counts past MAX_COUNT, DecimalNeeds.choose() gives up the fewest values.
  */
-export const MAX_COUNT = 2 ** 53 / 64;
+export class DecimalScan {
+  readonly price = new DecimalNeeds();
+  readonly qty = new DecimalNeeds();
 
-/** The decimals to use for values up to `max`: `wanted`, lowered until max * 10^d <= MAX_COUNT. */
-export function cappedDecimals(wanted: number, max: number): number {
-  let d = Math.min(wanted, MAX_INFER_SCALE);
-  while (d > 0 && max * 10 ** d > MAX_COUNT) d--;
-  return d;
+  get prices(): number {
+    return this.price.count;
+  }
+  get qtys(): number {
+    return this.qty.count;
+  }
+
+  priceText(s: string): void {
+    this.price.add(textDecimals(s), Number(s));
+  }
+
+  qtyText(s: string): void {
+    this.qty.add(textDecimals(s), Number(s));
+  }
+
+  priceFloat(x: number): void {
+    this.price.add(floatDecimals(x), x);
+  }
+
+  qtyFloat(x: number): void {
+    this.qty.add(floatDecimals(x), x);
+  }
 }
 
 /** Decimal places of a decimal string without its trailing zeros; exponent forms go through the float rule. */
@@ -198,6 +243,23 @@ export function pairInstrument(
  */
 const UNKNOWN_STEPS = new WeakMap<Instrument, { tick: boolean; lot: boolean }>();
 
+/** Says why an inferred step is coarser than the values show, or leaves values out. */
+function stepNote(
+  report: ValidationReport,
+  what: string,
+  step: string,
+  needs: DecimalNeeds,
+  d: number,
+): void {
+  const lost = needs.lost(d);
+  if (d >= needs.maxDecimals && lost === 0) return;
+  addNote(
+    report,
+    `${what} show up to ${needs.maxDecimals} decimals; ${step} ${stepText(d)} keeps counts below 2^53/64 and ` +
+      `loses the fewest values (${lost} of ${needs.count} are finer or too large: their rows are reported)`,
+  );
+}
+
 /**
  * Finds or adds the instrument. Without an explicit tick/lot size the steps come from the scan. An instrument
  * already registered under the key is reused when the file's decimals fit its steps (another file of the same
@@ -213,20 +275,11 @@ export function ensureInstrument(
 ): Instrument {
   const noTick = scan.prices === 0 && options.tickSize === undefined;
   const noLot = scan.qtys === 0 && options.lotSize === undefined;
-  const pd = cappedDecimals(scan.priceDecimals, scan.maxPrice);
-  const qd = cappedDecimals(scan.qtyDecimals, scan.maxQty);
-  if (report !== undefined && options.tickSize === undefined && pd < scan.priceDecimals) {
-    addNote(
-      report,
-      `prices show up to ${scan.priceDecimals} decimals; tick capped at ${stepText(pd)} so counts stay below 2^53/64 (finer rows are reported)`,
-    );
-  }
-  if (report !== undefined && options.lotSize === undefined && qd < scan.qtyDecimals) {
-    addNote(
-      report,
-      `sizes show up to ${scan.qtyDecimals} decimals; lot capped at ${stepText(qd)} so counts stay below 2^53/64 (finer rows are reported)`,
-    );
-  }
+  const pd = scan.price.choose();
+  const qd = scan.qty.choose();
+  if (report !== undefined && options.tickSize === undefined)
+    stepNote(report, 'prices', 'tick', scan.price, pd);
+  if (report !== undefined && options.lotSize === undefined) stepNote(report, 'sizes', 'lot', scan.qty, qd);
   const tickSize = options.tickSize ?? stepText(pd);
   const lotSize = options.lotSize ?? stepText(qd);
   const spec = {
@@ -483,6 +536,8 @@ export class BarWriter {
    * price or size is reported as non_positive by the row check, not as an unreadable number.
    */
   err = '';
+  /** The current row's volume rounding, '' when exact: reported as inexact_volume once the row is valid. */
+  rounded = '';
   private lastOpen = Number.NEGATIVE_INFINITY;
   private lastLine = 0;
   private kindTotals = new Float64Array(8);
@@ -499,7 +554,7 @@ export class BarWriter {
     this.inst = inst;
     this.report = report;
     this.interval = interval;
-    this.validator = validator ?? new Validator(report, options.policies);
+    this.validator = validator ?? candleValidator(report, options);
     this.batch = new EventBatch(options.batchSize ?? DEFAULT_BATCH);
     addInstrument(report, inst.key);
   }
@@ -511,6 +566,7 @@ export class BarWriter {
   /** Starts a row: clears the conversion error and counts the row as read. */
   row(): void {
     this.err = '';
+    this.rounded = '';
     this.report.rows++;
   }
 
@@ -540,6 +596,40 @@ export class BarWriter {
     if (Number.isNaN(v) && this.err === '')
       this.fail(lastDecimalStatus(), x, this.inst.lotSize, field, 'lot size');
     return v;
+  }
+
+  /**
+   * A bar's volume in lots. Volume is a measurement, not an order size: a value finer than the lot (float noise
+   * such as 218102.59507500002, or more decimals than the lot inference could keep) is rounded to the nearest
+   * lot (half even) and the row reported as inexact_volume, never dropped for it (unless that policy says so).
+   */
+  volume(text: string): number {
+    const v = decimalToSteps(text, this.inst.lotSize, true);
+    if (!Number.isNaN(v) || lastDecimalStatus() !== DecimalStatus.NOT_MULTIPLE) {
+      if (Number.isNaN(v) && this.err === '')
+        this.fail(lastDecimalStatus(), text, this.inst.lotSize, 'volume', 'lot size');
+      return v;
+    }
+    const r = decimalToStepsRounded(text, this.inst.lotSize, Rounding.HALF_EVEN, true);
+    if (!Number.isNaN(r)) this.roundedTo(text, r);
+    return r;
+  }
+
+  volumeFloat(x: number): number {
+    const v = floatToSteps(x, this.inst.lotSize, true);
+    if (!Number.isNaN(v) || lastDecimalStatus() !== DecimalStatus.OFF_GRID) {
+      if (Number.isNaN(v) && this.err === '')
+        this.fail(lastDecimalStatus(), x, this.inst.lotSize, 'volume', 'lot size');
+      return v;
+    }
+    // Within half a lot by construction: Math.round of the scaled value (ties away from zero; doubles rarely tie).
+    const r = floatToSteps(x, this.inst.lotSize, true, 0.5);
+    if (!Number.isNaN(r)) this.roundedTo(x, r);
+    return r;
+  }
+
+  private roundedTo(value: string | number, lots: number): void {
+    this.rounded = `volume ${value} is finer than the lot ${this.inst.lotSize.text}: rounded to ${this.inst.lotsToQty(lots)}`;
   }
 
   /** A rate (funding) as an integer of 1e-8 (RATE_SCALE); signed. */
@@ -576,10 +666,12 @@ export class BarWriter {
       return true;
     }
     const dup = ts === this.lastOpen;
+    // Dropped whatever the policy: this writer streams, so a row out of order cannot be put back in place here.
     this.validator.problem(
       Problem.OUT_OF_ORDER,
       line,
       `${what} time ${isoMicros(ts)} ${dup ? 'repeats' : 'is before'} the previous row's ${isoMicros(this.lastOpen)} (line ${this.lastLine})${dup ? ': duplicate row' : ''}`,
+      false,
     );
     return false;
   }
@@ -611,6 +703,7 @@ export class BarWriter {
       return;
     }
     if (!this.ordered(tsOpen, line, 'bar')) return;
+    if (this.rounded !== '' && !this.validator.problem(Problem.INEXACT_VOLUME, line, this.rounded)) return;
     const close = tsOpen + this.interval;
     this.batch.push(RecordKind.BAR, this.inst.id, close, close, o, h, l, c, v, this.interval, tsOpen);
     this.count(RecordKind.BAR, tsOpen, close);

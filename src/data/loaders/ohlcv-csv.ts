@@ -1,14 +1,14 @@
 // Candle CSV loaders: header CSV (basana, nautilus FTX) and Binance data.binance.vision klines streamed line by
-// line in constant memory; CryptoDataDownload files (banner, newest first) held in memory to be reversed.
-// Every time is the bar's open (see each loader); prices become ticks and volumes lots (ohlcv-common.ts).
+// line in constant memory; CryptoDataDownload files (banner, newest first) and any candle file found out of time
+// order held in memory to be reversed or sorted. Every time is the bar's open (see each loader); prices become
+// ticks and volumes lots (ohlcv-common.ts).
 
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { monoNanos } from '../../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { EventBatch } from '../../model/market-data.ts';
 import { readLines } from '../lines.ts';
-import type { Loader, LoadOptions, ValidationReport } from '../loader.ts';
+import { type Loader, type LoadOptions, Problem, type ValidationReport } from '../loader.ts';
 import { addNote } from '../validate.ts';
 import {
   type BarLoadOptions,
@@ -98,9 +98,85 @@ function inferLimit(file: string, options: BarLoadOptions): number {
 
 const SAMPLE_TIMES = 1000;
 
+/** A data row held in memory (files that must be reordered before writing). */
+interface HeldRow {
+  line: number;
+  ts: number;
+  cells: string[];
+}
+
+/** Converts one row's cells and hands the bar to the writer (which validates and reports it). */
+function writeRow(w: BarWriter, lineNo: number, cells: string[], ts: number, cols: Columns): void {
+  w.row();
+  if (cells.length < cols.width) {
+    w.bad(
+      `expected at least ${cols.width} comma-separated fields, got ${cells.length}: ${cells.join(',').slice(0, 80)}`,
+    );
+    w.bar(lineNo, Number.NaN, 0, 0, 0, 0, 0);
+    return;
+  }
+  if (Number.isNaN(ts)) w.bad(`time ${JSON.stringify(cells[cols.time])} is not a date or epoch number`);
+  const o = w.px(cells[cols.open]!, 'open');
+  const h = w.px(cells[cols.high]!, 'high');
+  const l = w.px(cells[cols.low]!, 'low');
+  const c = w.px(cells[cols.close]!, 'close');
+  const v = cols.volume >= 0 ? w.volume(cells[cols.volume]!) : 0;
+  w.bar(lineNo, ts, o, h, l, c, v);
+}
+
 /**
- * Shared two-pass streamer: pass 1 scans decimals (all rows of files up to 64 MiB, else the first 200k) and the
- * first bar times; pass 2 converts and writes. Reading twice keeps memory constant at any file size.
+ * Writes rows held in memory: newest-first files are reversed (a note says so), rows still out of order are
+ * sorted into place under the out_of_order policy (candle default: repair, each counted), then converted.
+ */
+function* writeHeld(
+  w: BarWriter,
+  rows: HeldRow[],
+  cols: Columns,
+  newestFirst: boolean,
+): Generator<EventBatch> {
+  if (newestFirst) {
+    rows.reverse();
+    addNote(w.report, 'rows are newest first: read in reverse');
+  }
+  repairOrder(
+    rows,
+    (r) => r.ts,
+    (r) => r.line,
+    w.validator,
+  );
+  for (const r of rows) {
+    writeRow(w, r.line, r.cells, r.ts, cols);
+    if (w.full) {
+      yield w.batch;
+      w.batch.clear();
+    }
+  }
+  w.finish();
+  if (w.batch.length > 0) yield w.batch;
+}
+
+/** Counts the backward and forward steps between consecutive valid times. */
+class OrderScan {
+  prev = Number.NaN;
+  back = 0;
+  forward = 0;
+  add(ts: number): void {
+    if (Number.isNaN(ts)) return;
+    if (ts < this.prev) this.back++;
+    else if (ts > this.prev) this.forward++;
+    this.prev = ts;
+  }
+  /** Strictly newest first: every step goes back in time. */
+  get newestFirst(): boolean {
+    return this.back > 0 && this.forward === 0;
+  }
+}
+
+/**
+ * Shared two-pass streamer: pass 1 scans decimals (all rows of files up to 64 MiB, else the first 200k), the
+ * first bar times and whether the rows are in time order; pass 2 converts and writes. Reading twice keeps memory
+ * constant at any file size. A file scanned whole and found out of order (newest first, or shuffled) is held in
+ * memory and put in order when the out_of_order policy repairs (the candle default), so every bar is used.
  * `skip` lines precede the data (headers); `cols` says where the fields are.
  */
 async function* streamCandles(
@@ -113,6 +189,7 @@ async function* streamCandles(
   intervalOf?: (cells: string[]) => number,
 ): AsyncGenerator<EventBatch> {
   const scan = new DecimalScan();
+  const order = new OrderScan();
   const times: number[] = [];
   const limit = inferLimit(file, options);
   let seen = 0;
@@ -129,7 +206,9 @@ async function* streamCandles(
       scan.priceText(cells[cols.low]!);
       scan.priceText(cells[cols.close]!);
       if (cols.volume >= 0) scan.qtyText(cells[cols.volume]!);
-      if (times.length < SAMPLE_TIMES) times.push(parseTimeCell(cells[cols.time]!));
+      const ts = parseTimeCell(cells[cols.time]!);
+      order.add(ts);
+      if (times.length < SAMPLE_TIMES) times.push(ts);
       if (Number.isNaN(rowInterval) && intervalOf !== undefined) rowInterval = intervalOf(cells);
       if (++seen >= limit) break scanning;
     }
@@ -140,6 +219,24 @@ async function* streamCandles(
       ? rowInterval
       : resolveInterval(file, options, times, report);
   const w = new BarWriter(file, inst, report, options, interval);
+  if (
+    order.back > 0 &&
+    limit === Number.POSITIVE_INFINITY &&
+    w.validator.policy(Problem.OUT_OF_ORDER) === 'repair'
+  ) {
+    const rows: HeldRow[] = [];
+    for await (const chunk of readLines(file, { signal: options.signal })) {
+      for (let k = 0; k < chunk.count; k++) {
+        const lineNo = chunk.firstLine + k;
+        const line = chunk.lines[k]!;
+        if (lineNo <= skip || line.length === 0) continue;
+        const cells = line.split(',');
+        rows.push({ line: lineNo, ts: parseTimeCell(cells[cols.time] ?? ''), cells });
+      }
+    }
+    yield* writeHeld(w, rows, cols, order.newestFirst);
+    return;
+  }
   const progress = new Progress(file, options.onProgress);
   for await (const chunk of readLines(file, { signal: options.signal })) {
     for (let k = 0; k < chunk.count; k++) {
@@ -147,23 +244,14 @@ async function* streamCandles(
       if (lineNo <= skip) continue;
       const line = chunk.lines[k]!;
       if (line.length === 0) continue;
-      w.row();
       const cells = line.split(',');
-      if (cells.length < cols.width) {
-        w.bad(
-          `expected at least ${cols.width} comma-separated fields, got ${cells.length}: ${line.slice(0, 80)}`,
-        );
-        w.bar(lineNo, Number.NaN, 0, 0, 0, 0, 0);
-        continue;
-      }
-      const ts = parseTimeCell(cells[cols.time]!);
-      if (Number.isNaN(ts)) w.bad(`time ${JSON.stringify(cells[cols.time])} is not a date or epoch number`);
-      const o = w.px(cells[cols.open]!, 'open');
-      const h = w.px(cells[cols.high]!, 'high');
-      const l = w.px(cells[cols.low]!, 'low');
-      const c = w.px(cells[cols.close]!, 'close');
-      const v = cols.volume >= 0 ? w.qty(cells[cols.volume]!, 'volume') : 0;
-      w.bar(lineNo, ts, o, h, l, c, v);
+      writeRow(
+        w,
+        lineNo,
+        cells,
+        cells.length < cols.width ? Number.NaN : parseTimeCell(cells[cols.time]!),
+        cols,
+      );
       if (w.full) {
         yield w.batch;
         w.batch.clear();
@@ -258,12 +346,7 @@ export const cryptoDataDownloadLoader: Loader = {
     return /cryptodatadownload/i.test(first) && candleColumns(second.trim()) !== undefined;
   },
   async *load(file, options: BarLoadOptions, report) {
-    interface Row {
-      line: number;
-      ts: number;
-      cells: string[];
-    }
-    const rows: Row[] = [];
+    const rows: HeldRow[] = [];
     let header = '';
     let banner = '';
     for await (const chunk of readLines(file, { signal: options.signal })) {
@@ -288,12 +371,8 @@ export const cryptoDataDownloadLoader: Loader = {
         },
       );
     }
-    addNote(
-      report,
-      `${basename(file)}: CryptoDataDownload file (${banner.split(',')[0]}), newest first: reversed in memory`,
-    );
-    rows.reverse();
     const scan = new DecimalScan();
+    const order = new OrderScan();
     const times: number[] = [];
     for (const r of rows) {
       r.ts = parseTimeCell(r.cells[cols.time] ?? '');
@@ -303,38 +382,13 @@ export const cryptoDataDownloadLoader: Loader = {
       scan.priceText(r.cells[cols.low]!);
       scan.priceText(r.cells[cols.close]!);
       if (cols.volume >= 0) scan.qtyText(r.cells[cols.volume]!);
+      order.add(r.ts);
       if (times.length < SAMPLE_TIMES && !Number.isNaN(r.ts)) times.push(r.ts);
     }
+    addNote(report, `CryptoDataDownload file (${banner.split(',')[0]})`);
     const inst = ensureInstrument(options.instruments, fi, scan, options, file, report);
     const w = new BarWriter(file, inst, report, options, resolveInterval(file, options, times, report));
-    repairOrder(
-      rows,
-      (r) => r.ts,
-      (r) => r.line,
-      w.validator,
-    );
-    for (const r of rows) {
-      w.row();
-      const cells = r.cells;
-      if (cells.length < cols.width) {
-        w.bad(`expected at least ${cols.width} fields, got ${cells.length}`);
-        w.bar(r.line, Number.NaN, 0, 0, 0, 0, 0);
-        continue;
-      }
-      if (Number.isNaN(r.ts))
-        w.bad(`date ${JSON.stringify(cells[cols.time])} is not "YYYY-MM-DD[ HH-AM|PM]"`);
-      const o = w.px(cells[cols.open]!, 'open');
-      const h = w.px(cells[cols.high]!, 'high');
-      const l = w.px(cells[cols.low]!, 'low');
-      const c = w.px(cells[cols.close]!, 'close');
-      const v = cols.volume >= 0 ? w.qty(cells[cols.volume]!, 'volume') : 0;
-      w.bar(r.line, r.ts, o, h, l, c, v);
-      if (w.full) {
-        yield w.batch;
-        w.batch.clear();
-      }
-    }
-    w.finish();
-    if (w.batch.length > 0) yield w.batch;
+    // These files are newest first, but the hourly one has a few rows out of place: judge by the majority.
+    yield* writeHeld(w, rows, cols, order.back > order.forward);
   },
 };

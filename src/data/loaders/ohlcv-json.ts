@@ -93,16 +93,16 @@ function pxCell(w: BarWriter, v: unknown, field: string): number {
   return Number.NaN;
 }
 
-function qtyCell(w: BarWriter, v: unknown, field: string): number {
-  if (typeof v === 'number') return w.qtyFloat(v, field);
-  if (typeof v === 'string') return w.qty(v, field);
-  w.bad(`${field} ${JSON.stringify(v)} is not a number or decimal string`);
+function volumeCell(w: BarWriter, v: unknown): number {
+  if (typeof v === 'number') return w.volumeFloat(v);
+  if (typeof v === 'string') return w.volume(v);
+  w.bad(`volume ${JSON.stringify(v)} is not a number or decimal string`);
   return Number.NaN;
 }
 
 /**
  * Converts, validates and emits buffered candle rows: infers steps from every row (the whole file is in memory),
- * the interval (option, name, `intervalHint`, median gap), sorts on out_of_order 'repair', writes batches.
+ * the interval (option, name, `intervalHint`, median gap), sorts rows out of time order (the candle default, candlePolicies), writes batches.
  * MARK rows become MARK_PRICE records (close, at the candle's close); FUNDING rows FUNDING_RATE records (rate
  * in `open`, at the row's own time, which for funding is the payment time, not a candle open).
  */
@@ -163,7 +163,7 @@ export function* writeCandles(
       if (rows.volume !== undefined) {
         const cell = rows.volume[i];
         if (cell === null || cell === undefined) nullVolume++;
-        else v = qtyCell(w, cell, 'volume');
+        else v = volumeCell(w, cell);
       }
       w.bar(line, ts, o, h, l, c, v);
     }

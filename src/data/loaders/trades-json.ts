@@ -7,6 +7,7 @@ import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import { type EventBatch, NO_SIDE, Side } from '../../model/market-data.ts';
 import { checkAborted, readLines } from '../lines.ts';
 import type { Loader, ValidationReport } from '../loader.ts';
+import { Validator } from '../validate.ts';
 import {
   type BarLoadOptions,
   BarWriter,
@@ -75,7 +76,14 @@ export function* writeTrades(
     scanCell(scan, rows.qty[i], true);
   }
   const inst = ensureInstrument(options.instruments, fi, scan, options, file, report);
-  const w = new BarWriter(file, inst, report, options, 0);
+  const w = new BarWriter(
+    file,
+    inst,
+    report,
+    options,
+    0,
+    new Validator(report, options.policies, options.strict),
+  );
   for (let i = 0; i < rows.length; i++) {
     w.row();
     const p = rows.px[i];
@@ -277,7 +285,14 @@ async function* streamTradesCsv(
     }
   }
   const inst = ensureInstrument(options.instruments, fi, scan, options, file, report);
-  const w = new BarWriter(file, inst, report, options, 0);
+  const w = new BarWriter(
+    file,
+    inst,
+    report,
+    options,
+    0,
+    new Validator(report, options.policies, options.strict),
+  );
   for await (const chunk of readLines(file, { signal: options.signal })) {
     for (let k = 0; k < chunk.count; k++) {
       const line = chunk.firstLine + k;
