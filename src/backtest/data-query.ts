@@ -8,9 +8,11 @@
 
 import { resolve } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { ValidationReport } from '../data/loader.ts';
 import { type BatchSource, Merge, primed, replayFiles } from '../data/replay.ts';
+import { loadNotes } from '../data/validate.ts';
 import type { InstrumentRegistry } from '../model/instrument.ts';
-import { type EventBatch, type RecordKind, recordKindByName } from '../model/market-data.ts';
+import { type EventBatch, RecordKind, recordKindByName } from '../model/market-data.ts';
 
 export const CATALOG_PREFIX = 'catalog:';
 
@@ -71,12 +73,21 @@ export interface BacktestDataOptions {
   catalogDir: string;
   from?: number;
   to?: number;
+  /** Any file row a loader policy would skip is an error (see LoadOptions.strict). */
+  strict?: boolean;
 }
 
 export interface BacktestData {
   /** The merged stream, first batch already read (so every instrument is registered before the kernel). */
   data: AsyncIterable<EventBatch>;
   label: string;
+  /**
+   * The shortest bar interval (micros) when the first batch holds only bars (and marks, funding): candle data,
+   * whose natural sampling grid is its bar; undefined for tick data.
+   */
+  barInterval: number | undefined;
+  /** What the file loaders skipped and repaired so far (complete once the stream has ended): see loadNotes. */
+  notes(): string[];
   /** Releases the catalog's DuckDB, if one was opened. */
   close(): void;
 }
@@ -128,13 +139,37 @@ export async function openBacktestData(
       throw e;
     }
   }
-  if (files.length > 0) sources.push(replayFiles(files, { instruments: options.instruments }).stream);
+  let reports: ValidationReport[] = [];
+  if (files.length > 0) {
+    const replay = replayFiles(files, {
+      instruments: options.instruments,
+      ...(options.strict === true ? { strict: true } : {}),
+    });
+    reports = replay.reports;
+    sources.push(replay.stream);
+  }
   const stream = sources.length === 1 ? sources[0]! : new Merge(sources);
   const label = specs.join(', ');
+  const notes = (): string[] => reports.flatMap(loadNotes);
+  let barInterval: number | undefined;
   try {
-    return { data: await primed(stream, label), label, close };
+    const data = await primed(stream, label, (b) => {
+      barInterval = barOnlyInterval(b);
+    });
+    return { data, label, barInterval, notes, close };
   } catch (e) {
     close();
     throw e;
   }
+}
+
+/** The shortest BAR interval in `b` when it holds no quotes, trades or book deltas; else undefined. */
+export function barOnlyInterval(b: EventBatch): number | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < b.length; i++) {
+    const k = b.kind[i];
+    if (k === RecordKind.QUOTE || k === RecordKind.TRADE || k === RecordKind.DELTA) return undefined;
+    if (k === RecordKind.BAR && b.f[i]! > 0 && b.f[i]! < min) min = b.f[i]!;
+  }
+  return Number.isFinite(min) ? min : undefined;
 }

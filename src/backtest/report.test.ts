@@ -15,7 +15,14 @@ import { Portfolio } from '../portfolio/portfolio.ts';
 import { PortfolioResult } from '../portfolio/result.ts';
 import { USDM_BTCUSDT } from '../portfolio/testing.ts';
 import { BacktestRecorder, PortfolioEquitySource } from './recorder.ts';
-import { type BacktestReport, buildReport, formatSummary, reportToJson, writeReport } from './report.ts';
+import {
+  type BacktestReport,
+  buildReport,
+  formatSummary,
+  REPORT_MAX_SAMPLES,
+  reportToJson,
+  writeReport,
+} from './report.ts';
 import { formatDuration, formatMoneyUnits, formatUnits } from './report-format.ts';
 import {
   CHART_BUCKETS,
@@ -175,9 +182,16 @@ describe('downsampling', () => {
   it('100k samples: bounded points, increasing seconds, the deepest drawdown kept', () => {
     const n = 100_000;
     const { report } = syntheticRun(n, 2000);
-    expect(report.equity.ts).toHaveLength(n + 1); // the last sample is the end, half a minute later
+    // The report thins the curve to REPORT_MAX_SAMPLES (lows and highs kept); it says how many were recorded.
+    expect(report.equity.sourceSamples).toBe(n + 1); // the last sample is the end, half a minute later
+    expect(report.equity.ts.length).toBeLessThanOrEqual(REPORT_MAX_SAMPLES);
+    expect(report.equity.ts.length).toBeGreaterThan(REPORT_MAX_SAMPLES / 2);
+    expect(report.prices[0]).toHaveLength(report.equity.ts.length);
+    expect(report.notes.some((t) => t.includes(`${n + 1} samples are thinned`))).toBe(true);
+    // A few MB whatever the run length (the JSON is also inlined in the HTML).
+    expect(reportToJson(report).length).toBeLessThan(3_000_000);
     const chart = chartData(report);
-    expect(chart.sourcePoints).toBe(n + 1);
+    expect(chart.sourcePoints).toBe(report.equity.ts.length);
     expect(chart.points).toBeLessThanOrEqual(2 * 3 * CHART_BUCKETS + 2);
     expect(chart.points).toBeGreaterThan(CHART_BUCKETS);
     for (let i = 1; i < chart.time.length; i++) expect(chart.time[i]!).toBeGreaterThan(chart.time[i - 1]!);

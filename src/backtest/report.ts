@@ -6,13 +6,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { wallMicros } from '../core/clock.ts';
 import type { Recording, Trade } from './recorder.ts';
-import { renderHtml } from './report-html.ts';
+import { downsampleIndices, renderHtml } from './report-html.ts';
 import type { BacktestStats } from './stats.ts';
 
 export { formatSummary } from './report-format.ts';
 
 export const REPORT_FORMAT = 'bot4.backtest-report';
 export const REPORT_VERSION = 1;
+
+/**
+ * Most equity samples a report carries: a longer curve is thinned (each stretch's low and high of every series
+ * kept), so report.json and report.html stay a few MB whatever the run length. Statistics use every sample.
+ */
+export const REPORT_MAX_SAMPLES = 20_000;
 
 /** What the runner knows about the run that the recording does not. */
 export interface RunMetadata {
@@ -42,6 +48,8 @@ export interface ReportInput {
   readonly parameters?: Readonly<Record<string, unknown>>;
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
+  /** Notes from outside the recording (what the data loaders skipped or repaired), listed first. */
+  readonly notes?: readonly string[];
 }
 
 export interface ReportInstrument {
@@ -105,17 +113,21 @@ export interface BacktestReport {
   trades: Trade[];
   fills: ReportFills;
   fundings: ReportFundings;
-  /** The full sampled curve (never downsampled): row i of every array is one sample. */
+  /**
+   * The sampled curve, thinned to at most REPORT_MAX_SAMPLES (sourceSamples says how many were recorded; the
+   * statistics use all of them): row i of every array is one sample.
+   */
   equity: {
     intervalMicros: number;
+    sourceSamples: number;
     ts: number[];
     equity: number[];
     cash: number[];
     grossExposure: number[];
   };
-  /** Per instrument slot, its price in ticks at each equity sample; null before its first price. */
+  /** Per instrument slot, its price in ticks at each (kept) equity sample; null before its first price. */
   prices: (number | null)[][];
-  /** Things a reader should know (funding outside any trade, fees in another currency...). */
+  /** Things a reader should know (rows the data loaders skipped or repaired, funding outside any trade...). */
   notes: string[];
 }
 
@@ -128,7 +140,7 @@ export function buildReport(input: ReportInput): BacktestReport {
   const rec = input.recording;
   const f = rec.fills;
   const u = rec.fundings;
-  const notes: string[] = [];
+  const notes: string[] = [...(input.notes ?? [])];
   if (rec.unattributedFunding !== 0) {
     notes.push(
       `${rec.unattributedFunding} ${rec.currency.code} units of funding were paid while no trade was open on the instrument; they count in the statistics' funding but in no trade`,
@@ -137,6 +149,24 @@ export function buildReport(input: ReportInput): BacktestReport {
   if (rec.foreignFeeFills > 0) {
     notes.push(
       `${rec.foreignFeeFills} fills paid their fee in another currency than ${rec.currency.code}; those fees are not in the figures`,
+    );
+  }
+  const c = rec.curve;
+  const total = c.ts.length;
+  const series = [c.equity, c.cash, c.grossExposure, ...rec.prices];
+  let kept: number[] | undefined;
+  if (total > REPORT_MAX_SAMPLES) {
+    // Buckets keep up to two samples per series each, but the series' lows and highs mostly coincide: start at
+    // half the bound and shrink until the kept samples fit it.
+    for (let buckets = REPORT_MAX_SAMPLES >> 1; kept === undefined || kept.length > REPORT_MAX_SAMPLES; ) {
+      if (kept !== undefined) buckets = Math.floor((buckets * REPORT_MAX_SAMPLES * 0.9) / kept.length);
+      kept = downsampleIndices(total, series, buckets);
+    }
+  }
+  const pick = (a: ArrayLike<number>): number[] => (kept === undefined ? list(a) : kept.map((i) => a[i]!));
+  if (kept !== undefined) {
+    notes.push(
+      `the equity curve's ${total} samples are thinned to ${kept.length} in this report (each stretch's low and high kept); the statistics use all of them`,
     );
   }
   const m = input.meta;
@@ -194,12 +224,13 @@ export function buildReport(input: ReportInput): BacktestReport {
     },
     equity: {
       intervalMicros: rec.intervalMicros,
-      ts: list(rec.curve.ts),
-      equity: list(rec.curve.equity),
-      cash: list(rec.curve.cash),
-      grossExposure: list(rec.curve.grossExposure),
+      sourceSamples: total,
+      ts: pick(c.ts),
+      equity: pick(c.equity),
+      cash: pick(c.cash),
+      grossExposure: pick(c.grossExposure),
     },
-    prices: rec.prices.map((p) => Array.from(p, (x) => (Number.isNaN(x) ? null : x))),
+    prices: rec.prices.map((p) => pick(p).map((x) => (Number.isNaN(x) ? null : x))),
     notes,
   };
 }

@@ -81,6 +81,8 @@ export interface BacktestOptions {
   leverage?: number;
   /** Equity-curve sampling interval, micros (default one minute). */
   sampleIntervalMicros?: number;
+  /** Notes about the data for the report (what loaders skipped or repaired), read once the run has ended. */
+  dataNotes?: () => readonly string[];
   onProgress?: (p: BacktestProgress) => void;
   /** Stops the run cleanly at the next batch; the result is a partial report. */
   signal?: AbortSignal;
@@ -232,7 +234,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const ctx: StrategyContext = { engine, cache, portfolio, bus, clock, instruments: registry, books, logger };
   const hosts = options.strategies.map((s, i) => new StrategyHost(s.strategy, ctx, { strategyId: i + 1 }));
 
-  // What the strategies need: books for their instruments, bars aggregated from trades (or quote mids).
+  // What the strategies need: books for their instruments, bars aggregated from quote mids (or trades).
   const quoteTopic = bus.topic<QuoteTick>(MarketTopics.QUOTES);
   const tradeTopic = bus.topic<TradeTick>(MarketTopics.TRADES);
   const barTopic = bus.topic<Bar>(MarketTopics.BARS);
@@ -265,6 +267,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Per-event checks read arrays, not Maps: a byte per instrument id, and the venues as a plain array.
   const isTraded = new Uint8Array(registry.size + 1);
   for (const i of tradedList) isTraded[i.id] = 1;
+  // Bars are built from quote mids where an instrument has quotes, else from its trades (trade-only data):
+  // set on an instrument's first quote, after which its trades no longer feed its bars.
+  const hasQuotes = new Uint8Array(registry.size + 1);
   const sims = [...venues.values()];
   const recorder = new BacktestRecorder({
     currency: reportCurrency,
@@ -331,6 +336,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           portfolio.mark(id as InstrumentId, mid);
           recorder.observePrice(id, mid);
         }
+        hasQuotes[id] = 1;
         const aggs = barAggs[id];
         if (aggs !== undefined) for (const a of aggs) a.updateQuote(ts, q.bidPx, q.askPx);
         bus.publish(quoteTopic, q);
@@ -344,6 +350,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         if (isTraded[id] === 1) {
           portfolio.mark(id as InstrumentId, t.px);
           recorder.observePrice(id, t.px);
+        }
+        if (hasQuotes[id] === 0) {
+          const aggs = barAggs[id];
+          if (aggs !== undefined) for (const a of aggs) a.update(ts, t.px, t.qty);
         }
         bus.publish(tradeTopic, t);
         break;
@@ -442,6 +452,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
+    notes: options.dataNotes?.() ?? [],
   };
   return {
     get report(): BacktestReport {

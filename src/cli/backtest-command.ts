@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
+import { parseDuration } from '../backtest/optimize/walk-forward.ts';
+import { DEFAULT_SAMPLE_INTERVAL } from '../backtest/recorder.ts';
 import { writeReport } from '../backtest/report.ts';
 import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
@@ -15,6 +17,7 @@ import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import { ProgressLine } from './progress.ts';
 
 interface BacktestCliOptions {
@@ -30,6 +33,8 @@ interface BacktestCliOptions {
   seed: string;
   hours: string;
   latency?: string;
+  sample?: string;
+  strict?: boolean;
   listParams?: boolean;
   progress: boolean;
 }
@@ -101,6 +106,11 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--seed <n>', 'demo market seed', '42')
     .option('--hours <n>', 'demo market length in hours', '24')
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
+    .option(
+      '--sample <d>',
+      'equity sampling interval (1m, 1h, 1d); default the bar interval of candle data, else 1m',
+    )
+    .option(...STRICT_OPTION)
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error')
     .addHelpText(
@@ -114,6 +124,11 @@ Examples:
       --param instrument=BTCUSDT --param source=quote --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
       --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
+
+Rows a data loader skips or repairs (malformed, out of order, a volume finer than the lot...) are counted
+and named (first file:line) on standard error and in report.notes; --strict makes any skipped row an error.
+The report's equity curve is sampled every --sample and thinned to at most 20,000 points (each stretch's
+low and high kept); the statistics use every sample.
 
 Catalog queries: catalog:<instruments>[/<kinds>]; instruments are SYMBOL.VENUE keys or symbols (comma
 separated, * for all); kinds quote, trade, delta (depth), bar, mark, funding (all when absent). --from/--to
@@ -135,10 +150,14 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
       let closeData = () => {};
+      let dataNotes = (): string[] => [];
+      // Candle data samples the equity at its bar: a minute grid over daily bars is 1,440 identical samples a bar.
+      let sampleEvery = sample ?? DEFAULT_SAMPLE_INTERVAL;
       let rangeFrom = from;
       let rangeTo = to;
       if (opts.data !== undefined && opts.data.length > 0) {
@@ -149,10 +168,15 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           catalogDir: opts.catalog ?? config.data.catalogDir,
           ...(from === undefined ? {} : { from }),
           ...(to === undefined ? {} : { to }),
+          ...(opts.strict === true ? { strict: true } : {}),
         });
         data = opened.data;
         label = opened.label;
         closeData = opened.close;
+        dataNotes = opened.notes;
+        if (sample === undefined && opened.barInterval !== undefined) {
+          sampleEvery = Math.max(sampleEvery, opened.barInterval);
+        }
       } else {
         const inst = instruments.add(DEMO_INSTRUMENT);
         const hours = Number(opts.hours);
@@ -183,6 +207,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           dataLabel: label,
           balances,
           riskConfig: config.risk,
+          sampleIntervalMicros: sampleEvery,
+          dataNotes,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
           ...(latency === undefined
@@ -196,6 +222,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         interrupt.dispose();
         progress.end();
       }
+      printNotes('backtest', result.report.notes);
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);
       process.stdout.write(

@@ -10,7 +10,9 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { ImportResult, InspectKind, InspectResult, ListingRow } from '../data/catalog.ts';
 import type { DownloadMarket, DownloadType } from '../data/download.ts';
 import { type LoadProgress, type Policy, Problem } from '../data/loader.ts';
+import { loadNotes } from '../data/validate.ts';
 import { InstrumentKind, instrumentKindName } from '../model/instrument.ts';
+import { printNotes, STRICT_OPTION } from './load-notes.ts';
 
 const PROBLEMS = Object.values(Problem);
 /** Kline intervals offered (download.ts checks them); listed here so --help needs no DuckDB or loaders. */
@@ -36,6 +38,7 @@ const PROBLEM_TITLES: Readonly<Record<Problem, string>> = {
   crossed_book: 'crossed',
   sequence_gap: 'gap',
   non_positive: 'nonpos',
+  inexact_volume: 'volume',
 };
 
 /** "--from 2024-08-08", "2024-08-08T23:55:00Z", or epoch seconds (10 digits), ms (13) or µs (16) -> µs. */
@@ -187,7 +190,7 @@ function summary(results: ImportResult[]): string[] {
         r.status === 'skipped' ? `skipped (same as #${rec.id})` : `${r.status} #${rec.id}`,
         rec.rows,
         records || '-',
-        ...PROBLEMS.map((p) => rec.problems[p]),
+        ...PROBLEMS.map((p) => rec.problems[p] ?? 0),
         isoMicros(rec.firstTs),
         isoMicros(rec.lastTs),
         rate,
@@ -281,12 +284,15 @@ export function registerDataCommands(program: Command, config: () => Config): vo
       [],
     )
     .option('--force', 're-import files whose content is already in the catalog')
+    .option(...STRICT_OPTION)
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       `
 Re-importing a file whose content (SHA-256) is already in the catalog does nothing; a file at the same path
-with new content replaces its earlier import. A 'fail' policy stops at the first problem with exit code 2.
+with new content replaces its earlier import. A 'fail' policy (or --strict, for rows a policy would skip)
+stops at the first problem with exit code 2, storing nothing. Rows skipped or repaired are counted in the
+summary and named on standard error (first file:line and the reason).
 
 Examples:
   bot4 data import ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz
@@ -304,6 +310,7 @@ Examples:
           loader?: string;
           policy: string[];
           force?: boolean;
+          strict?: boolean;
           quiet?: boolean;
         },
       ) => {
@@ -324,6 +331,7 @@ Examples:
                   ...(opts.venue === undefined ? {} : { venue: opts.venue }),
                   ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
                   ...(opts.force === true ? { force: true } : {}),
+                  ...(opts.strict === true ? { strict: true } : {}),
                   ...(opts.quiet === true ? {} : { onProgress }),
                 }),
               );
@@ -331,6 +339,8 @@ Examples:
               progress.done();
             }
             const r = results[results.length - 1]!;
+            // Skipped and repaired rows are said even with --quiet: nothing a policy drops goes unsaid.
+            if (r.status !== 'skipped') printNotes('data import', loadNotes(r.report));
             if (opts.quiet !== true && r.status !== 'skipped') {
               const events = Object.values(r.record.records).reduce((a, b) => a + b, 0);
               process.stderr.write(

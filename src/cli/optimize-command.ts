@@ -37,6 +37,7 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import { ProgressLine } from './progress.ts';
 
 interface OptimizeCliOptions {
@@ -67,6 +68,7 @@ interface OptimizeCliOptions {
   out: string;
   resume?: boolean;
   fresh?: boolean;
+  strict?: boolean;
   progress: boolean;
 }
 
@@ -84,11 +86,12 @@ function strategyIdentity(spec: string): string {
   return `${resolve(spec)}#${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`;
 }
 
+/** The data set, and what the file loaders skipped or repaired reading it. */
 async function loadData(
   opts: OptimizeCliOptions,
   catalogDir: string,
   range: Partial<Window>,
-): Promise<SharedDataset> {
+): Promise<{ data: SharedDataset; notes: string[] }> {
   const sources = [
     opts.data !== undefined && opts.data.length > 0,
     opts.demo === true,
@@ -98,20 +101,30 @@ async function loadData(
     bad('give exactly one of --data FILES, --demo or --bars N (synthetic one-minute bars)');
   }
   if (opts.bars !== undefined) {
-    return syntheticBars(DEMO_INSTRUMENT, { bars: wholeNumber(opts.bars, '--bars', 100), seed: 7 });
+    return {
+      data: syntheticBars(DEMO_INSTRUMENT, { bars: wholeNumber(opts.bars, '--bars', 100), seed: 7 }),
+      notes: [],
+    };
   }
   const instruments = newInstrumentRegistry();
   if (opts.demo === true) {
     const inst = instruments.add(DEMO_INSTRUMENT);
-    return loadShared(demoMarket(inst.id, { seed: 42 }), instruments, 'demo market (seed 42, 24 h)');
+    const data = await loadShared(
+      demoMarket(inst.id, { seed: 42 }),
+      instruments,
+      'demo market (seed 42, 24 h)',
+    );
+    return { data, notes: [] };
   }
   const opened = await openBacktestData(opts.data!, {
     instruments,
     catalogDir: opts.catalog ?? catalogDir,
     ...range,
+    ...(opts.strict === true ? { strict: true } : {}),
   });
   try {
-    return await loadShared(opened.data, instruments, opened.label);
+    const data = await loadShared(opened.data, instruments, opened.label);
+    return { data, notes: opened.notes() };
   } finally {
     opened.close();
   }
@@ -174,6 +187,7 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('-o, --out <dir>', 'folder for trials.jsonl, optimize.json and optimize.html', 'reports/optimize')
     .option('--resume', 'require an earlier run in --out to resume (resuming is otherwise automatic)')
     .option('--fresh', 'discard the trials of an earlier run in --out and start again')
+    .option(...STRICT_OPTION)
     .option('--no-progress', 'no progress on standard error')
     .addHelpText(
       'after',
@@ -266,10 +280,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const t0 = monoMillis();
-      const data = await loadData(opts, config.data.catalogDir, {
+      const { data, notes } = await loadData(opts, config.data.catalogDir, {
         ...(from === undefined ? {} : { from }),
         ...(to === undefined ? {} : { to }),
       });
+      printNotes('optimize', notes);
       const full = datasetRange(data);
       const range = { from: from ?? full.from, to: to ?? full.to };
       if (!(range.from < range.to)) bad(`--from must be before --to`);
@@ -346,6 +361,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           range,
           walkForward: walkForward ?? null,
           specHash: store.hash,
+          notes,
         },
         objective,
         space,

@@ -8,6 +8,7 @@ import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { InstrumentId } from '../core/units.ts';
 import { emptyReport } from '../data/loader.ts';
 import { detectLoader } from '../data/loaders/index.ts';
+import { loadNotes } from '../data/validate.ts';
 import {
   CANDLE_INPUTS,
   describeParams,
@@ -21,6 +22,7 @@ import {
 import type { Step } from '../model/decimal.ts';
 import { InstrumentRegistry } from '../model/instrument.ts';
 import { RecordKind } from '../model/market-data.ts';
+import { printNotes, STRICT_OPTION } from './load-notes.ts';
 
 /** Candles as doubles, oldest first; `time` is what the timestamp column prints. */
 export interface Candles {
@@ -80,7 +82,10 @@ function stepsToDouble(steps: number, step: Step): number {
 }
 
 /** Loads candles with the data loaders; undefined when no loader recognises the file. */
-async function loadWithLoaders(file: string): Promise<{ candles: Candles; notes: string[] } | undefined> {
+async function loadWithLoaders(
+  file: string,
+  strict: boolean,
+): Promise<{ candles: Candles; notes: string[] } | undefined> {
   let loader: ReturnType<typeof detectLoader>;
   try {
     loader = detectLoader(file);
@@ -92,7 +97,7 @@ async function loadWithLoaders(file: string): Promise<{ candles: Candles; notes:
   const report = emptyReport(file);
   const out = new CandleBuilder();
   let instrument = -1;
-  for await (const batch of loader.load(file, { instruments }, report)) {
+  for await (const batch of loader.load(file, { instruments, strict }, report)) {
     for (let i = 0; i < batch.length; i++) {
       if (batch.kind[i] !== RecordKind.BAR) continue;
       const id = batch.instrument[i]!;
@@ -127,15 +132,7 @@ async function loadWithLoaders(file: string): Promise<{ candles: Candles; notes:
       { file, loader: loader.name },
     );
   }
-  const notes: string[] = [];
-  for (const [problem, count] of Object.entries(report.problems)) {
-    if (count === 0) continue;
-    const first = report.examples[problem as keyof typeof report.examples]?.[0];
-    notes.push(
-      `the ${loader.name} loader handled ${count} of ${report.rows} rows as ${problem} by its policy` +
-        (first === undefined ? '' : ` (first: line ${first.line}: ${first.message})`),
-    );
-  }
+  const notes = loadNotes(report);
   return { candles, notes };
 }
 
@@ -201,9 +198,12 @@ export function readHeaderCsv(file: string, text: string): Candles {
   return out.build();
 }
 
-export async function loadCandles(file: string): Promise<{ candles: Candles; notes: string[] }> {
+export async function loadCandles(
+  file: string,
+  strict = false,
+): Promise<{ candles: Candles; notes: string[] }> {
   let text: string;
-  const viaLoaders = await loadWithLoaders(file);
+  const viaLoaders = await loadWithLoaders(file, strict);
   if (viaLoaders !== undefined) return viaLoaders;
   try {
     text = readFileSync(file, 'utf8');
@@ -325,13 +325,18 @@ export function registerTaCommand(program: Command): void {
       '--input2 <file>',
       'second candle file for two-series indicators (correl y, beta market), joined on bar time',
     )
+    .option(...STRICT_OPTION)
     .addHelpText(
       'after',
-      '\nExamples:\n  bot4 ta list\n  bot4 ta rsi --param period=14 --input btcusdt_1h.csv --out rsi.csv\n' +
+      '\nRows the loader skips or repairs are counted on standard error (first file:line and the reason).\n' +
+        '\nExamples:\n  bot4 ta list\n  bot4 ta rsi --param period=14 --input btcusdt_1h.csv --out rsi.csv\n' +
         '  bot4 ta macd --param fast=12 --param slow=26 --param signal=9 --input ETH_BTC-5m.feather\n',
     )
     .action(
-      async (name: string, opts: { input?: string; param: string[]; out?: string; input2?: string }) => {
+      async (
+        name: string,
+        opts: { input?: string; param: string[]; out?: string; input2?: string; strict?: boolean },
+      ) => {
         if (name === 'list') {
           process.stdout.write(listIndicators());
           return;
@@ -350,17 +355,18 @@ export function registerTaCommand(program: Command): void {
             `ta ${name}: reads two series (${spec.inputs.join(', ')}); pass the second candle file with --input2`,
           );
         }
-        let { candles, notes } = await loadCandles(opts.input);
+        const strict = opts.strict === true;
+        let { candles, notes } = await loadCandles(opts.input, strict);
         let second: Candles | undefined;
         if (twoSeries) {
-          const b = await loadCandles(opts.input2!);
+          const b = await loadCandles(opts.input2!, strict);
           notes = [...notes, ...b.notes];
           [candles, second] = joinOnTime(candles, b.candles);
         }
         const n = candles.close.length;
         const outs = spec.outputs.map(() => new Float64Array(n));
         spec.batch(inputsFor(spec, candles, second), outs, params);
-        for (const note of notes) process.stderr.write(`bot4 ta: note: ${note}\n`);
+        printNotes('ta', notes);
         if (opts.out === undefined) {
           writeCsv(1, spec, candles, outs);
           return;

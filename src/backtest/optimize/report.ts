@@ -26,6 +26,8 @@ export interface OptimizeMeta {
   range: Window;
   walkForward: WalkForwardSpec | null;
   specHash: string;
+  /** What the data loaders skipped or repaired (count, first file:line, reason). */
+  notes?: string[];
 }
 
 export interface Heatmap {
