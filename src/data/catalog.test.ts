@@ -188,11 +188,13 @@ describe('Catalog', () => {
                   r: i,
                 });
               }
-              const res = await cat.importFile(writeTestFile(`p${run}-${fi}.json`, f), {
+              const imported = cat.importFile(writeTestFile(`p${run}-${fi}.json`, f), {
                 loader: jsonLoader,
                 flushRows,
               });
-              expect(res.status).toBe('imported');
+              // A file that gave no records is refused, not recorded (see 'refuses an import...' below).
+              if (f.rows.length === 0) await expect(imported).rejects.toThrow(/produced no records/);
+              else expect((await imported).status).toBe('imported');
             }
             expected.sort(
               (x, y) =>
@@ -517,5 +519,67 @@ describe.skipIf(!hasData)('Catalog with a real capture (../shared/data)', () => 
     expect(k.largestGaps.length).toBe(3);
     expect(k.medianGapMicros).not.toBeNull();
     expect(r.imports[0]!.loader).toBe('binance-ws-capture');
+  });
+});
+
+describe('Catalog refuses imports that would mislead later queries', () => {
+  /** `datetime,open,high,low,close,volume` rows for days [from, to) of 2020. */
+  const days = (name: string, from: number, to: number): string => {
+    const rows = [];
+    for (let i = from; i < to; i++) {
+      const d = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      rows.push(`${d},${100 + i},${101 + i},${99 + i},${100 + i},5`);
+    }
+    const path = join(root, name);
+    writeFileSync(path, `datetime,open,high,low,close,volume\n${rows.join('\n')}\n`);
+    return path;
+  };
+  const bars = (cat: Catalog): number =>
+    cat
+      .list()
+      .filter((r) => r.kind === 'bar')
+      .reduce((s, r) => s + r.rows, 0);
+
+  it('a second file with bars already imported is refused naming the overlap; the new range alone imports', async () => {
+    const dir = fresh();
+    const cat = Catalog.open(dir);
+    try {
+      const a = days('binance_btcusdt_day_a.csv', 0, 200);
+      expect((await cat.importFile(a)).status).toBe('imported');
+      const b = days('binance_btcusdt_day_b.csv', 150, 366);
+      const err = await cat.importFile(b).catch((e: unknown) => e as Bot4Error);
+      expect(err).toBeInstanceOf(Bot4Error);
+      expect((err as Bot4Error).code).toBe(ErrorCode.DATA_MALFORMED);
+      // Bars are stored at their close: day 150 opens 2020-05-30 and closes 2020-05-31.
+      expect((err as Error).message).toContain(
+        `BTCUSDT.BINANCE bar 2020-05-31T00:00:00.000000Z -> 2020-07-19T00:00:00.000000Z already imported by #1 (${a})`,
+      );
+      expect(bars(cat)).toBe(200);
+      expect(cat.imports()).toHaveLength(1);
+      // Nothing of the refused import is left on disk.
+      const files = readdirSync(join(dir, 'data/venue=BINANCE/symbol=BTCUSDT/kind=bar'));
+      expect(files).toEqual(['i1-0.parquet']);
+      const c = days('binance_btcusdt_day_c.csv', 200, 366);
+      expect((await cat.importFile(c)).status).toBe('imported');
+      expect(bars(cat)).toBe(366);
+    } finally {
+      cat.close();
+    }
+  });
+
+  it('an import that gave no records (wrong --loader) is not recorded, so the right one is not skipped', async () => {
+    const { loaderByName } = await import('./loaders/index.ts');
+    const cat = Catalog.open(fresh());
+    try {
+      const f = days('binance_ethusdt_day_x.csv', 0, 30);
+      const wrong = cat.importFile(f, { loader: loaderByName('binance-klines-csv') });
+      await expect(wrong).rejects.toThrow(/binance-klines-csv loader read 31 rows and produced no records/);
+      expect(cat.imports()).toHaveLength(0);
+      const right = await cat.importFile(f);
+      expect(right.status).toBe('imported');
+      expect(bars(cat)).toBe(30);
+    } finally {
+      cat.close();
+    }
   });
 });

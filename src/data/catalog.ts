@@ -100,6 +100,13 @@ export interface PartRecord {
   lotSize: string;
 }
 
+/** Kinds with one record per instrument and time: two imports covering the same times would double them. */
+const TIME_KEYED_KINDS: ReadonlySet<string> = new Set([
+  RECORD_KIND_NAMES[RecordKind.BAR],
+  RECORD_KIND_NAMES[RecordKind.MARK_PRICE],
+  RECORD_KIND_NAMES[RecordKind.FUNDING_RATE],
+]);
+
 /** The imports log: what was read, by which loader, what it found, and where the rows went. */
 export interface ImportRecord {
   id: number;
@@ -371,11 +378,63 @@ export class Catalog {
       const t0 = monoMillis();
       const { record, specs } = await this.load(abs, loader, options, sha256, st.size, st.mtimeMs);
       record.seconds = (monoMillis() - t0) / 1000;
+      try {
+        this.checkImport(record, loader, replaced);
+      } catch (e) {
+        for (const p of record.parts) rmSync(join(this.dir, p.path), { force: true });
+        throw e;
+      }
       this.commit(record, specs, replaced);
       const report = reportOf(record);
       return { status: replaced.length > 0 ? 'replaced' : 'imported', record, replaced, report };
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Refuses an import before it is recorded: one that produced no records (a wrong --loader; recording it
+   * would make the right import of the same file a "same as #n" skip), and one whose bars (or marks, funding:
+   * one record per instrument and time) overlap those of another import, which would double them in queries.
+   */
+  private checkImport(record: ImportRecord, loader: Loader, replaced: readonly ImportRecord[]): void {
+    if (record.parts.length === 0) {
+      const problems = Object.entries(record.problems)
+        .filter(([, n]) => n > 0)
+        .map(([p, n]) => `${p} ${n}`)
+        .join(', ');
+      throw new Bot4Error(
+        ErrorCode.DATA_MALFORMED,
+        `${record.file}: the ${loader.name} loader read ${record.rows} rows and produced no records ` +
+          `(problems: ${problems || 'none'}); nothing recorded. Is it the right --loader?`,
+        { file: record.file, loader: loader.name },
+      );
+    }
+    const gone = new Set(replaced.map((r) => r.id));
+    const clashes: string[] = [];
+    for (const p of record.parts) {
+      if (!TIME_KEYED_KINDS.has(p.kind)) continue;
+      for (const imp of this.manifest.imports) {
+        if (gone.has(imp.id)) continue;
+        for (const q of imp.parts) {
+          if (q.instrument !== p.instrument || q.kind !== p.kind) continue;
+          if (p.firstTs > q.lastTs || p.lastTs < q.firstTs) continue;
+          clashes.push(
+            `${p.instrument} ${p.kind} ${isoMicros(Math.max(p.firstTs, q.firstTs))} -> ` +
+              `${isoMicros(Math.min(p.lastTs, q.lastTs))} already imported by #${imp.id} (${imp.file})`,
+          );
+        }
+      }
+    }
+    if (clashes.length > 0) {
+      const shown = [...new Set(clashes)];
+      throw new Bot4Error(
+        ErrorCode.DATA_MALFORMED,
+        `${record.file}: overlaps data in the catalog, which would double it in every query; nothing recorded:\n  ` +
+          `${shown.slice(0, 10).join('\n  ')}${shown.length > 10 ? `\n  ... ${shown.length - 10} more` : ''}\n` +
+          'Import only the new range, or a new version of a file at its old path (it replaces the earlier import).',
+        { file: record.file },
+      );
     }
   }
 
