@@ -4,7 +4,7 @@ import { Bot4Error } from '../core/errors.ts';
 import { DeltaFlag, RecordKind } from '../model/market-data.ts';
 import type { ValidationReport } from './loader.ts';
 import { emptyReport } from './loader.ts';
-import { addNote, MAX_EXAMPLES, SequenceRule, Validator } from './validate.ts';
+import { addNote, droppedRows, loadNotes, MAX_EXAMPLES, SequenceRule, Validator } from './validate.ts';
 
 const v = (policies = {}) => new Validator(emptyReport('f.csv'), policies);
 
@@ -21,6 +21,31 @@ describe('Validator', () => {
     expect(() => c.problem('duplicate_trade', 9, 'trade id 5 again')).toThrow(
       'f.csv:9: duplicate_trade: trade id 5 again',
     );
+  });
+
+  it('counts dropped rows apart from repaired ones, and loadNotes words both with the first file:line', () => {
+    const a = new Validator(emptyReport('f.csv'), { out_of_order: 'repair' });
+    a.report.rows = 40;
+    a.problem('out_of_order', 3, 'late row');
+    a.problem('out_of_order', 5, 'repeated bar time', false); // dropped whatever the policy
+    a.problem('crossed_book', 9, 'bid 5 >= ask 4');
+    addNote(a.report, 'interval from the file name');
+    expect(a.report.dropped).toEqual({ out_of_order: 1, crossed_book: 1 });
+    expect(droppedRows(a.report)).toBe(2);
+    expect(loadNotes(a.report)).toEqual([
+      'f.csv: 2 of 40 rows out_of_order (1 skipped, 1 repaired); first at line 3: late row',
+      'f.csv: 1 of 40 rows crossed_book (skipped); first at line 9: bid 5 >= ask 4',
+      'f.csv: interval from the file name',
+    ]);
+  });
+
+  it('strict: a row that would be dropped throws naming file:line; a repaired row passes', () => {
+    const s = new Validator(emptyReport('f.csv'), { crossed_book: 'repair' }, true);
+    expect(s.problem('crossed_book', 4, 'locked')).toBe(true);
+    expect(() => s.problem('malformed_row', 6, 'two fields')).toThrow(
+      'f.csv:6: malformed_row: two fields (--strict: no row may be skipped)',
+    );
+    expect(s.report.problems).toMatchObject({ crossed_book: 1, malformed_row: 0 });
   });
 
   it('keeps the first examples only, with their lines', () => {
