@@ -86,7 +86,10 @@ export interface BacktestData {
    * whose natural sampling grid is its bar; undefined for tick data.
    */
   barInterval: number | undefined;
-  /** What the file loaders skipped and repaired so far (complete once the stream has ended): see loadNotes. */
+  /**
+   * What the loaders skipped and repaired: at import, for the catalog data read; so far, for the files (complete
+   * once the stream has ended). See loadNotes.
+   */
   notes(): string[];
   /** Releases the catalog's DuckDB, if one was opened. */
   close(): void;
@@ -100,6 +103,7 @@ export async function openBacktestData(
   const files = specs.filter((s) => !isCatalogQuery(s)).map((f) => resolve(f));
   const queries = specs.filter(isCatalogQuery).map(parseCatalogQuery);
   const sources: BatchSource[] = [];
+  const catalogNotes: string[] = [];
   let close = () => {};
   if (queries.length > 0) {
     // DuckDB loads only when a backtest reads the catalog.
@@ -109,15 +113,13 @@ export async function openBacktestData(
     try {
       catalog.registerInstruments(options.instruments);
       for (const q of queries) {
-        const found = catalog.sources(
-          {
-            ...(q.instruments.length === 0 ? {} : { instruments: q.instruments }),
-            ...(q.kinds === undefined ? {} : { kinds: q.kinds }),
-            ...(options.from === undefined ? {} : { from: options.from }),
-            ...(options.to === undefined ? {} : { to: options.to }),
-          },
-          options.instruments,
-        );
+        const selection = {
+          ...(q.instruments.length === 0 ? {} : { instruments: q.instruments }),
+          ...(q.kinds === undefined ? {} : { kinds: q.kinds }),
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.to === undefined ? {} : { to: options.to }),
+        };
+        const found = catalog.sources(selection, options.instruments);
         if (found.length === 0) {
           const held = catalog
             .list()
@@ -133,6 +135,8 @@ export async function openBacktestData(
           );
         }
         sources.push(...found);
+        // Rows the loaders dropped or repaired at import shaped this data too: say so as for files.
+        for (const n of catalog.importNotes(selection)) if (!catalogNotes.includes(n)) catalogNotes.push(n);
       }
     } catch (e) {
       close();
@@ -150,7 +154,7 @@ export async function openBacktestData(
   }
   const stream = sources.length === 1 ? sources[0]! : new Merge(sources);
   const label = specs.join(', ');
-  const notes = (): string[] => reports.flatMap(loadNotes);
+  const notes = (): string[] => [...catalogNotes, ...reports.flatMap(loadNotes)];
   let barInterval: number | undefined;
   try {
     const data = await primed(stream, label, (b) => {

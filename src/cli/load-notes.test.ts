@@ -154,7 +154,26 @@ describe('a skipped row is said everywhere, and --strict refuses it', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(said);
     expect(r.stdout).toMatch(/imported #1/);
-  }, 60_000);
+    // A backtest on the catalog says what the import skipped, as it would for the file itself.
+    const dir = join(tmp, 'bt-catalog');
+    const b = bot4([
+      'backtest',
+      '--data',
+      'catalog:BTCUSDT',
+      '--catalog',
+      cat,
+      '--param',
+      'instrument=BTCUSDT',
+      '--param',
+      'qty=1',
+      '--out',
+      dir,
+      '--no-progress',
+    ]);
+    expect(b.code, b.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(report.notes.some((n) => n.startsWith('catalog import #1: ') && said.test(n))).toBe(true);
+  }, 90_000);
 });
 
 describe('unusual candle files through the commands', () => {

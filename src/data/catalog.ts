@@ -72,6 +72,7 @@ import {
 } from './loader.ts';
 import { detectLoader } from './loaders/index.ts';
 import { type BatchSource, Merge } from './replay.ts';
+import { loadNotes } from './validate.ts';
 
 export const CATALOG_VERSION = 1;
 const MANIFEST = 'catalog.json';
@@ -667,25 +668,49 @@ export class Catalog {
     });
   }
 
+  /** The parts a query reads, with the import each belongs to, in manifest order. */
+  private *selectedParts(q: CatalogQuery): Generator<[ImportRecord, PartRecord]> {
+    const keys = new Set(this.resolveInstruments(q.instruments));
+    const kinds = q.kinds === undefined ? undefined : new Set(q.kinds.map((k) => RECORD_KIND_NAMES[k]));
+    const from = q.from ?? Number.NEGATIVE_INFINITY;
+    const to = q.to ?? Number.POSITIVE_INFINITY;
+    for (const imp of this.manifest.imports) {
+      for (const p of imp.parts) {
+        if (!keys.has(p.instrument) || (kinds !== undefined && !kinds.has(p.kind))) continue;
+        if (p.lastTs < from || p.firstTs >= to) continue;
+        yield [imp, p];
+      }
+    }
+  }
+
+  /**
+   * What the loaders skipped or repaired when the imports a query reads were made (loadNotes of each,
+   * prefixed with the import id): a backtest on catalog data reports them as it would for the files.
+   */
+  importNotes(q: CatalogQuery): string[] {
+    const seen = new Set<number>();
+    const out: string[] = [];
+    for (const [imp] of this.selectedParts(q)) {
+      if (seen.has(imp.id)) continue;
+      seen.add(imp.id);
+      for (const n of loadNotes(reportOf(imp))) out.push(`catalog import #${imp.id}: ${n}`);
+    }
+    return out;
+  }
+
   /**
    * The query's sorted sources, one per (instrument, kind, chain of files that do not overlap in time), in
    * the order ties are broken: instrument key, kind, chain. Merge them (with other sources if wanted).
    */
   sources(q: CatalogQuery, registry: InstrumentRegistry): BatchSource[] {
-    const keys = new Set(this.resolveInstruments(q.instruments));
-    const kinds = q.kinds === undefined ? undefined : new Set(q.kinds.map((k) => RECORD_KIND_NAMES[k]));
     const from = q.from ?? Number.NEGATIVE_INFINITY;
     const to = q.to ?? Number.POSITIVE_INFINITY;
     const groups = new Map<string, PartRecord[]>();
-    for (const imp of this.manifest.imports) {
-      for (const p of imp.parts) {
-        if (!keys.has(p.instrument) || (kinds !== undefined && !kinds.has(p.kind))) continue;
-        if (p.lastTs < from || p.firstTs >= to) continue;
-        const g = `${p.instrument}\u0000${String(kindByName(p.kind)).padStart(2, '0')}`;
-        const list = groups.get(g);
-        if (list === undefined) groups.set(g, [p]);
-        else list.push(p);
-      }
+    for (const [, p] of this.selectedParts(q)) {
+      const g = `${p.instrument}\u0000${String(kindByName(p.kind)).padStart(2, '0')}`;
+      const list = groups.get(g);
+      if (list === undefined) groups.set(g, [p]);
+      else list.push(p);
     }
     const chains: { inst: Instrument; kind: RecordKind; parts: PartRecord[] }[] = [];
     for (const g of [...groups.keys()].sort()) {
