@@ -58,11 +58,15 @@ export async function rest(
 }
 
 /** Polls `cond` every 10 ms; fails naming `what` after `ms`. */
-export async function waitFor<T>(what: string, cond: () => T | undefined | false, ms = 5000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  cond: () => T | undefined | null | false,
+  ms = 5000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = cond();
-    if (v !== undefined && v !== false) return v;
+    if (v !== undefined && v !== null && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
