@@ -268,6 +268,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   const theFeed = feed;
   // History first: the warm-up (demo) is processed before the server answers anyone.
   await theFeed.pumpTo(marketStart + warmupMicros);
+  for (const m of markets.values()) m.publishing = true;
 
   const wallStart = Date.now();
   const marketAtStart = theFeed.now;

@@ -83,6 +83,9 @@ export class StreamHub implements MarketListener {
     this.global = o.globalFaults;
     this.nowMs = o.nowMs;
     this.maxLifetimeMs = o.maxLifetimeMs ?? 86_400_000;
+    this.users.onKeyClosed = (key) => {
+      for (const c of this.conns.values()) if (c.listenKey === key) this.expireKey(c);
+    };
     this.timers.push(setInterval(() => this.flushFast(), 100));
     this.timers.push(setInterval(() => this.flushSlow(), 1000));
     this.timers.push(setInterval(() => this.heartbeat(), o.pingIntervalMs ?? 20_000));
@@ -348,9 +351,23 @@ export class StreamHub implements MarketListener {
     this.publish(name, data, false);
   }
 
+  /** Binance's end of a user-data stream whose key was deleted or not kept alive: an event, then close. */
+  private expireKey(c: StreamConn): void {
+    if (c.account === null) return;
+    this.users.detach(c.account, c);
+    const E = Date.now();
+    c.sendUserEvent(JSON.stringify({ e: 'listenKeyExpired', E, listenKey: c.listenKey }));
+    c.account = null;
+    c.ws.close(1000, 'listenKey expired');
+  }
+
   private heartbeat(): void {
     const now = Date.now();
     for (const c of this.conns.values()) {
+      if (c.account !== null && this.users.accountOfKey(c.listenKey, now) === undefined) {
+        this.expireKey(c);
+        continue;
+      }
       if (!c.alive || now - c.openedAt >= this.maxLifetimeMs) {
         if (c.alive) this.rollover(c);
         else c.ws.terminate();
