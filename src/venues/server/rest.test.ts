@@ -209,6 +209,79 @@ describe('local exchange server: REST', () => {
     expect(side.body.code).toBe(-1117);
   });
 
+  it('cancel-replace: both done, or Binance -2022/-2021 with both results in data', async () => {
+    const base = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01000' };
+    const first = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      { ...base, price: '1100.00', newClientOrderId: 'cr-1' },
+      key,
+    );
+    const ok = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1200.00',
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+        newClientOrderId: 'cr-2',
+      },
+      key,
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({
+      cancelResult: 'SUCCESS',
+      newOrderResult: 'SUCCESS',
+      cancelResponse: { orderId: first.body.orderId, status: 'CANCELED' },
+      newOrderResponse: { clientOrderId: 'cr-2', price: '1200.00000000', status: 'NEW' },
+    });
+    const stop = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1300.00',
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+      },
+      key,
+    );
+    expect(stop.status).toBe(400);
+    expect(stop.body).toEqual({
+      code: -2022,
+      msg: 'Order cancel-replace failed.',
+      data: {
+        cancelResult: 'FAILURE',
+        newOrderResult: 'NOT_ATTEMPTED',
+        cancelResponse: { code: -2011, msg: 'Unknown order sent.' },
+        newOrderResponse: null,
+      },
+    });
+    const half = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1300.00',
+        cancelReplaceMode: 'ALLOW_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+        newClientOrderId: 'cr-3',
+      },
+      key,
+    );
+    expect(half.status).toBe(409);
+    expect(half.body.code).toBe(-2021);
+    expect(half.body.data).toMatchObject({ cancelResult: 'FAILURE', newOrderResult: 'SUCCESS' });
+    await rest(s.url, 'DELETE', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, key);
+    const open = await rest(s.url, 'GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, key);
+    expect(open.body).toEqual([]);
+  });
+
   it('accepts Ed25519-signed requests and rejects a forged one', async () => {
     const ok = await rest(s.url, 'GET', '/api/v3/account', {}, edKey);
     expect(ok.status).toBe(200);

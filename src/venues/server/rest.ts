@@ -182,6 +182,12 @@ const ROUTES: Record<string, Route> = {
       return undefined;
     },
   },
+  'POST /api/v3/order/cancelReplace': {
+    security: Security.SIGNED,
+    weight: 1,
+    order: true,
+    handle: (c) => c.core.trading.cancelReplace(c.account!, c.p),
+  },
   'POST /api/v3/order/test': {
     security: Security.SIGNED,
     weight: 1,

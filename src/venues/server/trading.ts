@@ -346,6 +346,85 @@ export class Trading implements VenueEventSink {
     return o;
   }
 
+  /**
+   * Cancels an open order and places a new one (POST /api/v3/order/cancelReplace, order.cancelReplace).
+   * STOP_ON_FAILURE places nothing when the cancel fails (-2022); ALLOW_FAILURE places anyway. A half done
+   * exchange answers -2021 with HTTP 409 and both results in `data`, as Binance does.
+   */
+  cancelReplace(acc: Account, p: Params): Record<string, unknown> {
+    const mode = p.cancelReplaceMode;
+    if (mode === undefined || mode === '') throw mandatory('cancelReplaceMode');
+    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE') {
+      throw illegal('cancelReplaceMode', 'STOP_ON_FAILURE|ALLOW_FAILURE');
+    }
+    if (p.cancelOrderId === undefined && p.cancelOrigClientOrderId === undefined) {
+      throw new ApiError(
+        BinanceCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+        "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!",
+      );
+    }
+    const target: Params = { symbol: p.symbol ?? '' };
+    if (p.cancelOrderId !== undefined) target.orderId = p.cancelOrderId;
+    else target.origClientOrderId = p.cancelOrigClientOrderId!;
+    let cancelResponse: Record<string, unknown>;
+    let canceled = false;
+    try {
+      const o = this.cancel(acc, target);
+      cancelResponse = cancelJson(o, p.cancelNewClientOrderId ?? `cancel${o.orderId}`);
+      canceled = true;
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      cancelResponse = e.body();
+    }
+    const result = (cancelResult: string, newOrderResult: string, newOrderResponse: unknown) => ({
+      cancelResult,
+      newOrderResult,
+      cancelResponse,
+      newOrderResponse,
+    });
+    if (!canceled && mode === 'STOP_ON_FAILURE') {
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_FAILED,
+        'Order cancel-replace failed.',
+        400,
+        0,
+        result('FAILURE', 'NOT_ATTEMPTED', null),
+      );
+    }
+    let placed: Record<string, unknown>;
+    try {
+      placed = placeJson(this.place(acc, p), p.newOrderRespType ?? 'FULL');
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (canceled) {
+        throw new ApiError(
+          BinanceCode.CANCEL_REPLACE_PARTIAL,
+          'Order cancel-replace partially failed.',
+          409,
+          0,
+          result('SUCCESS', 'FAILURE', e.body()),
+        );
+      }
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_FAILED,
+        'Order cancel-replace failed.',
+        400,
+        0,
+        result('FAILURE', 'FAILURE', e.body()),
+      );
+    }
+    if (!canceled) {
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_PARTIAL,
+        'Order cancel-replace partially failed.',
+        409,
+        0,
+        result('FAILURE', 'SUCCESS', placed),
+      );
+    }
+    return result('SUCCESS', 'SUCCESS', placed);
+  }
+
   /** The order named by orderId or origClientOrderId (any state); -2013 when unknown. */
   query(acc: Account, p: Params): ServerOrder {
     const o = this.find(acc, p, false);

@@ -24,6 +24,7 @@ const WEIGHTS: Readonly<Record<string, number>> = {
   'session.logout': 2,
   'order.place': 1,
   'order.cancel': 1,
+  'order.cancelReplace': 1,
   'order.status': 4,
   'openOrders.status': 6,
   'account.status': 20,
@@ -36,6 +37,7 @@ const WEIGHTS: Readonly<Record<string, number>> = {
 const SIGNED = new Set([
   'order.place',
   'order.cancel',
+  'order.cancelReplace',
   'order.status',
   'openOrders.status',
   'account.status',
@@ -206,6 +208,9 @@ export class WsApi {
         const o = core.trading.cancel(acc!, p);
         return cancelJson(o, p.newClientOrderId ?? `cancel${o.orderId}`);
       }
+      case 'order.cancelReplace':
+        core.limits.order(acc!.apiKey, Date.now());
+        return core.trading.cancelReplace(acc!, p);
       case 'order.status':
         return orderJson(core.trading.query(acc!, p));
       case 'openOrders.status':
