@@ -163,7 +163,7 @@ SIGTERM or Ctrl-C stops it. Examples:
       let orders = 0;
       for (const a of server.trading.accounts.values()) orders += a.orders.size;
       process.stderr.write(
-        `exchange: stopped; ${orders} orders taken, ${st.rows} market rows replayed (${st.ignored} not served)\n`,
+        `exchange: stopped; ${orders} orders taken, ${st.rows} market rows replayed (${st.ignored} not served, ${st.repairedLevels} stale book levels removed)\n`,
       );
     });
 }
