@@ -141,6 +141,12 @@ SIGTERM or Ctrl-C stops it. Examples:
               ],
             }),
         ...(opts.adminToken === undefined ? {} : { adminToken: opts.adminToken }),
+      }).catch((e: unknown) => {
+        closeData();
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw bad(`--port ${port} is in use on 127.0.0.1; give another port or 0 for any free one`);
+        }
+        throw e;
       });
       process.stdout.write(`listening ${server.url}\n`);
       process.stderr.write(

@@ -443,10 +443,17 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    // Nothing may keep the process alive after a failed start (a port in use).
+    if (pacer !== undefined) clearInterval(pacer);
+    hub.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
 
   return {
