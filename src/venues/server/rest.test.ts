@@ -161,6 +161,50 @@ describe('local exchange server: REST', () => {
     expect(mt.body[0]).toMatchObject({ isBuyer: true, isMaker: false, commissionAsset: 'ETH' });
   });
 
+  it('LIMIT_MAKER rests when passive and is refused (-2010, not recorded) when it would take', async () => {
+    const book = await rest(s.url, 'GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1 });
+    const ask = book.body.asks[0][0];
+    const taker = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT_MAKER',
+        quantity: '0.00100',
+        price: (Number(ask) + 50).toFixed(2),
+        newClientOrderId: 'lm-1',
+      },
+      key,
+    );
+    expect(taker.body).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
+    const q = await rest(
+      s.url,
+      'GET',
+      '/api/v3/order',
+      { symbol: 'BTCUSDT', origClientOrderId: 'lm-1' },
+      key,
+    );
+    expect(q.body.code).toBe(-2013);
+    const maker = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT_MAKER',
+        quantity: '0.00100',
+        price: '10000.00',
+        newClientOrderId: 'lm-2',
+      },
+      key,
+    );
+    expect(maker.body).toMatchObject({ status: 'NEW', type: 'LIMIT_MAKER' });
+    await rest(s.url, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'lm-2' }, key);
+  });
+
   it('answers Binance error codes: signature, timestamp, balance, key, filters', async () => {
     const order = {
       symbol: 'BTCUSDT',

@@ -324,6 +324,10 @@ export class Trading implements VenueEventSink {
     this.sim.submit(simOrder, r.type);
     this.sim.advanceTo(this.clock.now());
     if (o.status === Status.REJECTED) {
+      // Binance keeps no record of an order it refused: it is neither queryable nor in allOrders.
+      acc.orders.delete(id);
+      if (acc.byClientId.get(cid) === o) acc.byClientId.delete(cid);
+      this.bySimId.delete(id);
       const msg =
         type === 'LIMIT_MAKER'
           ? 'Order would immediately match and take.'
@@ -335,7 +339,7 @@ export class Trading implements VenueEventSink {
 
   /** Cancels by orderId or origClientOrderId; -2011 when no open order matches. */
   cancel(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p, true);
+    const o = this.find(acc, p);
     if (o === undefined || !o.open) throw unknownOrder();
     const req = this.request.reset();
     req.instrumentId = o.market.inst.id as InstrumentId;
@@ -427,12 +431,12 @@ export class Trading implements VenueEventSink {
 
   /** The order named by orderId or origClientOrderId (any state); -2013 when unknown. */
   query(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p, false);
+    const o = this.find(acc, p);
     if (o === undefined) throw noSuchOrder();
     return o;
   }
 
-  private find(acc: Account, p: Params, forCancel: boolean): ServerOrder | undefined {
+  private find(acc: Account, p: Params): ServerOrder | undefined {
     const m = this.market(p.symbol);
     let o: ServerOrder | undefined;
     if (p.orderId !== undefined) {
@@ -446,8 +450,7 @@ export class Trading implements VenueEventSink {
         "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
       );
     }
-    if (o !== undefined && o.market !== m) return forCancel ? undefined : undefined;
-    return o;
+    return o !== undefined && o.market === m ? o : undefined;
   }
 
   openOrders(acc: Account, symbol: string | undefined): ServerOrder[] {
