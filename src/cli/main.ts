@@ -8,6 +8,7 @@ import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
+import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+  registerExchangeCommand(program, () => configFrom(program));
 
   registerTaCommand(program);
   return program;
