@@ -1,15 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import { parsePolicies, parseTime, table } from './data-command.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const DATA = join(root, '../shared/data');
-const hasData = existsSync(DATA);
+const hasData = present(DATA, 'shared market data');
 
 /** Runs the real CLI in a child process, as a user would. */
 function bot4(args: string[]) {
