@@ -10,6 +10,7 @@ import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -35,20 +36,6 @@ interface BacktestCliOptions {
 }
 
 const HOUR = 3_600_000_000;
-
-/** "2024-08-08T23:55:00Z", "2024-08-08", or micros since the epoch. */
-export function parseTime(text: string, option: string): number {
-  if (/^\d{13,17}$/.test(text)) return Number(text);
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms)) {
-    throw new Bot4Error(
-      ErrorCode.INVALID_ARGUMENT,
-      `${option} '${text}' is not a time: use ISO 8601 (2024-08-08T23:55:00Z), a date (2024-08-08) or microseconds`,
-      { option, value: text },
-    );
-  }
-  return ms * 1000;
-}
 
 /** "10000USDT" or "10000 USDT" -> { amount: '10000', currency: 'USDT' }. */
 export function parseBalance(text: string): { amount: string; currency: string } {
@@ -135,6 +122,12 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      if (from !== undefined && to !== undefined && !(from < to)) {
+        throw new Bot4Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `--from ${isoMicros(from)} is not before --to ${isoMicros(to)}: the range is empty`,
+        );
+      }
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
@@ -196,6 +189,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         interrupt.dispose();
         progress.end();
       }
+      for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);
       process.stdout.write(

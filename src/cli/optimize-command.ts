@@ -33,9 +33,10 @@ import { parseDuration, type WalkForwardSpec, type Window } from '../backtest/op
 import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
-import { collect, parseBalance, parseTime } from './backtest-command.ts';
+import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -272,7 +273,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       });
       const full = datasetRange(data);
       const range = { from: from ?? full.from, to: to ?? full.to };
-      if (!(range.from < range.to)) bad(`--from must be before --to`);
+      if (!(range.from < range.to)) {
+        bad(`--from ${isoMicros(range.from)} is not before --to ${isoMicros(range.to)}: the range is empty`);
+      }
       const strategy = opts.strategy.includes('.') ? resolve(opts.strategy) : opts.strategy;
       const setup: TrialSetup = {
         data,
