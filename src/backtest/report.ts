@@ -42,6 +42,8 @@ export interface ReportInput {
   readonly parameters?: Readonly<Record<string, unknown>>;
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
+  /** The runner's notes (why a run traded nothing...), listed after the recording's own. */
+  readonly notes?: readonly string[];
 }
 
 export interface ReportInstrument {
@@ -139,6 +141,7 @@ export function buildReport(input: ReportInput): BacktestReport {
       `${rec.foreignFeeFills} fills paid their fee in another currency than ${rec.currency.code}; those fees are not in the figures`,
     );
   }
+  notes.push(...(input.notes ?? []));
   const m = input.meta;
   const wall = m.wallTimeMs;
   return {
