@@ -37,9 +37,10 @@ interface BacktestCliOptions {
 
 const HOUR = 3_600_000_000;
 
-/** "10000USDT" or "10000 USDT" -> { amount: '10000', currency: 'USDT' }. */
+/** "10000USDT", "10000 USDT" or "1e5USDT" -> { amount: '100000', currency: 'USDT' }; the amount must be > 0. */
 export function parseBalance(text: string): { amount: string; currency: string } {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*$/.exec(text);
+  // The exponent needs digits after the e, so "1e5USDT" is 1e5 USDT while "100EUR" stays 100 EUR.
+  const m = /^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*$/.exec(text);
   if (m === null) {
     throw new Bot4Error(
       ErrorCode.INVALID_ARGUMENT,
@@ -47,7 +48,19 @@ export function parseBalance(text: string): { amount: string; currency: string }
       { value: text },
     );
   }
-  return { amount: m[1]!, currency: m[2]!.toUpperCase() };
+  const n = Number(m[1]);
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--balance '${text}': the amount must be above zero (a backtest without money places no order)`,
+      { value: text },
+    );
+  }
+  // Plain decimal text for the money parser (it takes no exponent); 20 digits keep any amount typed.
+  const amount = /[eE]/.test(m[1]!)
+    ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
+    : m[1]!;
+  return { amount, currency: m[2]!.toUpperCase() };
 }
 
 export function collect(value: string, previous: string[]): string[] {
