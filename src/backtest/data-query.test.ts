@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot4Error } from '../core/errors.ts';
+import { present } from '../core/test-resources.ts';
 import { Catalog } from '../data/catalog.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { RecordKind } from '../model/market-data.ts';
@@ -36,7 +37,7 @@ describe('catalog query syntax', () => {
   });
 });
 
-describe.skipIf(!existsSync(SPOT))(`backtest from a catalog query (${SPOT}; skipped when absent)`, () => {
+describe.skipIf(!present(SPOT))(`backtest from a catalog query (${SPOT}; skipped when absent)`, () => {
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bot4-bt-catalog-'));

@@ -1,9 +1,9 @@
 // Golden backtests on real data: the same captured market and strategy must give the same event log
 // (fingerprint) and figures, run after run and version after version. A deliberate change to fills, fees or
 // the engine's event order changes these pins: update them in the same commit and say why.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import { primedReplay } from '../data/replay.ts';
 import { currency } from '../model/currency.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
@@ -26,7 +26,7 @@ async function goldenRun() {
   });
 }
 
-describe.skipIf(!existsSync(USDM))(
+describe.skipIf(!present(USDM, 'a Binance USD-M capture'))(
   `golden backtest on ${USDM} (skipped when ../shared/data is absent)`,
   () => {
     it('EMA cross on the USD-M BTCUSDT capture: pinned fingerprint, fills and exact reconciliation', async () => {

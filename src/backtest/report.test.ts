@@ -2,11 +2,12 @@
 // chart library, the downsampling keeps extremes, the page script runs (against a stand-in DOM here, and in
 // headless Chromium when /usr/bin/chromium exists), and the terminal summary is aligned and formatted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import type { InstrumentId } from '../core/units.ts';
 import { LiquiditySide, newInstrumentRegistry } from '../model/instrument.ts';
 import { OrderSide } from '../model/order.ts';
@@ -369,7 +370,7 @@ describe('report JSON and HTML', () => {
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe.skipIf(!existsSync(CHROMIUM))('headless Chromium', () => {
+describe.skipIf(!present(CHROMIUM, "Debian's chromium (.ci/run installs it)"))('headless Chromium', () => {
   it('renders a 100k-sample report: the script runs and the screenshot is not blank', () => {
     const { report } = syntheticRun(100_000, 2500);
     const dir = tmp();

@@ -41,6 +41,7 @@ import {
 import { StrategyHost } from '../strategy/host.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
+import { DenialCounter, noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
 import { type BacktestStats, statsFromRecording } from './stats.ts';
@@ -98,6 +99,8 @@ export interface BacktestResult {
   wallMs: number;
   /** True when the run was interrupted (signal) before the data ended. */
   partial: boolean;
+  /** What a reader should know about the run (why it traded nothing...); also in the report's notes. */
+  notes: string[];
   portfolio: Portfolio;
   engine: ExecutionEngine;
 }
@@ -233,6 +236,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const logger = options.logger ?? quietLogger;
   const ctx: StrategyContext = { engine, cache, portfolio, bus, clock, instruments: registry, books, logger };
   const hosts = options.strategies.map((s, i) => new StrategyHost(s.strategy, ctx, { strategyId: i + 1 }));
+  const denials = new DenialCounter(bus, engine);
 
   // What the strategies need: books for their instruments, bars aggregated from quote mids (or trades).
   const quoteTopic = bus.topic<QuoteTick>(MarketTopics.QUOTES);
@@ -433,6 +437,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   recorder.end(lastTs);
   const recording = recorder.recording();
   const stats = statsFromRecording(recording);
+  const notes = noTradeNotes({
+    hosts,
+    denials,
+    submitted: engine.stats.submitted,
+    fills: recording.fills.length,
+    events,
+  });
   const wallMs = (wallMicros() - wall0) / 1000;
   const fp = fingerprint.hex();
   // Built on first read: optimiser trials only need the statistics, and the report's arrays of a long run
@@ -452,7 +463,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
-    notes: options.dataNotes?.() ?? [],
+    notes: [...(options.dataNotes?.() ?? []), ...notes],
   };
   return {
     get report(): BacktestReport {
@@ -465,6 +476,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     events,
     wallMs,
     partial,
+    notes,
     portfolio,
     engine,
   };

@@ -1,13 +1,13 @@
 // The book rebuilt from real Binance depth captures against the same captures' bookTicker stream.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present as hasData } from '../core/test-resources.ts';
 import { parseDecimalSteps, stepOfScale } from '../model/decimal.ts';
 import type { BinanceMarket, SyncStart } from './binance-sync.ts';
 import { compareBookWithTicker, formatTickerCheck, type TickerCheckReport } from './book-check.ts';
 
 const dataDir = fileURLToPath(new URL('../../../shared/data/hftbacktest/', import.meta.url));
-const present = existsSync(dataDir);
+const present = hasData(dataDir, 'hftbacktest captures');
 
 /** Exact decimal string -> integer ticks/lots at 10^-decimals; throws naming the value when off the grid. */
 function fixed(decimals: number, what: string): (s: string) => number {

@@ -12,6 +12,7 @@ import { formatSummary } from '../backtest/report-format.ts';
 import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -41,23 +42,10 @@ interface BacktestCliOptions {
 
 const HOUR = 3_600_000_000;
 
-/** "2024-08-08T23:55:00Z", "2024-08-08", or micros since the epoch. */
-export function parseTime(text: string, option: string): number {
-  if (/^\d{13,17}$/.test(text)) return Number(text);
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms)) {
-    throw new Bot4Error(
-      ErrorCode.INVALID_ARGUMENT,
-      `${option} '${text}' is not a time: use ISO 8601 (2024-08-08T23:55:00Z), a date (2024-08-08) or microseconds`,
-      { option, value: text },
-    );
-  }
-  return ms * 1000;
-}
-
-/** "10000USDT" or "10000 USDT" -> { amount: '10000', currency: 'USDT' }. */
+/** "10000USDT", "10000 USDT" or "1e5USDT" -> { amount: '100000', currency: 'USDT' }; the amount must be > 0. */
 export function parseBalance(text: string): { amount: string; currency: string } {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*$/.exec(text);
+  // The exponent needs digits after the e, so "1e5USDT" is 1e5 USDT while "100EUR" stays 100 EUR.
+  const m = /^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*$/.exec(text);
   if (m === null) {
     throw new Bot4Error(
       ErrorCode.INVALID_ARGUMENT,
@@ -65,7 +53,19 @@ export function parseBalance(text: string): { amount: string; currency: string }
       { value: text },
     );
   }
-  return { amount: m[1]!, currency: m[2]!.toUpperCase() };
+  const n = Number(m[1]);
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--balance '${text}': the amount must be above zero (a backtest without money places no order)`,
+      { value: text },
+    );
+  }
+  // Plain decimal text for the money parser (it takes no exponent); 20 digits keep any amount typed.
+  const amount = /[eE]/.test(m[1]!)
+    ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
+    : m[1]!;
+  return { amount, currency: m[2]!.toUpperCase() };
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -151,6 +151,12 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
+      if (from !== undefined && to !== undefined && !(from < to)) {
+        throw new Bot4Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `--from ${isoMicros(from)} is not before --to ${isoMicros(to)}: the range is empty`,
+        );
+      }
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;

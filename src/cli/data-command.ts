@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { monoMillis, wallMicros } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import type { ImportResult, InspectKind, InspectResult, ListingRow } from '../data/catalog.ts';
 import type { DownloadMarket, DownloadType } from '../data/download.ts';
 import { type LoadProgress, type Policy, Problem } from '../data/loader.ts';
@@ -23,12 +24,6 @@ const INTERVALS = '1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w
 const catalogModule = () => import('../data/catalog.ts');
 const loadersModule = () => import('../data/loaders/index.ts');
 
-/** Micros as ISO-8601 UTC text with microseconds; '-' when absent. */
-function isoMicros(us: number | null): string {
-  if (us === null || !Number.isFinite(us)) return '-';
-  const ms = Math.floor(us / 1000);
-  return `${new Date(ms).toISOString().slice(0, -1)}${String(us - ms * 1000).padStart(3, '0')}Z`;
-}
 const POLICIES: readonly Policy[] = ['fail', 'skip', 'repair'];
 /** Short column titles for the problems in the import summary. */
 const PROBLEM_TITLES: Readonly<Record<Problem, string>> = {
@@ -40,36 +35,6 @@ const PROBLEM_TITLES: Readonly<Record<Problem, string>> = {
   non_positive: 'nonpos',
   inexact_volume: 'volume',
 };
-
-/** "--from 2024-08-08", "2024-08-08T23:55:00Z", or epoch seconds (10 digits), ms (13) or µs (16) -> µs. */
-export function parseTime(text: string, option: string): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) {
-    const n = Number(t);
-    if (t.length <= 10) return n * 1_000_000;
-    if (t.length <= 13) return n * 1000;
-    if (t.length <= 16) return n;
-  } else {
-    const m =
-      /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]00:?00)?$/.exec(t);
-    if (m !== null) {
-      const ms = Date.UTC(
-        Number(m[1]),
-        Number(m[2]) - 1,
-        Number(m[3]),
-        Number(m[4] ?? 0),
-        Number(m[5] ?? 0),
-        Number(m[6] ?? 0),
-      );
-      if (Number.isFinite(ms)) return ms * 1000 + Number((m[7] ?? '').padEnd(6, '0'));
-    }
-  }
-  throw new Bot4Error(
-    ErrorCode.INVALID_ARGUMENT,
-    `${option} ${JSON.stringify(text)} is not a time: use an ISO date (2024-08-08, 2024-08-08T23:55:00Z, UTC) or epoch s/ms/µs`,
-    { option, value: text },
-  );
-}
 
 /** "--policy out_of_order=fail" (repeatable, or comma-separated; "all=skip" sets every problem). */
 export function parsePolicies(items: readonly string[]): Partial<Record<Problem, Policy>> {

@@ -24,6 +24,8 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   ErrorCode.DATA_MALFORMED,
   ErrorCode.DATA_MISSING,
   ErrorCode.NOT_FOUND,
+  // Decimal conversions fail on values a user or a data file gave (a quantity, a balance, a price).
+  ErrorCode.DECIMAL_INVALID,
 ]);
 
 /** The package root is two folders up from the sources (src/cli) and three from the build (dist/src/cli). */

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FILE = resolve(root, '../shared/data/basana/bitstamp_btcusd_min_2020_01_01.csv');
@@ -47,7 +48,7 @@ describe('bot4 optimize', () => {
     }
   }, 120_000);
 
-  it.skipIf(!existsSync(FILE))(
+  it.skipIf(!present(FILE, 'Bitstamp one-minute bars'))(
     'walk-forward on real bars with 2 workers, then the same command resumes every trial',
     () => {
       const out = mkdtempSync(join(tmpdir(), 'bot4-optcli-'));

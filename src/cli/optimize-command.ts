@@ -27,15 +27,17 @@ import { DEFAULT_BATCH, type OptimizeProgress, optimize } from '../backtest/opti
 import { buildOptimizeReport, paramText, writeOptimizeReport } from '../backtest/optimize/report.ts';
 import { SEARCH_KINDS, type SearchKind } from '../backtest/optimize/search.ts';
 import { bad, buildSpace, gridSize } from '../backtest/optimize/space.ts';
-import { TrialStore } from '../backtest/optimize/store.ts';
+import { type TrialRecord, TrialStore } from '../backtest/optimize/store.ts';
 import type { TrialSetup } from '../backtest/optimize/trial.ts';
 import { parseDuration, type WalkForwardSpec, type Window } from '../backtest/optimize/walk-forward.ts';
 import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
-import { collect, parseBalance, parseTime } from './backtest-command.ts';
+import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import { ProgressLine } from './progress.ts';
@@ -221,6 +223,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
     )
     .action(async (opts: OptimizeCliOptions) => {
       const config = loadConfig();
+      if (opts.resume === true && opts.fresh === true) {
+        bad(
+          '--resume and --fresh contradict each other: --resume keeps the earlier trials, --fresh deletes them; give one',
+        );
+      }
       const cls = await resolveStrategy(opts.strategy);
       if (!(SEARCH_KINDS as readonly string[]).includes(opts.search)) {
         bad(`--search '${opts.search}' is not one of ${SEARCH_KINDS.join(', ')}`, { search: opts.search });
@@ -239,10 +246,16 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           : wholeNumber(opts.trials, '--trials', 1);
       const seed = wholeNumber(opts.seed, '--seed', 0);
       const batch = wholeNumber(opts.batch, '--batch', 1);
-      const workers =
-        opts.workers === undefined
-          ? Math.max(1, availableParallelism())
-          : wholeNumber(opts.workers, '--workers', 1);
+      const cores = Math.max(1, availableParallelism());
+      const asked = opts.workers === undefined ? cores : wholeNumber(opts.workers, '--workers', 1);
+      // More threads than cores, than trials run at once (--batch) or than trials at all only cost start-up.
+      const perFold = Math.min(trials, gridSize(space));
+      const workers = Math.min(asked, cores, batch, perFold);
+      if (opts.workers !== undefined && workers < asked) {
+        process.stderr.write(
+          `--workers ${asked}: using ${workers} (${cores} core${cores === 1 ? '' : 's'}, --batch ${batch}, ${perFold} trial${perFold === 1 ? '' : 's'} per fold; more would wait)\n`,
+        );
+      }
       let walkForward: WalkForwardSpec | undefined;
       if (opts.walkForward !== undefined) {
         const folds = wholeNumber(opts.walkForward, '--walk-forward', 1);
@@ -287,7 +300,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       printNotes('optimize', notes);
       const full = datasetRange(data);
       const range = { from: from ?? full.from, to: to ?? full.to };
-      if (!(range.from < range.to)) bad(`--from must be before --to`);
+      if (!(range.from < range.to)) {
+        bad(`--from ${isoMicros(range.from)} is not before --to ${isoMicros(range.to)}: the range is empty`);
+      }
       const strategy = opts.strategy.includes('.') ? resolve(opts.strategy) : opts.strategy;
       const setup: TrialSetup = {
         data,
@@ -326,9 +341,10 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: OptimizeProgress): void =>
         progress.show(progressText(p, objective), p.done >= p.total);
-      const executor = await startExecutor(setup, workers);
       let result: Awaited<ReturnType<typeof optimize>>;
+      let executor: Awaited<ReturnType<typeof startExecutor>> | undefined;
       try {
+        executor = await startExecutor(setup, workers);
         result = await optimize({
           cls,
           space,
@@ -344,12 +360,17 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           signal: interrupt.signal,
           onProgress,
         });
+      } catch (e) {
+        // Nothing finished: leave no trials file behind to block the next run.
+        if (store.size === 0) store.discardIfCreated();
+        throw e;
       } finally {
         interrupt.dispose();
         progress.end();
         store.close();
-        await executor.close();
+        await executor?.close();
       }
+      if (!result.partial) failIfNothingRan(result.trials, () => store.discardIfCreated());
       const report = buildOptimizeReport(
         {
           strategy: cls.name,
@@ -374,6 +395,29 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       );
       if (result.partial) throw new Interrupted('optimisation interrupted: partial report written');
     });
+}
+
+/**
+ * A finished optimisation without one trial that ran to the end has no result: exit non-zero saying why (every
+ * point refused: exit 2; every trial failed: exit 1), with the first reason, after removing the trials file
+ * this run created (it would block the corrected command as a "different optimisation").
+ */
+function failIfNothingRan(trials: readonly TrialRecord[], discard: () => boolean): void {
+  const tried = trials.filter((t) => t.skipped === null);
+  if (tried.some((t) => t.error === null)) return;
+  const removed = discard() ? ' (no trials file kept)' : '';
+  if (tried.length === 0) {
+    const first = trials[0]?.skipped;
+    bad(
+      first === undefined
+        ? `nothing to optimise: the search proposed no parameter set${removed}`
+        : `nothing to optimise: all ${trials.length} parameter sets proposed were refused; the first ${first}${removed}`,
+    );
+  }
+  throw new Bot4Error(
+    ErrorCode.TASK_FAILED,
+    `every trial failed (${tried.length} of ${tried.length}); the first error: ${tried[0]!.error}${removed}`,
+  );
 }
 
 function summary(r: ReturnType<typeof buildOptimizeReport>): string {

@@ -3,11 +3,12 @@
 // for an unknown indicator or parameter. Uses shared/data when present, else a CSV written here.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import { atrBatch, INDICATORS, smaBatch } from '../indicators/index.ts';
 import { parseParams, readHeaderCsv } from './ta-command.ts';
 
@@ -137,7 +138,7 @@ describe('bot4 ta', () => {
     expect(r.stdout).toContain("seed 'sma' (TA-Lib)");
   });
 
-  it.skipIf(!existsSync(`${shared}basana`))(
+  it.skipIf(!present(`${shared}basana`, 'basana candles'))(
     'loads candles through the data loaders (basana Binance daily CSV)',
     () => {
       const file = `${shared}basana/binance_btcusdt_day_2020.csv`;

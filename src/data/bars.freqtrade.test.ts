@@ -1,9 +1,9 @@
 // The real check of bar aggregation: freqtrade built XRP_ETH-1m/-5m.feather from XRP_ETH-trades (README §3),
 // so aggregating the same trades here must give the same bars, field for field.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { type Bar, EventBatch } from '../model/market-data.ts';
 import {
@@ -21,7 +21,7 @@ import { freqtradeTradesJsonLoader } from './loaders/trades-json.ts';
 
 // src/data -> the repository root is two levels up; shared/ sits beside the repository.
 const DATA = fileURLToPath(new URL('../../../shared/data/freqtrade/', import.meta.url));
-const haveData = existsSync(join(DATA, 'XRP_ETH-trades.json.gz'));
+const haveData = present(join(DATA, 'XRP_ETH-trades.json.gz'), 'freqtrade trades');
 if (!haveData) console.warn(`bar aggregation check against freqtrade skipped: ${DATA} not found`);
 
 type B = [tsOpen: number, o: number, h: number, l: number, c: number, v: number];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { present } from '../core/test-resources.ts';
 import { InstrumentKind, type InstrumentSpec, newInstrumentRegistry } from '../model/instrument.ts';
 import { EventBatch, RECORD_KIND_NAMES, RecordKind } from '../model/market-data.ts';
 import { Catalog, gcdStep, stepRatio } from './catalog.ts';
@@ -11,7 +12,7 @@ import { emptyReport, type Loader } from './loader.ts';
 import { detectLoader } from './loaders/index.ts';
 
 const DATA = join(import.meta.dirname, '../../../shared/data');
-const hasData = existsSync(DATA);
+const hasData = present(DATA, 'shared market data');
 
 /** A row of the test files: kind, instrument key, tsEvent, tsInit, a..f, seq. */
 type Row = [RecordKind, string, number, number, number, number, number, number, number, number, number];

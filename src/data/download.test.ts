@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBot4Error } from '../core/errors.ts';
+import { present } from '../core/test-resources.ts';
 import { Catalog } from './catalog.ts';
 import {
   type DownloadOptions,
@@ -19,7 +20,7 @@ const FIXTURES = join(
   import.meta.dirname,
   '../../../shared/data/nautilus_trader/binance_fixtures/http_responses',
 );
-const hasFixtures = existsSync(FIXTURES);
+const hasFixtures = present(FIXTURES, 'nautilus_trader Binance fixtures');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
 
 let root = '';

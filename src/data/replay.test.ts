@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { present } from '../core/test-resources.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { EventBatch, RecordKind } from '../model/market-data.ts';
 import {
@@ -15,7 +15,7 @@ import {
 } from './replay.ts';
 
 const DATA = join(import.meta.dirname, '../../../shared/data');
-const hasData = existsSync(DATA);
+const hasData = present(DATA, 'shared market data');
 
 /** Rows as [key, id]; `id` goes in seq so the output can be traced back to its source row. */
 type Row = [number, number];

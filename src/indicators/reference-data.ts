@@ -2,13 +2,14 @@
 // test files (blocks of "name options" + {inputs} + {outputs}, outputs aligned to the end of the inputs) and
 // the StockCharts spreadsheets saved as CSV by bukosabino/ta (unnamed index columns, blank warm-up cells).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { present } from '../core/test-resources.ts';
 
-/** shared/data beside the repository (src/indicators -> repo root -> ../shared/data); undefined when absent. */
+/** shared/data beside the repository (src/indicators -> repo root -> ../shared/data); undefined when absent (an error in CI). */
 export function sharedDataDir(): string | undefined {
   const dir = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-  return existsSync(dir) ? dir : undefined;
+  return present(dir, 'shared data (indicator reference vectors)') ? dir : undefined;
 }
 
 export interface TulipCase {

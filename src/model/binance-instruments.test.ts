@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { present } from '../core/test-resources.ts';
 import type { InstrumentId } from '../core/units.ts';
 import {
   BinanceMarket,
@@ -15,7 +16,7 @@ import { InstrumentKind, LiquiditySide, newInstrumentRegistry } from './instrume
 
 // Repo root is two levels up from src/model; the shared data folder sits beside the repo.
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 const SKIP_NOTE = HAVE_DATA
   ? ''
   : ` (SKIPPED: ${DATA} not found; the fixtures live in ../shared/data beside the repo)`;
@@ -28,7 +29,7 @@ const SPOT_BASANA = 'basana/binance_btc_usdt_exchange_info.json';
 function fixture(rel: string): unknown {
   return JSON.parse(readFileSync(DATA + rel, 'utf8'));
 }
-const has = (rel: string) => HAVE_DATA && existsSync(DATA + rel);
+const has = (rel: string) => HAVE_DATA && present(DATA + rel, 'an exchangeInfo fixture');
 
 describe.skipIf(!HAVE_DATA)(`Binance exchangeInfo fixtures${SKIP_NOTE}`, () => {
   it.skipIf(!has(SPOT_NT))(

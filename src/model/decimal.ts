@@ -320,6 +320,15 @@ export interface DecimalLabel {
   readonly signed?: boolean;
 }
 
+/** The largest amount held exactly at `step`: (2^53 - 1) steps, as decimal text ("9007199254740.991" at 0.001). */
+function largestAmount(step: Step): string {
+  const digits = (BIG_MAX_SAFE * step.unitsBig).toString();
+  if (step.scale <= 0) return digits + '0'.repeat(-step.scale);
+  const whole = digits.slice(0, -step.scale) || '0';
+  const frac = digits.slice(-step.scale).padStart(step.scale, '0').replace(/0+$/, '');
+  return frac === '' ? whole : `${whole}.${frac}`;
+}
+
 /** Message for a failed conversion of `value` at `step`, naming the field, the step and the context. */
 export function decimalErrorMessage(
   st: DecimalStatus,
@@ -341,7 +350,7 @@ export function decimalErrorMessage(
     case DecimalStatus.NOT_MULTIPLE:
       return `${what} ${shown} is not a multiple of ${stepName} ${step.text}${where}`;
     case DecimalStatus.OUT_OF_RANGE:
-      return `${what} ${shown} is out of range${where}: as a count of ${stepName} ${step.text} it exceeds 2^53-1`;
+      return `${what} ${shown} is too large${where}: with ${stepName} ${step.text} the largest is ${largestAmount(step)}`;
     case DecimalStatus.NOT_FINITE:
       return `${what} ${shown} is not a finite number${where}`;
     case DecimalStatus.OFF_GRID:

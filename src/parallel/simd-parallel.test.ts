@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCi } from '../core/test-resources.ts';
 import { ScalarKernels } from './kernels.ts';
 import { defaultWasmUrl } from './simd.ts';
 import { ParallelKernels } from './simd-parallel.ts';
 
 // CI builds the module in `prepare`: there a missing module fails (ParallelKernels.start throws) instead of skipping.
-const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
+const inCi = isCi();
 const runnable = inCi || existsSync(fileURLToPath(defaultWasmUrl));
 const scalar = new ScalarKernels();
 

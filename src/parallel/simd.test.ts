@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bot4Error } from '../core/errors.ts';
+import { isCi } from '../core/test-resources.ts';
 import { type Kernels, ScalarKernels, splitRows } from './kernels.ts';
 import { defaultWasmUrl, loadKernels, simdSupported, WasmKernels } from './simd.ts';
 
 // CI builds the module in `prepare`, so there a missing or broken module fails this file instead of skipping.
-const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
+const inCi = isCi();
 const built = existsSync(fileURLToPath(defaultWasmUrl));
 const loaded = loadKernels({ prefer: inCi ? 'wasm-simd' : 'auto' });
 const wasm = loaded instanceof WasmKernels ? loaded : undefined;

@@ -113,6 +113,53 @@ interface Ledger {
   /** Sum over fills of (sell ? +N : -N), N = notional(px, qty). */
   cashFlow: number;
   applied: number;
+  /** Per position slot (PositionSide): signed qty and entry value, kept by the reference model below. */
+  slots: Map<number, { qty: number; cost: number }>;
+}
+
+/** Round-half-even of a / b for BigInts, b > 0. */
+function divHalfEven(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  const r2 = (a % b) * 2n;
+  if (r2 > b || (r2 === b && q % 2n !== 0n)) return q + 1n;
+  return q;
+}
+
+/**
+ * The average-cost rule written out from its statement (position.ts planFill's comment), in exact BigInt
+ * arithmetic, so that the realised PnL the properties check is not read back from the implementation:
+ * reducing q of |Q| lots removes round_half_even(cost * q / |Q|) of cost (all of it on a full close) and
+ * realises exitValue - removed for a long linear or short inverse position, removed - exitValue otherwise;
+ * a fill through zero closes at notional(px, |Q|) and opens the rest at the remainder of its notional.
+ */
+function referenceFill(
+  l: Ledger,
+  inst: Instrument,
+  side: number,
+  buy: boolean,
+  qty: number,
+  px: number,
+): number {
+  const slot = l.slots.get(side) ?? { qty: 0, cost: 0 };
+  l.slots.set(side, slot);
+  const notional = inst.notional(px, qty);
+  const cur = slot.qty;
+  if (cur === 0 || cur > 0 === buy) {
+    slot.qty += buy ? qty : -qty;
+    slot.cost += notional;
+    return 0;
+  }
+  const absCur = Math.abs(cur);
+  const closeQty = Math.min(qty, absCur);
+  const removed =
+    closeQty === absCur
+      ? slot.cost
+      : Number(divHalfEven(BigInt(slot.cost) * BigInt(closeQty), BigInt(absCur)));
+  const exitValue = closeQty === qty ? notional : inst.notional(px, closeQty);
+  const realised = cur > 0 !== inst.isInverse ? exitValue - removed : removed - exitValue;
+  slot.qty += buy ? qty : -qty;
+  slot.cost = slot.cost - removed + (notional - exitValue);
+  return realised;
 }
 
 function run(s: Setup, ops: readonly Op[], hedging: boolean, check?: (s: Setup, l: Ledger) => void): Ledger {
@@ -125,6 +172,7 @@ function run(s: Setup, ops: readonly Op[], hedging: boolean, check?: (s: Setup, 
     funding: 0,
     cashFlow: 0,
     applied: 0,
+    slots: new Map(),
   };
   for (const op of ops) {
     if (op.kind === 'fill') {
@@ -151,7 +199,9 @@ function run(s: Setup, ops: readonly Op[], hedging: boolean, check?: (s: Setup, 
       const pos = pf.position(inst.id, side)!;
       l.applied++;
       l.signedQty += op.buy ? op.qty : -op.qty;
-      l.realised += pos.lastRealised;
+      const realised = referenceFill(l, inst, side, op.buy, op.qty, op.px);
+      expect(pos.lastRealised).toBe(realised);
+      l.realised += realised;
       if (op.bnb) l.bnbFees += op.fee;
       else l.settlementFees += op.fee;
       const n = inst.notional(op.px, op.qty);
@@ -213,7 +263,7 @@ function flatten(s: Setup, l: Ledger, hedging: boolean, px: number): void {
     const qty = Math.abs(p.qty);
     expect(s.pf.applyFill(s.inst, buy ? BUY : SELL, qty, px, 0, -1, 1e9, p.side)).toBe(R.OK);
     l.signedQty += buy ? qty : -qty;
-    l.realised += p.lastRealised;
+    l.realised += referenceFill(l, s.inst, p.side, buy, qty, px);
     const n = s.inst.notional(px, qty);
     l.cashFlow += buy ? -n : n;
   }

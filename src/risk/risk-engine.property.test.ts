@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InstrumentId, Micros, PriceTicks, QtyLots, StrategyId } from '../core/units.ts';
+import { EngineReason } from '../execution/engine.ts';
 import { type Instrument, LiquiditySide } from '../model/instrument.ts';
 import {
   hasPrice,
@@ -16,7 +17,7 @@ import {
   TimeInForce,
 } from '../model/order.ts';
 import { isOpen, OrderEventKind, OrderStatus } from '../model/order-state.ts';
-import { TradingState } from './risk-engine.ts';
+import { RiskReason, TradingState } from './risk-engine.ts';
 import { makeRiskKit, type RiskKit } from './testing.ts';
 
 const U = 100_000_000;
@@ -127,6 +128,8 @@ class Oracle {
   readonly strategyTimes = new Map<number, number[]>();
   seen = 0;
   seenInReducing = 0;
+  /** Denials the oracle confirmed, by risk reason: an engine that denies what it should pass fails below. */
+  readonly denied = new Map<number, number>();
 
   constructor(k: RiskKit) {
     this.k = k;
@@ -237,6 +240,55 @@ class Oracle {
     }
   }
 
+  /**
+   * The other half of the gate: an order the engine denied (before it changed anything) must break the limit
+   * the denial names. Checked for the limits an order's own fields and the open orders decide; exposure,
+   * balance and rate denials depend on valuation and token-bucket details and are covered by `seen` above.
+   */
+  checkDenial(req: OrderRequest, risk: number, openBefore: number, openOnInstBefore: number): void {
+    const k = this.k;
+    const inst = k.engine.cache.instruments.require(req.instrumentId);
+    const ref = k.risk.referencePrice(inst.id);
+    const maxQty = inst === k.bnb ? 50 : LIMITS.maxOrderQty;
+    const px = req.type === OrderType.MARKET ? ref : req.price;
+    const pos = k.account.positions[inst.id]!;
+    const isBuy = req.side === OrderSide.BUY;
+    // Reducing counts the open orders on the same side as filled, as check() does (a denied order is not open).
+    const { buy: ob, sell: os } = this.open(inst, -1);
+    const wouldReduce = isBuy ? pos < 0 && ob + req.qty <= -pos : pos > 0 && os + req.qty <= pos;
+    const state = k.risk.tradingState;
+    switch (risk) {
+      case RiskReason.HALTED:
+        expect(state).toBe(TradingState.HALTED);
+        break;
+      case RiskReason.ORDER_QTY:
+        expect(req.qty).toBeGreaterThan(maxQty);
+        break;
+      case RiskReason.ORDER_NOTIONAL:
+        expect(inst.tryNotional(px, req.qty)).toBeGreaterThan(LIMITS.maxOrderNotional);
+        break;
+      case RiskReason.PRICE_BAND:
+        expect(Math.abs(req.price - ref) * 10_000).toBeGreaterThan(LIMITS.bandBps * ref);
+        break;
+      case RiskReason.OPEN_ORDERS:
+        expect(openOnInstBefore + 1).toBeGreaterThan(LIMITS.maxOpen);
+        break;
+      case RiskReason.TOTAL_OPEN_ORDERS:
+        expect(openBefore + 1).toBeGreaterThan(LIMITS.totalOpen);
+        break;
+      case RiskReason.REDUCE_ONLY:
+        expect(req.flags & OrderFlags.REDUCE_ONLY).not.toBe(0);
+        expect(wouldReduce && state !== TradingState.REDUCING).toBe(false);
+        break;
+      case RiskReason.REDUCING_ONLY:
+        expect(state).toBe(TradingState.REDUCING);
+        break;
+      default:
+        break;
+    }
+    this.denied.set(risk, (this.denied.get(risk) ?? 0) + 1);
+  }
+
   private requirement(
     o: Order,
     inst: Instrument,
@@ -281,6 +333,10 @@ function run(actions: Action[]): Oracle {
     submit(order, asType);
   };
   const openIds = () => [...k.engine.cache.allOpenOrderIds()];
+  const denial = { code: 0 };
+  k.bus.subscribe(k.engine.orderEvents, (ev) => {
+    if (ev.kind === OrderEventKind.DENIED) denial.code = ev.reasonCode;
+  });
   for (const a of actions) {
     switch (a.t) {
       case 'submit': {
@@ -299,7 +355,12 @@ function run(actions: Action[]): Oracle {
           r.tif = TimeInForce.GTC;
           r.price = Math.max(1, Math.round((refs[a.inst]! * (10_000 + a.offsetBps)) / 10_000)) as PriceTicks;
         }
-        k.engine.submit(r);
+        const openBefore = k.engine.cache.allOpenOrderIds().length;
+        const openOnInst = [...k.engine.cache.openOrderIds(inst.id)].length;
+        const o = k.engine.submit(r);
+        if (o.status === OrderStatus.DENIED && denial.code >= EngineReason.RISK) {
+          oracle.checkDenial(r, denial.code - EngineReason.RISK, openBefore, openOnInst);
+        }
         break;
       }
       case 'fill': {
@@ -350,17 +411,28 @@ describe('RiskEngine properties (real ExecutionEngine, stub venue)', () => {
   it('every order the venue sees satisfies every limit, whatever happens around it', () => {
     let seen = 0;
     let reducing = 0;
+    const denied = new Map<number, number>();
     fc.assert(
       fc.property(fc.array(action, { minLength: 20, maxLength: 150, size: 'max' }), (actions) => {
         const o = run(actions);
         seen += o.seen;
         reducing += o.seenInReducing;
+        for (const [r, n] of o.denied) denied.set(r, (denied.get(r) ?? 0) + n);
       }),
       { numRuns: 300 },
     );
     // The runs exercised the gate: many orders reached the venue, some of them in REDUCING.
     expect(seen).toBeGreaterThan(1000);
     expect(reducing).toBeGreaterThan(10);
+    // ...and denied orders for the limits their own fields break, each confirmed by the oracle.
+    for (const r of [
+      RiskReason.ORDER_QTY,
+      RiskReason.PRICE_BAND,
+      RiskReason.HALTED,
+      RiskReason.OPEN_ORDERS,
+    ]) {
+      expect(denied.get(r) ?? 0, `denials for risk reason ${r}`).toBeGreaterThan(0);
+    }
   });
 
   it('in HALTED nothing passes, whatever the order', () => {

@@ -31,6 +31,17 @@ export interface ResolvedSubscriptions {
   readonly instruments: readonly Instrument[];
 }
 
+/** What reached a strategy in a run (one add per delivered event), to explain a run that traded nothing. */
+export class DeliveryCounts {
+  quotes = 0;
+  trades = 0;
+  books = 0;
+  bars = 0;
+  /** Bars of a subscribed instrument at an interval the strategy did not ask for (dropped), and the last one. */
+  otherIntervalBars = 0;
+  otherInterval = 0;
+}
+
 function mask(list: readonly Instrument[], size: number): Uint8Array {
   const m = new Uint8Array(Math.max(size, 1));
   for (const i of list) m[i.id] = 1;
@@ -57,6 +68,7 @@ export class StrategyHost {
   private readonly barIds: Int32Array = new Int32Array(0);
   private readonly barIntervals: Float64Array = new Float64Array(0);
   private readonly subs: { topic: Topic<never>; id: number }[] = [];
+  readonly delivered: DeliveryCounts = new DeliveryCounts();
 
   constructor(strategy: Strategy, ctx: StrategyContext, options: StrategyHostOptions) {
     if (!Number.isSafeInteger(options.strategyId) || options.strategyId < 1) {
@@ -123,6 +135,7 @@ export class StrategyHost {
 
   private readonly handleQuote = (q: QuoteTick): void => {
     if (this.quoteMask[q.instrumentId] === 1) {
+      this.delivered.quotes++;
       try {
         this.strategy.onQuote(q);
       } catch (e) {
@@ -133,6 +146,7 @@ export class StrategyHost {
 
   private readonly handleTrade = (t: TradeTick): void => {
     if (this.tradeMask[t.instrumentId] === 1) {
+      this.delivered.trades++;
       try {
         this.strategy.onTrade(t);
       } catch (e) {
@@ -144,6 +158,7 @@ export class StrategyHost {
   private readonly handleBook = (u: BookUpdate): void => {
     const book: L2Book | null = u.book;
     if (book !== null && this.bookMask[u.instrumentId] === 1) {
+      this.delivered.books++;
       try {
         this.strategy.onBook(book, u);
       } catch (e) {
@@ -154,8 +169,12 @@ export class StrategyHost {
 
   private readonly handleBar = (b: Bar): void => {
     const ids = this.barIds;
+    let instrument = false;
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] === b.instrumentId && this.barIntervals[i] === b.interval) {
+      if (ids[i] !== b.instrumentId) continue;
+      instrument = true;
+      if (this.barIntervals[i] === b.interval) {
+        this.delivered.bars++;
         try {
           this.strategy.onBar(b);
         } catch (e) {
@@ -163,6 +182,10 @@ export class StrategyHost {
         }
         return;
       }
+    }
+    if (instrument) {
+      this.delivered.otherIntervalBars++;
+      this.delivered.otherInterval = b.interval;
     }
   };
 

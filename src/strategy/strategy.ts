@@ -222,6 +222,15 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
     return {};
   }
 
+  /**
+   * Whether the strategy has seen enough data to decide (its indicators are ready), and how many events of
+   * its subscriptions that takes; undefined when it does not say. Read once after a run, to explain a run
+   * that traded nothing; never on the per-event path.
+   */
+  warmUp(): { readonly done: boolean; readonly needed?: number } | undefined {
+    return undefined;
+  }
+
   /** After subscriptions are live, before the first event. Resolve instruments and lots here. */
   onStart(): void {}
   /** Before the host unsubscribes. Cancel working orders here if the strategy should leave none. */

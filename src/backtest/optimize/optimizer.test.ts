@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present } from '../../core/test-resources.ts';
 import { primedReplay } from '../../data/replay.ts';
 import { newInstrumentRegistry } from '../../model/instrument.ts';
 import { EmaCross } from '../../strategy/builtin/ema-cross.ts';
@@ -17,7 +18,7 @@ import type { TrialSetup } from './trial.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const FILE = resolve(root, '../shared/data/basana/bitstamp_btcusd_min_2020_01_01.csv');
-const have = existsSync(FILE);
+const have = present(FILE, 'Bitstamp one-minute bars');
 if (!have) console.warn(`skipping the real-data optimiser tests: ${FILE} is absent`);
 
 async function realData(): Promise<SharedDataset> {
@@ -79,11 +80,14 @@ describe.skipIf(!have)('optimize on real one-minute bars', () => {
     expect(one.folds).toHaveLength(3);
     for (const f of one.folds) {
       expect(f.best).not.toBeNull();
-      expect(f.check?.stats?.trades).toBeGreaterThanOrEqual(0);
+      // EMA cross with fast <= 10 trades dozens of times a day on one-minute bars: each check traded.
+      expect(f.check?.stats?.trades).toBeGreaterThan(0);
       expect(f.inSample.to).toBe(f.outOfSample!.from);
     }
     // Skipped points (fast >= slow) carry their reason and never ran.
     const skipped = one.trials.filter((t) => t.skipped !== null);
+    // The seeded TPE proposes some (7 of 43 today): the loop below must have something to check.
+    expect(skipped.length).toBeGreaterThan(0);
     for (const t of skipped) {
       expect(t.skipped).toMatch(/fast < slow/);
       expect(t.fingerprint).toBe('');

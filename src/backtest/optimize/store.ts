@@ -63,6 +63,8 @@ export class TrialStore {
   readonly resumed: number;
   private readonly done = new Map<string, TrialRecord>();
   private fd: number;
+  /** This run wrote the file (nothing was there to resume). */
+  private readonly created: boolean = false;
   private syncTimer: NodeJS.Timeout | null = null;
   private readonly sync = (): void => {
     this.syncTimer = null;
@@ -70,6 +72,13 @@ export class TrialStore {
   };
 
   constructor(dir: string, spec: unknown, options: StoreOptions = {}) {
+    // Refused before anything is touched: --fresh would otherwise delete the trials --resume asked to keep.
+    if (options.fresh === true && options.resume === true) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        '--resume and --fresh contradict each other: --resume keeps the earlier trials, --fresh deletes them; give one',
+      );
+    }
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, TRIALS_FILE);
     this.hash = specHash(spec);
@@ -85,6 +94,7 @@ export class TrialStore {
     const torn = exists && this.load();
     this.resumed = this.done.size;
     this.fd = openSync(this.path, 'a');
+    this.created = !exists;
     if (!exists) this.writeLines([JSON.stringify({ type: 'spec', hash: this.hash, spec })], true);
     // A line cut short by a kill stays unreadable; the next one must not be glued onto it.
     else if (torn) writeSync(this.fd, '\n');
@@ -145,6 +155,18 @@ export class TrialStore {
     if (now) fsyncSync(this.fd);
     // Unref'd: a pending fsync does not keep the process alive (close() syncs anyway).
     else this.syncTimer ??= setTimeout(this.sync, SYNC_MS).unref();
+  }
+
+  /**
+   * Closes and deletes the file if this run created it: a run that produced no usable trial (every point
+   * refused or failed, or it stopped before the first) must not leave a file that blocks the corrected command.
+   * Returns whether it deleted it.
+   */
+  discardIfCreated(): boolean {
+    this.close();
+    if (!this.created) return false;
+    rmSync(this.path, { force: true });
+    return true;
   }
 
   close(): void {

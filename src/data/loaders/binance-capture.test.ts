@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
+import { present } from '../../core/test-resources.ts';
 import { newInstrumentRegistry } from '../../model/instrument.ts';
 import { DeltaFlag, type EventBatch, RecordKind, Side } from '../../model/market-data.ts';
 import type { ValidationReport } from '../loader.ts';
@@ -12,7 +13,7 @@ import { emptyReport, type LoadOptions } from '../loader.ts';
 import { binanceMarketOf, hftbacktestBinanceLoader } from './binance-capture.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 const NOTE = HAVE_DATA ? '' : ' (SKIPPED: ../shared/data not found beside the repo)';
 
 interface Loaded {

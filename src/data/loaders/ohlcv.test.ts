@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isBot4Error } from '../../core/errors.ts';
+import { present } from '../../core/test-resources.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../../model/instrument.ts';
 import { RecordKind } from '../../model/market-data.ts';
 import { readHeadText } from '../lines.ts';
@@ -31,7 +32,7 @@ import { TRADE_LIST_LOADERS } from './trades-json.ts';
 
 // src/data/loaders -> repository root is three levels up; shared/ sits beside the repository.
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const haveData = existsSync(join(DATA, 'README.md'));
+const haveData = present(join(DATA, 'README.md'), 'shared market data');
 if (!haveData) console.warn(`ohlcv loader tests on real data skipped: ${DATA} not found`);
 const real = describe.skipIf(!haveData);
 

@@ -1,11 +1,12 @@
 // The non-Binance-capture tick loaders on the real files: counts from the data README, exact first records,
 // validation results (explained where non-zero), detection of every file, and malformed rows in temp files.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bot4Error } from '../../core/errors.ts';
+import { present } from '../../core/test-resources.ts';
 import { newInstrumentRegistry } from '../../model/instrument.ts';
 import { DeltaFlag, RecordKind, Side } from '../../model/market-data.ts';
 import type { ValidationReport } from '../loader.ts';
@@ -13,7 +14,7 @@ import { emptyReport, type LoadOptions } from '../loader.ts';
 import { detectLoader, findLoader, LOADERS, registerLoader } from './index.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 const NOTE = HAVE_DATA ? '' : ' (SKIPPED: ../shared/data not found beside the repo)';
 
 const noProblems = {

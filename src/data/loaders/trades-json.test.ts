@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { present } from '../../core/test-resources.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../../model/instrument.ts';
 import { NO_SIDE, RecordKind, Side } from '../../model/market-data.ts';
 import { readHeadText } from '../lines.ts';
@@ -21,7 +22,7 @@ import {
 
 // src/data/loaders -> repository root is three levels up; shared/ sits beside the repository.
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const haveData = existsSync(join(DATA, 'README.md'));
+const haveData = present(join(DATA, 'README.md'), 'shared market data');
 if (!haveData) console.warn(`trade-list loader tests skipped: ${DATA} not found`);
 const real = describe.skipIf(!haveData);
 

@@ -73,6 +73,11 @@ export class EmaCross extends Strategy<typeof PARAMS> {
     this.shortLots = this.params.allowShort ? -this.lots : 0;
   }
 
+  /** Ready once the slow EMA is seeded: its first value is the SMA of the first `slow` prices. */
+  override warmUp(): { done: boolean; needed: number } {
+    return { done: this.slow.ready, needed: this.params.slow };
+  }
+
   /** Feeds one price and returns the crossing it completes, if any. The strategy's whole decision step. */
   decide(px: number): CrossIntent {
     const f = this.fast.update(px);

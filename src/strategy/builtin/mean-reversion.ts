@@ -71,6 +71,10 @@ export class MeanReversion extends Strategy<typeof PARAMS> {
     return { bars: [{ instrument: this.params.instrument, interval: this.params.interval }] };
   }
 
+  override warmUp(): { done: boolean } {
+    return { done: this.bands.ready && this.rsi.ready };
+  }
+
   override onStart(): void {
     const inst = this.instrument(this.params.instrument);
     this.instrumentId = inst.id;

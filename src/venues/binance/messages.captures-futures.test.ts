@@ -1,15 +1,16 @@
 // Part of the parser's real-capture check (see messages.captures.test.ts): the USD-M files.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { present } from '../../core/test-resources.ts';
 import { newInstrumentRegistry } from '../../model/instrument.ts';
 import { knownBinanceSpec } from './known-instruments.ts';
 import { BinanceParser, ParseResult } from './messages.ts';
 import { CAPTURES, compare } from './reference.test-util.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 
 describe.skipIf(!HAVE_DATA)(
   `every message of the USD-M captures${HAVE_DATA ? '' : ' (SKIPPED: ../shared/data not found)'}`,

@@ -1,10 +1,11 @@
 // The parser's correctness check: every message of the real Binance captures decodes exactly as the JSON.parse
 // reference does (rows, ticks, lots, flags, ids, times), with no message needing the JSON.parse fallback.
 // Spot and cryptofeed here; USD-M and COIN-M in messages.captures-futures/-coinm.test.ts (split to keep each fast).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { present } from '../../core/test-resources.ts';
 import { BINANCE_VENUES } from '../../model/binance-instruments.ts';
 import { type Instrument, InstrumentKind, newInstrumentRegistry } from '../../model/instrument.ts';
 import { knownBinanceSpec } from './known-instruments.ts';
@@ -12,7 +13,7 @@ import { BinanceParser, ParseResult } from './messages.ts';
 import { CAPTURES, compare } from './reference.test-util.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 
 describe.skipIf(!HAVE_DATA)(
   `every message of the real captures${HAVE_DATA ? '' : ' (SKIPPED: ../shared/data not found)'}`,

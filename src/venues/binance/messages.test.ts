@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { present } from '../../core/test-resources.ts';
 import { BINANCE_VENUES } from '../../model/binance-instruments.ts';
 import { type Instrument, InstrumentKind, newInstrumentRegistry } from '../../model/instrument.ts';
 import { DeltaFlag, EventBatch, RecordKind, Side } from '../../model/market-data.ts';
@@ -10,7 +11,7 @@ import { BinanceEvent, BinanceParser, ParseResult } from './messages.ts';
 import { batchRows, referenceRows } from './reference.test-util.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const HAVE_DATA = present(DATA, 'shared market data');
 
 function setup(market: 'spot' | 'usdm' | 'coinm' = 'usdm', symbol = 'BTCUSDT') {
   const reg = newInstrumentRegistry();

@@ -1,0 +1,133 @@
+// Bad and unusual input to the commands, in process: each case exits with the documented code and one line
+// that names the bad value, and leaves nothing behind that blocks the corrected command.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseBalance } from './backtest-command.ts';
+import { run } from './main.ts';
+
+async function bot4(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    stdout += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    stderr += String(s);
+    return true;
+  });
+  try {
+    const code = await run(args);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+afterEach(() => vi.restoreAllMocks());
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'bot4-bad-'));
+const OPT = ['optimize', '--bars', '1000', '--param', 'fast=5..10:5', '--param', 'slow=20', '--no-progress'];
+
+describe('balances', () => {
+  it('reads exponents and refuses a zero balance', () => {
+    expect(parseBalance('1e5USDT')).toEqual({ amount: '100000', currency: 'USDT' });
+    expect(parseBalance('2.5e-3 btc')).toEqual({ amount: '0.0025', currency: 'BTC' });
+    expect(parseBalance('100EUR')).toEqual({ amount: '100', currency: 'EUR' });
+    expect(() => parseBalance('0USDT')).toThrow(/--balance '0USDT': the amount must be above zero/);
+  });
+
+  it('a balance or a quantity too large for the engine exits 2 in plain words', async () => {
+    const big = await bot4(['backtest', '--demo', '--hours', '1', '--balance', '1e30USDT', '--out', tmp()]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(
+      /balance USDT 1000000000000000000000000000000 is too large: with USDT unit 0.00000001 the largest is 90071992.54740991\n$/,
+    );
+    expect(big.stderr).not.toMatch(/2\^53|\n {4}at /);
+    const qty = await bot4(['backtest', '--demo', '--hours', '1', '--param', 'qty=1e20', '--out', tmp()]);
+    expect(qty.code).toBe(2);
+    expect(qty.stderr).toMatch(
+      /qty (1e\+?20|100000000000000000000) is too large \(BTCUSDT\): with lot size 0\.001 the largest is 9007199254740\.991\n$/,
+    );
+  }, 60_000);
+});
+
+describe('optimize', () => {
+  it('--resume --fresh is refused before the earlier trials are touched', async () => {
+    const out = tmp();
+    expect((await bot4([...OPT, '--workers', '1', '--out', out])).code).toBe(0);
+    const before = readFileSync(join(out, 'trials.jsonl'), 'utf8');
+    const r = await bot4([...OPT, '--workers', '1', '--out', out, '--resume', '--fresh']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--resume and --fresh contradict each other/);
+    expect(readFileSync(join(out, 'trials.jsonl'), 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('an empty grid exits 2 saying which constraint refused the points, and keeps no trials file', async () => {
+    const out = tmp();
+    const r = await bot4([
+      ...OPT,
+      '--workers',
+      '1',
+      '--where',
+      'fast > slow',
+      '--search',
+      'grid',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /nothing to optimise: all 2 parameter sets proposed were refused; the first breaks --where fast > slow/,
+    );
+    expect(existsSync(join(out, 'trials.jsonl'))).toBe(false);
+    // The corrected command is not blocked by a file of a "different optimisation".
+    expect((await bot4([...OPT, '--workers', '1', '--where', 'fast < slow', '--out', out])).code).toBe(0);
+  }, 60_000);
+
+  it('a strategy that fails in every trial exits 1 with the first error, and keeps no trials file', async () => {
+    const out = tmp();
+    const r = await bot4([...OPT, '--workers', '1', '--param', 'instrument=NOPE', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /every trial failed \(2 of 2\); the first error: strategy EmaCross: instrument 'NOPE' is not registered/,
+    );
+    expect(existsSync(join(out, 'trials.jsonl'))).toBe(false);
+    expect((await bot4([...OPT, '--workers', '1', '--out', out])).code).toBe(0);
+  }, 60_000);
+
+  it('--workers beyond what can run at once is capped, and says so', async () => {
+    const r = await bot4([...OPT, '--workers', '1000', '--batch', '1', '--out', tmp()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /--workers 1000: using 1 \(\d+ cores?, --batch 1, 2 trials per fold; more would wait\)/,
+    );
+    expect(r.stdout).toMatch(/on 1 worker\(s\)/);
+  }, 60_000);
+});
+
+describe('times', () => {
+  it('an impossible date exits 2 naming it, before any data is read', async () => {
+    const r = await bot4(['backtest', '--demo', '--from', '2024-02-30', '--out', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--from "2024-02-30" is not a date \(2024-02 has 29 days\)/);
+  });
+
+  it('an empty range is named in ISO time', async () => {
+    const r = await bot4([
+      'backtest',
+      '--demo',
+      '--from',
+      '2024-01-02',
+      '--to',
+      '1704067200000',
+      '--out',
+      tmp(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--from 2024-01-02T00:00:00.000000Z is not before --to 2024-01-01T00:00:00.000000Z/,
+    );
+  });
+});
