@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { wallMicros } from '../core/clock.ts';
+import { feeRateToDecimal } from '../model/instrument.ts';
 import type { Recording, Trade } from './recorder.ts';
 import { renderHtml } from './report-html.ts';
 import type { BacktestStats } from './stats.ts';
@@ -56,6 +57,10 @@ export interface ReportInstrument {
   lotSize: string;
   pricePrecision: number;
   sizePrecision: number;
+  /** Fee rates charged, as fractions ("0.0002" = 0.02%; negative = rebate), and where they came from. */
+  makerFee: string;
+  takerFee: string;
+  feeSource: string;
 }
 
 /** Columnar, so 100k rows stay compact: row i of every array is one fill. */
@@ -170,6 +175,9 @@ export function buildReport(input: ReportInput): BacktestReport {
       lotSize: inst.lotSize.text,
       pricePrecision: inst.pricePrecision,
       sizePrecision: inst.sizePrecision,
+      makerFee: feeRateToDecimal(inst.makerFee),
+      takerFee: feeRateToDecimal(inst.takerFee),
+      feeSource: inst.feeSource,
     })),
     stats: input.stats,
     trades: rec.trades,

@@ -26,6 +26,8 @@ export interface OptimizeMeta {
   range: Window;
   walkForward: WalkForwardSpec | null;
   specHash: string;
+  /** Fee rates every trial charged, per instrument ("KEY: maker% / taker% (source)"). */
+  fees?: string[];
 }
 
 export interface Heatmap {
@@ -172,6 +174,7 @@ export function renderOptimizeHtml(r: OptimizeReport): string {
     ['Best parameters', r.best === null ? 'none' : paramText(r.best.params, swept)],
     [`Best ${obj.name} (in sample)`, fmt(value(r.best))],
     ['Trials', `${m.ran + m.resumed} (${m.resumed} resumed)`],
+    ['Fees (maker / taker)', m.fees?.join('; ') ?? 'n/a'],
     ['Trials/s', `${fmt(m.trialsPerSecond)} on ${m.workers} worker${m.workers === 1 ? '' : 's'}`],
   ];
   if (r.degradation !== null) {
