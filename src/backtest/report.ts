@@ -41,6 +41,8 @@ export interface ReportInput {
   readonly meta: RunMetadata;
   /** The strategy's parameters as configured. */
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /** Notes from the run itself (risk limits that acted, rows a loader skipped...), after the report's own. */
+  readonly notes?: readonly string[];
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
 }
@@ -208,7 +210,7 @@ export function buildReport(input: ReportInput): BacktestReport {
       grossExposure: list(rec.curve.grossExposure),
     },
     prices: rec.prices.map((p) => Array.from(p, (x) => (Number.isNaN(x) ? null : x))),
-    notes,
+    notes: [...notes, ...(input.notes ?? [])],
   };
 }
 
