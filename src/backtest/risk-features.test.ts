@@ -185,4 +185,34 @@ describe('risk features in a backtest', () => {
       /^risk denied \d+ order\(s\): \d+ correlated cluster exposure \(first: gross exposure of the correlated cluster [\d,.]+ USDT would exceed max 4,000 USDT \(risk\.total\.maxClusterExposure, BTCUSDC\)\)$/,
     );
   }, 60_000);
+  it('risk.sizing resizes a strategy that takes a qty: a share of equity, or fractional Kelly', async () => {
+    /** The first order's lots (its fills summed) and its value at the fill prices, in USDT. */
+    const firstOrder = (r: Awaited<ReturnType<typeof demo>>) => {
+      const f = r.recording.fills;
+      let lots = 0;
+      let value = 0;
+      for (let i = 0; i < f.length && f.orderId[i] === f.orderId[0]; i++) {
+        lots += f.qty[i]!;
+        value += f.notional[i]! / 1e8;
+      }
+      return { lots, value };
+    };
+    const fixed = firstOrder(await demo({}));
+    expect(fixed.lots).toBe(50); // the strategy's own qty 0.05 at lot 0.001
+    // 10% of the 100,000 USDT equity, at the decision price: within one lot (about 60 USDT) and the spread.
+    const tenth = firstOrder(await demo({ sizing: { method: 'equity-fraction', fraction: 0.1 } }));
+    expect(Math.abs(tenth.value - 10_000)).toBeLessThan(100);
+    // Half Kelly for p = 0.6, b = 1.5: 0.5 x (0.6 x 1.5 - 0.4) / 1.5 = 1/6 of equity, 16,666.67 USDT.
+    const kelly = firstOrder(await demo({ sizing: { method: 'kelly', winProb: 0.6, payoff: 1.5 } }));
+    expect(Math.abs(kelly.value - 100_000 / 6)).toBeLessThan(100);
+    // Same decision price: 1/6 over 1/10 of equity, each rounded down to a whole lot.
+    expect(Math.abs(kelly.lots - (tenth.lots * 10) / 6)).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+  it('a sizing policy with a missing parameter is a config error naming the key', () => {
+    expect(() => RiskConfigSchema.parse({ sizing: { method: 'kelly', winProb: 0.6 } })).toThrow(
+      /winProb and payoff/,
+    );
+    expect(() => RiskConfigSchema.parse({ sizing: { method: 'equity-fraction' } })).toThrow(/needs fraction/);
+  });
 });

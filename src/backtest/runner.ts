@@ -244,7 +244,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   );
   const books = new BookArray();
   const logger = options.logger ?? quietLogger;
-  const ctx: StrategyContext = { engine, cache, portfolio, bus, clock, instruments: registry, books, logger };
+  const ctx: StrategyContext = {
+    engine,
+    cache,
+    portfolio,
+    bus,
+    clock,
+    instruments: registry,
+    books,
+    logger,
+    sizing: riskConfig.sizing,
+  };
   const hosts = options.strategies.map((s, i) => new StrategyHost(s.strategy, ctx, { strategyId: i + 1 }));
 
   // What the strategies need: books for their instruments, bars aggregated from trades (or quote mids).

@@ -149,6 +149,26 @@ export const RiskConfigSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * How strategies size orders through Strategy.size(): `fixed` keeps each strategy's own quantity;
+   * `equity-fraction` takes `fraction` of equity at the order's price; `kelly` takes the fractional Kelly
+   * share `fraction` x (p b - (1 - p)) / b of equity for win probability `winProb` and payoff `payoff` (average
+   * win / average loss). Sizes are whole lots within the instrument's limits, then checked like every order.
+   */
+  sizing: z
+    .strictObject({
+      method: z.enum(['fixed', 'equity-fraction', 'kelly']).default('fixed'),
+      fraction: z.number().positive().max(100).optional(),
+      winProb: z.number().min(0).max(1).optional(),
+      payoff: z.number().positive().optional(),
+    })
+    .refine((v) => v.method !== 'equity-fraction' || v.fraction !== undefined, {
+      message: "method 'equity-fraction' needs fraction (e.g. 0.1 for 10% of equity)",
+    })
+    .refine((v) => v.method !== 'kelly' || (v.winProb !== undefined && v.payoff !== undefined), {
+      message: "method 'kelly' needs winProb and payoff (fraction, default 0.5, scales the Kelly share)",
+    })
+    .prefault({}),
+  /**
    * Parametric (normal) value at risk of the positions, from the rolling covariance of returns: an order whose
    * worst-case position would take VaR above the limit, and raise it, is denied (VAR_LIMIT). Absent = off.
    */
@@ -172,6 +192,7 @@ export type RiskConfig = z.infer<typeof RiskConfigSchema>;
 export type RiskConfigInput = z.input<typeof RiskConfigSchema>;
 export type InstrumentLimits = z.infer<typeof instrumentLimitsSchema>;
 export type LossLimitConfig = z.infer<typeof lossLimit>;
+export type SizingConfig = RiskConfig['sizing'];
 
 /**
  * Parses a risk section on its own (tests, tools). Errors name the key as `risk.<path>`, like the engine
