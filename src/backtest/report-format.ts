@@ -4,7 +4,7 @@
 
 import type { BacktestStats, StatsCurrency } from './stats.ts';
 
-/** Currencies shown with 2 decimals (fiat and USD-pegged coins); others with their precision, at most 8. */
+/** Currencies shown with 2 decimals (money is booked at 8, see currency.ts) (fiat and USD-pegged coins); others with their precision, at most 8. */
 const TWO_DECIMALS = new Set([
   'USD',
   'USDT',
@@ -22,8 +22,11 @@ const TWO_DECIMALS = new Set([
   'BRL',
 ]);
 
+/** Currencies without minor units in everyday use. */
+const ZERO_DECIMALS = new Set(['JPY', 'KRW']);
+
 export function displayDecimals(c: StatsCurrency): number {
-  return Math.min(c.precision, TWO_DECIMALS.has(c.code) ? 2 : 8);
+  return Math.min(c.precision, ZERO_DECIMALS.has(c.code) ? 0 : TWO_DECIMALS.has(c.code) ? 2 : 8);
 }
 
 function group(intPart: string): string {

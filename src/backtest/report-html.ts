@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { feeLine } from '../model/fee-schedule.ts';
 import type { BacktestReport } from './report.ts';
 import {
   displayDecimals,
@@ -284,6 +285,10 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
     ],
     ['Sampling interval', formatDuration(report.equity.intervalMicros)],
     ['Instruments', report.instruments.map((i) => i.key).join(', ') || 'none'],
+    [
+      'Fees (maker / taker)',
+      report.instruments.map((i) => feeLine(i.key, i.makerFee, i.takerFee, i.feeSource)).join('; ') || 'none',
+    ],
     ['Currency', `${c.code} (${c.precision} dp units)`],
     ['Fingerprint', report.fingerprint],
     ['Report created', report.createdAt],

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { wallMicros } from '../core/clock.ts';
+import { feeRateToDecimal } from '../model/instrument.ts';
 import type { Recording, Trade } from './recorder.ts';
 import { downsampleIndices, renderHtml } from './report-html.ts';
 import type { BacktestStats } from './stats.ts';
@@ -48,7 +49,7 @@ export interface ReportInput {
   readonly parameters?: Readonly<Record<string, unknown>>;
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
-  /** Notes from outside the recording (what the data loaders skipped or repaired), listed first. */
+  /** Notes from outside the recording (rows the loaders skipped or repaired, risk limits that acted...), listed first. */
   readonly notes?: readonly string[];
 }
 
@@ -64,6 +65,10 @@ export interface ReportInstrument {
   lotSize: string;
   pricePrecision: number;
   sizePrecision: number;
+  /** Fee rates charged, as fractions ("0.0002" = 0.02%; negative = rebate), and where they came from. */
+  makerFee: string;
+  takerFee: string;
+  feeSource: string;
 }
 
 /** Columnar, so 100k rows stay compact: row i of every array is one fill. */
@@ -200,6 +205,9 @@ export function buildReport(input: ReportInput): BacktestReport {
       lotSize: inst.lotSize.text,
       pricePrecision: inst.pricePrecision,
       sizePrecision: inst.sizePrecision,
+      makerFee: feeRateToDecimal(inst.makerFee),
+      takerFee: feeRateToDecimal(inst.takerFee),
+      feeSource: inst.feeSource,
     })),
     stats: input.stats,
     trades: rec.trades,

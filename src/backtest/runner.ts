@@ -30,7 +30,8 @@ import { OrderEventKind } from '../model/order-state.ts';
 import { AccountType } from '../portfolio/account.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
 import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
-import { RiskEngine } from '../risk/risk-engine.ts';
+import { type RiskAccount, RiskEngine } from '../risk/risk-engine.ts';
+import { RiskMonitor } from '../risk/risk-monitor.ts';
 import {
   BookArray,
   BookUpdate,
@@ -178,19 +179,33 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Risk in the backtest is the same engine as live: every order passes it before the simulated venue.
   const riskConfig = options.riskConfig ?? RiskConfigSchema.parse({});
   const riskCurrency = currencies.getOrCreate(riskConfig.accountCurrency);
+  const riskAccount: RiskAccount = {
+    positionQty: (id) => portfolio.netQty(id),
+    freeBalance: (c) => portfolio.free(c),
+    equity: () => portfolio.equity(riskCurrency.id),
+  };
   const risk = new RiskEngine({
     config: riskConfig,
     instruments: registry,
     clock,
     bus,
-    account: {
-      positionQty: (id) => portfolio.netQty(id),
-      freeBalance: (c) => portfolio.free(c),
-      equity: () => portfolio.equity(riskCurrency.id),
-    },
+    account: riskAccount,
   });
   engine.setRisk(risk);
   risk.attach(engine, bus);
+  // Kill switch on loss limits, closed trades to the loss limits, and what risk did for the report.
+  const riskMonitor = new RiskMonitor({
+    risk,
+    engine,
+    bus,
+    clock,
+    instruments: registry,
+    account: riskAccount,
+    realisedPnl: (id) =>
+      registry.get(id)?.settlement.id === riskCurrency.id
+        ? (portfolio.position(id)?.realisedPnl ?? 0)
+        : Number.NaN,
+  });
 
   // One simulated venue and one account per venue of the registry.
   const venues = new Map<string, SimulatedExchange>();
@@ -234,7 +249,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   );
   const books = new BookArray();
   const logger = options.logger ?? quietLogger;
-  const ctx: StrategyContext = { engine, cache, portfolio, bus, clock, instruments: registry, books, logger };
+  const ctx: StrategyContext = {
+    engine,
+    cache,
+    portfolio,
+    bus,
+    clock,
+    instruments: registry,
+    books,
+    logger,
+    sizing: riskConfig.sizing,
+  };
   const hosts = options.strategies.map((s, i) => new StrategyHost(s.strategy, ctx, { strategyId: i + 1 }));
   const denials = new DenialCounter(bus, engine);
 
@@ -463,7 +488,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
-    notes: [...(options.dataNotes?.() ?? []), ...notes],
+    notes: [...(options.dataNotes?.() ?? []), ...riskMonitor.notes(), ...notes],
   };
   return {
     get report(): BacktestReport {

@@ -13,6 +13,7 @@ import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
+import { FEE_OPTION_HELP, runFeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -36,6 +37,7 @@ interface BacktestCliOptions {
   latency?: string;
   sample?: string;
   strict?: boolean;
+  fee?: string;
   listParams?: boolean;
   progress: boolean;
 }
@@ -111,6 +113,7 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       'equity sampling interval (1m, 1h, 1d); default the bar interval of candle data, else 1m',
     )
     .option(...STRICT_OPTION)
+    .option('--fee <rates|preset>', FEE_OPTION_HELP)
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error')
     .addHelpText(
@@ -120,6 +123,8 @@ Examples:
   bot4 backtest --demo
   bot4 backtest --demo --strategy ema-cross --param fast=10 --param slow=40 --out reports/ema
   bot4 backtest --strategy mean-reversion --list-params
+  bot4 backtest --demo --fee maker=0.02%,taker=0.05%
+  bot4 backtest --demo --fee binance-spot-vip0-bnb
   bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --param source=quote --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
@@ -146,6 +151,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
+      instruments.fees = runFeeSchedules(config.fees, opts.fee);
       const balances =
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');

@@ -35,6 +35,7 @@ import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
+import { FEE_OPTION_HELP, type FeeSchedules, feeLine, runFeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance } from './backtest-command.ts';
@@ -65,6 +66,7 @@ interface OptimizeCliOptions {
   oosLength?: string;
   balance: string[];
   latency?: string;
+  fee?: string;
   sample?: string;
   heatmap?: string;
   out: string;
@@ -93,6 +95,7 @@ async function loadData(
   opts: OptimizeCliOptions,
   catalogDir: string,
   range: Partial<Window>,
+  fees: FeeSchedules | undefined,
 ): Promise<{ data: SharedDataset; notes: string[] }> {
   const sources = [
     opts.data !== undefined && opts.data.length > 0,
@@ -102,13 +105,13 @@ async function loadData(
   if (sources.filter(Boolean).length !== 1) {
     bad('give exactly one of --data FILES, --demo or --bars N (synthetic one-minute bars)');
   }
-  if (opts.bars !== undefined) {
-    return {
-      data: syntheticBars(DEMO_INSTRUMENT, { bars: wholeNumber(opts.bars, '--bars', 100), seed: 7 }),
-      notes: [],
-    };
-  }
   const instruments = newInstrumentRegistry();
+  // The data set carries its instruments' specs, fee rates included, to every worker.
+  instruments.fees = fees;
+  if (opts.bars !== undefined) {
+    const spec = instruments.add(DEMO_INSTRUMENT).spec;
+    return { data: syntheticBars(spec, { bars: wholeNumber(opts.bars, '--bars', 100), seed: 7 }), notes: [] };
+  }
   if (opts.demo === true) {
     const inst = instruments.add(DEMO_INSTRUMENT);
     const data = await loadShared(
@@ -181,6 +184,7 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--oos-length <d>', 'out-of-sample window length')
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
+    .option('--fee <rates|preset>', FEE_OPTION_HELP)
     .option(
       '--sample <d>',
       'equity sampling interval of the statistics (1m default; 1h makes long bar runs faster, Sharpe on hourly returns)',
@@ -289,14 +293,20 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
       const latency = opts.latency === undefined ? undefined : wholeNumber(opts.latency, '--latency', 0);
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
+      const fees = runFeeSchedules(config.fees, opts.fee);
 
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const t0 = monoMillis();
-      const { data, notes } = await loadData(opts, config.data.catalogDir, {
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
-      });
+      const { data, notes } = await loadData(
+        opts,
+        config.data.catalogDir,
+        {
+          ...(from === undefined ? {} : { from }),
+          ...(to === undefined ? {} : { to }),
+        },
+        fees,
+      );
       printNotes('optimize', notes);
       const full = datasetRange(data);
       const range = { from: from ?? full.from, to: to ?? full.to };
@@ -383,6 +393,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           walkForward: walkForward ?? null,
           specHash: store.hash,
           notes,
+          fees: data.instruments.map((i) =>
+            feeLine(`${i.symbol}.${i.venue}`, i.makerFee, i.takerFee, i.feeSource),
+          ),
         },
         objective,
         space,

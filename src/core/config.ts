@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { FeeConfigSchema } from '../model/fee-schedule.ts';
 import { RiskConfigSchema } from '../risk/risk-config.ts';
 import { Bot4Error, ErrorCode } from './errors.ts';
 
@@ -43,6 +44,8 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   risk: RiskConfigSchema.prefault({}),
+  /** Maker/taker fee schedules of simulated venues (backtest, optimize); see src/model/fee-schedule.ts. */
+  fees: FeeConfigSchema.prefault({}),
   data: z
     .strictObject({
       /** Folder of the shared real market data used by tests, benchmarks and demos. */

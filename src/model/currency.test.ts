@@ -21,10 +21,11 @@ describe('CurrencyRegistry', () => {
     for (const code of ['BTC', 'ETH', 'USDT', 'USDC', 'BNB']) {
       expect(r.get(code)).toMatchObject({ code, precision: 8, kind: CurrencyKind.CRYPTO });
     }
-    expect(r.get('USD')).toMatchObject({ precision: 2, kind: CurrencyKind.FIAT });
-    expect(r.get('EUR')).toMatchObject({ precision: 2, kind: CurrencyKind.FIAT });
-    expect(r.get('JPY')?.precision).toBe(0);
-    expect(r.get('USD')?.unit.text).toBe('0.01');
+    // Fiat is booked at 8 dp too (accounting precision, not display precision; see DEFAULT_CURRENCIES).
+    expect(r.get('USD')).toMatchObject({ precision: 8, kind: CurrencyKind.FIAT });
+    expect(r.get('EUR')).toMatchObject({ precision: 8, kind: CurrencyKind.FIAT });
+    expect(r.get('JPY')?.precision).toBe(8);
+    expect(r.get('USD')?.unit.text).toBe('0.00000001');
   });
 
   it('creates unknown codes on demand at 8 dp, once, with a dense id', () => {
@@ -44,7 +45,7 @@ describe('CurrencyRegistry', () => {
 
   it('refuses conflicting or malformed registrations', () => {
     const r = CurrencyRegistry.withDefaults();
-    expect(r.register('USD', 2, CurrencyKind.FIAT)).toBe(r.get('USD'));
+    expect(r.register('USD', 8, CurrencyKind.FIAT)).toBe(r.get('USD'));
     let e: unknown;
     try {
       r.register('USD', 4, CurrencyKind.FIAT);
@@ -53,7 +54,7 @@ describe('CurrencyRegistry', () => {
     }
     expect(e).toBeInstanceOf(Bot4Error);
     expect((e as Bot4Error).message).toBe(
-      'currency USD is already registered with precision 2; cannot re-register it with precision 4',
+      'currency USD is already registered with precision 8; cannot re-register it with precision 4',
     );
     expect(() => r.register('', 8)).toThrow(/currency code "" is invalid/);
     expect(() => r.register('BAD CODE', 8)).toThrow(/is invalid/);
@@ -67,7 +68,8 @@ describe('CurrencyRegistry', () => {
 
 describe('money <-> decimal', () => {
   const usdt = currency('USDT');
-  const usd = currency('USD');
+  // A currency booked in cents (a registry of a venue that settles at 2 dp) exercises a coarse unit.
+  const usd = new CurrencyRegistry().register('USD', 2, CurrencyKind.FIAT);
 
   it('converts exactly in both directions', () => {
     expect(moneyFromDecimal('1.25', usdt)).toBe(125_000_000);

@@ -111,7 +111,14 @@ export class CurrencyRegistry {
 
 const C = CurrencyKind.CRYPTO;
 const F = CurrencyKind.FIAT;
-/** Crypto at 8 dp (Binance's asset precision); fiat at its ISO 4217 minor unit. */
+/**
+ * Accounting precision: 8 dp for every currency, fiat included. This is the precision money is booked at, not
+ * shown at: Binance books every asset (USDT, and USD where it lists it) to 8 decimals, and a crypto venue's fiat
+ * balance moves by fractions of a cent (0.123457 BTC x 46377.5 USD is 5,725.5 + a fraction of a cent), so booking
+ * fiat at its ISO 4217 minor unit rounded every fill's value and fee to cents and let realised PnL drift by
+ * cents per trade. Reports round once, for display (report-format.ts: 2 decimals for fiat and stablecoins).
+ * A venue that truly books a coarser unit registers its currency at that precision in its own registry.
+ */
 const DEFAULT_CURRENCIES: readonly (readonly [string, number, CurrencyKind])[] = [
   ['BTC', 8, C],
   ['ETH', 8, C],
@@ -131,16 +138,16 @@ const DEFAULT_CURRENCIES: readonly (readonly [string, number, CurrencyKind])[] =
   ['LINK', 8, C],
   ['TRX', 8, C],
   ['AVAX', 8, C],
-  ['USD', 2, F],
-  ['EUR', 2, F],
-  ['GBP', 2, F],
-  ['CHF', 2, F],
-  ['AUD', 2, F],
-  ['CAD', 2, F],
-  ['TRY', 2, F],
-  ['BRL', 2, F],
-  ['JPY', 0, F],
-  ['KRW', 0, F],
+  ['USD', 8, F],
+  ['EUR', 8, F],
+  ['GBP', 8, F],
+  ['CHF', 8, F],
+  ['AUD', 8, F],
+  ['CAD', 8, F],
+  ['TRY', 8, F],
+  ['BRL', 8, F],
+  ['JPY', 8, F],
+  ['KRW', 8, F],
 ];
 
 /** The process-wide registry used by the instrument builders unless they are given another. */

@@ -2,13 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentId, PriceTicks, QtyLots } from '../core/units.ts';
-import { moneyFromDecimal } from './currency.ts';
+import { CurrencyKind, CurrencyRegistry, moneyFromDecimal } from './currency.ts';
 import { divRoundBig, Rounding } from './decimal.ts';
 import {
   FEE_RATE_DENOMINATOR,
   feeRateToDecimal,
   type Instrument,
   InstrumentKind,
+  InstrumentRegistry,
   type InstrumentSpec,
   LiquiditySide,
   newInstrumentRegistry,
@@ -73,6 +74,17 @@ function thrown(fn: () => unknown): Bot4Error {
 
 function make(spec: InstrumentSpec): Instrument {
   return newInstrumentRegistry().add(spec);
+}
+
+/**
+ * An instrument whose settlement currency is booked at a coarse precision (USD in cents, JPY in yen), as a
+ * venue's own registry may declare; the defaults book every currency at 8 dp, where these values are exact.
+ */
+function makeCoarse(spec: InstrumentSpec): Instrument {
+  const c = new CurrencyRegistry();
+  c.register('USD', 2, CurrencyKind.FIAT);
+  c.register('JPY', 0, CurrencyKind.FIAT);
+  return new InstrumentRegistry(c).add(spec);
 }
 
 const p = (n: number) => n as PriceTicks;
@@ -156,7 +168,7 @@ describe('notional (linear)', () => {
 
   it('falls back to BigInt when ticks x lots x factor passes 2^53 but the value does not', () => {
     // USD at 2 dp, lot 1e-8: 100 BTC at 60000.00 -> 6e16 intermediate, 6,000,000.00 USD result.
-    const inst = make({
+    const inst = makeCoarse({
       symbol: 'BTCUSD',
       venue: 'TEST',
       kind: InstrumentKind.SPOT,
@@ -178,7 +190,7 @@ describe('notional (linear)', () => {
 
   it('keeps exact BigInt factors when the constant fraction itself passes 2^53', () => {
     // tick 1e-8 x lot 1e-8 in JPY (0 dp): value factor 1/1e16, not a safe double.
-    const inst = make({
+    const inst = makeCoarse({
       symbol: 'DUST',
       venue: 'TEST',
       kind: InstrumentKind.SPOT,
@@ -207,10 +219,10 @@ describe('notional (linear)', () => {
       tickSize: '0.01',
       lotSize: '0.001',
     };
-    const even = make(spec);
+    const even = makeCoarse(spec);
     expect(even.notional(p(100), q(5))).toBe(0); // 1.00 x 0.005 = 0.5 cent
     expect(even.notional(p(300), q(5))).toBe(2); // 3.00 x 0.005 = 1.5 cents
-    const up = make({ ...spec, notionalRounding: Rounding.HALF_UP });
+    const up = makeCoarse({ ...spec, notionalRounding: Rounding.HALF_UP });
     expect(up.notional(p(100), q(5))).toBe(1);
   });
 
@@ -346,7 +358,7 @@ describe('fees', () => {
   });
 
   it('rounds once, from the exact notional rather than the rounded one', () => {
-    const inst = make({
+    const inst = makeCoarse({
       symbol: 'XUSD',
       venue: 'TEST',
       kind: InstrumentKind.SPOT,

@@ -87,6 +87,8 @@ export interface InstrumentSpec {
   readonly takerFee?: string;
   /** Expiry/delivery time of a dated future, micros since the epoch; 0 for spot and perpetuals. */
   readonly expiry?: number;
+  /** Where the fee rates came from (a preset, a config key, `--fee`), for reports. Default: the definition. */
+  readonly feeSource?: string;
   /** Rounding of a fee to settlement units. Default HALF_UP (see Instrument.feeRounding). */
   readonly feeRounding?: Rounding;
   /** Rounding of a notional to settlement units. Default HALF_EVEN. */
@@ -137,6 +139,8 @@ export class Instrument {
   readonly minNotional: Money;
   readonly makerFee: FeeRate;
   readonly takerFee: FeeRate;
+  /** Where makerFee and takerFee came from (report only). */
+  readonly feeSource: string;
   readonly expiry: Micros;
   readonly feeRounding: Rounding;
   readonly notionalRounding: Rounding;
@@ -225,6 +229,7 @@ export class Instrument {
       spec.makerFee === undefined ? (0 as FeeRate) : parseFeeRate(spec.makerFee, 'makerFee', sym);
     this.takerFee =
       spec.takerFee === undefined ? (0 as FeeRate) : parseFeeRate(spec.takerFee, 'takerFee', sym);
+    this.feeSource = spec.feeSource ?? 'instrument definition';
     const expiry = spec.expiry ?? 0;
     if (!Number.isSafeInteger(expiry) || expiry < 0) {
       throw new Bot4Error(
@@ -485,6 +490,11 @@ export function instrumentKey(symbol: string, venue: string): string {
   return `${symbol}.${venue}`;
 }
 
+/** What the registry asks for fee rates (FeeSchedules in fee-schedule.ts); undefined keeps the spec's own. */
+export interface FeeResolver {
+  resolve(symbol: string, venue: string): { maker: FeeRate; taker: FeeRate; source: string } | undefined;
+}
+
 /**
  * Interns instruments ("SYMBOL.VENUE" -> small integer id, dense from 0) and venues (name -> VenueId).
  * By id: one array read. By key: a Map lookup, for the edges (parsing a venue message's symbol once).
@@ -495,9 +505,25 @@ export class InstrumentRegistry {
   private readonly byKey = new Map<string, Instrument>();
   private readonly venueNames: string[] = [];
   private readonly venueByName = new Map<string, VenueId>();
+  /**
+   * Fee rates for the instruments added from now on (simulated venues: the config's `fees` or `--fee`); they
+   * replace a spec's own rates, so an instrument built from a data file charges them instead of none.
+   */
+  fees: FeeResolver | undefined = undefined;
 
   constructor(currencies: CurrencyRegistry = defaultCurrencies) {
     this.currencies = currencies;
+  }
+
+  private withFees(spec: InstrumentSpec): InstrumentSpec {
+    const f = this.fees?.resolve(spec.symbol, spec.venue);
+    if (f === undefined) return spec;
+    return {
+      ...spec,
+      makerFee: feeRateToDecimal(f.maker),
+      takerFee: feeRateToDecimal(f.taker),
+      feeSource: f.source,
+    };
   }
 
   venueId(name: string): VenueId {
@@ -527,7 +553,8 @@ export class InstrumentRegistry {
    * Adds an instrument and returns it with its id. Adding the same definition again returns the existing
    * instrument; a different definition under an existing key is an error (use replace()).
    */
-  add(spec: InstrumentSpec): Instrument {
+  add(given: InstrumentSpec): Instrument {
+    const spec = this.withFees(given);
     const key = instrumentKey(spec.symbol, spec.venue);
     const existing = this.byKey.get(key);
     if (existing !== undefined) {
@@ -554,7 +581,8 @@ export class InstrumentRegistry {
    * Replaces the definition under an existing key, keeping its id (venue metadata refresh). Holders of ticks
    * and lots must re-derive them if tick or lot size changed.
    */
-  replace(spec: InstrumentSpec): Instrument {
+  replace(given: InstrumentSpec): Instrument {
+    const spec = this.withFees(given);
     const key = instrumentKey(spec.symbol, spec.venue);
     const existing = this.byKey.get(key);
     if (existing === undefined) return this.add(spec);

@@ -60,7 +60,7 @@ describe('planFill and commitFill', () => {
   });
 
   it("splits a flip's notional so the two parts add up to the fill's own value (rounded notional)", () => {
-    // ODDUSD: value = round_half_even(ticks x lots / 1e6) cents
+    // ODDUSD: value = round_half_even(ticks x lots / 1e6) units (1e-8 USD; 'cent' below is one unit)
     const inst = newInstrumentRegistry().add(ODD_LINEAR);
     const pos = new Position(inst, 0, PositionSide.BOTH);
     fill(pos, true, 500_000, 1); // 0.5 cent -> 0

@@ -48,8 +48,8 @@ export const COINM_BTCUSD: InstrumentSpec = {
 };
 
 /**
- * A made-up linear contract whose notional is rounded (tick x lot = 1e-8 USD, settled in cents): every fill's
- * value is round_half_even(ticks x lots / 1e6) cents, which exercises the split of a flip's notional.
+ * A made-up linear contract whose notional is rounded (tick x lot = 1e-14 USD, settled in 1e-8 units): every
+ * fill's value is round_half_even(ticks x lots / 1e6) units, which exercises the split of a flip's notional.
  */
 export const ODD_LINEAR: InstrumentSpec = {
   symbol: 'ODDUSD',
@@ -58,6 +58,6 @@ export const ODD_LINEAR: InstrumentSpec = {
   base: 'ODD',
   quote: 'USD',
   settlement: 'USD',
-  tickSize: '0.0001',
-  lotSize: '0.0001',
+  tickSize: '0.0000001',
+  lotSize: '0.0000001',
 };

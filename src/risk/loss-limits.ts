@@ -31,6 +31,10 @@ const KIND_KEYS = [
 export function lossLimitName(k: number): string {
   return KIND_NAMES[k] ?? `LossLimitKind(${k})`;
 }
+/** The config key of a limit, e.g. risk.lossLimits.dailyLoss. */
+export function lossLimitKey(k: number): string {
+  return KIND_KEYS[k] ?? `LossLimitKind(${k})`;
+}
 const KINDS = 4;
 
 /** A limit tripped (active) or released. Preallocated and reused: copy what you keep. */
@@ -39,14 +43,18 @@ export class LossLimitEvent {
   active = false;
   /** The state the limit imposes while active. */
   action: TradingState = TradingState.HALTED;
+  /** The limit also trips the kill switch (config action KILL); whoever owns the switch acts on it. */
+  kill = false;
   /** Loss (money units), drawdown (fraction) or count that tripped it, and the limit. */
   value = 0;
   threshold = 0;
+  /** Daily loss: the day's opening equity the loss is measured from (money units); NaN for the others. */
+  reference = Number.NaN;
   ts = 0 as Micros;
 
   toString(): string {
     return this.active
-      ? `${lossLimitName(this.kind)} ${this.value} reached limit ${this.threshold} (${KIND_KEYS[this.kind]}): trading ${tradingStateName(this.action)}`
+      ? `${lossLimitName(this.kind)} ${this.value} reached limit ${this.threshold} (${lossLimitKey(this.kind)}): trading ${tradingStateName(this.action)}${this.kill ? ', kill switch' : ''}`
       : `${lossLimitName(this.kind)} limit released`;
   }
 }
@@ -55,6 +63,8 @@ export interface LossLimitRule {
   /** Money units, or a fraction for drawdown, or a count for consecutive losses. */
   threshold: number;
   action: TradingState;
+  /** Also trip the kill switch (config action KILL; action is then HALTED). */
+  kill?: boolean;
   /** Release after this long; 0 = until reset(). Daily loss releases at the next UTC midnight regardless. */
   cooldownUs: number;
 }
@@ -230,8 +240,10 @@ export class LossLimits {
     ev.kind = kind;
     ev.active = active;
     ev.action = this.rules[kind]?.action ?? TradingState.HALTED;
+    ev.kill = active && this.rules[kind]?.kill === true;
     ev.value = value;
     ev.threshold = threshold;
+    ev.reference = kind === LossLimitKind.DAILY_LOSS ? this.dayStartEquity : Number.NaN;
     ev.ts = ts as Micros;
     this.bus.publish(this.topic, ev);
   }

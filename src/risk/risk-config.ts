@@ -13,8 +13,12 @@ const decimal = z
   ])
   .transform((v) => (typeof v === 'string' ? v : numberText(v)));
 
-/** What a tripped limit does to trading: only position-reducing orders pass, or nothing does. */
-const action = z.enum(['REDUCING', 'HALTED']);
+/**
+ * What a tripped limit does to trading: only position-reducing orders pass, or nothing does; a loss limit may
+ * also trip the kill switch (KILL): trading HALTED, every open order cancelled and, with
+ * killSwitch.flatten, every position closed.
+ */
+const lossAction = z.enum(['REDUCING', 'HALTED', 'KILL']);
 
 /** Limits of one instrument; absent = no limit. Defaults apply to every instrument, overrides per key. */
 const instrumentLimits = {
@@ -54,7 +58,7 @@ const rateScope = z
 const lossLimit = z.strictObject({
   /** Loss in account currency (daily, per trade) or a fraction of the equity peak (drawdown). */
   threshold: decimal,
-  action: action.default('HALTED'),
+  action: lossAction.default('HALTED'),
   /** Released after this long (0 = until reset; daily loss always releases at the next UTC day). */
   cooldownMs: z.int().nonnegative().default(0),
 });
@@ -119,7 +123,7 @@ export const RiskConfigSchema = z.strictObject({
       consecutiveLosses: z
         .strictObject({
           count: z.int().positive(),
-          action: action.default('REDUCING'),
+          action: lossAction.default('REDUCING'),
           cooldownMs: z.int().nonnegative().default(3_600_000),
         })
         .optional(),
@@ -135,14 +139,60 @@ export const RiskConfigSchema = z.strictObject({
     .strictObject({
       /** |rho| above which two instruments belong to one exposure cluster. */
       clusterThreshold: z.number().min(0).max(1).default(0.8),
+      /**
+       * Returns are sampled from the reference prices every sampleMs (event time) into a rolling window of
+       * `window` samples; clusters (total.maxClusterExposure) and VaR (var) act once minSamples are in.
+       */
+      sampleMs: z.int().positive().default(60_000),
+      window: z.int().min(2).default(500),
+      minSamples: z.int().min(2).default(30),
     })
     .prefault({}),
+  /**
+   * How strategies size orders through Strategy.size(): `fixed` keeps each strategy's own quantity;
+   * `equity-fraction` takes `fraction` of equity at the order's price; `kelly` takes the fractional Kelly
+   * share `fraction` x (p b - (1 - p)) / b of equity for win probability `winProb` and payoff `payoff` (average
+   * win / average loss). Sizes are whole lots within the instrument's limits, then checked like every order.
+   */
+  sizing: z
+    .strictObject({
+      method: z.enum(['fixed', 'equity-fraction', 'kelly']).default('fixed'),
+      fraction: z.number().positive().max(100).optional(),
+      winProb: z.number().min(0).max(1).optional(),
+      payoff: z.number().positive().optional(),
+    })
+    .refine((v) => v.method !== 'equity-fraction' || v.fraction !== undefined, {
+      message: "method 'equity-fraction' needs fraction (e.g. 0.1 for 10% of equity)",
+    })
+    .refine((v) => v.method !== 'kelly' || (v.winProb !== undefined && v.payoff !== undefined), {
+      message: "method 'kelly' needs winProb and payoff (fraction, default 0.5, scales the Kelly share)",
+    })
+    .prefault({}),
+  /**
+   * Parametric (normal) value at risk of the positions, from the rolling covariance of returns: an order whose
+   * worst-case position would take VaR above the limit, and raise it, is denied (VAR_LIMIT). Absent = off.
+   */
+  var: z
+    .strictObject({
+      confidence: z.number().gt(0.5).lt(1).default(0.99),
+      /** Holding period of the VaR, ms; default one sample (correlation.sampleMs). Scaled by sqrt(time). */
+      horizonMs: z.int().positive().optional(),
+      /** Limit in account currency. */
+      maxLoss: decimal.optional(),
+      /** Limit as a fraction of equity, e.g. 0.02. */
+      maxEquityFraction: z.number().positive().max(1).optional(),
+    })
+    .refine((v) => v.maxLoss !== undefined || v.maxEquityFraction !== undefined, {
+      message: 'give maxLoss (account currency) or maxEquityFraction (e.g. 0.02), or both',
+    })
+    .optional(),
 });
 
 export type RiskConfig = z.infer<typeof RiskConfigSchema>;
 export type RiskConfigInput = z.input<typeof RiskConfigSchema>;
 export type InstrumentLimits = z.infer<typeof instrumentLimitsSchema>;
 export type LossLimitConfig = z.infer<typeof lossLimit>;
+export type SizingConfig = RiskConfig['sizing'];
 
 /**
  * Parses a risk section on its own (tests, tools). Errors name the key as `risk.<path>`, like the engine

@@ -47,6 +47,7 @@ import {
 import { isOpen, OrderEventKind, OrderStatus } from '../model/order-state.ts';
 import { type BreakerOptions, BreakerScope, breakerScopeName, CircuitBreakers } from './breakers.ts';
 import { type LossLimitOptions, LossLimits, TradingState } from './loss-limits.ts';
+import { ReturnSampler } from './return-sampler.ts';
 import type { RiskConfig } from './risk-config.ts';
 
 export { TradingState, tradingStateName } from './loss-limits.ts';
@@ -100,6 +101,7 @@ export const RiskReason = {
   SELF_TRADE: 121,
   VALUE_OVERFLOW: 122,
   MODIFY_BELOW_FILLED: 123,
+  VAR_LIMIT: 124,
 } as const;
 export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];
 
@@ -232,6 +234,19 @@ export class RiskEngine implements RiskGate {
   private venueOf: Int32Array = new Int32Array(0);
   private clusterOf: Int32Array = new Int32Array(0);
   private clusterGross: Float64Array = new Float64Array(0);
+  // ---- returns sampled for VaR and correlation clusters (risk.correlation, risk.var); undefined when unused
+  private readonly sampler: ReturnSampler | undefined;
+  private readonly clustersOn: boolean;
+  private readonly varOn: boolean;
+  private readonly varConfidence: number;
+  /** VaR holding period in sampling intervals. */
+  private readonly varHorizon: number;
+  private readonly maxVarLoss: number;
+  private readonly maxVarFraction: number;
+  /** Signed exposure per instrument id for the VaR (money units), refilled per check. */
+  private varW: Float64Array = new Float64Array(0);
+  private clusterIds: Int32Array = new Int32Array(0);
+  private clusterLabels: Int32Array = new Int32Array(0);
   private totalGross = 0;
   private totalNetLong = 0;
   private totalNetShort = 0;
@@ -310,6 +325,21 @@ export class RiskEngine implements RiskGate {
     this.maxTotalNet = money(c.total.maxNetExposure, acct);
     this.maxTotalOpen = c.total.maxOpenOrders ?? INF;
     this.maxClusterGross = money(c.total.maxClusterExposure, acct);
+    this.clustersOn = this.maxClusterGross !== INF;
+    this.varOn = c.var !== undefined;
+    this.varConfidence = c.var?.confidence ?? 0.99;
+    const sampleMs = c.correlation.sampleMs;
+    this.varHorizon = (c.var?.horizonMs ?? sampleMs) / sampleMs;
+    this.maxVarLoss = money(c.var?.maxLoss, acct);
+    this.maxVarFraction = c.var?.maxEquityFraction ?? INF;
+    this.sampler =
+      this.varOn || this.clustersOn
+        ? new ReturnSampler(this.registry.size, {
+            sampleUs: sampleMs * 1000,
+            window: c.correlation.window,
+            minSamples: c.correlation.minSamples,
+          })
+        : undefined;
     this.venueOrders = TokenBuckets.of(c.rates.venue.orders);
     this.venueModifies = TokenBuckets.of(c.rates.venue.modifies);
     this.strategyOrders = TokenBuckets.of(c.rates.strategy.orders);
@@ -528,6 +558,10 @@ export class RiskEngine implements RiskGate {
         );
       const code = this.exposureCheck(inst, i, li, isBuy, pos, ob, os, add, Number.isNaN(ref) ? px : ref);
       if (code !== 0) return code;
+      if (this.varOn) {
+        const v = this.varCheck(inst, i, isBuy ? add : -add);
+        if (v !== 0) return v;
+      }
     }
 
     if (isNew) {
@@ -582,6 +616,45 @@ export class RiskEngine implements RiskGate {
       }
     }
     return 0;
+  }
+
+  /**
+   * Parametric VaR of the positions (account-currency instruments, at their reference prices) with this
+   * order filled: denied when above risk.var's limit and above the VaR without the order (an order that
+   * lowers the VaR, e.g. a hedge, passes). Open orders are not counted. Acts once the sampler is ready.
+   */
+  private varCheck(inst: Instrument, i: number, addSigned: number): number {
+    const sm = this.sampler!;
+    if (!sm.ready) return 0;
+    const n = sm.n;
+    if (this.varW.length < n) this.varW = new Float64Array(n);
+    const w = this.varW;
+    for (let j = 0; j < n; j++) {
+      const ref = this.refPx[j];
+      if (j >= this.instCap || this.known[j] !== 1 || this.inTotals[j] !== 1 || !(ref! > 0)) {
+        w[j] = 0;
+        continue;
+      }
+      const k = this.valueK[j]!;
+      const vpl = this.isInverse[j] === 1 ? k / ref! : k * ref!;
+      w[j] = (this.account.positionQty(j as InstrumentId) + (j === i ? addSigned : 0)) * vpl;
+    }
+    const after = sm.valueAtRisk(w, this.varConfidence, this.varHorizon);
+    const byEquity = this.maxVarFraction === INF ? INF : this.maxVarFraction * this.account.equity();
+    const limit = Math.min(byEquity, this.maxVarLoss);
+    if (!(after > limit)) return 0;
+    const ref = this.refPx[i]!;
+    const k = this.valueK[i]!;
+    if (i < n) w[i]! -= addSigned * (this.isInverse[i] === 1 ? k / ref : k * ref);
+    if (sm.valueAtRisk(w, this.varConfidence, this.varHorizon) >= after) return 0;
+    return this.deny(
+      RiskReason.VAR_LIMIT,
+      after,
+      limit,
+      FACT_MONEY,
+      inst,
+      byEquity < this.maxVarLoss ? 'risk.var.maxEquityFraction' : 'risk.var.maxLoss',
+    );
   }
 
   /** Instrument gross and net exposure, the totals and the cluster, valued at `vref`. */
@@ -797,6 +870,19 @@ export class RiskEngine implements RiskGate {
     this.refPx[i] = px;
     this.breakers.onMarketData(this.venueOf[i]!, ts);
     if (this.exposedLots[i] !== 0) this.refresh(i);
+    const sm = this.sampler;
+    if (sm?.onPrice(i, px, ts) && this.clustersOn && sm.ready) this.reclusters(sm);
+  }
+
+  /** A new return sample: regroup instruments by correlation for risk.total.maxClusterExposure. */
+  private reclusters(sm: ReturnSampler): void {
+    const n = sm.n;
+    if (this.clusterIds.length < n) {
+      this.clusterIds = Int32Array.from({ length: n }, (_, k) => k);
+      this.clusterLabels = new Int32Array(n);
+    }
+    sm.clusters(this.config.correlation.clusterThreshold, this.clusterLabels);
+    this.setClusters(this.clusterIds.subarray(0, n), this.clusterLabels.subarray(0, n));
   }
 
   /** Order events from the execution engine (subscribed by attach). */
@@ -1027,6 +1113,8 @@ export class RiskEngine implements RiskGate {
         return `${side} ${order.type === OrderType.MARKET ? 'market order' : `at ${fmt(v)}`} would trade against the strategy's own resting order at ${fmt(lim)} ${where}`;
       case RiskReason.VALUE_OVERFLOW:
         return `order value of ${v} lots at ${lim} ticks is beyond 2^53 money units ${where}`;
+      case RiskReason.VAR_LIMIT:
+        return `value at risk ${fmt(v)} (${(this.varConfidence * 100).toFixed(1)}%, ${this.varHorizon} x ${this.config.correlation.sampleMs / 1000} s) with this ${side} would exceed max ${fmt(lim)} ${where}`;
       case RiskReason.MODIFY_BELOW_FILLED:
         return `new quantity ${fmt(v)} is not above the filled quantity ${fmt(lim)} ${where}`;
       default:
@@ -1526,11 +1614,12 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
   const l = c.lossLimits;
   const out: LossLimitOptions = {};
   const rule = (
-    r: { threshold: string; action: 'REDUCING' | 'HALTED'; cooldownMs: number },
+    r: { threshold: string; action: 'REDUCING' | 'HALTED' | 'KILL'; cooldownMs: number },
     units: number,
   ) => ({
     threshold: units,
-    action: TradingState[r.action],
+    action: r.action === 'KILL' ? TradingState.HALTED : TradingState[r.action],
+    kill: r.action === 'KILL',
     cooldownUs: r.cooldownMs * 1000,
   });
   if (l.dailyLoss !== undefined) out.dailyLoss = rule(l.dailyLoss, money(l.dailyLoss.threshold, acct));
@@ -1539,7 +1628,11 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
   if (l.consecutiveLosses !== undefined) {
     out.consecutiveLosses = {
       threshold: l.consecutiveLosses.count,
-      action: TradingState[l.consecutiveLosses.action],
+      action:
+        l.consecutiveLosses.action === 'KILL'
+          ? TradingState.HALTED
+          : TradingState[l.consecutiveLosses.action],
+      kill: l.consecutiveLosses.action === 'KILL',
       cooldownUs: l.consecutiveLosses.cooldownMs * 1000,
     };
   }

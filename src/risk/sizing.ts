@@ -5,6 +5,7 @@
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { PriceTicks, QtyLots } from '../core/units.ts';
 import type { Instrument } from '../model/instrument.ts';
+import type { SizingConfig } from './risk-config.ts';
 
 /** Whole lots within the instrument's limits: floor, 0 below the minimum, capped at the maximum. */
 export function roundLots(inst: Instrument, lots: number, market = false): QtyLots {
@@ -182,4 +183,32 @@ export function riskContributions(
     out[i] = w[i]! * row;
   }
   return out;
+}
+
+/**
+ * Lots for an order at `px` under the config's sizing policy (risk.sizing); `fixedLots` (the strategy's own
+ * size) for method `fixed`. `equity` in money units of the instrument's settlement currency. No allocation.
+ */
+export function sizeByPolicy(
+  policy: SizingConfig,
+  inst: Instrument,
+  px: PriceTicks | number,
+  equity: number,
+  fixedLots: number,
+  market = true,
+): QtyLots {
+  switch (policy.method) {
+    case 'equity-fraction':
+      return fixedFractionLots(inst, px, equity, policy.fraction!, market);
+    case 'kelly':
+      return fixedFractionLots(
+        inst,
+        px,
+        equity,
+        kellyFraction(policy.winProb!, policy.payoff!, policy.fraction ?? 0.5),
+        market,
+      );
+    default:
+      return fixedLots as QtyLots;
+  }
 }

@@ -12,6 +12,7 @@ import type { OrderEvent } from '../model/events.ts';
 import type { InstrumentRegistry } from '../model/instrument.ts';
 import type { Order, OrderRequest } from '../model/order.ts';
 import type { Position, PositionSide } from '../portfolio/position.ts';
+import type { SizingConfig } from '../risk/risk-config.ts';
 
 /**
  * Topics the data engine (replay in backtest, venue streams live) publishes market data on, one per record
@@ -94,6 +95,8 @@ export interface StrategyContext {
   readonly instruments: InstrumentRegistry;
   readonly books: BookSource;
   readonly logger: StrategyLogger;
+  /** The run's sizing policy (config risk.sizing) behind Strategy.size(); absent = each strategy's own size. */
+  readonly sizing?: SizingConfig;
 }
 
 /** A BookSource over an array indexed by instrument id (tests; a data engine can expose its own). */

@@ -24,6 +24,13 @@ import {
 } from '../model/order.ts';
 import { isOpen } from '../model/order-state.ts';
 import type { Position, PositionEvent } from '../portfolio/position.ts';
+import {
+  atrRiskLots,
+  fixedFractionLots,
+  kellyFraction,
+  sizeByPolicy,
+  volTargetLots,
+} from '../risk/sizing.ts';
 import type { BookUpdate, StrategyContext, StrategyLogger } from './context.ts';
 import { type ParamInput, type ParamSchema, type ParamValues, resolveParams } from './params.ts';
 
@@ -299,6 +306,50 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
 
   order(orderId: OrderId): Order | undefined {
     return this.ctx.cache.order(orderId);
+  }
+
+  // ---- sizing (src/risk/sizing.ts; whole lots within the instrument's limits, 0 when the minimum is not met) --
+
+  /** Equity in money units of the instrument's settlement currency. */
+  equityFor(inst: Instrument): Money {
+    return this.ctx.portfolio.equity(inst.settlement.id);
+  }
+
+  /**
+   * The lots for an order at `px` (ticks) under the run's sizing policy (config risk.sizing): `fixedLots` when
+   * it is `fixed` (the default), else a share of equity (equity-fraction, kelly). Strategies that take a `qty`
+   * parameter pass its lots here, so one config line resizes every one of them.
+   */
+  size(inst: Instrument, px: number, fixedLots: number): QtyLots {
+    const policy = this.ctx.sizing;
+    if (policy === undefined || policy.method === 'fixed') return fixedLots as QtyLots;
+    return sizeByPolicy(policy, inst, px, this.equityFor(inst), fixedLots);
+  }
+
+  /** `fraction` of equity at `px`. */
+  sizeEquityFraction(inst: Instrument, px: number, fraction: number): QtyLots {
+    return fixedFractionLots(inst, px, this.equityFor(inst), fraction, true);
+  }
+
+  /** Risk `riskFraction` of equity on a stop `stopTicks` away from `px` (e.g. an ATR multiple). */
+  sizeRisk(inst: Instrument, px: number, riskFraction: number, stopTicks: number): QtyLots {
+    return atrRiskLots(inst, px, this.equityFor(inst), riskFraction, stopTicks, 1, true);
+  }
+
+  /** A position whose volatility is `targetVol` of equity given the instrument's `realisedVol` (same horizon). */
+  sizeVolatility(
+    inst: Instrument,
+    px: number,
+    targetVol: number,
+    realisedVol: number,
+    maxLeverage = 1,
+  ): QtyLots {
+    return volTargetLots(inst, px, this.equityFor(inst), targetVol, realisedVol, maxLeverage, true);
+  }
+
+  /** Fractional Kelly (`fraction` of the full Kelly share) for win probability and payoff (avg win / avg loss). */
+  sizeKelly(inst: Instrument, px: number, winProb: number, payoff: number, fraction = 0.5): QtyLots {
+    return fixedFractionLots(inst, px, this.equityFor(inst), kellyFraction(winProb, payoff, fraction), true);
   }
 
   /** This strategy's open order ids (a live array: copy it before cancelling while iterating). */

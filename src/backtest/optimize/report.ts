@@ -28,6 +28,8 @@ export interface OptimizeMeta {
   specHash: string;
   /** What the data loaders skipped or repaired (count, first file:line, reason). */
   notes?: string[];
+  /** Fee rates every trial charged, per instrument ("KEY: maker% / taker% (source)"). */
+  fees?: string[];
 }
 
 export interface Heatmap {
@@ -174,6 +176,7 @@ export function renderOptimizeHtml(r: OptimizeReport): string {
     ['Best parameters', r.best === null ? 'none' : paramText(r.best.params, swept)],
     [`Best ${obj.name} (in sample)`, fmt(value(r.best))],
     ['Trials', `${m.ran + m.resumed} (${m.resumed} resumed)`],
+    ['Fees (maker / taker)', m.fees?.join('; ') ?? 'n/a'],
     ['Trials/s', `${fmt(m.trialsPerSecond)} on ${m.workers} worker${m.workers === 1 ? '' : 's'}`],
   ];
   if (r.degradation !== null) {

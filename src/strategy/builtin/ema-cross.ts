@@ -5,6 +5,7 @@
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { InstrumentId } from '../../core/units.ts';
 import { Ema } from '../../indicators/moving-averages.ts';
+import type { Instrument } from '../../model/instrument.ts';
 import type { Bar, QuoteTick } from '../../model/market-data.ts';
 import { bool, choice, float, int, type ParamInput, text } from '../params.ts';
 import { Strategy, type Subscriptions } from '../strategy.ts';
@@ -43,7 +44,7 @@ export class EmaCross extends Strategy<typeof PARAMS> {
   private regime = 0;
   private instrumentId = 0 as InstrumentId;
   private lots = 0;
-  private shortLots = 0;
+  private inst: Instrument | undefined = undefined;
 
   constructor(params: ParamInput<typeof PARAMS> = {}) {
     super(params);
@@ -65,12 +66,12 @@ export class EmaCross extends Strategy<typeof PARAMS> {
 
   override onStart(): void {
     const inst = this.instrument(this.params.instrument);
+    this.inst = inst;
     this.instrumentId = inst.id;
     this.lots = inst.qtyFromFloat(this.params.qty);
     if (this.lots <= 0) {
       throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `strategy ${this.name}: qty must be at least one lot`);
     }
-    this.shortLots = this.params.allowShort ? -this.lots : 0;
   }
 
   /** Ready once the slow EMA is seeded: its first value is the SMA of the first `slow` prices. */
@@ -93,15 +94,21 @@ export class EmaCross extends Strategy<typeof PARAMS> {
   }
 
   override onQuote(q: QuoteTick): void {
-    if (this.useQuotes) this.act(this.decide((q.bidPx + q.askPx) * 0.5));
+    if (this.useQuotes) {
+      const mid = (q.bidPx + q.askPx) * 0.5;
+      this.act(this.decide(mid), mid);
+    }
   }
 
   override onBar(bar: Bar): void {
-    if (!this.useQuotes) this.act(this.decide(bar.close));
+    if (!this.useQuotes) this.act(this.decide(bar.close), bar.close);
   }
 
-  private act(intent: CrossIntent): void {
-    if (intent === CrossIntent.UP) this.rebalanceTo(this.instrumentId, this.lots);
-    else if (intent === CrossIntent.DOWN) this.rebalanceTo(this.instrumentId, this.shortLots);
+  /** `px`: the price the decision was made at (ticks), which sizes the position under risk.sizing. */
+  private act(intent: CrossIntent, px: number): void {
+    if (intent === CrossIntent.NONE) return;
+    const lots = this.size(this.inst!, px, this.lots);
+    if (intent === CrossIntent.UP) this.rebalanceTo(this.instrumentId, lots);
+    else this.rebalanceTo(this.instrumentId, this.params.allowShort ? -lots : 0);
   }
 }
