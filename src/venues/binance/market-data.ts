@@ -51,6 +51,8 @@ export interface BinanceMarketDataOptions {
   /** Depth stream speed suffix (default '@100ms'; futures '@0ms' or ''). */
   depthSpeed?: string;
   snapshotLimit?: number;
+  /** The book to keep for an instrument (e.g. the one strategies read); default a new one. */
+  bookFor?: (inst: Instrument) => L2Book | undefined;
   onConnection?: (e: ConnectionEvent) => void;
   onEvent?: (e: MarketDataEvent) => void;
   /** Passed to the supervisor (ping, backoff, rollover). */
@@ -80,11 +82,12 @@ export class MarketDataStats {
 /** One instrument's book and its sync state. */
 class BookState {
   readonly inst: Instrument;
-  readonly book = new L2Book();
+  readonly book: L2Book;
   sync: BinanceDepthSync;
   fetching = false;
-  constructor(inst: Instrument, market: SyncMarket) {
+  constructor(inst: Instrument, market: SyncMarket, book: L2Book | undefined) {
     this.inst = inst;
+    this.book = book ?? new L2Book();
     this.sync = new BinanceDepthSync(this.book, { market });
   }
 }
@@ -112,7 +115,7 @@ export class BinanceMarketData {
     // Binance spot books hold legacy orders sized on a finer lot; rounding keeps their updates.
     this.parser.roundSizes = true;
     if (o.depth !== false) {
-      for (const i of o.instruments) this.books[i.id] = new BookState(i, o.market);
+      for (const i of o.instruments) this.books[i.id] = new BookState(i, o.market, o.bookFor?.(i));
     }
     this.supervisor = new WsSupervisor({
       ...o.connection,

@@ -97,6 +97,7 @@ export class BinanceOrderClient implements VenueClient {
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byCoid = new Map<string, Tracked>();
   private readonly pending = new Map<string, Pending>();
+  private readonly adoptions = new Map<string, string>();
   /** One record per nesting level: a handler of a delivered event may cause another delivery. */
   private readonly events: OrderEvent[] = Array.from({ length: 8 }, () => new OrderEvent());
   private depth = 0;
@@ -143,13 +144,12 @@ export class BinanceOrderClient implements VenueClient {
     return this.byOrder[orderId]?.coid ?? '';
   }
 
-  /** Adopts an order found open at the venue (reconciliation): later reports for `coid` go to `order`. */
-  adopt(order: Order, coid: string): void {
-    const t = this.track(order);
-    this.byCoid.delete(t.coid);
-    t.coid = t.venueCoid = coid;
-    t.accepted = t.answered = true;
-    this.byCoid.set(coid, t);
+  /**
+   * Reconciliation: the next submit of an order with client id `coid` takes over the venue's open order of
+   * that id (ACCEPTED with `venueOrderId`, nothing sent) instead of placing a new one.
+   */
+  expectAdoption(coid: string, venueOrderId: string): void {
+    this.adoptions.set(coid, venueOrderId);
   }
 
   // ---- VenueClient ------------------------------------------------------------------------------------------
@@ -165,6 +165,13 @@ export class BinanceOrderClient implements VenueClient {
         '',
         `no instrument ${order.instrumentId} at ${this.name}`,
       );
+      return;
+    }
+    const adopted = this.adoptions.get(t.coid);
+    if (adopted !== undefined) {
+      this.adoptions.delete(t.coid);
+      t.accepted = t.answered = true;
+      this.emit(t, OrderEventKind.ACCEPTED, this.o.clock.now(), adopted, '');
       return;
     }
     this.stats.placed++;
