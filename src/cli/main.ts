@@ -8,6 +8,7 @@ import { ErrorCode, isBot4Error } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
+import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerLiveCommands } from './live-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
@@ -105,6 +106,7 @@ export function buildProgram(): Command {
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
   registerLiveCommands(program);
+  registerExchangeCommand(program, () => configFrom(program));
 
   registerTaCommand(program);
   return program;

@@ -107,6 +107,8 @@ export interface ConnectionInfo {
   kind: 'stream' | 'ws-api';
   streams: string[];
   sent: number;
+  /** A user-data stream is attached (listen key, or userDataStream.subscribe on the WebSocket API). */
+  userData: boolean;
 }
 
 export interface FaultControls {
@@ -315,8 +317,15 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
           kind: 'stream' as const,
           streams: [...c.streams],
           sent: c.sent,
+          userData: c.account !== null,
         })),
-        ...[...api.conns.values()].map((c) => ({ id: c.id, kind: 'ws-api' as const, streams: [], sent: 0 })),
+        ...[...api.conns.values()].map((c) => ({
+          id: c.id,
+          kind: 'ws-api' as const,
+          streams: [],
+          sent: 0,
+          userData: c.subscribed !== null,
+        })),
       ];
     },
     drop(id) {
