@@ -67,6 +67,8 @@ export class TradingNode implements MarketDataSink {
   readonly counters = new NodeCounters();
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
+  /** Frame received on the socket -> parsed -> ... -> order signed and written, for events that sent one, ns. */
+  readonly tickToTrade = new HdrHistogram();
   private readonly clock: TestClock;
   private readonly sims: SimulatedExchange[];
   private readonly equity: PortfolioEquitySource;
@@ -303,8 +305,11 @@ export class TradingNode implements MarketDataSink {
     if (k.isTraded[id] === 1) k.portfolio.mark(id as InstrumentId, mid);
     const aggs = k.barAggs[id];
     if (aggs !== undefined) for (const a of aggs) a.updateQuote(q.tsEvent, q.bidPx, q.askPx);
+    const sent = this.counters.submitted;
     k.bus.publish(k.quoteTopic, q);
-    this.handler.record(monoNanos() - t0);
+    const t1 = monoNanos();
+    this.handler.record(t1 - t0);
+    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
   }
 
   onTrade(t: TradeTick): void {
@@ -317,8 +322,11 @@ export class TradingNode implements MarketDataSink {
     k.risk.onPrice(id as InstrumentId, t.px, t.tsEvent);
     k.engine.onTrade(t);
     if (k.isTraded[id] === 1) k.portfolio.mark(id as InstrumentId, t.px);
+    const sent = this.counters.submitted;
     k.bus.publish(k.tradeTopic, t);
-    this.handler.record(monoNanos() - t0);
+    const t1 = monoNanos();
+    this.handler.record(t1 - t0);
+    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
   }
 
   onBook(id: InstrumentId, book: L2Book, tsEvent: Micros): void {
@@ -350,7 +358,12 @@ export class TradingNode implements MarketDataSink {
       h.totalCount === 0
         ? 'n/a'
         : `p50 ${(h.valueAtPercentile(50) / 1000).toFixed(1)} us p99 ${(h.valueAtPercentile(99) / 1000).toFixed(1)} us`;
-    const ack = this.orders === undefined ? '' : ` | ack ${this.orders.lastAckMs.toFixed(1)} ms`;
+    const t2t = this.tickToTrade;
+    const ack =
+      (t2t.totalCount === 0
+        ? ''
+        : ` | tick-to-trade p50 ${(t2t.valueAtPercentile(50) / 1000).toFixed(1)} us`) +
+      (this.orders === undefined ? '' : ` | ack ${this.orders.lastAckMs.toFixed(1)} ms`);
     return (
       `[${this.mode} ${up}s] pos ${pos === '' ? '-' : pos} | equity ${money(this.eq[0]!)} ${ccy.code} ` +
       `(PnL ${money(this.eq[0]! - this.startEquity)}) | orders ${c.submitted} sent ${k.cache.openCount()} open ` +

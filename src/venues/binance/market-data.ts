@@ -107,6 +107,8 @@ export class BinanceMarketData {
   /** By instrument id. */
   private readonly books: (BookState | undefined)[] = [];
   private stopped = false;
+  /** Monotonic receive time of the frame being handled, ns (tick-to-trade latency starts here). */
+  recvNanos = 0;
 
   constructor(o: BinanceMarketDataOptions) {
     this.o = o;
@@ -121,7 +123,10 @@ export class BinanceMarketData {
       ...o.connection,
       name: 'binance-market-data',
       url: () => this.url(),
-      onMessage: (text) => this.onMessage(text),
+      onMessage: (text, ns) => {
+        this.recvNanos = ns;
+        this.onMessage(text);
+      },
       onOpen: () => this.onOpen(),
       ...(o.onConnection === undefined ? {} : { onEvent: o.onConnection }),
     });

@@ -58,4 +58,15 @@ describe('BinanceOrderClient against the local exchange server', () => {
     const ev = h.log.find((e) => e.orderId === o.id && e.kind === OrderEventKind.REJECTED)!;
     expect(ev.reason).toMatch(/-2010/);
   }, 15_000);
+
+  it('refuses an order locally (never sent) when the governor says the order limit is reached', async () => {
+    const h = await harness();
+    h.rest.governor.setLimits([{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 1 }]);
+    const o = h.engine.submit(limitBuy(h.btc, 100, (await bestBid(h)) - 50_000));
+    expect(o.status).toBe(OrderStatus.REJECTED);
+    expect(h.log.find((e) => e.orderId === o.id && e.kind === OrderEventKind.REJECTED)!.reason).toMatch(
+      /-1003 rate limit: refused locally/,
+    );
+    expect(await venueOpen(h)).toEqual([]);
+  }, 15_000);
 });

@@ -7,7 +7,7 @@
 // from the user stream (a cancel's answer may overtake the fills before it); the engine drops a fill seen
 // twice by its trade id. Units: ticks/lots inside, Binance decimals on the wire, micros for event times.
 
-import type { Clock } from '../../core/clock.ts';
+import { type Clock, monoNanos } from '../../core/clock.ts';
 import type { Micros, OrderId } from '../../core/units.ts';
 import { typeMask, type VenueClient, type VenueEventSink } from '../../execution/venue.ts';
 import { currencies, moneyFromDecimal } from '../../model/currency.ts';
@@ -16,6 +16,8 @@ import { OrderEvent } from '../../model/events.ts';
 import { type Instrument, LiquiditySide } from '../../model/instrument.ts';
 import { hasPrice, type Order, OrderFlags, OrderSide, OrderType, TimeInForce } from '../../model/order.ts';
 import { OrderEventKind } from '../../model/order-state.ts';
+import { HdrHistogram } from '../../monitoring/latency.ts';
+import { GovernorVerdict, type RateLimitSpec } from './rate-governor.ts';
 import { BinanceApiError, type BinanceRest } from './rest.ts';
 import { type BinanceCredentials, type ParamValue, signedWsParams } from './signing.ts';
 import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
@@ -66,6 +68,8 @@ interface Pending {
   kind: 'place' | 'cancel' | 'replace' | 'subscribe' | 'time';
   t: Tracked | undefined;
   sentMs: number;
+  /** Monotonic send time, ns (ack latency). */
+  sentNs?: number;
 }
 
 export class BinanceOrderClient implements VenueClient {
@@ -85,8 +89,9 @@ export class BinanceOrderClient implements VenueClient {
     badFrames: 0,
     timeResyncs: 0,
   };
-  /** Ack round trips of order.place, ms (last). */
+  /** Ack round trips of order.place, ms (last), and all of them in ns. */
   lastAckMs = Number.NaN;
+  readonly ackNanos = new HdrHistogram();
   /** True once the user stream is subscribed on the current connection. */
   userStreamReady = false;
   /** Why the last subscription was refused ('' when it was not). */
@@ -260,7 +265,13 @@ export class BinanceOrderClient implements VenueClient {
       newClientOrderId: t.coid,
       newOrderRespType: 'ACK',
     };
-    this.request('order.place', p, { kind: 'place', t, sentMs: t.sentAtMs }, 'POST', '/api/v3/order');
+    this.request(
+      'order.place',
+      p,
+      { kind: 'place', t, sentMs: t.sentAtMs, sentNs: monoNanos() },
+      'POST',
+      '/api/v3/order',
+    );
   }
 
   /** Over the WebSocket API when open; else the same request signed over REST. */
@@ -273,6 +284,12 @@ export class BinanceOrderClient implements VenueClient {
   ): void {
     const rest = this.o.rest;
     const id = `${this.nextReq++}`;
+    // Every request passes the governor; one it refuses is never sent (no wait on this path: a refusal).
+    if (rest.governor.check(1, pend.kind !== 'cancel', rest.venueNow()) !== GovernorVerdict.GO) {
+      const text = `rate limit: refused locally for ${rest.governor.waitMs} ms to stay under Binance's limits`;
+      this.onAnswer(pend, 400, undefined, -1003, text);
+      return;
+    }
     if (this.supervisor.state === 'open') {
       const signed = signedWsParams(this.o.credentials, params, rest.venueNow(), rest.recvWindowMs);
       this.pending.set(id, pend);
@@ -306,6 +323,7 @@ export class BinanceOrderClient implements VenueClient {
       status?: number;
       result?: { orderId?: number };
       error?: { code: number; msg: string };
+      rateLimits?: (RateLimitSpec & { count?: number })[];
       event?: Record<string, unknown>;
       e?: string;
     };
@@ -324,6 +342,8 @@ export class BinanceOrderClient implements VenueClient {
       const pend = this.pending.get(String(msg.id));
       if (pend === undefined) return;
       this.pending.delete(String(msg.id));
+      if (msg.rateLimits !== undefined)
+        this.o.rest.governor.onWsRateLimits(msg.rateLimits, this.o.rest.venueNow());
       this.onAnswer(pend, msg.status, msg.result, msg.error?.code ?? 0, msg.error?.msg ?? '');
       return;
     }
@@ -347,6 +367,7 @@ export class BinanceOrderClient implements VenueClient {
       t.answered = true;
       if (status === 200) {
         this.lastAckMs = Date.now() - pend.sentMs;
+        if (pend.sentNs !== undefined) this.ackNanos.record(monoNanos() - pend.sentNs);
         if (!t.accepted && !t.closed) {
           t.accepted = true;
           const id = (result as { orderId?: number } | undefined)?.orderId;

@@ -193,6 +193,16 @@ export class RateGovernor {
     }
   }
 
+  /** The WebSocket API's `rateLimits` entries of an answer (type, interval, count): the same as the headers. */
+  onWsRateLimits(list: readonly (RateLimitSpec & { count?: number })[], nowMs: number): void {
+    for (const l of list) {
+      if (l.count === undefined) continue;
+      const prefix = l.rateLimitType === 'REQUEST_WEIGHT' ? 'x-mbx-used-weight-' : 'x-mbx-order-count-';
+      const name = `${prefix}${l.intervalNum}${INTERVAL_LETTER[l.interval] ?? '?'}`;
+      this.onHeaders((n) => (n === name ? String(l.count) : undefined), nowMs);
+    }
+  }
+
   /**
    * A 429 (too many requests) or 418 (IP banned): nothing goes until Retry-After (seconds) has passed. Without
    * the header, 429 waits for the current minute to end and 418 for two minutes (Binance's shortest ban).
