@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveClock } from '../../core/clock.ts';
 import { waitFor } from '../../core/poll.test-util.ts';
-import { OrderStatus } from '../../model/order-state.ts';
+import { OrderType } from '../../model/order.ts';
+import { OrderEventKind, OrderStatus } from '../../model/order-state.ts';
 import { BinanceMarketData } from './market-data.ts';
 import { GovernorVerdict } from './rate-governor.ts';
 import { BinanceApiError } from './rest.ts';
@@ -50,6 +51,24 @@ describe('native client under the server fault switches', () => {
     expect((await venueOrders(h)).filter((v) => v.clientOrderId === coid)).toHaveLength(1);
     expect(h.client.stats.lookups).toBeGreaterThanOrEqual(1);
     expect(h.client.supervisor.reconnects).toBe(1);
+  }, 15_000);
+
+  it('fills made while the user stream was down are read back after the reconnect: no missed fill', async () => {
+    const h = await harness({ connection: { backoffInitialMs: 1_500 } });
+    const api = h.server.faults.connections().find((c) => c.kind === 'ws-api')!;
+    h.server.faults.drop(api.id);
+    await waitFor(() => h.client.supervisor.state === 'backoff', 'the client to see the drop');
+    // Sent over the REST fallback; its executionReports go nowhere (no subscribed connection).
+    const o = h.engine.submit(limitBuy(h.btc, 2_000, Number.NaN, OrderType.MARKET));
+    await waitFor(() => o.status === OrderStatus.FILLED, 'the fills recovered after the reconnect', 8_000);
+    expect(h.client.stats.restFallbacks).toBe(1);
+    expect(h.client.stats.recovered).toBeGreaterThan(0);
+    const fills = h.log.filter((e) => e.orderId === o.id && e.kind === OrderEventKind.FILLED);
+    const trades = (await h.rest.signed('GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' }, 20)) as {
+      id: number;
+    }[];
+    expect(fills.map((e) => e.tradeId).sort()).toEqual(trades.map((t) => `BTCUSDT:${t.id}`).sort());
+    expect(fills.reduce((s, e) => s + e.fillQty, 0)).toBe(2_000);
   }, 15_000);
 
   it('clock skew beyond recvWindow: -1021, time re-measured, the request goes through', async () => {

@@ -88,6 +88,8 @@ export class BinanceOrderClient implements VenueClient {
     unknownReports: 0,
     badFrames: 0,
     timeResyncs: 0,
+    /** Fills read back over REST after a reconnect (the engine drops those it already had). */
+    recovered: 0,
   };
   /** Ack round trips of order.place, ms (last), and all of them in ns. */
   lastAckMs = Number.NaN;
@@ -355,8 +357,10 @@ export class BinanceOrderClient implements VenueClient {
     const t = pend.t;
     const now = this.o.clock.now();
     if (pend.kind === 'subscribe') {
-      if (status === 200) this.userStreamReady = true;
-      else {
+      if (status === 200) {
+        this.userStreamReady = true;
+        if (this.supervisor.opens > 1) void this.recoverMissed();
+      } else {
         this.subscribeError = `user stream subscription refused: ${code} ${text}`;
         this.o.onNote?.(`${this.name}: ${this.subscribeError}`);
       }
@@ -410,7 +414,6 @@ export class BinanceOrderClient implements VenueClient {
       this.o.onNote?.(`${this.name}: executionReport for unknown client order id ${coid} (${x})`);
       return;
     }
-    const inst = t.inst;
     const ts = ((r.T as number) * 1000) as Micros;
     const replacing = t.replaceCoid !== '';
     switch (x) {
@@ -430,18 +433,17 @@ export class BinanceOrderClient implements VenueClient {
       case 'TRADE': {
         t.answered = true;
         if (!t.accepted) t.accepted = true;
-        const ev = this.begin(t, OrderEventKind.FILLED, ts);
-        ev.setVenueOrderId(String(r.i));
-        const fee = typeof r.N === 'string' && r.N !== '' ? currencies.getOrCreate(r.N) : undefined;
-        ev.setFill(
-          decimalToStepsRounded(r.l as string, inst.lotSize, Rounding.HALF_EVEN),
-          decimalToStepsRounded(r.L as string, inst.tickSize, Rounding.HALF_EVEN),
-          fee === undefined ? 0 : moneyFromDecimal(r.n as string, fee),
-          fee === undefined ? -1 : fee.id,
-          r.m === true ? LiquiditySide.MAKER : LiquiditySide.TAKER,
-          `${inst.symbol}:${String(r.t)}`,
+        this.fill(
+          t,
+          ts,
+          String(r.i),
+          r.l as string,
+          r.L as string,
+          r.n as string,
+          r.N,
+          r.m === true,
+          String(r.t),
         );
-        this.deliver(ev);
         if (r.X === 'FILLED') t.closed = true;
         break;
       }
@@ -514,6 +516,100 @@ export class BinanceOrderClient implements VenueClient {
         `${this.name}: ${t.coid} unknown to the venue after a lost ack; re-sent with the same id`,
       );
       this.sendPlace(t, t.order!.type === OrderType.LIMIT ? OrderType.LIMIT : OrderType.MARKET);
+    }
+  }
+
+  /** One fill, from a report or a myTrades row; the trade id lets the engine drop one delivered twice. */
+  private fill(
+    t: Tracked,
+    ts: number,
+    venueOrderId: string,
+    qty: string,
+    px: string,
+    fee: string,
+    feeAsset: unknown,
+    maker: boolean,
+    tradeId: string,
+  ): void {
+    const inst = t.inst!;
+    const ev = this.begin(t, OrderEventKind.FILLED, ts);
+    ev.setVenueOrderId(venueOrderId);
+    const c = typeof feeAsset === 'string' && feeAsset !== '' ? currencies.getOrCreate(feeAsset) : undefined;
+    ev.setFill(
+      decimalToStepsRounded(qty, inst.lotSize, Rounding.HALF_EVEN),
+      decimalToStepsRounded(px, inst.tickSize, Rounding.HALF_EVEN),
+      c === undefined ? 0 : moneyFromDecimal(fee, c),
+      c === undefined ? -1 : c.id,
+      maker ? LiquiditySide.MAKER : LiquiditySide.TAKER,
+      `${inst.symbol}:${tradeId}`,
+    );
+    this.deliver(ev);
+  }
+
+  /**
+   * After a reconnect: what the user stream said while the connection was down is gone, so every order still
+   * open here is read back over REST (status and its trades); fills the engine already has are dropped by it.
+   */
+  private async recoverMissed(): Promise<void> {
+    const rest = this.o.rest;
+    for (const t of new Set(this.byCoid.values())) {
+      if (t.closed || t.inst === undefined) continue;
+      const symbol = t.inst.symbol;
+      try {
+        const o = (await rest.signed(
+          'GET',
+          '/api/v3/order',
+          { symbol, origClientOrderId: t.venueCoid },
+          4,
+        )) as {
+          orderId: number;
+          status: string;
+          executedQty: string;
+        };
+        const now = this.o.clock.now();
+        if (!t.accepted && !t.closed) {
+          t.accepted = t.answered = true;
+          this.emit(t, OrderEventKind.ACCEPTED, now, String(o.orderId), '');
+        }
+        if (Number(o.executedQty) > 0) {
+          const trades = (await rest.signed(
+            'GET',
+            '/api/v3/myTrades',
+            { symbol, orderId: o.orderId },
+            20,
+          )) as {
+            id: number;
+            price: string;
+            qty: string;
+            commission: string;
+            commissionAsset: string;
+            time: number;
+            isMaker: boolean;
+          }[];
+          this.stats.recovered += trades.length;
+          for (const tr of trades) {
+            if (t.closed) break;
+            this.fill(
+              t,
+              tr.time * 1000,
+              String(o.orderId),
+              tr.qty,
+              tr.price,
+              tr.commission,
+              tr.commissionAsset,
+              tr.isMaker,
+              String(tr.id),
+            );
+          }
+        }
+        if (o.status === 'FILLED') t.closed = true;
+        else if (o.status === 'CANCELED') this.close(t, OrderEventKind.CANCELED, now, '');
+        else if (o.status === 'EXPIRED' || o.status === 'EXPIRED_IN_MATCH')
+          this.close(t, OrderEventKind.EXPIRED, now, '');
+      } catch (e) {
+        // Unknown to the venue (-2013): the ack timeout's look-up and re-send settle it.
+        this.o.onNote?.(`${this.name}: recovery of ${t.coid} failed: ${(e as Error).message}`);
+      }
     }
   }
 
