@@ -32,6 +32,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./simd.bench.ts'),
     import('./parallel.bench.ts'),
     import('./server.bench.ts'),
+    import('./live.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

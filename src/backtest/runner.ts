@@ -5,18 +5,14 @@
 // fingerprint (a hash of every order event) the report carries.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { L2Book } from '../book/l2-book.ts';
 import { TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
-import { TimeBarAggregator } from '../data/bars.ts';
-import { Cache } from '../execution/cache.ts';
-import { ExecutionEngine } from '../execution/engine.ts';
-import { PortfolioLink } from '../execution/portfolio-link.ts';
-import { type Currency, currencies, moneyFromDecimal } from '../model/currency.ts';
+import type { ExecutionEngine } from '../execution/engine.ts';
+import { buildKernel } from '../kernel/kernel.ts';
+import { type Currency, currencies } from '../model/currency.ts';
 import type { OrderEvent } from '../model/events.ts';
-import type { Instrument, InstrumentRegistry } from '../model/instrument.ts';
+import type { InstrumentRegistry } from '../model/instrument.ts';
 import {
   Bar,
   BookDelta,
@@ -27,19 +23,9 @@ import {
   TradeTick,
 } from '../model/market-data.ts';
 import { OrderEventKind } from '../model/order-state.ts';
-import { AccountType } from '../portfolio/account.ts';
-import { Portfolio } from '../portfolio/portfolio.ts';
-import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
-import { type RiskAccount, RiskEngine } from '../risk/risk-engine.ts';
-import { RiskMonitor } from '../risk/risk-monitor.ts';
-import {
-  BookArray,
-  BookUpdate,
-  MarketTopics,
-  type StrategyContext,
-  type StrategyLogger,
-} from '../strategy/context.ts';
-import { StrategyHost } from '../strategy/host.ts';
+import type { Portfolio } from '../portfolio/portfolio.ts';
+import type { RiskConfig } from '../risk/risk-config.ts';
+import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
 import { DenialCounter, noTradeNotes } from './diagnose.ts';
@@ -113,8 +99,6 @@ class RunState {
   started = false;
 }
 
-const quietLogger: StrategyLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 /**
  * A 64-bit FNV-1a over the numbers of every order event, in two 32-bit lanes (no BigInt, no allocation):
  * equal fingerprints mean the same orders, fills, prices, fees and times.
@@ -171,135 +155,54 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   }
 
   const clock = new TestClock(0 as Micros);
-  const bus = new MessageBus();
-  const cache = new Cache(registry);
-  const engine = new ExecutionEngine({ bus, clock, cache });
-  const portfolio = new Portfolio({ bus, defaultLeverage: options.leverage ?? 1 });
-  new PortfolioLink(bus, engine, portfolio);
-  // Risk in the backtest is the same engine as live: every order passes it before the simulated venue.
-  const riskConfig = options.riskConfig ?? RiskConfigSchema.parse({});
-  const riskCurrency = currencies.getOrCreate(riskConfig.accountCurrency);
-  const riskAccount: RiskAccount = {
-    positionQty: (id) => portfolio.netQty(id),
-    freeBalance: (c) => portfolio.free(c),
-    equity: () => portfolio.equity(riskCurrency.id),
-  };
-  const risk = new RiskEngine({
-    config: riskConfig,
-    instruments: registry,
-    clock,
-    bus,
-    account: riskAccount,
-  });
-  engine.setRisk(risk);
-  risk.attach(engine, bus);
-  // Kill switch on loss limits, closed trades to the loss limits, and what risk did for the report.
-  const riskMonitor = new RiskMonitor({
-    risk,
-    engine,
-    bus,
-    clock,
-    instruments: registry,
-    account: riskAccount,
-    realisedPnl: (id) =>
-      registry.get(id)?.settlement.id === riskCurrency.id
-        ? (portfolio.position(id)?.realisedPnl ?? 0)
-        : Number.NaN,
-  });
-
-  // One simulated venue and one account per venue of the registry.
-  const venues = new Map<string, SimulatedExchange>();
+  // The composition shared with paper and live trading; the backtest's venues are simulated exchanges.
   const simByInstrument: (SimulatedExchange | undefined)[] = [];
-  for (const inst of registry.all()) {
-    let sim = venues.get(inst.venue);
-    if (sim === undefined) {
-      const venueInstruments = registry.all().filter((i) => i.venue === inst.venue);
-      sim = new SimulatedExchange({
+  const sims: SimulatedExchange[] = [];
+  const kernel = buildKernel({
+    clock,
+    instruments: registry,
+    strategies: options.strategies,
+    balances: options.balances,
+    ...(options.riskConfig === undefined ? {} : { riskConfig: options.riskConfig }),
+    ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    makeVenue: (name, venueInstruments, k) => {
+      const sim = new SimulatedExchange({
         // No venue order or trade id strings unless asked: a simulated venue never repeats a fill, so nothing
         // needs them, and building and deduplicating them was a large share of each order's cost.
         venueOrderIds: false,
         tradeIds: false,
         ...options.venue,
-        name: inst.venue,
+        name,
         clock,
         instruments: venueInstruments,
-        sink: engine,
+        sink: k.engine,
         onFunding: (id, rate, markPx) => {
-          portfolio.applyFunding(registry.require(id as InstrumentId), rate, markPx, clock.now());
-          if (isTraded[id] === 1) recorder.funding(clock.now(), id, portfolio.lastFunding);
+          k.portfolio.applyFunding(registry.require(id as InstrumentId), rate, markPx, clock.now());
+          if (isTraded[id] === 1) recorder.funding(clock.now(), id, k.portfolio.lastFunding);
         },
       });
-      venues.set(inst.venue, sim);
-      engine.registerVenue(inst.venueId, sim);
-      const spot = venueInstruments.every((i) => i.kind === 0);
-      portfolio.addAccount({
-        venue: inst.venue,
-        type: spot ? AccountType.CASH : AccountType.MARGIN,
-        balances: options.balances.map((b) => {
-          const c = currencies.getOrCreate(b.currency);
-          return { currency: c, amount: moneyFromDecimal(b.amount, c, { what: `balance ${b.currency}` }) };
-        }),
-      });
-    }
-    simByInstrument[inst.id] = sim;
-  }
-
+      sims.push(sim);
+      for (const i of venueInstruments) simByInstrument[i.id] = sim;
+      return sim;
+    },
+  });
+  const { bus, cache, engine, portfolio, risk, books, hosts, barAggs, isTraded } = kernel;
+  const { quoteTopic, tradeTopic, barTopic, bookTopic } = kernel;
+  const tradedList = kernel.traded;
   const reportCurrency: Currency = currencies.getOrCreate(
     options.reportCurrency ?? options.balances[0]!.currency,
   );
-  const books = new BookArray();
-  const logger = options.logger ?? quietLogger;
-  const ctx: StrategyContext = {
-    engine,
-    cache,
-    portfolio,
-    bus,
-    clock,
-    instruments: registry,
-    books,
-    logger,
-    sizing: riskConfig.sizing,
-  };
-  const hosts = options.strategies.map((s, i) => new StrategyHost(s.strategy, ctx, { strategyId: i + 1 }));
   const denials = new DenialCounter(bus, engine);
-
-  // What the strategies need: books for their instruments, bars aggregated from quote mids (or trades).
-  const quoteTopic = bus.topic<QuoteTick>(MarketTopics.QUOTES);
-  const tradeTopic = bus.topic<TradeTick>(MarketTopics.TRADES);
-  const barTopic = bus.topic<Bar>(MarketTopics.BARS);
-  const bookTopic = bus.topic<BookUpdate>(MarketTopics.BOOKS);
-  const traded = new Map<number, Instrument>();
-  const barAggs: TimeBarAggregator[][] = [];
-  for (const h of hosts) {
-    const s = h.subscriptions;
-    for (const i of s.instruments) traded.set(i.id, i);
-    for (const i of s.books) if (books.book(i.id) === undefined) books.set(i.id, new L2Book());
-    for (const b of s.bars) {
-      while (barAggs.length <= b.instrument.id) barAggs.push([]);
-      const list = barAggs[b.instrument.id]!;
-      if (!list.some((a) => a.interval === b.intervalMicros)) {
-        list.push(
-          new TimeBarAggregator(b.intervalMicros, (bar) => bus.publish(barTopic, bar), {
-            instrumentId: b.instrument.id,
-          }),
-        );
-      }
-    }
-  }
   // A strategy's book is the venue's own L2 view (one book per instrument, not two kept in step): every
   // registered instrument has a venue, and the venue applies the deltas.
   for (let id = 0; id < books.books.length; id++) {
     const book = books.books[id];
     if (book !== undefined) simByInstrument[id]?.useBook(id, book);
   }
-  const tradedList = [...traded.values()];
-  // Per-event checks read arrays, not Maps: a byte per instrument id, and the venues as a plain array.
-  const isTraded = new Uint8Array(registry.size + 1);
-  for (const i of tradedList) isTraded[i.id] = 1;
   // Bars are built from quote mids where an instrument has quotes, else from its trades (trade-only data):
   // set on an instrument's first quote, after which its trades no longer feed its bars.
   const hasQuotes = new Uint8Array(registry.size + 1);
-  const sims = [...venues.values()];
   const recorder = new BacktestRecorder({
     currency: reportCurrency,
     instruments: tradedList,
@@ -488,7 +391,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
-    notes: [...(options.dataNotes?.() ?? []), ...riskMonitor.notes(), ...notes],
+    notes: [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes(), ...notes],
   };
   return {
     get report(): BacktestReport {

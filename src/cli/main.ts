@@ -10,6 +10,7 @@ import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
+import { registerLiveCommands } from './live-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+  registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
 
   registerTaCommand(program);

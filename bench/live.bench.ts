@@ -1,0 +1,98 @@
+// Tick-to-trade on a real wire: the local exchange server (src/venues/server) sends bookTicker frames over a
+// loopback WebSocket; the live node reads each one, parses it, updates quote and risk state, runs the strategy,
+// passes the order through the risk engine and writes it, signed, to the WebSocket API socket. In-process figure:
+// frame received (ws 'message') -> order bytes handed to the socket, for the quotes that sent an order. Round
+// trip: the same plus the venue's acknowledgement (order.place answer). The machine is shared: quote medians.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeMode, TradingNode } from '../src/live/node.ts';
+import { NodeConfigSchema } from '../src/live/node-config.ts';
+import { type BenchSpec, startProbe } from './harness.ts';
+
+const STRATEGY = fileURLToPath(new URL('./tick-to-trade.strategy.ts', import.meta.url));
+const SERVER = new URL('../src/venues/server/server.ts', import.meta.url).href;
+
+/** The local exchange server in a child process (order limits raised: the bench sends an order per 2 quotes). */
+async function spawnServer(): Promise<{ url: string; kill(): void }> {
+  const code = `
+    const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
+    const s = await startExchangeServer({
+      accounts: [{ apiKey: 'bench', apiSecret: 'benchSecret' }], speed: 10, warmupMs: 60000, log: () => {},
+      limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
+    });
+    process.stdout.write('listening ' + s.url + '\\n');
+    process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the exchange server did not start in 30 s')), 30_000);
+    child.stdout.on('data', (d) => {
+      out += String(d);
+      const m = /listening (\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (c) => reject(new Error(`the exchange server exited (${c})`)));
+  });
+  return { url, kill: () => child.kill('SIGTERM') };
+}
+
+export const benches: BenchSpec[] = [
+  {
+    id: 'live.tick_to_trade',
+    title: 'bookTicker frame on a socket -> parse -> strategy -> risk -> signed order written (live node)',
+    unit: 'ns',
+    better: 'lower',
+    target: 20_000,
+    targetSource: 'issue 13: <= 20 us p50 in-process (the brief: submission < 100 us)',
+    async run(ctx) {
+      // The server runs in its own process, so the GC and CPU figures are the node's alone.
+      const server = await spawnServer();
+      const keyFile = join(mkdtempSync(join(tmpdir(), 'bot4-bench-')), 'keys.json');
+      writeFileSync(keyFile, JSON.stringify({ apiKey: 'bench', apiSecret: 'benchSecret' }));
+      const config = NodeConfigSchema.parse({
+        venue: { restUrl: server.url, keyFile },
+        instruments: ['BTCUSDT'],
+        strategies: [{ name: STRATEGY, params: { instrument: 'BTCUSDT.BINANCE' } }],
+        statusIntervalSec: 3600,
+        unknownOrders: 'adopt',
+      });
+      const node = await TradingNode.start({ mode: NodeMode.LIVE, config, print: () => {}, env: {} });
+      try {
+        // Warm up (JIT), then measure a fresh window.
+        await new Promise((r) => setTimeout(r, ctx.quick ? 1_000 : 3_000));
+        node.tickToTrade.reset();
+        node.handler.reset();
+        node.orders!.ackNanos.reset();
+        const probe = startProbe();
+        await new Promise((r) => setTimeout(r, ctx.quick ? 3_000 : 15_000));
+        const t2t = node.tickToTrade;
+        const ack = node.orders!.ackNanos;
+        const m = await probe.finish(t2t.valueAtPercentile(50), t2t.valueAtPercentile(99), t2t.totalCount);
+        return {
+          main: m,
+          extra: {
+            orders_measured: t2t.totalCount,
+            dispatch_p50_ns: node.handler.valueAtPercentile(50),
+            ack_rtt_p50_ns: ack.valueAtPercentile(50),
+            ack_rtt_p99_ns: ack.valueAtPercentile(99),
+            round_trip_to_ack_p50_ns: t2t.valueAtPercentile(50) + ack.valueAtPercentile(50),
+            market_messages: node.md.stats.messages,
+            rejected: node.counters.rejected + node.counters.denied,
+          },
+        };
+      } finally {
+        await node.stop();
+        server.kill();
+      }
+    },
+  },
+];

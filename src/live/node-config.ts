@@ -1,0 +1,73 @@
+// The config file of a paper or live node (`bot4 paper|live --config file.json`): which venue, instruments,
+// strategies, balances (paper) and risk limits. Unknown keys are errors naming the key; keys and secrets are
+// never in this file (they come from the environment or a key file, see venues/binance/signing.ts).
+
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { RiskConfigSchema } from '../risk/risk-config.ts';
+
+const VenueSchema = z.strictObject({
+  /** REST base URL; absent: the node starts the local exchange server in-process and trades there. */
+  restUrl: z.string().url().optional(),
+  /** Market-stream base (wss://stream.binance.com:9443); default: restUrl with ws(s) scheme. */
+  wsUrl: z.string().optional(),
+  /** WebSocket API (wss://ws-api.binance.com:443/ws-api/v3); default: wsUrl + /ws-api/v3. */
+  wsApiUrl: z.string().optional(),
+  /** JSON key file ({"apiKey","apiSecret"} or {"apiKey","privateKeyFile"}); else BINANCE_API_KEY/... env. */
+  keyFile: z.string().optional(),
+  recvWindowMs: z.number().int().positive().max(60_000).default(5_000),
+  /** Demo market seed of the in-process server. */
+  seed: z.number().int().default(42),
+});
+
+export const NodeConfigSchema = z.strictObject({
+  venue: VenueSchema.default(VenueSchema.parse({})),
+  /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
+  instruments: z.array(z.string().min(1)).min(1),
+  strategies: z
+    .array(
+      z.strictObject({
+        /** Built-in name (ema-cross, market-maker...) or a .ts/.js file. */
+        name: z.string().min(1),
+        params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+      }),
+    )
+    .min(1),
+  /** Paper: the simulated account's starting balances. Live reads them from the venue. */
+  balances: z
+    .array(z.strictObject({ currency: z.string().min(1), amount: z.string().regex(/^\d+(\.\d+)?$/) }))
+    .default([{ currency: 'USDT', amount: '10000' }]),
+  risk: RiskConfigSchema.default(RiskConfigSchema.parse({})),
+  /** Paper: simulated order-entry and response latency, micros each (on top of the real market-data path). */
+  paperLatencyMicros: z.number().int().nonnegative().default(0),
+  /** Seconds between status lines. */
+  statusIntervalSec: z.number().positive().default(5),
+  /** Stop by itself after this many seconds (0: run until Ctrl-C / SIGTERM). */
+  durationSec: z.number().nonnegative().default(0),
+  /** Live start-up: orders open at the venue that this node did not place. */
+  unknownOrders: z.enum(['adopt', 'report', 'halt']).default('report'),
+});
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+
+/** Reads and checks a node config file; errors name the file and the bad key. */
+export function loadNodeConfig(file: string): NodeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Bot4Error(ErrorCode.CONFIG_FILE, `config ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const r = NodeConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.join('.');
+    const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
+    throw new Bot4Error(
+      ErrorCode.CONFIG_INVALID,
+      `config ${file}: ${key === '' ? '' : `'${key}': `}${issue.message}${keys}`,
+      { file, key },
+    );
+  }
+  return r.data;
+}

@@ -1,0 +1,427 @@
+// A paper or live trading node: Binance market data over a combined stream feeds the same kernel the backtester
+// builds (strategies, risk engine, emulator, portfolio); paper orders fill in a SimulatedExchange driven by the
+// wall clock (advanceTo(now) on every market event and on a timer), live orders go to the venue through the
+// native order client after reconciliation. With no venue URL in the config the node starts the local exchange
+// server in-process (demo market, a generated key) and trades there.
+// Units: engine micros (the kernel's TestClock follows the wall clock), ticks/lots; latency in ns.
+
+import { randomBytes } from 'node:crypto';
+import { PortfolioEquitySource } from '../backtest/recorder.ts';
+import type { L2Book } from '../book/l2-book.ts';
+import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { InstrumentId, Micros } from '../core/units.ts';
+import type { VenueClient } from '../execution/venue.ts';
+import { buildKernel, type Kernel } from '../kernel/kernel.ts';
+import { binanceSpotSpecs } from '../model/binance-instruments.ts';
+import { currencies } from '../model/currency.ts';
+import { stepsToDecimal } from '../model/decimal.ts';
+import { type Instrument, newInstrumentRegistry } from '../model/instrument.ts';
+import type { QuoteTick, TradeTick } from '../model/market-data.ts';
+import { OrderEventKind } from '../model/order-state.ts';
+import { HdrHistogram } from '../monitoring/latency.ts';
+import { BookUpdate } from '../strategy/context.ts';
+import { resolveStrategy } from '../strategy/loader.ts';
+import { parseParams } from '../strategy/params.ts';
+import { BinanceMarketData, type MarketDataSink } from '../venues/binance/market-data.ts';
+import { BinanceOrderClient } from '../venues/binance/order-client.ts';
+import { RateGovernor } from '../venues/binance/rate-governor.ts';
+import { BinanceRest } from '../venues/binance/rest.ts';
+import {
+  type BinanceCredentials,
+  BinanceCredentials as Creds,
+  loadCredentials,
+} from '../venues/binance/signing.ts';
+import type { ExchangeServer } from '../venues/server/server.ts';
+import { SimulatedExchange } from '../venues/sim/exchange.ts';
+import type { NodeConfig } from './node-config.ts';
+import { type ReconcileReport, reconcile } from './reconcile.ts';
+
+export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
+export type NodeMode = (typeof NodeMode)[keyof typeof NodeMode];
+
+export interface NodeOptions {
+  mode: NodeMode;
+  config: NodeConfig;
+  env?: NodeJS.ProcessEnv;
+  /** Status lines and notes (default stdout). */
+  print?: (line: string) => void;
+}
+
+/** Counts for the status line and the summary. */
+class NodeCounters {
+  submitted = 0;
+  fills = 0;
+  rejected = 0;
+  denied = 0;
+  canceled = 0;
+}
+
+export class TradingNode implements MarketDataSink {
+  readonly mode: NodeMode;
+  readonly kernel: Kernel;
+  readonly md: BinanceMarketData;
+  readonly orders: BinanceOrderClient | undefined;
+  readonly server: ExchangeServer | undefined;
+  readonly reconciliation: ReconcileReport | undefined;
+  readonly counters = new NodeCounters();
+  /** Market event in -> handled (book, risk, strategies, orders out), ns. */
+  readonly handler = new HdrHistogram();
+  /** Frame received on the socket -> parsed -> ... -> order signed and written, for events that sent one, ns. */
+  readonly tickToTrade = new HdrHistogram();
+  private readonly clock: TestClock;
+  private readonly sims: SimulatedExchange[];
+  private readonly equity: PortfolioEquitySource;
+  private readonly eq = new Float64Array(3);
+  private readonly startEquity: number;
+  private readonly print: (line: string) => void;
+  private readonly bookUpdate = new BookUpdate();
+  private readonly wall0 = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  private constructor(parts: {
+    mode: NodeMode;
+    kernel: Kernel;
+    md: BinanceMarketData;
+    orders: BinanceOrderClient | undefined;
+    server: ExchangeServer | undefined;
+    clock: TestClock;
+    sims: SimulatedExchange[];
+    reconciliation: ReconcileReport | undefined;
+    print: (line: string) => void;
+  }) {
+    this.mode = parts.mode;
+    this.kernel = parts.kernel;
+    this.md = parts.md;
+    this.orders = parts.orders;
+    this.server = parts.server;
+    this.clock = parts.clock;
+    this.sims = parts.sims;
+    this.reconciliation = parts.reconciliation;
+    this.print = parts.print;
+    const ccy = currencies.getOrCreate(parts.kernel.risk.config.accountCurrency);
+    this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
+    this.equity.read(this.eq);
+    this.startEquity = this.eq[0]!;
+  }
+
+  /** Connects, reconciles (live), starts strategies and market data. */
+  static async start(o: NodeOptions): Promise<TradingNode> {
+    const cfg = o.config;
+    const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+    let server: ExchangeServer | undefined;
+    let creds: BinanceCredentials | undefined;
+    let restUrl = cfg.venue.restUrl;
+    if (restUrl === undefined) {
+      // No venue named: the local exchange server, in-process, with a key made for this session.
+      const { startExchangeServer } = await import('../venues/server/server.ts');
+      const apiKey = `bot4${randomBytes(12).toString('hex')}`;
+      const apiSecret = randomBytes(24).toString('hex');
+      server = await startExchangeServer({
+        accounts: [{ apiKey, apiSecret }],
+        seed: cfg.venue.seed,
+        log: () => {},
+      });
+      restUrl = server.url;
+      creds = Creds.hmac(apiKey, apiSecret);
+      print(`local exchange server ${server.url} (demo market, seed ${cfg.venue.seed})`);
+    } else {
+      creds = loadCredentials({
+        env: o.env ?? process.env,
+        ...(cfg.venue.keyFile === undefined ? {} : { keyFile: cfg.venue.keyFile }),
+      });
+    }
+    if (o.mode === NodeMode.LIVE && creds === undefined) {
+      throw new Bot4Error(
+        ErrorCode.CONFIG_INVALID,
+        'live trading needs API keys: set venue.keyFile in the config or BINANCE_API_KEY with BINANCE_API_SECRET',
+      );
+    }
+    const wsBase = cfg.venue.wsUrl ?? restUrl.replace(/^http/, 'ws');
+    const rest = new BinanceRest({
+      baseUrl: restUrl,
+      ...(creds === undefined ? {} : { credentials: creds }),
+      governor: new RateGovernor([], {
+        onLimit: (e) => print(`rate limit: ${e.limit} ${e.used}/${e.max}, wait ${e.waitMs} ms`),
+      }),
+      recvWindowMs: cfg.venue.recvWindowMs,
+    });
+    try {
+      await rest.syncTime();
+      const info = await rest.exchangeInfo(cfg.instruments);
+      const registry = newInstrumentRegistry();
+      const specs = binanceSpotSpecs(info, { venue: 'BINANCE' }).specs;
+      for (const sym of cfg.instruments) {
+        const spec = specs.find((s) => s.symbol === sym);
+        if (spec === undefined) {
+          throw new Bot4Error(
+            ErrorCode.CONFIG_INVALID,
+            `config 'instruments': ${sym} is not listed by ${restUrl}`,
+          );
+        }
+        registry.add(spec);
+      }
+      // Live balances are the venue's; paper starts from the config's.
+      const balances = o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances;
+      const strategies = [];
+      for (const s of cfg.strategies) {
+        const cls = await resolveStrategy(s.name);
+        const params = parseParams(
+          cls.params,
+          Object.entries(s.params).map(([k, v]) => `${k}=${String(v)}`),
+          `strategy ${cls.name}`,
+        );
+        strategies.push({ strategy: new cls(params), parameters: params });
+      }
+      const clock = new TestClock(wallMicros());
+      const sims: SimulatedExchange[] = [];
+      let orders: BinanceOrderClient | undefined;
+      const lat = cfg.paperLatencyMicros;
+      const kernel = buildKernel({
+        clock,
+        instruments: registry,
+        strategies,
+        balances,
+        riskConfig: cfg.risk,
+        makeVenue: (name, insts, k): VenueClient => {
+          if (o.mode === NodeMode.PAPER) {
+            const sim = new SimulatedExchange({
+              name,
+              clock,
+              instruments: insts,
+              sink: k.engine,
+              latency: { orderEntry: lat, response: lat },
+            });
+            sims.push(sim);
+            return sim;
+          }
+          orders = new BinanceOrderClient({
+            name,
+            wsApiUrl: cfg.venue.wsApiUrl ?? `${wsBase}/ws-api/v3`,
+            rest,
+            credentials: creds!,
+            instruments: insts,
+            clock,
+            onNote: print,
+          });
+          orders.sink = k.engine;
+          return orders;
+        },
+      });
+      const client = orders as BinanceOrderClient | undefined;
+      let report: ReconcileReport | undefined;
+      if (client !== undefined) {
+        await client.start();
+        report = await reconcile({
+          rest,
+          client,
+          kernel,
+          instruments: registry.all(),
+          policy: cfg.unknownOrders,
+        });
+        for (const line of report.lines) print(line);
+      }
+      let node: TradingNode | undefined;
+      const md = new BinanceMarketData({
+        wsBaseUrl: wsBase,
+        rest,
+        market: 'spot',
+        instruments: registry.all(),
+        sink: {
+          onQuote: (q) => node?.onQuote(q),
+          onTrade: (t) => node?.onTrade(t),
+          onBook: (id, b, ts) => node?.onBook(id, b, ts),
+        },
+        clock,
+        bookFor: (inst) => kernel.books.book(inst.id),
+        onEvent: (e) => print(`market data: ${e.kind} ${e.symbol} (${e.reason})`),
+      });
+      node = new TradingNode({
+        mode: o.mode,
+        kernel,
+        md,
+        orders: client,
+        server,
+        clock,
+        sims,
+        reconciliation: report,
+        print,
+      });
+      node.wire();
+      for (const h of kernel.hosts) h.start();
+      await md.start();
+      node.startTimers(cfg.statusIntervalSec);
+      return node;
+    } catch (e) {
+      await server?.close();
+      throw e;
+    }
+  }
+
+  private wire(): void {
+    const c = this.counters;
+    this.kernel.bus.subscribe(this.kernel.engine.orderEvents, (ev) => {
+      if (ev.kind === OrderEventKind.SUBMITTED) c.submitted++;
+      else if (ev.kind === OrderEventKind.FILLED) c.fills++;
+      else if (ev.kind === OrderEventKind.REJECTED) c.rejected++;
+      else if (ev.kind === OrderEventKind.DENIED) c.denied++;
+      else if (ev.kind === OrderEventKind.CANCELED) c.canceled++;
+    });
+  }
+
+  private startTimers(statusSec: number): void {
+    // The simulated venue delivers latency-delayed acks and fills when due, also between market events.
+    if (this.sims.length > 0) this.timers.push(setInterval(() => this.tick(), 5));
+    this.timers.push(
+      setInterval(() => {
+        this.kernel.engine.purgeClosed();
+        this.kernel.risk.updateEquity();
+        this.print(this.status());
+      }, statusSec * 1000),
+    );
+  }
+
+  /** Engine time follows the wall clock; the simulated venues catch up to it. */
+  private tick(): void {
+    const now = wallMicros();
+    if (now > this.clock.now()) this.clock.advanceTo(now);
+    const t = this.clock.now();
+    for (let i = 0; i < this.sims.length; i++) this.sims[i]!.advanceTo(t);
+  }
+
+  // ---- market data: the same order of delivery as the backtest's runner (venue first, then the rest) ----
+
+  onQuote(q: QuoteTick): void {
+    const t0 = monoNanos();
+    this.tick();
+    const k = this.kernel;
+    const id = q.instrumentId;
+    const sim = k.venueByInstrument[id];
+    if (sim instanceof SimulatedExchange) sim.onQuote(q);
+    const mid = Math.round((q.bidPx + q.askPx) / 2);
+    k.risk.onPrice(id as InstrumentId, mid, q.tsEvent);
+    k.engine.onQuote(q);
+    if (k.isTraded[id] === 1) k.portfolio.mark(id as InstrumentId, mid);
+    const aggs = k.barAggs[id];
+    if (aggs !== undefined) for (const a of aggs) a.updateQuote(q.tsEvent, q.bidPx, q.askPx);
+    const sent = this.counters.submitted;
+    k.bus.publish(k.quoteTopic, q);
+    const t1 = monoNanos();
+    this.handler.record(t1 - t0);
+    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
+  }
+
+  onTrade(t: TradeTick): void {
+    const t0 = monoNanos();
+    this.tick();
+    const k = this.kernel;
+    const id = t.instrumentId;
+    const sim = k.venueByInstrument[id];
+    if (sim instanceof SimulatedExchange) sim.onTrade(t);
+    k.risk.onPrice(id as InstrumentId, t.px, t.tsEvent);
+    k.engine.onTrade(t);
+    if (k.isTraded[id] === 1) k.portfolio.mark(id as InstrumentId, t.px);
+    const sent = this.counters.submitted;
+    k.bus.publish(k.tradeTopic, t);
+    const t1 = monoNanos();
+    this.handler.record(t1 - t0);
+    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
+  }
+
+  onBook(id: InstrumentId, book: L2Book, tsEvent: Micros): void {
+    if (this.kernel.books.book(id) !== book) return;
+    this.tick();
+    const u = this.bookUpdate;
+    u.instrumentId = id;
+    u.tsEvent = tsEvent;
+    u.book = book;
+    this.kernel.bus.publish(this.kernel.bookTopic, u);
+  }
+
+  // ---- reporting ------------------------------------------------------------------------------------------
+
+  /** One line: positions, equity and PnL, orders, market data, latency. */
+  status(): string {
+    const k = this.kernel;
+    this.equity.read(this.eq);
+    const ccy = currencies.getOrCreate(k.risk.config.accountCurrency);
+    const money = (v: number) => (v / 10 ** ccy.precision).toFixed(2);
+    const pos = k.traded
+      .map((i) => `${i.symbol} ${stepsToDecimal(k.portfolio.netQty(i.id), i.lotSize)}`)
+      .join(' ');
+    const up = Math.round((Date.now() - this.wall0) / 1000);
+    const c = this.counters;
+    const st = this.md.stats;
+    const h = this.handler;
+    const lat =
+      h.totalCount === 0
+        ? 'n/a'
+        : `p50 ${(h.valueAtPercentile(50) / 1000).toFixed(1)} us p99 ${(h.valueAtPercentile(99) / 1000).toFixed(1)} us`;
+    const t2t = this.tickToTrade;
+    const ack =
+      (t2t.totalCount === 0
+        ? ''
+        : ` | tick-to-trade p50 ${(t2t.valueAtPercentile(50) / 1000).toFixed(1)} us`) +
+      (this.orders === undefined ? '' : ` | ack ${this.orders.lastAckMs.toFixed(1)} ms`);
+    return (
+      `[${this.mode} ${up}s] pos ${pos === '' ? '-' : pos} | equity ${money(this.eq[0]!)} ${ccy.code} ` +
+      `(PnL ${money(this.eq[0]! - this.startEquity)}) | orders ${c.submitted} sent ${k.cache.openCount()} open ` +
+      `${c.fills} fills ${c.rejected + c.denied} rejected | md ${st.messages} msgs ${st.gaps} gaps ` +
+      `${this.md.supervisor.reconnects} reconnects | handler ${lat}${ack}`
+    );
+  }
+
+  /** Stops market data and orders, closes the in-process server; returns the summary lines. */
+  async stop(): Promise<string[]> {
+    if (this.stopped) return [];
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.md.stop();
+    for (const h of this.kernel.hosts) h.stop();
+    this.tick();
+    const st = this.md.stats;
+    const lines = [
+      `summary: ${this.status()}`,
+      `market data: ${st.messages} messages (${st.quotes} quotes, ${st.trades} trades, ${st.depthEvents} depth), ` +
+        `${st.snapshots} snapshots, ${st.gaps} gaps, ${st.resyncs} resyncs, ${st.malformed} malformed, ` +
+        `${st.badValue} bad values, ${st.unknown} other`,
+      `orders: ${this.counters.submitted} submitted, ${this.counters.fills} fills, ${this.counters.canceled} canceled, ` +
+        `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
+    ];
+    await this.orders?.stop();
+    await this.server?.close();
+    return lines;
+  }
+}
+
+/** The venue's balances of the instruments' assets (free + locked) as the portfolio's starting balances. */
+async function venueBalances(
+  rest: BinanceRest,
+  insts: readonly Instrument[],
+): Promise<{ currency: string; amount: string }[]> {
+  const acct = (await rest.signed('GET', '/api/v3/account', {}, 20)) as {
+    balances: { asset: string; free: string; locked: string }[];
+  };
+  const wanted = new Set(insts.flatMap((i) => [i.base.code, i.quote.code]));
+  const out: { currency: string; amount: string }[] = [];
+  for (const b of acct.balances) {
+    if (!wanted.has(b.asset)) continue;
+    const total = addDecimals(b.free, b.locked);
+    out.push({ currency: b.asset, amount: total });
+  }
+  return out;
+}
+
+/** Exact sum of two non-negative decimal strings (venue balances carry 8 decimals). */
+export function addDecimals(a: string, b: string): string {
+  const scale = Math.max(a.split('.')[1]?.length ?? 0, b.split('.')[1]?.length ?? 0);
+  const big = (s: string) => {
+    const [i, f = ''] = s.split('.');
+    return BigInt(i! + f.padEnd(scale, '0'));
+  };
+  const s = (big(a) + big(b)).toString().padStart(scale + 1, '0');
+  if (scale === 0) return s;
+  return `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`.replace(/0+$/, '').replace(/\.$/, '');
+}

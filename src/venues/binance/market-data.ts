@@ -1,0 +1,301 @@
+// Binance market data over one combined stream (/stream?streams=...): bookTicker, trades and diff depth for
+// each instrument, parsed by the message scanner straight into ticks and lots, books kept by
+// BinanceDepthSync from a REST snapshot plus contiguous diffs. A gap (U != last u + 1 on spot, pu != last u
+// on futures), a reconnect or a snapshot older than the buffered stream triggers a fresh snapshot; while a
+// book is out of sync it is not published. Malformed, truncated and unreadable messages are counted, never
+// thrown. Units: ticks/lots, micros (tsEvent venue time, tsInit local receive time).
+
+import {
+  BinanceDepthSync,
+  DepthEvent,
+  type BinanceMarket as SyncMarket,
+  SyncResult,
+  SyncState,
+} from '../../book/binance-sync.ts';
+import { L2Book } from '../../book/l2-book.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { InstrumentId, Micros } from '../../core/units.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import { BookDelta, EventBatch, QuoteTick, Side, TradeTick } from '../../model/market-data.ts';
+import { BinanceParser, ParseResult } from './messages.ts';
+import type { BinanceRest } from './rest.ts';
+import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
+
+/** Where decoded market data goes. Objects passed are reused: copy what must outlive the call. */
+export interface MarketDataSink {
+  onQuote(q: QuoteTick): void;
+  onTrade(t: TradeTick): void;
+  /** The book after an applied depth event (only while in sync). */
+  onBook(instrumentId: InstrumentId, book: L2Book, tsEvent: Micros): void;
+}
+
+export interface MarketDataEvent {
+  kind: 'resync' | 'in-sync' | 'snapshot-failed';
+  symbol: string;
+  reason: string;
+}
+
+export interface BinanceMarketDataOptions {
+  /** Stream base, e.g. wss://stream.binance.com:9443 or ws://127.0.0.1:<port>. */
+  wsBaseUrl: string;
+  rest: BinanceRest;
+  /** 'spot' or 'futures' (USD-M/COIN-M continuity rules and depth path). */
+  market: SyncMarket;
+  instruments: readonly Instrument[];
+  sink: MarketDataSink;
+  clock: Clock;
+  /** Streams per instrument (default all three). */
+  quotes?: boolean;
+  trades?: 'trade' | 'aggTrade' | false;
+  depth?: boolean;
+  /** Depth stream speed suffix (default '@100ms'; futures '@0ms' or ''). */
+  depthSpeed?: string;
+  snapshotLimit?: number;
+  /** The book to keep for an instrument (e.g. the one strategies read); default a new one. */
+  bookFor?: (inst: Instrument) => L2Book | undefined;
+  onConnection?: (e: ConnectionEvent) => void;
+  onEvent?: (e: MarketDataEvent) => void;
+  /** Passed to the supervisor (ping, backoff, rollover). */
+  connection?: Partial<Omit<WsSupervisorOptions, 'name' | 'url' | 'onMessage' | 'onOpen' | 'onEvent'>>;
+}
+
+export class MarketDataStats {
+  messages = 0;
+  quotes = 0;
+  trades = 0;
+  depthEvents = 0;
+  snapshots = 0;
+  /** Not JSON (truncated frames included). */
+  malformed = 0;
+  /** A required field missing or off the instrument's grid. */
+  badValue = 0;
+  /** Valid JSON this client does not use (subscription replies, other events). */
+  unknown = 0;
+  noInstrument = 0;
+  gaps = 0;
+  resyncs = 0;
+  snapshotFailures = 0;
+  /** Applied depth events after which the book was crossed (should stay 0). */
+  crossed = 0;
+}
+
+/** One instrument's book and its sync state. */
+class BookState {
+  readonly inst: Instrument;
+  readonly book: L2Book;
+  sync: BinanceDepthSync;
+  fetching = false;
+  constructor(inst: Instrument, market: SyncMarket, book: L2Book | undefined) {
+    this.inst = inst;
+    this.book = book ?? new L2Book();
+    this.sync = new BinanceDepthSync(this.book, { market });
+  }
+}
+
+export class BinanceMarketData {
+  readonly stats = new MarketDataStats();
+  readonly supervisor: WsSupervisor;
+  private readonly o: BinanceMarketDataOptions;
+  private readonly parser: BinanceParser;
+  private readonly batch = new EventBatch(8192);
+  private readonly snapBatch = new EventBatch(8192);
+  private readonly q = new QuoteTick();
+  private readonly t = new TradeTick();
+  private readonly d = new BookDelta();
+  private readonly ev = new DepthEvent();
+  private readonly snap = new DepthEvent();
+  /** By instrument id. */
+  private readonly books: (BookState | undefined)[] = [];
+  private stopped = false;
+  /** Monotonic receive time of the frame being handled, ns (tick-to-trade latency starts here). */
+  recvNanos = 0;
+
+  constructor(o: BinanceMarketDataOptions) {
+    this.o = o;
+    const bySymbol = new Map(o.instruments.map((i) => [i.symbol, i]));
+    this.parser = new BinanceParser((s) => bySymbol.get(s));
+    // Binance spot books hold legacy orders sized on a finer lot; rounding keeps their updates.
+    this.parser.roundSizes = true;
+    if (o.depth !== false) {
+      for (const i of o.instruments) this.books[i.id] = new BookState(i, o.market, o.bookFor?.(i));
+    }
+    this.supervisor = new WsSupervisor({
+      ...o.connection,
+      name: 'binance-market-data',
+      url: () => this.url(),
+      onMessage: (text, ns) => {
+        this.recvNanos = ns;
+        this.onMessage(text);
+      },
+      onOpen: () => this.onOpen(),
+      ...(o.onConnection === undefined ? {} : { onEvent: o.onConnection }),
+    });
+  }
+
+  /** The combined-stream URL for the configured instruments. */
+  url(): string {
+    const names: string[] = [];
+    const trades = this.o.trades ?? 'trade';
+    for (const i of this.o.instruments) {
+      const s = i.symbol.toLowerCase();
+      if (this.o.quotes !== false) names.push(`${s}@bookTicker`);
+      if (trades !== false) names.push(`${s}@${trades}`);
+      if (this.o.depth !== false) names.push(`${s}@depth${this.o.depthSpeed ?? '@100ms'}`);
+    }
+    return `${this.o.wsBaseUrl.replace(/\/+$/, '')}/stream?streams=${names.join('/')}`;
+  }
+
+  start(): Promise<void> {
+    this.stopped = false;
+    return this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.supervisor.stop();
+  }
+
+  /** The book of an instrument (undefined when depth is off), and whether it is in sync now. */
+  book(id: number): L2Book | undefined {
+    return this.books[id]?.book;
+  }
+
+  inSync(id: number): boolean {
+    return this.books[id]?.sync.state === SyncState.IN_SYNC;
+  }
+
+  /** Every connection (the first too) starts books afresh: diffs missed while away cannot be replayed. */
+  private onOpen(): void {
+    for (const b of this.books) {
+      if (b === undefined) continue;
+      if (this.supervisor.opens > 1) {
+        b.sync = new BinanceDepthSync(b.book, { market: this.o.market });
+        this.stats.resyncs++;
+        this.o.onEvent?.({ kind: 'resync', symbol: b.inst.symbol, reason: 'reconnected' });
+      }
+      this.requestSnapshot(b);
+    }
+  }
+
+  /** One frame. Public so a feed replaying recorded frames (tests, benches) drives the same path. */
+  onMessage(text: string): void {
+    const st = this.stats;
+    st.messages++;
+    const batch = this.batch;
+    batch.clear();
+    const r = this.parser.parse(text, 0, this.o.clock.now(), batch);
+    switch (r) {
+      case ParseResult.QUOTE:
+        st.quotes++;
+        this.o.sink.onQuote(batch.readQuote(0, this.q));
+        break;
+      case ParseResult.TRADE:
+        st.trades++;
+        this.o.sink.onTrade(batch.readTrade(0, this.t));
+        break;
+      case ParseResult.DEPTH:
+        this.onDepth();
+        break;
+      case ParseResult.MALFORMED:
+        st.malformed++;
+        break;
+      case ParseResult.BAD_VALUE:
+        st.badValue++;
+        break;
+      case ParseResult.NO_INSTRUMENT:
+        st.noInstrument++;
+        break;
+      default:
+        st.unknown++;
+        break;
+    }
+  }
+
+  private onDepth(): void {
+    const st = this.stats;
+    st.depthEvents++;
+    const p = this.parser;
+    const b = p.instrument === undefined ? undefined : this.books[p.instrument.id];
+    if (b === undefined) return;
+    const ev = this.ev;
+    this.fill(ev, this.batch, p.rowStart, p.rowEnd);
+    ev.firstId = p.firstId;
+    ev.finalId = p.lastId;
+    ev.prevFinalId = Number.isNaN(p.prevId) ? -1 : p.prevId;
+    ev.tsEvent = p.tsEvent as Micros;
+    const gaps = b.sync.gaps;
+    const r = b.sync.onDepth(ev);
+    if (b.sync.gaps !== gaps) {
+      st.gaps++;
+      st.resyncs++;
+      this.o.onEvent?.({ kind: 'resync', symbol: b.inst.symbol, reason: `sequence gap at U=${ev.firstId}` });
+    }
+    if (r === SyncResult.APPLIED || r === SyncResult.APPLIED_WITH_REJECTS) {
+      if (b.book.crossed()) st.crossed++;
+      else this.o.sink.onBook(b.inst.id, b.book, ev.tsEvent);
+    }
+    if (b.sync.state !== SyncState.IN_SYNC) this.requestSnapshot(b);
+  }
+
+  private fill(ev: DepthEvent, batch: EventBatch, from: number, to: number): void {
+    ev.bids.count = 0;
+    ev.asks.count = 0;
+    const d = this.d;
+    for (let i = from; i < to; i++) {
+      batch.readDelta(i, d);
+      (d.side === Side.BUY ? ev.bids : ev.asks).push(d.px, d.qty);
+    }
+  }
+
+  private requestSnapshot(b: BookState): void {
+    if (b.fetching || this.stopped) return;
+    b.fetching = true;
+    void this.fetchSnapshot(b);
+  }
+
+  private async fetchSnapshot(b: BookState): Promise<void> {
+    const path = this.o.market === 'spot' ? '/api/v3/depth' : '/fapi/v1/depth';
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const sync = b.sync;
+      let text: string;
+      try {
+        text = await this.o.rest.depthText(b.inst.symbol, this.o.snapshotLimit ?? 1000, path);
+      } catch (e) {
+        this.stats.snapshotFailures++;
+        this.o.onEvent?.({ kind: 'snapshot-failed', symbol: b.inst.symbol, reason: (e as Error).message });
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+        continue;
+      }
+      if (this.stopped) break;
+      // A reconnect replaced the sync while the snapshot was on its way: the new one needs its own.
+      if (sync !== b.sync) continue;
+      const p = this.parser;
+      p.defaultInstrument = b.inst;
+      this.snapBatch.clear();
+      const r = p.parse(text, 0, this.o.clock.now(), this.snapBatch);
+      if (r !== ParseResult.SNAPSHOT) {
+        this.stats.snapshotFailures++;
+        this.o.onEvent?.({
+          kind: 'snapshot-failed',
+          symbol: b.inst.symbol,
+          reason: `unreadable snapshot (${r})`,
+        });
+        await new Promise((res) => setTimeout(res, Math.min(5_000, 100 * 2 ** attempt)));
+        continue;
+      }
+      this.stats.snapshots++;
+      this.fill(this.snap, this.snapBatch, p.rowStart, p.rowEnd);
+      this.snap.firstId = this.snap.finalId = p.lastId;
+      this.snap.prevFinalId = -1;
+      this.snap.tsEvent = p.tsEvent as Micros;
+      if (sync.onSnapshot(this.snap) === SyncState.IN_SYNC) {
+        b.fetching = false;
+        this.o.onEvent?.({ kind: 'in-sync', symbol: b.inst.symbol, reason: `snapshot ${this.snap.finalId}` });
+        if (!b.book.crossed()) this.o.sink.onBook(b.inst.id, b.book, b.book.tsEvent);
+        return;
+      }
+      // The snapshot is older than the buffered stream (or a gap sits in the buffer): fetch again.
+    }
+    b.fetching = false;
+  }
+}

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../core/poll.test-util.ts';
+import { OrderType } from '../../model/order.ts';
+import { OrderEventKind, OrderStatus } from '../../model/order-state.ts';
+import { bestBid, type LiveHarness, limitBuy, startHarness } from './server-harness.test-util.ts';
+
+const open: LiveHarness[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+async function harness(...a: Parameters<typeof startHarness>): Promise<LiveHarness> {
+  const h = await startHarness(...a);
+  open.push(h);
+  return h;
+}
+
+/** The venue's open orders of the key, by client order id. */
+async function venueOpen(h: LiveHarness): Promise<string[]> {
+  const r = (await h.rest.signed('GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, 6)) as {
+    clientOrderId: string;
+  }[];
+  return r.map((o) => o.clientOrderId).sort();
+}
+
+describe('BinanceOrderClient against the local exchange server', () => {
+  it('places a resting limit order over the WebSocket API and cancels it', async () => {
+    const h = await harness();
+    const px = (await bestBid(h)) - 50_000;
+    const o = h.engine.submit(limitBuy(h.btc, 100, px));
+    await waitFor(() => o.status === OrderStatus.ACCEPTED, 'ACCEPTED');
+    expect(o.venueOrderId).not.toBe('');
+    expect(await venueOpen(h)).toEqual([h.client.clientIdOf(o.id)]);
+    expect(h.engine.cancel(o.id)).toBe(true);
+    await waitFor(() => o.status === OrderStatus.CANCELED, 'CANCELED');
+    expect(await venueOpen(h)).toEqual([]);
+    expect(h.client.stats.restFallbacks).toBe(0);
+    expect(h.engine.stats.rejectedEvents).toBe(0);
+  }, 15_000);
+
+  it('maps the fills of a market order from the user stream, and they agree with myTrades', async () => {
+    const h = await harness();
+    const o = h.engine.submit(limitBuy(h.btc, 2_000, Number.NaN, OrderType.MARKET));
+    await waitFor(() => o.status === OrderStatus.FILLED, 'FILLED');
+    const fills = h.log.filter((e) => e.orderId === o.id && e.kind === OrderEventKind.FILLED);
+    expect(fills.reduce((s, e) => s + e.fillQty, 0)).toBe(2_000);
+    const trades = (await h.rest.signed('GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' }, 20)) as {
+      id: number;
+      qty: string;
+    }[];
+    expect(fills.map((e) => e.tradeId).sort()).toEqual(trades.map((t) => `BTCUSDT:${t.id}`).sort());
+    expect(fills.every((e) => e.fee > 0 && e.feeCurrencyId >= 0)).toBe(true);
+  }, 15_000);
+
+  it('answers a venue rejection (over the balance) with REJECTED and its reason', async () => {
+    const h = await harness();
+    const o = h.engine.submit(limitBuy(h.btc, 900_000_000, (await bestBid(h)) - 10));
+    await waitFor(() => o.status === OrderStatus.REJECTED, 'REJECTED');
+    const ev = h.log.find((e) => e.orderId === o.id && e.kind === OrderEventKind.REJECTED)!;
+    expect(ev.reason).toMatch(/-2010/);
+  }, 15_000);
+
+  it('refuses an order locally (never sent) when the governor says the order limit is reached', async () => {
+    const h = await harness();
+    h.rest.governor.setLimits([{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 1 }]);
+    const o = h.engine.submit(limitBuy(h.btc, 100, (await bestBid(h)) - 50_000));
+    expect(o.status).toBe(OrderStatus.REJECTED);
+    expect(h.log.find((e) => e.orderId === o.id && e.kind === OrderEventKind.REJECTED)!.reason).toMatch(
+      /-1003 rate limit: refused locally/,
+    );
+    expect(await venueOpen(h)).toEqual([]);
+  }, 15_000);
+});

@@ -1,0 +1,644 @@
+// The native Binance spot VenueClient: orders over the WebSocket API (order.place / order.cancel /
+// order.cancelReplace, signed per request) with signed REST as the fallback while the socket is down, and the
+// account's executionReport events (userDataStream.subscribe.signature on the same socket) mapped to order events.
+// Invariants: one client order id per order for its whole life, so a submit retried after a lost ack can
+// never become a second order (after the ack timeout the order is looked up by that id, and re-sent only when
+// the venue does not know it; Binance also refuses a duplicate id of an open order). Fills and cancels come only
+// from the user stream (a cancel's answer may overtake the fills before it); the engine drops a fill seen
+// twice by its trade id. Units: ticks/lots inside, Binance decimals on the wire, micros for event times.
+
+import { type Clock, monoNanos } from '../../core/clock.ts';
+import type { Micros, OrderId } from '../../core/units.ts';
+import { typeMask, type VenueClient, type VenueEventSink } from '../../execution/venue.ts';
+import { currencies, moneyFromDecimal } from '../../model/currency.ts';
+import { decimalToStepsRounded, Rounding, stepsToDecimal } from '../../model/decimal.ts';
+import { OrderEvent } from '../../model/events.ts';
+import { type Instrument, LiquiditySide } from '../../model/instrument.ts';
+import { hasPrice, type Order, OrderFlags, OrderSide, OrderType, TimeInForce } from '../../model/order.ts';
+import { OrderEventKind } from '../../model/order-state.ts';
+import { HdrHistogram } from '../../monitoring/latency.ts';
+import { GovernorVerdict, type RateLimitSpec } from './rate-governor.ts';
+import { BinanceApiError, type BinanceRest } from './rest.ts';
+import { type BinanceCredentials, type ParamValue, signedWsParams } from './signing.ts';
+import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
+
+export interface BinanceOrderClientOptions {
+  name: string;
+  /** WebSocket API endpoint, e.g. wss://ws-api.binance.com:443/ws-api/v3 or ws://127.0.0.1:<port>/ws-api/v3. */
+  wsApiUrl: string;
+  rest: BinanceRest;
+  credentials: BinanceCredentials;
+  instruments: readonly Instrument[];
+  clock: Clock;
+  /** No answer (nor user-stream report) within this long: look the order up by client id (default 2000 ms). */
+  ackTimeoutMs?: number;
+  /** Sends of one order at most (first + re-sends after look-ups found nothing); default 3. */
+  maxAttempts?: number;
+  /** Client order ids are <prefix><order id> when the order has none (default "b4" + start time, base 36). */
+  clientIdPrefix?: string;
+  onConnection?: (e: ConnectionEvent) => void;
+  /** Anomalies worth a log line: unknown client ids, unreadable frames, look-ups. */
+  onNote?: (text: string) => void;
+  connection?: Partial<Omit<WsSupervisorOptions, 'name' | 'url' | 'onMessage' | 'onOpen' | 'onEvent'>>;
+}
+
+/** What the client remembers of one order until it is closed. */
+class Tracked {
+  orderId = 0 as OrderId;
+  coid = '';
+  inst: Instrument | undefined = undefined;
+  /** Set by the first of: place answer, NEW report, look-up. */
+  accepted = false;
+  closed = false;
+  /** The place request has an answer (or a report): no ack timeout. */
+  answered = false;
+  sentAtMs = 0;
+  attempts = 0;
+  lookingUp = false;
+  /** cancelReplace in flight: the new client id, and the new venue quantity and price (ticks). */
+  replaceCoid = '';
+  replaceQty = 0;
+  replacePx = Number.NaN;
+  /** The order the venue knows (changes with a replace). */
+  venueCoid = '';
+  order: Order | undefined = undefined;
+}
+
+interface Pending {
+  kind: 'place' | 'cancel' | 'replace' | 'subscribe' | 'time';
+  t: Tracked | undefined;
+  sentMs: number;
+  /** Monotonic send time, ns (ack latency). */
+  sentNs?: number;
+}
+
+export class BinanceOrderClient implements VenueClient {
+  readonly name: string;
+  readonly nativeTypes = typeMask(OrderType.MARKET, OrderType.LIMIT);
+  sink: VenueEventSink | undefined = undefined;
+  readonly supervisor: WsSupervisor;
+  /** Counters for status lines and tests. */
+  readonly stats = {
+    placed: 0,
+    restFallbacks: 0,
+    lookups: 0,
+    resent: 0,
+    adoptedAfterLookup: 0,
+    reports: 0,
+    unknownReports: 0,
+    badFrames: 0,
+    timeResyncs: 0,
+    /** Fills read back over REST after a reconnect (the engine drops those it already had). */
+    recovered: 0,
+  };
+  /** Ack round trips of order.place, ms (last), and all of them in ns. */
+  lastAckMs = Number.NaN;
+  readonly ackNanos = new HdrHistogram();
+  /** True once the user stream is subscribed on the current connection. */
+  userStreamReady = false;
+  /** Why the last subscription was refused ('' when it was not). */
+  subscribeError = '';
+
+  private readonly o: BinanceOrderClientOptions;
+  private readonly bySymbol = new Map<string, Instrument>();
+  private readonly byOrder: (Tracked | undefined)[] = [];
+  private readonly byCoid = new Map<string, Tracked>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly adoptions = new Map<string, string>();
+  /** One record per nesting level: a handler of a delivered event may cause another delivery. */
+  private readonly events: OrderEvent[] = Array.from({ length: 8 }, () => new OrderEvent());
+  private depth = 0;
+  private readonly prefix: string;
+  private nextReq = 1;
+  private timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(o: BinanceOrderClientOptions) {
+    this.o = o;
+    this.name = o.name;
+    for (const i of o.instruments) this.bySymbol.set(i.symbol, i);
+    this.prefix = o.clientIdPrefix ?? `b4${Date.now().toString(36)}-`;
+    this.supervisor = new WsSupervisor({
+      ...o.connection,
+      name: `${o.name}-ws-api`,
+      url: () => o.wsApiUrl,
+      onMessage: (text) => this.onFrame(text),
+      onOpen: () => this.onOpen(),
+      ...(o.onConnection === undefined ? {} : { onEvent: o.onConnection }),
+    });
+  }
+
+  /** Measures the server time, connects and subscribes to the account's events. */
+  async start(): Promise<void> {
+    await this.o.rest.syncTime();
+    await this.supervisor.start();
+    const t0 = Date.now();
+    while (!this.userStreamReady) {
+      if (Date.now() - t0 > 10_000)
+        throw new Error(`${this.name}: the user data stream did not subscribe in 10 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    this.timer = setInterval(() => this.checkTimeouts(), Math.max(10, (this.o.ackTimeoutMs ?? 2_000) / 4));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.supervisor.stop();
+  }
+
+  /** The client order id the venue knows an order by (for reconciliation and tests). */
+  clientIdOf(orderId: number): string {
+    return this.byOrder[orderId]?.coid ?? '';
+  }
+
+  /**
+   * Reconciliation: the next submit of an order with client id `coid` takes over the venue's open order of
+   * that id (ACCEPTED with `venueOrderId`, nothing sent) instead of placing a new one.
+   */
+  expectAdoption(coid: string, venueOrderId: string): void {
+    this.adoptions.set(coid, venueOrderId);
+  }
+
+  // ---- VenueClient ------------------------------------------------------------------------------------------
+
+  submit(order: Order, asType: OrderType): void {
+    const t = this.track(order);
+    const inst = t.inst;
+    if (inst === undefined) {
+      this.emit(
+        t,
+        OrderEventKind.REJECTED,
+        this.o.clock.now(),
+        '',
+        `no instrument ${order.instrumentId} at ${this.name}`,
+      );
+      return;
+    }
+    const adopted = this.adoptions.get(t.coid);
+    if (adopted !== undefined) {
+      this.adoptions.delete(t.coid);
+      t.accepted = t.answered = true;
+      this.emit(t, OrderEventKind.ACCEPTED, this.o.clock.now(), adopted, '');
+      return;
+    }
+    this.stats.placed++;
+    this.sendPlace(t, asType);
+  }
+
+  modify(order: Order, qty: number, price: number, _triggerPrice: number): void {
+    const t = this.byOrder[order.id];
+    if (t === undefined || t.closed || t.inst === undefined) return;
+    const newQty = qty > 0 ? qty : order.qty;
+    const newPx = hasPrice(price) ? price : order.price;
+    t.replaceCoid = `${t.coid}.${order.eventCount}`.slice(-36);
+    t.replaceQty = newQty - order.filledQty;
+    t.replacePx = newPx;
+    this.byCoid.set(t.replaceCoid, t);
+    const p: Record<string, ParamValue | undefined> = {
+      symbol: t.inst.symbol,
+      cancelReplaceMode: 'STOP_ON_FAILURE',
+      cancelOrigClientOrderId: t.venueCoid,
+      newClientOrderId: t.replaceCoid,
+      side: order.side === OrderSide.BUY ? 'BUY' : 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: stepsToDecimal(t.replaceQty, t.inst.lotSize),
+      price: stepsToDecimal(newPx, t.inst.tickSize),
+    };
+    this.request(
+      'order.cancelReplace',
+      p,
+      { kind: 'replace', t, sentMs: Date.now() },
+      'POST',
+      '/api/v3/order/cancelReplace',
+    );
+  }
+
+  cancel(order: Order): void {
+    const t = this.byOrder[order.id];
+    if (t === undefined || t.inst === undefined) return;
+    if (t.closed) {
+      this.emit(t, OrderEventKind.CANCEL_REJECTED, this.o.clock.now(), '', 'order is already closed');
+      return;
+    }
+    const p = { symbol: t.inst.symbol, origClientOrderId: t.venueCoid };
+    this.request('order.cancel', p, { kind: 'cancel', t, sentMs: Date.now() }, 'DELETE', '/api/v3/order');
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------------------
+
+  private track(order: Order): Tracked {
+    let t = this.byOrder[order.id];
+    if (t === undefined) {
+      t = new Tracked();
+      t.orderId = order.id;
+      t.order = order;
+      t.coid = order.clientOrderId !== '' ? order.clientOrderId : `${this.prefix}${order.id}`;
+      t.venueCoid = t.coid;
+      t.inst = this.o.instruments.find((i) => i.id === order.instrumentId);
+      while (this.byOrder.length <= order.id) this.byOrder.push(undefined);
+      this.byOrder[order.id] = t;
+      this.byCoid.set(t.coid, t);
+    }
+    return t;
+  }
+
+  private sendPlace(t: Tracked, asType: OrderType): void {
+    const order = t.order!;
+    const inst = t.inst!;
+    t.attempts++;
+    t.sentAtMs = Date.now();
+    t.answered = false;
+    const limit = asType === OrderType.LIMIT;
+    const p: Record<string, ParamValue | undefined> = {
+      symbol: inst.symbol,
+      side: order.side === OrderSide.BUY ? 'BUY' : 'SELL',
+      type: limit ? ((order.flags & OrderFlags.POST_ONLY) !== 0 ? 'LIMIT_MAKER' : 'LIMIT') : 'MARKET',
+      timeInForce:
+        limit && (order.flags & OrderFlags.POST_ONLY) === 0
+          ? order.tif === TimeInForce.IOC
+            ? 'IOC'
+            : order.tif === TimeInForce.FOK
+              ? 'FOK'
+              : 'GTC'
+          : undefined,
+      quantity: stepsToDecimal(order.leavesQty, inst.lotSize),
+      price: limit ? stepsToDecimal(order.price, inst.tickSize) : undefined,
+      newClientOrderId: t.coid,
+      newOrderRespType: 'ACK',
+    };
+    this.request(
+      'order.place',
+      p,
+      { kind: 'place', t, sentMs: t.sentAtMs, sentNs: monoNanos() },
+      'POST',
+      '/api/v3/order',
+    );
+  }
+
+  /** Over the WebSocket API when open; else the same request signed over REST. */
+  private request(
+    method: string,
+    params: Record<string, ParamValue | undefined>,
+    pend: Pending,
+    httpMethod: 'POST' | 'DELETE',
+    path: string,
+  ): void {
+    const rest = this.o.rest;
+    const id = `${this.nextReq++}`;
+    // Every request passes the governor; one it refuses is never sent (no wait on this path: a refusal).
+    if (rest.governor.check(1, pend.kind !== 'cancel', rest.venueNow()) !== GovernorVerdict.GO) {
+      const text = `rate limit: refused locally for ${rest.governor.waitMs} ms to stay under Binance's limits`;
+      this.onAnswer(pend, 400, undefined, -1003, text);
+      return;
+    }
+    if (this.supervisor.state === 'open') {
+      const signed = signedWsParams(this.o.credentials, params, rest.venueNow(), rest.recvWindowMs);
+      this.pending.set(id, pend);
+      if (this.supervisor.send(JSON.stringify({ id, method, params: signed }))) return;
+      this.pending.delete(id);
+    }
+    this.stats.restFallbacks++;
+    rest.signed(httpMethod, path, params, 1, pend.kind !== 'cancel').then(
+      (result) => this.onAnswer(pend, 200, result, 0, ''),
+      (e: unknown) => {
+        const err = e instanceof BinanceApiError ? e : undefined;
+        this.onAnswer(pend, err?.status ?? 0, undefined, err?.code ?? 0, (e as Error).message);
+      },
+    );
+  }
+
+  // ---- receiving --------------------------------------------------------------------------------------------
+
+  private onOpen(): void {
+    this.userStreamReady = false;
+    const rest = this.o.rest;
+    const id = `${this.nextReq++}`;
+    this.pending.set(id, { kind: 'subscribe', t: undefined, sentMs: Date.now() });
+    const params = signedWsParams(this.o.credentials, {}, rest.venueNow(), rest.recvWindowMs);
+    this.supervisor.send(JSON.stringify({ id, method: 'userDataStream.subscribe.signature', params }));
+  }
+
+  private onFrame(text: string): void {
+    let msg: {
+      id?: string;
+      status?: number;
+      result?: { orderId?: number };
+      error?: { code: number; msg: string };
+      rateLimits?: (RateLimitSpec & { count?: number })[];
+      event?: Record<string, unknown>;
+      e?: string;
+    };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      this.stats.badFrames++;
+      this.o.onNote?.(`${this.name}: unreadable frame (${text.length} bytes) counted and skipped`);
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null) {
+      this.stats.badFrames++;
+      return;
+    }
+    if (msg.id !== undefined && msg.status !== undefined) {
+      const pend = this.pending.get(String(msg.id));
+      if (pend === undefined) return;
+      this.pending.delete(String(msg.id));
+      if (msg.rateLimits !== undefined)
+        this.o.rest.governor.onWsRateLimits(msg.rateLimits, this.o.rest.venueNow());
+      this.onAnswer(pend, msg.status, msg.result, msg.error?.code ?? 0, msg.error?.msg ?? '');
+      return;
+    }
+    const ev = msg.event ?? (msg.e !== undefined ? (msg as Record<string, unknown>) : undefined);
+    if (ev !== undefined && ev.e === 'executionReport') this.onReport(ev);
+  }
+
+  private onAnswer(pend: Pending, status: number, result: unknown, code: number, text: string): void {
+    const t = pend.t;
+    const now = this.o.clock.now();
+    if (pend.kind === 'subscribe') {
+      if (status === 200) {
+        this.userStreamReady = true;
+        if (this.supervisor.opens > 1) void this.recoverMissed();
+      } else {
+        this.subscribeError = `user stream subscription refused: ${code} ${text}`;
+        this.o.onNote?.(`${this.name}: ${this.subscribeError}`);
+      }
+      return;
+    }
+    if (t === undefined) return;
+    if (pend.kind === 'place') {
+      t.answered = true;
+      if (status === 200) {
+        this.lastAckMs = Date.now() - pend.sentMs;
+        if (pend.sentNs !== undefined) this.ackNanos.record(monoNanos() - pend.sentNs);
+        if (!t.accepted && !t.closed) {
+          t.accepted = true;
+          const id = (result as { orderId?: number } | undefined)?.orderId;
+          this.emit(t, OrderEventKind.ACCEPTED, now, id === undefined ? '' : String(id), '');
+        }
+      } else if (code === -2010 && /duplicate/i.test(text)) {
+        // A re-send the venue already has: the first send arrived. Its reports (or the next look-up) settle it.
+        t.answered = false;
+        t.sentAtMs = Date.now();
+      } else if (status === 0 || status === 429 || status === 418 || status >= 500 || code === -1021) {
+        // Unknown outcome (no answer, or refused before matching): the look-up decides.
+        t.answered = false;
+        if (code === -1021) {
+          this.stats.timeResyncs++;
+          void this.o.rest.syncTime().catch(() => {});
+        }
+      } else if (!t.accepted && !t.closed) {
+        this.close(t, OrderEventKind.REJECTED, now, `${code} ${text}`);
+      }
+    } else if (pend.kind === 'cancel') {
+      if (status !== 200 && !t.closed)
+        this.emit(t, OrderEventKind.CANCEL_REJECTED, now, '', `${code} ${text}`);
+    } else if (pend.kind === 'replace') {
+      if (status !== 200 && !t.closed) {
+        this.byCoid.delete(t.replaceCoid);
+        t.replaceCoid = '';
+        this.emit(t, OrderEventKind.MODIFY_REJECTED, now, '', `${code} ${text}`);
+      }
+    }
+  }
+
+  private onReport(r: Record<string, unknown>): void {
+    this.stats.reports++;
+    const x = r.x as string;
+    // A cancel's report names the order in C (c is the cancel request's own id).
+    const coid = x === 'CANCELED' && typeof r.C === 'string' && r.C !== '' ? r.C : (r.c as string);
+    const t = this.byCoid.get(coid);
+    if (t === undefined || t.inst === undefined) {
+      this.stats.unknownReports++;
+      this.o.onNote?.(`${this.name}: executionReport for unknown client order id ${coid} (${x})`);
+      return;
+    }
+    const ts = ((r.T as number) * 1000) as Micros;
+    const replacing = t.replaceCoid !== '';
+    switch (x) {
+      case 'NEW':
+        t.answered = true;
+        if (replacing && coid === t.replaceCoid) {
+          t.venueCoid = coid;
+          t.replaceCoid = '';
+          const ev = this.begin(t, OrderEventKind.UPDATED, ts);
+          ev.setUpdate(t.order!.filledQty + t.replaceQty, t.replacePx, Number.NaN);
+          this.deliver(ev);
+        } else if (!t.accepted) {
+          t.accepted = true;
+          this.emit(t, OrderEventKind.ACCEPTED, ts, String(r.i), '');
+        }
+        break;
+      case 'TRADE': {
+        t.answered = true;
+        if (!t.accepted) t.accepted = true;
+        this.fill(
+          t,
+          ts,
+          String(r.i),
+          r.l as string,
+          r.L as string,
+          r.n as string,
+          r.N,
+          r.m === true,
+          String(r.t),
+        );
+        if (r.X === 'FILLED') t.closed = true;
+        break;
+      }
+      case 'CANCELED':
+        // The old order of a replace is cancelled on the way to its successor: not the engine's order's end.
+        if (replacing && coid === t.venueCoid) break;
+        this.close(t, OrderEventKind.CANCELED, ts, '');
+        break;
+      case 'REJECTED':
+        this.close(t, OrderEventKind.REJECTED, ts, String(r.r));
+        break;
+      case 'EXPIRED':
+      case 'TRADE_PREVENTION':
+        this.close(t, OrderEventKind.EXPIRED, ts, String(r.r ?? ''));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Orders without an answer past the timeout: ask the venue by client id, re-send only if it has none. */
+  private checkTimeouts(): void {
+    const timeout = this.o.ackTimeoutMs ?? 2_000;
+    const now = Date.now();
+    for (const t of this.byCoid.values()) {
+      if (t.answered || t.accepted || t.closed || t.lookingUp || now - t.sentAtMs < timeout) continue;
+      t.lookingUp = true;
+      this.stats.lookups++;
+      void this.lookUp(t).finally(() => {
+        t.lookingUp = false;
+      });
+    }
+  }
+
+  private async lookUp(t: Tracked): Promise<void> {
+    const inst = t.inst!;
+    try {
+      const o = (await this.o.rest.signed(
+        'GET',
+        '/api/v3/order',
+        { symbol: inst.symbol, origClientOrderId: t.coid },
+        4,
+      )) as {
+        orderId: number;
+        status: string;
+      };
+      if (t.accepted || t.closed) return;
+      t.answered = true;
+      this.stats.adoptedAfterLookup++;
+      this.o.onNote?.(`${this.name}: ack of ${t.coid} lost; the venue has it (${o.status}), not re-sent`);
+      t.accepted = true;
+      this.emit(t, OrderEventKind.ACCEPTED, this.o.clock.now(), String(o.orderId), '');
+      // Fills before the look-up arrive on the user stream; a terminal state the stream missed ends it here.
+      if (o.status === 'CANCELED' || o.status === 'EXPIRED' || o.status === 'REJECTED') {
+        this.close(
+          t,
+          o.status === 'CANCELED' ? OrderEventKind.CANCELED : OrderEventKind.EXPIRED,
+          this.o.clock.now(),
+          '',
+        );
+      }
+    } catch (e) {
+      if (!(e instanceof BinanceApiError) || e.code !== -2013 || t.accepted || t.closed) return;
+      if (t.attempts >= (this.o.maxAttempts ?? 3)) {
+        this.close(t, OrderEventKind.REJECTED, this.o.clock.now(), `no answer after ${t.attempts} sends`);
+        return;
+      }
+      this.stats.resent++;
+      this.o.onNote?.(
+        `${this.name}: ${t.coid} unknown to the venue after a lost ack; re-sent with the same id`,
+      );
+      this.sendPlace(t, t.order!.type === OrderType.LIMIT ? OrderType.LIMIT : OrderType.MARKET);
+    }
+  }
+
+  /** One fill, from a report or a myTrades row; the trade id lets the engine drop one delivered twice. */
+  private fill(
+    t: Tracked,
+    ts: number,
+    venueOrderId: string,
+    qty: string,
+    px: string,
+    fee: string,
+    feeAsset: unknown,
+    maker: boolean,
+    tradeId: string,
+  ): void {
+    const inst = t.inst!;
+    const ev = this.begin(t, OrderEventKind.FILLED, ts);
+    ev.setVenueOrderId(venueOrderId);
+    const c = typeof feeAsset === 'string' && feeAsset !== '' ? currencies.getOrCreate(feeAsset) : undefined;
+    ev.setFill(
+      decimalToStepsRounded(qty, inst.lotSize, Rounding.HALF_EVEN),
+      decimalToStepsRounded(px, inst.tickSize, Rounding.HALF_EVEN),
+      c === undefined ? 0 : moneyFromDecimal(fee, c),
+      c === undefined ? -1 : c.id,
+      maker ? LiquiditySide.MAKER : LiquiditySide.TAKER,
+      `${inst.symbol}:${tradeId}`,
+    );
+    this.deliver(ev);
+  }
+
+  /**
+   * After a reconnect: what the user stream said while the connection was down is gone, so every order still
+   * open here is read back over REST (status and its trades); fills the engine already has are dropped by it.
+   */
+  private async recoverMissed(): Promise<void> {
+    const rest = this.o.rest;
+    for (const t of new Set(this.byCoid.values())) {
+      if (t.closed || t.inst === undefined) continue;
+      const symbol = t.inst.symbol;
+      try {
+        const o = (await rest.signed(
+          'GET',
+          '/api/v3/order',
+          { symbol, origClientOrderId: t.venueCoid },
+          4,
+        )) as {
+          orderId: number;
+          status: string;
+          executedQty: string;
+        };
+        const now = this.o.clock.now();
+        if (!t.accepted && !t.closed) {
+          t.accepted = t.answered = true;
+          this.emit(t, OrderEventKind.ACCEPTED, now, String(o.orderId), '');
+        }
+        if (Number(o.executedQty) > 0) {
+          const trades = (await rest.signed(
+            'GET',
+            '/api/v3/myTrades',
+            { symbol, orderId: o.orderId },
+            20,
+          )) as {
+            id: number;
+            price: string;
+            qty: string;
+            commission: string;
+            commissionAsset: string;
+            time: number;
+            isMaker: boolean;
+          }[];
+          this.stats.recovered += trades.length;
+          for (const tr of trades) {
+            if (t.closed) break;
+            this.fill(
+              t,
+              tr.time * 1000,
+              String(o.orderId),
+              tr.qty,
+              tr.price,
+              tr.commission,
+              tr.commissionAsset,
+              tr.isMaker,
+              String(tr.id),
+            );
+          }
+        }
+        if (o.status === 'FILLED') t.closed = true;
+        else if (o.status === 'CANCELED') this.close(t, OrderEventKind.CANCELED, now, '');
+        else if (o.status === 'EXPIRED' || o.status === 'EXPIRED_IN_MATCH')
+          this.close(t, OrderEventKind.EXPIRED, now, '');
+      } catch (e) {
+        // Unknown to the venue (-2013): the ack timeout's look-up and re-send settle it.
+        this.o.onNote?.(`${this.name}: recovery of ${t.coid} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------
+
+  private close(t: Tracked, kind: OrderEventKind, ts: number, reason: string): void {
+    if (t.closed) return;
+    t.closed = true;
+    this.emit(t, kind, ts, '', reason);
+  }
+
+  private begin(t: Tracked, kind: OrderEventKind, ts: number): OrderEvent {
+    return this.events[this.depth]!.init(kind, t.orderId, 0, ts as Micros, this.o.clock.now());
+  }
+
+  private emit(t: Tracked, kind: OrderEventKind, ts: number, venueOrderId: string, reason: string): void {
+    const ev = this.begin(t, kind, ts);
+    if (venueOrderId !== '') ev.setVenueOrderId(venueOrderId);
+    if (reason !== '') ev.setReason(1, reason);
+    this.deliver(ev);
+  }
+
+  private deliver(ev: OrderEvent): void {
+    if (this.sink === undefined) throw new Error(`venue ${this.name} has no event sink`);
+    this.depth++;
+    try {
+      this.sink.onVenueEvent(ev);
+    } finally {
+      this.depth--;
+    }
+  }
+}

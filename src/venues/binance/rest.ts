@@ -1,0 +1,233 @@
+// Binance REST over fetch: public and signed requests, every one passed through the rate governor first and
+// its usage headers fed back; a 429/418 stops the governor for Retry-After; a -1021 (timestamp outside
+// recvWindow) re-measures the server-time offset and retries once. Errors are BinanceApiError values that
+// say whether a retry can help. Units: ms (Binance's), weights as Binance documents them.
+
+import { Bot4Error, ErrorCode } from '../../core/errors.ts';
+import { RateGovernor, type RateLimitSpec } from './rate-governor.ts';
+import { type BinanceCredentials, type ParamValue, queryString, ServerTime, signedQuery } from './signing.ts';
+
+/** Binance error codes Bot4 acts on. */
+export const BinanceCode = {
+  UNKNOWN: -1000,
+  DISCONNECTED: -1001,
+  TOO_MANY_REQUESTS: -1003,
+  TIMESTAMP_OUTSIDE_RECV_WINDOW: -1021,
+  INVALID_SIGNATURE: -1022,
+  NEW_ORDER_REJECTED: -2010,
+  CANCEL_REJECTED: -2011,
+  NO_SUCH_ORDER: -2013,
+  BAD_API_KEY_FMT: -2014,
+  REJECTED_MBX_KEY: -2015,
+} as const;
+
+export class BinanceApiError extends Error {
+  /** HTTP status (0 when the request never got an answer). */
+  readonly status: number;
+  /** Binance's code (e.g. -2010), 0 when the answer had none. */
+  readonly code: number;
+  /** Whether the same request may succeed later (network, rate limit, venue overload), not (bad order). */
+  readonly retryable: boolean;
+
+  constructor(status: number, code: number, message: string) {
+    super(message);
+    this.name = 'BinanceApiError';
+    this.status = status;
+    this.code = code;
+    this.retryable =
+      status === 0 ||
+      status === 429 ||
+      status === 418 ||
+      status >= 500 ||
+      code === BinanceCode.DISCONNECTED ||
+      code === BinanceCode.TOO_MANY_REQUESTS ||
+      code === BinanceCode.TIMESTAMP_OUTSIDE_RECV_WINDOW;
+  }
+}
+
+export interface BinanceRestOptions {
+  /** e.g. https://api.binance.com, https://testnet.binance.vision, http://127.0.0.1:<port>. */
+  baseUrl: string;
+  credentials?: BinanceCredentials;
+  governor?: RateGovernor;
+  serverTime?: ServerTime;
+  /** Default 5000 ms (Binance's default; at most 60000). */
+  recvWindowMs?: number;
+  /** Per request, ms (default 10000). */
+  timeoutMs?: number;
+  /** Local wall clock in ms (a seam for clock-skew tests). */
+  localMs?: () => number;
+}
+
+export type Params = Readonly<Record<string, ParamValue | undefined>>;
+
+export class BinanceRest {
+  readonly baseUrl: string;
+  readonly governor: RateGovernor;
+  readonly serverTime: ServerTime;
+  readonly recvWindowMs: number;
+  private readonly creds: BinanceCredentials | undefined;
+  private readonly timeoutMs: number;
+  private readonly localMs: () => number;
+  /** Requests sent, answered with an error, time re-syncs after -1021. */
+  requests = 0;
+  errors = 0;
+  timeResyncs = 0;
+  readonly venueNow = (): number => this.serverTime.venueMs(this.localMs());
+
+  constructor(o: BinanceRestOptions) {
+    this.baseUrl = o.baseUrl.replace(/\/+$/, '');
+    this.creds = o.credentials;
+    this.governor = o.governor ?? new RateGovernor([]);
+    this.serverTime = o.serverTime ?? new ServerTime();
+    this.recvWindowMs = o.recvWindowMs ?? 5_000;
+    if (!(this.recvWindowMs > 0 && this.recvWindowMs <= 60_000)) {
+      throw new Bot4Error(
+        ErrorCode.CONFIG_INVALID,
+        `recvWindow ${this.recvWindowMs} ms must be in (0, 60000]`,
+      );
+    }
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.localMs = o.localMs ?? Date.now;
+  }
+
+  get hasCredentials(): boolean {
+    return this.creds !== undefined;
+  }
+
+  /** Measures the server-time offset (GET /api/v3/time, weight 1). */
+  async syncTime(): Promise<number> {
+    const sent = this.localMs();
+    const r = (await this.request('GET', '/api/v3/time', {}, 1, false, false)) as { serverTime: number };
+    this.serverTime.update(r.serverTime, sent, this.localMs());
+    return this.serverTime.offsetMs;
+  }
+
+  /** exchangeInfo, and its rateLimits installed in the governor. */
+  async exchangeInfo(
+    symbols?: readonly string[],
+  ): Promise<{ rateLimits?: RateLimitSpec[]; symbols: unknown[] }> {
+    const params = symbols === undefined ? {} : { symbols: JSON.stringify(symbols) };
+    const info = (await this.request('GET', '/api/v3/exchangeInfo', params, 20, false, false)) as {
+      rateLimits?: RateLimitSpec[];
+      symbols: unknown[];
+    };
+    if (info.rateLimits !== undefined) this.governor.setLimits(info.rateLimits);
+    return info;
+  }
+
+  /** The depth snapshot as text (the market-data parser reads it without JSON.parse). */
+  async depthText(symbol: string, limit = 1000, path = '/api/v3/depth'): Promise<string> {
+    const weight = limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+    return (await this.request('GET', path, { symbol, limit }, weight, false, false, true)) as string;
+  }
+
+  /** A public request; the answer parsed. */
+  get(path: string, params: Params, weight: number): Promise<unknown> {
+    return this.request('GET', path, params, weight, false, false);
+  }
+
+  /** A signed request (USER_DATA / TRADE); `order` counts it against the order limits. */
+  signed(
+    method: 'GET' | 'POST' | 'DELETE' | 'PUT',
+    path: string,
+    params: Params,
+    weight: number,
+    order = false,
+  ) {
+    return this.request(method, path, params, weight, order, true);
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    params: Params,
+    weight: number,
+    order: boolean,
+    sign: boolean,
+    text = false,
+  ): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(method, path, params, weight, order, sign, text);
+      } catch (e) {
+        // The venue says our clock is off: measure again and retry once with a corrected timestamp.
+        if (
+          attempt === 0 &&
+          sign &&
+          e instanceof BinanceApiError &&
+          e.code === BinanceCode.TIMESTAMP_OUTSIDE_RECV_WINDOW
+        ) {
+          this.timeResyncs++;
+          await this.syncTime();
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async once(
+    method: string,
+    path: string,
+    params: Params,
+    weight: number,
+    order: boolean,
+    sign: boolean,
+    text: boolean,
+  ): Promise<unknown> {
+    await this.governor.acquire(weight, order, this.venueNow);
+    let qs: string;
+    const headers: Record<string, string> = {};
+    if (sign) {
+      if (this.creds === undefined) {
+        throw new BinanceApiError(0, BinanceCode.REJECTED_MBX_KEY, `${path} needs API keys and none are set`);
+      }
+      qs = signedQuery(this.creds, params, this.venueNow(), this.recvWindowMs);
+      headers['X-MBX-APIKEY'] = this.creds.apiKey;
+    } else {
+      qs = queryString(params);
+      if (this.creds !== undefined) headers['X-MBX-APIKEY'] = this.creds.apiKey;
+    }
+    // Binance reads signed POST/DELETE parameters from the query string as well as the body: one form for all.
+    const url = `${this.baseUrl}${path}${qs === '' ? '' : `?${qs}`}`;
+    this.requests++;
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      this.errors++;
+      throw new BinanceApiError(0, 0, `${method} ${path}: no answer (${(e as Error).message})`);
+    }
+    const now = this.venueNow();
+    this.governor.onHeaders((n) => res.headers.get(n), now);
+    const body = await res.text();
+    if (res.status === 429 || res.status === 418) {
+      this.governor.onRateLimited(res.status, Number(res.headers.get('retry-after')), now);
+    }
+    if (!res.ok) {
+      this.errors++;
+      let code = 0;
+      let msg = body.slice(0, 200);
+      try {
+        const j = JSON.parse(body) as { code?: number; msg?: string };
+        code = j.code ?? 0;
+        msg = j.msg ?? msg;
+      } catch {
+        // Not JSON (a proxy's page): keep the text.
+      }
+      throw new BinanceApiError(res.status, code, `${method} ${path}: HTTP ${res.status} ${code} ${msg}`);
+    }
+    if (text) return body;
+    try {
+      return JSON.parse(body);
+    } catch {
+      this.errors++;
+      throw new BinanceApiError(
+        res.status,
+        0,
+        `${method} ${path}: answer is not JSON (${body.slice(0, 80)})`,
+      );
+    }
+  }
+}
