@@ -40,6 +40,8 @@ export interface ReportInput {
   readonly meta: RunMetadata;
   /** The strategy's parameters as configured. */
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /** Notes from the run about its input (late rows...), first in `report.notes`. */
+  readonly notes?: readonly string[];
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
 }
@@ -128,7 +130,7 @@ export function buildReport(input: ReportInput): BacktestReport {
   const rec = input.recording;
   const f = rec.fills;
   const u = rec.fundings;
-  const notes: string[] = [];
+  const notes: string[] = [...(input.notes ?? [])];
   if (rec.unattributedFunding !== 0) {
     notes.push(
       `${rec.unattributedFunding} ${rec.currency.code} units of funding were paid while no trade was open on the instrument; they count in the statistics' funding but in no trade`,

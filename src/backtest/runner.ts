@@ -22,6 +22,8 @@ import {
   BookDelta,
   DeltaFlag,
   type EventBatch,
+  FundingRate,
+  MarkPrice,
   QuoteTick,
   RecordKind,
   TradeTick,
@@ -85,7 +87,15 @@ export interface BacktestOptions {
   /** Stops the run cleanly at the next batch; the result is a partial report. */
   signal?: AbortSignal;
   logger?: StrategyLogger;
+  /**
+   * What to do with a row older than one already replayed (late beyond the reorder window: the clock cannot
+   * go back): 'deliver' it at the current time (default) or 'drop' it. Either way it is counted and noted.
+   */
+  lateRows?: LateRowPolicy;
 }
+
+export const LATE_ROW_POLICIES = ['deliver', 'drop'] as const;
+export type LateRowPolicy = (typeof LATE_ROW_POLICIES)[number];
 
 export interface BacktestResult {
   report: BacktestReport;
@@ -98,6 +108,53 @@ export interface BacktestResult {
   partial: boolean;
   portfolio: Portfolio;
   engine: ExecutionEngine;
+  /** Rows that arrived older than the clock, and what happened to them (see BacktestOptions.lateRows). */
+  late: LateRows;
+  /** What a reader should know about the run's input (late rows...); also in `report.notes`. */
+  notes: string[];
+}
+
+/** Rows older than the replay clock when they arrived: counted, and delivered now or dropped by policy. */
+export class LateRows {
+  count = 0;
+  /** Event time of the first late row, and how far behind the clock it was, micros. */
+  firstTs = Number.NaN;
+  firstBehind = 0;
+  maxBehind = 0;
+  readonly policy: LateRowPolicy;
+  constructor(policy: LateRowPolicy) {
+    this.policy = policy;
+  }
+
+  add(ts: number, now: number): void {
+    const behind = now - ts;
+    if (this.count === 0) {
+      this.firstTs = ts;
+      this.firstBehind = behind;
+    }
+    if (behind > this.maxBehind) this.maxBehind = behind;
+    this.count++;
+  }
+
+  /** One line for report.notes and standard error; undefined when no row was late. */
+  note(): string | undefined {
+    if (this.count === 0) return undefined;
+    const what =
+      this.policy === 'drop' ? 'dropped' : 'delivered at the replay clock (their own time was already past)';
+    return (
+      `${this.count} rows were older than rows already replayed (late beyond the reorder window) and were ${what}; ` +
+      `first at ${isoTime(this.firstTs)} (${ms(this.firstBehind)} behind), at most ${ms(this.maxBehind)} behind ` +
+      `(policy ${this.policy}; --late-rows deliver|drop)`
+    );
+  }
+}
+
+function isoTime(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
+function ms(us: number): string {
+  return `${(us / 1000).toFixed(3)} ms`;
 }
 
 /** The replay loop's per-event state (object fields hold doubles in place). */
@@ -294,12 +351,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const bookUpdate = new BookUpdate();
   // Per-event counters live in an object: a closure's `let` holding a double boxes a new number per write.
   const st = new RunState();
+  const late = new LateRows(options.lateRows ?? 'deliver');
+  const dropLate = late.policy === 'drop';
   let partial = false;
   let lastProgress = wall0;
 
   for (const h of hosts) h.start();
   const runRow = (b: EventBatch, i: number): void => {
-    const ts = b.tsEvent[i]!;
+    let ts = b.tsEvent[i]!;
+    if (ts < clock.now()) {
+      // Late beyond the reorder window: the clock never goes back, so the row is dropped or delivered now.
+      late.add(ts, clock.now());
+      if (dropLate) return;
+      ts = clock.now();
+    }
     if (!st.started) {
       st.started = true;
       clock.advanceTo(ts as Micros);
@@ -322,7 +387,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     // Each record is read once; the venue sees it first (resting orders fill on it), then the rest.
     switch (b.kind[i]) {
       case RecordKind.QUOTE: {
-        b.readQuote(i, q);
+        b.readQuote(i, q).tsEvent = ts as Micros;
         sim?.onQuote(q);
         const mid = Math.round((q.bidPx + q.askPx) / 2);
         risk.onPrice(id as InstrumentId, mid, ts);
@@ -337,7 +402,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.TRADE: {
-        b.readTrade(i, t);
+        b.readTrade(i, t).tsEvent = ts as Micros;
         sim?.onTrade(t);
         risk.onPrice(id as InstrumentId, t.px, ts);
         engine.onTrade(t);
@@ -349,7 +414,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.DELTA: {
-        b.readDelta(i, d);
+        b.readDelta(i, d).tsEvent = ts as Micros;
         sim?.onBookDelta(d);
         const book = books.book(id as InstrumentId);
         if (book !== undefined && (d.flags & DeltaFlag.LAST) !== 0) {
@@ -362,6 +427,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       case RecordKind.BAR: {
         const bar = b.readBar(i, barOut);
+        bar.tsClose = ts as Micros;
         sim?.onBar(bar);
         // Recorded bars (candle files) go straight to strategies at their close time; on bar-only data the
         // close is also the risk engine's reference price (else every order is denied for want of one).
@@ -374,6 +440,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         bus.publish(barTopic, bar);
         break;
       }
+      case RecordKind.MARK_PRICE:
+        b.readMark(i, mark).tsEvent = ts as Micros;
+        sim?.onMarkPrice(mark);
+        break;
+      case RecordKind.FUNDING_RATE:
+        b.readFunding(i, funding).tsEvent = ts as Micros;
+        sim?.onFundingRate(funding);
+        break;
       default:
         sim?.onBatchRow(b, i);
         break;
@@ -382,6 +456,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     st.events++;
   };
   const barOut = new Bar();
+  const mark = new MarkPrice();
+  const funding = new FundingRate();
 
   try {
     for await (const batch of options.data) {
@@ -428,7 +504,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Built on first read: optimiser trials only need the statistics, and the report's arrays of a long run
   // (a JS array per curve column) cost more than the statistics themselves.
   let report: BacktestReport | undefined;
+  const notes: string[] = [];
+  const lateNote = late.note();
+  if (lateNote !== undefined) notes.push(lateNote);
   const reportInput = {
+    notes,
     recording,
     stats,
     fingerprint: fp,
@@ -456,5 +536,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     partial,
     portfolio,
     engine,
+    late,
+    notes,
   };
 }

@@ -7,7 +7,12 @@ import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
 import { writeReport } from '../backtest/report.ts';
 import { formatSummary } from '../backtest/report-format.ts';
-import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
+import {
+  type BacktestProgress,
+  LATE_ROW_POLICIES,
+  type LateRowPolicy,
+  runBacktest,
+} from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
@@ -32,6 +37,7 @@ interface BacktestCliOptions {
   latency?: string;
   listParams?: boolean;
   progress: boolean;
+  lateRows?: string;
 }
 
 const HOUR = 3_600_000_000;
@@ -61,6 +67,18 @@ export function parseBalance(text: string): { amount: string; currency: string }
     );
   }
   return { amount: m[1]!, currency: m[2]!.toUpperCase() };
+}
+
+function parseLateRows(text: string): LateRowPolicy {
+  const policy = LATE_ROW_POLICIES.find((p) => p === text);
+  if (policy === undefined) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--late-rows '${text}' must be one of ${LATE_ROW_POLICIES.join(', ')}`,
+      { value: text },
+    );
+  }
+  return policy;
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -101,6 +119,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--seed <n>', 'demo market seed', '42')
     .option('--hours <n>', 'demo market length in hours', '24')
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
+    .option(
+      '--late-rows <policy>',
+      'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
+    )
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error')
     .addHelpText(
@@ -129,6 +151,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         return;
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows);
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       const balances =
@@ -190,12 +213,14 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             : { venue: { latency: { orderEntry: latency, response: latency } } }),
           signal: interrupt.signal,
           onProgress,
+          lateRows,
         });
       } finally {
         closeData();
         interrupt.dispose();
         progress.end();
       }
+      for (const note of result.notes) process.stderr.write(`bot4 backtest: note: ${note}\n`);
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);
       process.stdout.write(
