@@ -43,7 +43,7 @@ function allCaptures(): { files: string[] } | { missing: string } {
 }
 
 /** The strategies of the L2 runs: a market maker on the USD-M BTCUSDT book and an EMA cross on USD-M ETHUSDT. */
-function l2Strategies(): BacktestOptions['strategies'] {
+export function l2Strategies(): BacktestOptions['strategies'] {
   return [
     { strategy: new MarketMaker({ instrument: 'BTCUSDT.BINANCE_USDM', qty: 0.01 }) },
     {
@@ -58,7 +58,7 @@ function l2Strategies(): BacktestOptions['strategies'] {
   ];
 }
 
-const L2_BALANCES = [
+export const L2_BALANCES = [
   { currency: 'USDT', amount: '1000000' },
   { currency: 'BTC', amount: '10' },
   { currency: 'ETH', amount: '100' },
@@ -128,7 +128,7 @@ interface E2eRun {
 }
 
 /** One user-path run: open data, backtest, write report.json and report.html; timed from open to written. */
-async function e2eRun(
+export async function e2eRun(
   specs: readonly string[],
   loops: number,
   catalogDir: string,
