@@ -3,22 +3,10 @@
 // self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
 
 import type { Command } from 'commander';
-import { openBacktestData } from '../backtest/data-query.ts';
-import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
-import { writeReport } from '../backtest/report.ts';
-import { formatSummary } from '../backtest/report-format.ts';
-import {
-  type BacktestProgress,
-  LATE_ROW_POLICIES,
-  type LateRowPolicy,
-  runBacktest,
-} from '../backtest/runner.ts';
+import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
-import { resolveStrategy } from '../strategy/loader.ts';
-import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -69,12 +57,12 @@ export function parseBalance(text: string): { amount: string; currency: string }
   return { amount: m[1]!, currency: m[2]!.toUpperCase() };
 }
 
-function parseLateRows(text: string): LateRowPolicy {
-  const policy = LATE_ROW_POLICIES.find((p) => p === text);
+function parseLateRows(text: string, policies: readonly LateRowPolicy[]): LateRowPolicy {
+  const policy = policies.find((p) => p === text);
   if (policy === undefined) {
     throw new Bot4Error(
       ErrorCode.INVALID_ARGUMENT,
-      `--late-rows '${text}' must be one of ${LATE_ROW_POLICIES.join(', ')}`,
+      `--late-rows '${text}' must be one of ${policies.join(', ')}`,
       { value: text },
     );
   }
@@ -144,6 +132,26 @@ go down to the catalog: only the data inside the range is read.
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
+      // The engine, loaders and report load here, not at start-up (bot4 --help stays fast).
+      const [
+        { openBacktestData },
+        { DEMO_INSTRUMENT, DEMO_START, demoMarket },
+        { writeReport },
+        { formatSummary },
+        { LATE_ROW_POLICIES, runBacktest },
+        { newInstrumentRegistry },
+        { resolveStrategy },
+        { describeParams, parseParams },
+      ] = await Promise.all([
+        import('../backtest/data-query.ts'),
+        import('../backtest/demo-market.ts'),
+        import('../backtest/report.ts'),
+        import('../backtest/report-format.ts'),
+        import('../backtest/runner.ts'),
+        import('../model/instrument.ts'),
+        import('../strategy/loader.ts'),
+        import('../strategy/params.ts'),
+      ]);
       const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
       if (opts.listParams === true) {
@@ -151,7 +159,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         return;
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
-      const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows);
+      const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       const balances =

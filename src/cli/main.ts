@@ -3,9 +3,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { type Config, loadConfig } from '../core/config.ts';
+import type { Config } from '../core/config.ts';
 import { ErrorCode, isBot4Error } from '../core/errors.ts';
-import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { Interrupted } from './interrupt.ts';
@@ -34,13 +33,20 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * The config module (zod schemas), loaded before any command's action runs (the preAction hook) and not for
+ * --help or --version: start-up loads only what the command needs.
+ */
+let configModule: typeof import('../core/config.ts') | undefined;
+
 /** Loads the config named by --config (or BOT4_CONFIG), with BOT4_* environment overrides. */
 export function configFrom(program: Command): Config {
+  if (configModule === undefined) throw new Error('configFrom called before the preAction hook loaded it');
   const opts = program.opts<{ config?: string }>();
   const file = opts.config ?? process.env.BOT4_CONFIG;
   const env = { ...process.env };
   delete env.BOT4_CONFIG;
-  return loadConfig({ ...(file === undefined ? {} : { file }), env });
+  return configModule.loadConfig({ ...(file === undefined ? {} : { file }), env });
 }
 
 export function buildProgram(): Command {
@@ -55,7 +61,10 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`bot4: ${text}`) })
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', async () => {
+      configModule ??= await import('../core/config.ts');
+    });
 
   program
     .command('bench')
@@ -72,6 +81,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
     )
     .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
+      const { createLogger } = await import('../core/log.ts');
       const log = createLogger(configFrom(program), 'bench');
       log.debug({ options: opts }, 'benchmark suite starting');
       const { runSuite } = await import('../../bench/index.ts');
