@@ -72,6 +72,8 @@ export interface BenchRecord {
   /** Peer median divided by ours, oriented so that > 1 means Bot4 is better. */
   ratios: Record<string, number>;
   extra: Record<string, number | string>;
+  /** Wall seconds the benchmark took, setup included (set by the suite). */
+  seconds?: number;
 }
 
 /** Counts GC events; PerformanceObserver delivers entries asynchronously, so `stop` awaits a tick. */

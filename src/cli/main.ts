@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { Config } from '../core/config.ts';
-import { ErrorCode, isBot4Error } from '../core/errors.ts';
+import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { Interrupted } from './interrupt.ts';
@@ -76,24 +76,45 @@ export function buildProgram(): Command {
       'also write the results to FILE as JSON (stable ids, comparable across runs)',
     )
     .option('-l, --list', 'list the benchmark ids and exit')
+    .option('--compare <files...>', 'compare two --json result files (old new): the ratio per id, and exit')
     .addHelpText(
       'after',
-      '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
+      '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n  bot4 bench --compare old.json new.json\n',
     )
-    .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
-      const { createLogger } = await import('../core/log.ts');
-      const log = createLogger(configFrom(program), 'bench');
-      log.debug({ options: opts }, 'benchmark suite starting');
-      const { runSuite } = await import('../../bench/index.ts');
-      const { results } = await runSuite({
-        quick: opts.quick === true,
-        ...(opts.filter === undefined ? {} : { filter: opts.filter }),
-        ...(opts.json === undefined ? {} : { json: opts.json }),
-        list: opts.list === true,
-      });
-      const missed = results.filter((r) => r.met === false).map((r) => r.id);
-      log.debug({ benchmarks: results.length, missed }, 'benchmark suite finished');
-    });
+    .action(
+      async (opts: {
+        quick?: boolean;
+        filter?: string;
+        json?: string;
+        list?: boolean;
+        compare?: string[];
+      }) => {
+        if (opts.compare !== undefined) {
+          if (opts.compare.length !== 2) {
+            throw new Bot4Error(
+              ErrorCode.INVALID_ARGUMENT,
+              `--compare takes two result files (old new), got ${opts.compare.length}`,
+            );
+          }
+          const { compareResults, formatComparison } = await import('../../bench/index.ts');
+          const rows = compareResults(opts.compare[0]!, opts.compare[1]!);
+          process.stdout.write(`${formatComparison(rows).join('\n')}\n`);
+          return;
+        }
+        const { createLogger } = await import('../core/log.ts');
+        const log = createLogger(configFrom(program), 'bench');
+        log.debug({ options: opts }, 'benchmark suite starting');
+        const { runSuite } = await import('../../bench/index.ts');
+        const { results } = await runSuite({
+          quick: opts.quick === true,
+          ...(opts.filter === undefined ? {} : { filter: opts.filter }),
+          ...(opts.json === undefined ? {} : { json: opts.json }),
+          list: opts.list === true,
+        });
+        const missed = results.filter((r) => r.met === false).map((r) => r.id);
+        log.debug({ benchmarks: results.length, missed }, 'benchmark suite finished');
+      },
+    );
 
   const config = program.command('config').description('inspect and validate the engine configuration');
   config
