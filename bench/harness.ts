@@ -8,6 +8,7 @@ import { dirname, sep } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { GCProfiler } from 'node:v8';
 
 export type Better = 'lower' | 'higher';
 
@@ -71,6 +72,8 @@ export interface BenchRecord {
   /** Peer median divided by ours, oriented so that > 1 means Bot4 is better. */
   ratios: Record<string, number>;
   extra: Record<string, number | string>;
+  /** Wall seconds the benchmark took, setup included (set by the suite). */
+  seconds?: number;
 }
 
 /** Counts GC events; PerformanceObserver delivers entries asynchronously, so `stop` awaits a tick. */
@@ -286,4 +289,46 @@ export function peerName(pkg: string, label = pkg): string {
   const root = at >= 0 ? entry.slice(0, at + marker.length) : `${dirname(entry)}${sep}`;
   const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
   return `${label}@${version}`;
+}
+
+/** What the heap did while an allocation probe ran. */
+export interface AllocationReport {
+  /** Bytes allocated on the JS heap: growth of the used heap between collections, summed (a close lower bound). */
+  bytes: number;
+  /** Young-generation collections (scavenges, minor mark-sweeps) and full (mark-sweep-compact) ones. */
+  scavenges: number;
+  markSweeps: number;
+  /** Time spent in those collections, ms. */
+  gcMs: number;
+}
+
+/**
+ * Watches every collection through V8's GC profiler (no --expose-gc, no --trace-gc) and sums what was
+ * allocated between them, so a benchmark can report bytes allocated per event and scavenges per 1M events.
+ */
+export function startAllocationProbe(): { finish(): AllocationReport } {
+  const profiler = new GCProfiler();
+  const used0 = process.memoryUsage().heapUsed;
+  profiler.start();
+  return {
+    finish() {
+      const used1 = process.memoryUsage().heapUsed;
+      const stats = profiler.stop()?.statistics ?? [];
+      let bytes = 0;
+      let after = used0;
+      let scavenges = 0;
+      let markSweeps = 0;
+      let gcUs = 0;
+      for (const s of stats) {
+        const before = s.beforeGC.heapStatistics.usedHeapSize;
+        if (before > after) bytes += before - after;
+        after = s.afterGC.heapStatistics.usedHeapSize;
+        gcUs += s.cost;
+        if (s.gcType === 'Scavenge' || s.gcType === 'MinorMarkSweep') scavenges++;
+        else if (s.gcType === 'MarkSweepCompact') markSweeps++;
+      }
+      if (used1 > after) bytes += used1 - after;
+      return { bytes, scavenges, markSweeps, gcMs: gcUs / 1000 };
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // The benchmark suite: every area's benchmarks, run in order, printed as a table and optionally written to
 // JSON. `bot4 bench` and `npm run bench` both come here. Areas register by adding their module below.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,6 +23,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./book.bench.ts'),
     import('./sim.bench.ts'),
     import('./backtest.bench.ts'),
+    import('./e2e.bench.ts'),
     import('./optimize.bench.ts'),
     import('./data.bench.ts'),
     import('./replay.bench.ts'),
@@ -83,13 +84,20 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     `bot4 bench: ${selected.length} benchmarks, ${options.quick ? 'quick' : 'full'} mode, Node ${meta.node}, ${meta.cores} cores (${meta.cpu})`,
   );
   const results: BenchRecord[] = [];
+  const suite0 = process.hrtime.bigint();
   for (const [i, spec] of selected.entries()) {
     progress(`[${i + 1}/${selected.length}] ${spec.id}: ${spec.title}`);
     gc();
+    const t0 = process.hrtime.bigint();
     const record = toRecord(spec, await spec.run(ctx));
+    // How long the benchmark took, setup included: what makes a suite slow is visible per id.
+    record.seconds = Number((Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2));
     results.push(record);
-    progress(`  ${formatLine(record)}`);
+    progress(`  ${formatLine(record)} (${record.seconds.toFixed(1)} s)`);
   }
+  progress(
+    `${results.length} benchmarks in ${(Number(process.hrtime.bigint() - suite0) / 1e9).toFixed(1)} s`,
+  );
   out('');
   for (const line of formatTable(results)) out(line);
   if (options.json !== undefined) {
@@ -193,4 +201,77 @@ function fmtBytes(b: number): string {
   if (abs >= 1 << 20) return `${(b / (1 << 20)).toFixed(1)}MB`;
   if (abs >= 1 << 10) return `${(b / (1 << 10)).toFixed(0)}kB`;
   return `${b}B`;
+}
+
+/** One row of `bot4 bench --compare`: an id's medians in two result files and the change between them. */
+export interface ComparisonRow {
+  id: string;
+  unit: string;
+  old: number | null;
+  new: number | null;
+  /** new vs old oriented by the id's `better`, so > 1 means the new run is better (x1.25 = 25% better). */
+  ratio: number | null;
+}
+
+function readResults(file: string): Map<string, BenchRecord> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--compare: cannot read ${file} as bench results JSON (bot4 bench --json FILE writes one): ${(e as Error).message}`,
+      { file },
+    );
+  }
+  const results = (parsed as { results?: unknown }).results;
+  if (!Array.isArray(results)) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--compare: ${file} has no "results" array (bot4 bench --json FILE writes one)`,
+      { file },
+    );
+  }
+  return new Map((results as BenchRecord[]).map((r) => [r.id, r]));
+}
+
+/** Compares two `bench --json` files id by id (ids of either file; a missing or skipped side gives null). */
+export function compareResults(oldFile: string, newFile: string): ComparisonRow[] {
+  const a = readResults(oldFile);
+  const b = readResults(newFile);
+  const ids = [...new Set([...a.keys(), ...b.keys()])];
+  return ids.map((id) => {
+    const x = a.get(id);
+    const y = b.get(id);
+    const old = x === undefined || x.median === null || Number.isNaN(x.median) ? null : x.median;
+    const cur = y === undefined || y.median === null || Number.isNaN(y.median) ? null : y.median;
+    const better = (y ?? x)!.better;
+    const ratio =
+      old === null || cur === null || old === 0 || cur === 0
+        ? null
+        : better === 'lower'
+          ? old / cur
+          : cur / old;
+    return { id, unit: (y ?? x)!.unit, old, new: cur, ratio };
+  });
+}
+
+export function formatComparison(rows: readonly ComparisonRow[]): string[] {
+  const header = ['benchmark', 'old', 'new', 'unit', 'new vs old (>1 = better)'];
+  const cells = rows.map((r) => [
+    r.id,
+    fmt(r.old),
+    fmt(r.new),
+    r.unit,
+    r.ratio === null
+      ? '-'
+      : `x${r.ratio.toFixed(2)}${r.ratio >= 1.05 ? ' better' : r.ratio <= 0.95 ? ' WORSE' : ''}`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
 }

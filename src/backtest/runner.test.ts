@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { batchesSource, Reorder } from '../data/replay.ts';
 import { currency } from '../model/currency.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
+import { EventBatch, RecordKind } from '../model/market-data.ts';
 import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
 import { EmaCross } from '../strategy/builtin/ema-cross.ts';
 import { DEMO_INSTRUMENT, demoMarket } from './demo-market.ts';
-import { runBacktest } from './runner.ts';
+import { type LateRowPolicy, runBacktest } from './runner.ts';
 
 const HOUR = 3_600_000_000;
 
@@ -59,5 +61,76 @@ describe('backtest runner', () => {
     expect(r.recording.fills.length).toBe(0);
     expect(r.engine.stats.denied).toBeGreaterThan(0);
     expect(r.engine.stats.submitted).toBe(0);
+  });
+});
+
+/** The demo market as owned batches, with the quote after the 20,000th row moved 1 s before the row ahead of it. */
+function demoWithLateQuote(instrumentId: number): { batches: EventBatch[]; lateTs: number; rows: number } {
+  const batches: EventBatch[] = [];
+  let rows = 0;
+  let lateTs = Number.NaN;
+  for (const b of demoMarket(instrumentId, { seed: 11, duration: 2 * HOUR })) {
+    const copy = new EventBatch(b.length);
+    for (let i = 0; i < b.length; i++) {
+      copy.copyRow(b, i);
+      if (Number.isNaN(lateTs) && rows > 20_000 && b.kind[i] === RecordKind.QUOTE) {
+        lateTs = copy.tsEvent[i - 1]! - 1_000_000;
+        copy.tsEvent[i] = lateTs;
+        copy.tsInit[i] = lateTs;
+      }
+      rows++;
+    }
+    batches.push(copy);
+  }
+  return { batches, lateTs, rows };
+}
+
+describe('late rows (older than rows already replayed)', () => {
+  async function runLate(policy: LateRowPolicy | undefined, through: 'batches' | 'reorder') {
+    const instruments = newInstrumentRegistry();
+    const inst = instruments.add(DEMO_INSTRUMENT);
+    const { batches, lateTs, rows } = demoWithLateQuote(inst.id);
+    // A reorder window shorter than the lateness passes the row through late, as a capture would.
+    const reorder = new Reorder(batchesSource(batches), { windowMicros: 200_000 });
+    const result = await runBacktest({
+      strategies: [{ strategy: new EmaCross({ instrument: 'BTCUSDT', fast: 5, slow: 20, qty: 0.05 }) }],
+      instruments,
+      data: through === 'reorder' ? reorder : batches,
+      dataLabel: 'demo with a late quote',
+      balances: [{ currency: 'USDT', amount: '10000' }],
+      ...(policy === undefined ? {} : { lateRows: policy }),
+    });
+    return { result, lateTs, rows, reorder };
+  }
+
+  it('delivers a quote 1 s late at the current time by default, counts it and notes it in the report', async () => {
+    const { result, lateTs, rows } = await runLate(undefined, 'batches');
+    expect(result.events).toBe(rows);
+    expect(result.late.count).toBe(1);
+    expect(result.late.firstTs).toBe(lateTs);
+    expect(result.late.firstBehind).toBeGreaterThanOrEqual(1_000_000);
+    expect(result.report.notes[0]).toMatch(/^1 rows were older than rows already replayed .* delivered/);
+    expect(result.report.notes[0]).toContain(new Date(lateTs / 1000).toISOString());
+    expect(result.notes).toEqual([result.report.notes[0]]);
+  });
+
+  it("drops it under the 'drop' policy, counted and noted", async () => {
+    const { result, rows } = await runLate('drop', 'batches');
+    expect(result.events).toBe(rows - 1);
+    expect(result.late.count).toBe(1);
+    expect(result.report.notes[0]).toMatch(/and were dropped/);
+  });
+
+  it('completes when the late row comes through a reorder window shorter than its lateness', async () => {
+    const { result, rows, reorder } = await runLate('deliver', 'reorder');
+    expect(reorder.stats.late).toBe(1);
+    expect(result.events).toBe(rows);
+    expect(result.late.count).toBe(1);
+  });
+
+  it('notes nothing when no row is late', async () => {
+    const r = await run(5, 1);
+    expect(r.late.count).toBe(0);
+    expect(r.notes).toEqual([]);
   });
 });

@@ -18,6 +18,8 @@ import {
   BookDelta,
   DeltaFlag,
   type EventBatch,
+  FundingRate,
+  MarkPrice,
   QuoteTick,
   RecordKind,
   TradeTick,
@@ -75,7 +77,15 @@ export interface BacktestOptions {
   /** Stops the run cleanly at the next batch; the result is a partial report. */
   signal?: AbortSignal;
   logger?: StrategyLogger;
+  /**
+   * What to do with a row older than one already replayed (late beyond the reorder window: the clock cannot
+   * go back): 'deliver' it at the current time (default) or 'drop' it. Either way it is counted and noted.
+   */
+  lateRows?: LateRowPolicy;
 }
+
+export const LATE_ROW_POLICIES = ['deliver', 'drop'] as const;
+export type LateRowPolicy = (typeof LATE_ROW_POLICIES)[number];
 
 export interface BacktestResult {
   report: BacktestReport;
@@ -86,10 +96,55 @@ export interface BacktestResult {
   wallMs: number;
   /** True when the run was interrupted (signal) before the data ended. */
   partial: boolean;
-  /** What a reader should know about the run (why it traded nothing...); also in the report's notes. */
-  notes: string[];
   portfolio: Portfolio;
   engine: ExecutionEngine;
+  /** Rows that arrived older than the clock, and what happened to them (see BacktestOptions.lateRows). */
+  late: LateRows;
+  /** What a reader should know about the run (late rows, why it traded nothing...); also in `report.notes`. */
+  notes: string[];
+}
+
+/** Rows older than the replay clock when they arrived: counted, and delivered now or dropped by policy. */
+export class LateRows {
+  count = 0;
+  /** Event time of the first late row, and how far behind the clock it was, micros. */
+  firstTs = Number.NaN;
+  firstBehind = 0;
+  maxBehind = 0;
+  readonly policy: LateRowPolicy;
+  constructor(policy: LateRowPolicy) {
+    this.policy = policy;
+  }
+
+  add(ts: number, now: number): void {
+    const behind = now - ts;
+    if (this.count === 0) {
+      this.firstTs = ts;
+      this.firstBehind = behind;
+    }
+    if (behind > this.maxBehind) this.maxBehind = behind;
+    this.count++;
+  }
+
+  /** One line for report.notes and standard error; undefined when no row was late. */
+  note(): string | undefined {
+    if (this.count === 0) return undefined;
+    const what =
+      this.policy === 'drop' ? 'dropped' : 'delivered at the replay clock (their own time was already past)';
+    return (
+      `${this.count} rows were older than rows already replayed (late beyond the reorder window) and were ${what}; ` +
+      `first at ${isoTime(this.firstTs)} (${ms(this.firstBehind)} behind), at most ${ms(this.maxBehind)} behind ` +
+      `(policy ${this.policy}; --late-rows deliver|drop)`
+    );
+  }
+}
+
+function isoTime(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
+function ms(us: number): string {
+  return `${(us / 1000).toFixed(3)} ms`;
 }
 
 /** The replay loop's per-event state (object fields hold doubles in place). */
@@ -231,12 +286,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const bookUpdate = new BookUpdate();
   // Per-event counters live in an object: a closure's `let` holding a double boxes a new number per write.
   const st = new RunState();
+  const late = new LateRows(options.lateRows ?? 'deliver');
+  const dropLate = late.policy === 'drop';
   let partial = false;
   let lastProgress = wall0;
 
   for (const h of hosts) h.start();
   const runRow = (b: EventBatch, i: number): void => {
-    const ts = b.tsEvent[i]!;
+    let ts = b.tsEvent[i]!;
+    if (ts < clock.now()) {
+      // Late beyond the reorder window: the clock never goes back, so the row is dropped or delivered now.
+      late.add(ts, clock.now());
+      if (dropLate) return;
+      ts = clock.now();
+    }
     if (!st.started) {
       st.started = true;
       clock.advanceTo(ts as Micros);
@@ -259,7 +322,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     // Each record is read once; the venue sees it first (resting orders fill on it), then the rest.
     switch (b.kind[i]) {
       case RecordKind.QUOTE: {
-        b.readQuote(i, q);
+        b.readQuote(i, q).tsEvent = ts as Micros;
         sim?.onQuote(q);
         const mid = Math.round((q.bidPx + q.askPx) / 2);
         risk.onPrice(id as InstrumentId, mid, ts);
@@ -275,7 +338,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.TRADE: {
-        b.readTrade(i, t);
+        b.readTrade(i, t).tsEvent = ts as Micros;
         sim?.onTrade(t);
         risk.onPrice(id as InstrumentId, t.px, ts);
         engine.onTrade(t);
@@ -291,7 +354,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         break;
       }
       case RecordKind.DELTA: {
-        b.readDelta(i, d);
+        b.readDelta(i, d).tsEvent = ts as Micros;
         sim?.onBookDelta(d);
         const book = books.book(id as InstrumentId);
         if (book !== undefined && (d.flags & DeltaFlag.LAST) !== 0) {
@@ -304,6 +367,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       }
       case RecordKind.BAR: {
         const bar = b.readBar(i, barOut);
+        bar.tsClose = ts as Micros;
         sim?.onBar(bar);
         // Recorded bars (candle files) go straight to strategies at their close time; on bar-only data the
         // close is also the risk engine's reference price (else every order is denied for want of one).
@@ -316,6 +380,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         bus.publish(barTopic, bar);
         break;
       }
+      case RecordKind.MARK_PRICE:
+        b.readMark(i, mark).tsEvent = ts as Micros;
+        sim?.onMarkPrice(mark);
+        break;
+      case RecordKind.FUNDING_RATE:
+        b.readFunding(i, funding).tsEvent = ts as Micros;
+        sim?.onFundingRate(funding);
+        break;
       default:
         sim?.onBatchRow(b, i);
         break;
@@ -324,16 +396,25 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     st.events++;
   };
   const barOut = new Bar();
+  // The per-row loop in a small synchronous function of its own: V8 optimises it (and inlines runRow's
+  // callers' work) however large runBacktest is, and the async loop around it runs once per batch.
+  const runBatch = (batch: EventBatch): void => {
+    const n = batch.length;
+    const times = batch.tsEvent;
+    for (let i = 0; i < n; i++) {
+      const ts = times[i]!;
+      if (ts < from) continue;
+      if (ts >= to) return;
+      runRow(batch, i);
+    }
+  };
+  const mark = new MarkPrice();
+  const funding = new FundingRate();
 
   try {
     for await (const batch of options.data) {
       const n = batch.length;
-      for (let i = 0; i < n; i++) {
-        const ts = batch.tsEvent[i]!;
-        if (ts < from) continue;
-        if (ts >= to) break;
-        runRow(batch, i);
-      }
+      runBatch(batch);
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
       // Closed orders go back to the pool between batches (never while one of their events is handled).
       engine.purgeClosed();
@@ -365,13 +446,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   recorder.end(lastTs);
   const recording = recorder.recording();
   const stats = statsFromRecording(recording);
-  const notes = noTradeNotes({
+  const notes: string[] = [];
+  const lateNote = late.note();
+  if (lateNote !== undefined) notes.push(lateNote);
+  notes.push(...noTradeNotes({
     hosts,
     denials,
     submitted: engine.stats.submitted,
     fills: recording.fills.length,
     events,
-  });
+  }));
   const wallMs = (wallMicros() - wall0) / 1000;
   const fp = fingerprint.hex();
   // Built on first read: optimiser trials only need the statistics, and the report's arrays of a long run
@@ -404,8 +488,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     events,
     wallMs,
     partial,
-    notes,
     portfolio,
     engine,
+    late,
+    notes,
   };
 }

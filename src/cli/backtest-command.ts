@@ -3,21 +3,13 @@
 // self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
 
 import type { Command } from 'commander';
-import { openBacktestData } from '../backtest/data-query.ts';
-import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
+import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
-import { DEFAULT_SAMPLE_INTERVAL } from '../backtest/recorder.ts';
-import { writeReport } from '../backtest/report.ts';
-import { formatSummary } from '../backtest/report-format.ts';
-import { type BacktestProgress, runBacktest } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
 import { FEE_OPTION_HELP, runFeeSchedules } from '../model/fee-schedule.ts';
-import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
-import { resolveStrategy } from '../strategy/loader.ts';
-import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import { ProgressLine } from './progress.ts';
@@ -40,6 +32,7 @@ interface BacktestCliOptions {
   fee?: string;
   listParams?: boolean;
   progress: boolean;
+  lateRows?: string;
 }
 
 const HOUR = 3_600_000_000;
@@ -68,6 +61,18 @@ export function parseBalance(text: string): { amount: string; currency: string }
     ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
     : m[1]!;
   return { amount, currency: m[2]!.toUpperCase() };
+}
+
+function parseLateRows(text: string, policies: readonly LateRowPolicy[]): LateRowPolicy {
+  const policy = policies.find((p) => p === text);
+  if (policy === undefined) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `--late-rows '${text}' must be one of ${policies.join(', ')}`,
+      { value: text },
+    );
+  }
+  return policy;
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -114,6 +119,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     )
     .option(...STRICT_OPTION)
     .option('--fee <rates|preset>', FEE_OPTION_HELP)
+    .option(
+      '--late-rows <policy>',
+      'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
+    )
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error')
     .addHelpText(
@@ -142,6 +151,28 @@ go down to the catalog: only the data inside the range is read.
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
+      // The engine, loaders and report load here, not at start-up (bot4 --help stays fast).
+      const [
+        { openBacktestData },
+        { DEMO_INSTRUMENT, DEMO_START, demoMarket },
+        { writeReport },
+        { formatSummary },
+        { LATE_ROW_POLICIES, runBacktest },
+        { newInstrumentRegistry },
+        { resolveStrategy },
+        { describeParams, parseParams },
+        { DEFAULT_SAMPLE_INTERVAL },
+      ] = await Promise.all([
+        import('../backtest/data-query.ts'),
+        import('../backtest/demo-market.ts'),
+        import('../backtest/report.ts'),
+        import('../backtest/report-format.ts'),
+        import('../backtest/runner.ts'),
+        import('../model/instrument.ts'),
+        import('../strategy/loader.ts'),
+        import('../strategy/params.ts'),
+        import('../backtest/recorder.ts'),
+      ]);
       const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
       if (opts.listParams === true) {
@@ -149,6 +180,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         return;
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       instruments.fees = runFeeSchedules(config.fees, opts.fee);
@@ -228,6 +260,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             : { venue: { latency: { orderEntry: latency, response: latency } } }),
           signal: interrupt.signal,
           onProgress,
+          lateRows,
         });
       } finally {
         closeData();

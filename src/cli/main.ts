@@ -3,9 +3,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { type Config, loadConfig } from '../core/config.ts';
-import { ErrorCode, isBot4Error } from '../core/errors.ts';
-import { createLogger } from '../core/log.ts';
+import type { Config } from '../core/config.ts';
+import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { registerExchangeCommand } from './exchange-command.ts';
@@ -38,13 +37,20 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * The config module (zod schemas), loaded before any command's action runs (the preAction hook) and not for
+ * --help or --version: start-up loads only what the command needs.
+ */
+let configModule: typeof import('../core/config.ts') | undefined;
+
 /** Loads the config named by --config (or BOT4_CONFIG), with BOT4_* environment overrides. */
 export function configFrom(program: Command): Config {
+  if (configModule === undefined) throw new Error('configFrom called before the preAction hook loaded it');
   const opts = program.opts<{ config?: string }>();
   const file = opts.config ?? process.env.BOT4_CONFIG;
   const env = { ...process.env };
   delete env.BOT4_CONFIG;
-  return loadConfig({ ...(file === undefined ? {} : { file }), env });
+  return configModule.loadConfig({ ...(file === undefined ? {} : { file }), env });
 }
 
 export function buildProgram(): Command {
@@ -59,7 +65,10 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`bot4: ${text}`) })
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', async () => {
+      configModule ??= await import('../core/config.ts');
+    });
 
   program
     .command('bench')
@@ -71,23 +80,45 @@ export function buildProgram(): Command {
       'also write the results to FILE as JSON (stable ids, comparable across runs)',
     )
     .option('-l, --list', 'list the benchmark ids and exit')
+    .option('--compare <files...>', 'compare two --json result files (old new): the ratio per id, and exit')
     .addHelpText(
       'after',
-      '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
+      '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n  bot4 bench --compare old.json new.json\n',
     )
-    .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
-      const log = createLogger(configFrom(program), 'bench');
-      log.debug({ options: opts }, 'benchmark suite starting');
-      const { runSuite } = await import('../../bench/index.ts');
-      const { results } = await runSuite({
-        quick: opts.quick === true,
-        ...(opts.filter === undefined ? {} : { filter: opts.filter }),
-        ...(opts.json === undefined ? {} : { json: opts.json }),
-        list: opts.list === true,
-      });
-      const missed = results.filter((r) => r.met === false).map((r) => r.id);
-      log.debug({ benchmarks: results.length, missed }, 'benchmark suite finished');
-    });
+    .action(
+      async (opts: {
+        quick?: boolean;
+        filter?: string;
+        json?: string;
+        list?: boolean;
+        compare?: string[];
+      }) => {
+        if (opts.compare !== undefined) {
+          if (opts.compare.length !== 2) {
+            throw new Bot4Error(
+              ErrorCode.INVALID_ARGUMENT,
+              `--compare takes two result files (old new), got ${opts.compare.length}`,
+            );
+          }
+          const { compareResults, formatComparison } = await import('../../bench/index.ts');
+          const rows = compareResults(opts.compare[0]!, opts.compare[1]!);
+          process.stdout.write(`${formatComparison(rows).join('\n')}\n`);
+          return;
+        }
+        const { createLogger } = await import('../core/log.ts');
+        const log = createLogger(configFrom(program), 'bench');
+        log.debug({ options: opts }, 'benchmark suite starting');
+        const { runSuite } = await import('../../bench/index.ts');
+        const { results } = await runSuite({
+          quick: opts.quick === true,
+          ...(opts.filter === undefined ? {} : { filter: opts.filter }),
+          ...(opts.json === undefined ? {} : { json: opts.json }),
+          list: opts.list === true,
+        });
+        const missed = results.filter((r) => r.met === false).map((r) => r.id);
+        log.debug({ benchmarks: results.length, missed }, 'benchmark suite finished');
+      },
+    );
 
   const config = program.command('config').description('inspect and validate the engine configuration');
   config

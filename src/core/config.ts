@@ -52,6 +52,8 @@ export const ConfigSchema = z.strictObject({
       sharedDir: z.string().min(1).default('../shared/data'),
       /** Folder of the embedded market-data catalog. */
       catalogDir: z.string().min(1).default('.bot4/catalog'),
+      /** A backtest row older than one already replayed (late beyond the reorder window): deliver it now or drop it; counted and noted either way. */
+      lateRows: z.enum(['deliver', 'drop']).default('deliver'),
     })
     .prefault({}),
 });

@@ -317,6 +317,10 @@ export interface ReorderOptions {
  * venue times interleave across record kinds by up to the venue's latency spread (Binance USD-M: 110 ms around a
  * depth snapshot). Stable (equal keys keep arrival order). A row that arrives after a later row already left is
  * counted in `stats.late` and sent at once (never dropped, never re-timed).
+ *
+ * Per row the work is synchronous and allocation-free: releasing a row only moves the `relEnd` mark over the
+ * held rows; released rows are copied to the output a batch at a time, and only a full output batch (or the
+ * end) suspends the async iteration.
  */
 export class Reorder implements AsyncIterable<EventBatch> {
   readonly stats = new ReplayStats();
@@ -325,8 +329,11 @@ export class Reorder implements AsyncIterable<EventBatch> {
   private readonly buf: EventBatch;
   private readonly out: EventBatch;
   private readonly orderBy: OrderKey;
+  /** Held rows are buf[head, length): [head, relEnd) released in order, not yet copied out; the rest waiting. */
   private head = 0;
+  private relEnd = 0;
   private released = Number.NEGATIVE_INFINITY;
+  private maxKey = Number.NEGATIVE_INFINITY;
 
   constructor(source: BatchSource, options: ReorderOptions = {}) {
     this.source = source;
@@ -343,22 +350,44 @@ export class Reorder implements AsyncIterable<EventBatch> {
   async *[Symbol.asyncIterator](): AsyncGenerator<EventBatch> {
     const buf = this.buf;
     const out = this.out;
-    let maxKey = Number.NEGATIVE_INFINITY;
     for await (const b of this.source) {
-      const keys = keysOf(b, this.orderBy);
-      for (let i = 0; i < b.length; i++) {
-        const k = keys[i]!;
+      const n = b.length;
+      let i = 0;
+      while (i < n) {
+        i = this.take(b, i, n);
+        // A full output batch's worth released: send it (the only suspension per output batch).
+        while (this.relEnd - this.head >= out.capacity - out.length) {
+          this.moveOut(out.capacity - out.length);
+          this.count(out);
+          yield out;
+          out.clear();
+        }
         if (buf.length === buf.capacity) {
-          // Full: move held rows down to make room, sending the earliest eighth out if none has left yet.
-          if (this.head === 0) yield* this.release(Number.NEGATIVE_INFINITY, buf.capacity >> 3 || 1);
+          // Full: send the earliest eighth if nothing is released yet, move released rows out, then compact.
+          if (this.relEnd === this.head) this.releaseCount(buf.capacity >> 3 || 1);
+          while (this.relEnd > this.head) {
+            this.moveOut(Math.min(this.relEnd - this.head, out.capacity - out.length));
+            if (out.length === out.capacity) {
+              this.count(out);
+              yield out;
+              out.clear();
+            }
+          }
           this.compact();
         }
-        this.insert(b, i, k);
-        if (k > maxKey) maxKey = k;
-        if (maxKey - this.keyAt(this.head) > this.window) yield* this.release(maxKey - this.window, 0);
       }
     }
-    yield* this.release(Number.POSITIVE_INFINITY, 0);
+    this.releaseTo(Number.POSITIVE_INFINITY);
+    while (this.relEnd > this.head) {
+      this.moveOut(Math.min(this.relEnd - this.head, out.capacity - out.length));
+      if (out.length === out.capacity || this.relEnd === this.head) {
+        if (out.length > 0) {
+          this.count(out);
+          yield out;
+          out.clear();
+        }
+      }
+    }
     if (out.length > 0) {
       this.count(out);
       yield out;
@@ -366,17 +395,36 @@ export class Reorder implements AsyncIterable<EventBatch> {
     }
   }
 
-  private keyAt(i: number): number {
-    return i < this.buf.length ? keysOf(this.buf, this.orderBy)[i]! : Number.POSITIVE_INFINITY;
+  /**
+   * Inserts rows i.. of `b` until the buffer is full or an output batch's worth is released; returns the
+   * index of the first row not taken. Synchronous: no promise, generator or object per row.
+   */
+  private take(b: EventBatch, i: number, n: number): number {
+    const buf = this.buf;
+    const keys = keysOf(b, this.orderBy);
+    const bufKeys = keysOf(buf, this.orderBy);
+    const room = this.out.capacity - this.out.length;
+    for (; i < n; i++) {
+      if (buf.length === buf.capacity) return i;
+      const k = keys[i]!;
+      this.insert(b, i, k);
+      if (k > this.maxKey) this.maxKey = k;
+      const r = this.relEnd;
+      if (r < buf.length && this.maxKey - bufKeys[r]! > this.window) {
+        this.releaseTo(this.maxKey - this.window);
+        if (this.relEnd - this.head >= room) return i + 1;
+      }
+    }
+    return n;
   }
 
-  /** Inserts after the last held row with key <= k (stable); shifts the rows after it up by one. */
+  /** Inserts after the last held row with key <= k among the unreleased ones (stable), shifting later rows up. */
   private insert(b: EventBatch, i: number, k: number): void {
     const buf = this.buf;
     const keys = keysOf(buf, this.orderBy);
     let at = buf.length;
-    if (at > this.head && keys[at - 1]! > k) {
-      let lo = this.head;
+    if (at > this.relEnd && keys[at - 1]! > k) {
+      let lo = this.relEnd;
       let hi = at;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
@@ -393,30 +441,38 @@ export class Reorder implements AsyncIterable<EventBatch> {
     buf.length = n + 1;
   }
 
-  /** Sends held rows with key <= upTo (and at least `atLeast` rows) to the output. */
-  private *release(upTo: number, atLeast: number): Generator<EventBatch> {
+  /** Releases the held rows with key <= upTo (in order). */
+  private releaseTo(upTo: number): void {
     const buf = this.buf;
-    const out = this.out;
     const keys = keysOf(buf, this.orderBy);
-    let sent = 0;
-    while (this.head < buf.length && (keys[this.head]! <= upTo || sent < atLeast)) {
-      const room = out.capacity - out.length;
-      let end = this.head;
-      const stop = Math.min(buf.length, this.head + room);
-      while (end < stop && (keys[end]! <= upTo || sent + (end - this.head) < atLeast)) end++;
-      this.released = Math.max(this.released, keys[end - 1]!);
-      copyRows(buf, this.head, end, out);
-      sent += end - this.head;
-      this.head = end;
-      if (out.length === out.capacity) {
-        this.count(out);
-        yield out;
-        out.clear();
-      }
+    let r = this.relEnd;
+    const n = buf.length;
+    while (r < n && keys[r]! <= upTo) r++;
+    this.markReleased(r);
+  }
+
+  /** Releases the next `count` held rows whatever their keys (memory bound). */
+  private releaseCount(count: number): void {
+    this.markReleased(Math.min(this.buf.length, this.relEnd + count));
+  }
+
+  private markReleased(r: number): void {
+    if (r > this.relEnd) {
+      const k = keysOf(this.buf, this.orderBy)[r - 1]!;
+      if (k > this.released) this.released = k;
+      this.relEnd = r;
     }
-    if (this.head === buf.length) {
-      buf.length = 0;
+  }
+
+  /** Copies the next `m` released rows to the output (the caller checks room). */
+  private moveOut(m: number): void {
+    const h = this.head;
+    copyRows(this.buf, h, h + m, this.out);
+    this.head = h + m;
+    if (this.head === this.buf.length) {
+      this.buf.length = 0;
       this.head = 0;
+      this.relEnd = 0;
     }
   }
 
@@ -429,6 +485,7 @@ export class Reorder implements AsyncIterable<EventBatch> {
     buf.instrument.copyWithin(0, h, buf.length);
     for (const col of f64Columns(buf)) col.copyWithin(0, h, buf.length);
     buf.length = n;
+    this.relEnd -= h;
     this.head = 0;
   }
 

@@ -3,19 +3,30 @@
 // lz4js codec is registered; the whole file is read (feather has no line stream; these files are < 400 KB).
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import { CompressionType, compressionRegistry, type Table, tableFromIPC, type Vector } from 'apache-arrow';
-import * as lz4 from 'lz4js';
+import type { Table, Vector } from 'apache-arrow';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { Loader } from '../loader.ts';
 import { type BarLoadOptions, guessInstrument, resolveInstrument } from './ohlcv-common.ts';
 import { CandleMode, type CandleRows, writeCandles } from './ohlcv-json.ts';
+
+// apache-arrow and lz4js load when a feather file is read, not when the loader registry is: they are most of
+// bot4's start-up otherwise. Synchronous (require), so the readers stay synchronous.
+const require = createRequire(import.meta.url);
+let arrowModule: typeof import('apache-arrow') | undefined;
+function arrow(): typeof import('apache-arrow') {
+  arrowModule ??= require('apache-arrow') as typeof import('apache-arrow');
+  return arrowModule;
+}
 
 let codecReady = false;
 
 /** Registers the LZ4_FRAME codec with apache-arrow (pyarrow writes feather with it by default). Idempotent. */
 export function registerLz4(): void {
   if (codecReady) return;
+  const { compressionRegistry, CompressionType } = arrow();
+  const lz4 = require('lz4js') as typeof import('lz4js');
   compressionRegistry.set(CompressionType.LZ4_FRAME, {
     decode: (b: Uint8Array) => Uint8Array.from(lz4.decompress(b)),
     encode: (b: Uint8Array) => Uint8Array.from(lz4.compress(b)),
@@ -39,7 +50,7 @@ export function readFeather(file: string): Table {
     );
   }
   try {
-    return tableFromIPC(buf);
+    return arrow().tableFromIPC(buf);
   } catch (e) {
     throw new Bot4Error(
       ErrorCode.DATA_MALFORMED,

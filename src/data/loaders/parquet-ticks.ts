@@ -3,7 +3,11 @@
 // they are put on the tick/lot grid with floatToSteps (tolerance 1e-6 of a step). Times: ms/µs/ns -> µs.
 
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
+import type { asyncBufferFromFile, FileMetaData } from 'hyparquet';
+
+/** hyparquet loads when a Parquet file is read, not when the loader registry is (bot4 start-up). */
+const hyparquet = () => import('hyparquet');
+
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import { BINANCE_VENUES, BinanceMarket } from '../../model/binance-instruments.ts';
 import { decimalErrorMessage, floatToSteps, lastDecimalStatus, parseStep } from '../../model/decimal.ts';
@@ -93,6 +97,7 @@ async function* groupRows(
     const end = Math.min(start + n, maxRows);
     if (end <= start) break;
     let rows: unknown[][] = [];
+    const { parquetRead } = await hyparquet();
     await parquetRead({
       file,
       metadata: md,
@@ -115,6 +120,7 @@ export const parquetTicksLoader: Loader = {
     return /\.parquet$/i.test(file) && head.startsWith('PAR1');
   },
   async *load(path: string, options: LoadOptions, report: ValidationReport): AsyncGenerator<EventBatch> {
+    const { asyncBufferFromFile, parquetMetadataAsync } = await hyparquet();
     const file = await asyncBufferFromFile(path);
     const md = await parquetMetadataAsync(file);
     const layout = layoutOf(md);
