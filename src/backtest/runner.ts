@@ -6,7 +6,7 @@
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { L2Book } from '../book/l2-book.ts';
-import { TestClock, wallMicros } from '../core/clock.ts';
+import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
@@ -85,6 +85,25 @@ export interface BacktestOptions {
   /** Stops the run cleanly at the next batch; the result is a partial report. */
   signal?: AbortSignal;
   logger?: StrategyLogger;
+  /** Metrics seam (src/monitoring): told the wired components, then timed once per batch, never per event. */
+  probe?: BacktestProbe;
+}
+
+/** What the runner tells a metrics probe (the monitoring layer implements it; nothing here depends on it). */
+export interface BacktestProbe {
+  attach(parts: {
+    engine: ExecutionEngine;
+    risk: RiskEngine;
+    portfolio: Portfolio;
+    instruments: InstrumentRegistry;
+    bus: MessageBus;
+    clock: TestClock;
+    strategyIds: readonly number[];
+  }): void;
+  /** A batch was replayed (rows with from <= ts < to): ns spent waiting for it and replaying it. */
+  batch(batch: EventBatch, from: number, to: number, fetchNs: number, replayNs: number): void;
+  /** ns spent between batches on housekeeping (purging closed orders, equity for loss limits). */
+  housekeeping(ns: number): void;
 }
 
 export interface BacktestResult {
@@ -297,6 +316,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let partial = false;
   let lastProgress = wall0;
 
+  const probe = options.probe;
+  probe?.attach({
+    engine,
+    risk,
+    portfolio,
+    instruments: registry,
+    bus,
+    clock,
+    strategyIds: hosts.map((_, i) => i + 1),
+  });
   for (const h of hosts) h.start();
   const runRow = (b: EventBatch, i: number): void => {
     const ts = b.tsEvent[i]!;
@@ -383,8 +412,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   };
   const barOut = new Bar();
 
+  let tNext = probe === undefined ? 0 : monoNanos();
   try {
     for await (const batch of options.data) {
+      const t0 = probe === undefined ? 0 : monoNanos();
       const n = batch.length;
       for (let i = 0; i < n; i++) {
         const ts = batch.tsEvent[i]!;
@@ -392,21 +423,26 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         if (ts >= to) break;
         runRow(batch, i);
       }
+      const t1 = probe === undefined ? 0 : monoNanos();
+      probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
       // Closed orders go back to the pool between batches (never while one of their events is handled).
       engine.purgeClosed();
       risk.updateEquity();
+      probe?.housekeeping(monoNanos() - t1);
       const now = wallMicros();
       if (now - lastProgress > 250_000) {
         lastProgress = now;
         options.onProgress?.({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
         // In-memory data never leaves the microtask queue: let the event loop run (Ctrl-C, timers) now and then.
-        if (options.signal !== undefined) await yieldToEventLoop();
+        // A metrics endpoint is served from the event loop too.
+        if (options.signal !== undefined || probe !== undefined) await yieldToEventLoop();
       }
       if (options.signal?.aborted === true) {
         partial = true;
         break;
       }
+      if (probe !== undefined) tNext = monoNanos();
     }
   } finally {
     for (const h of hosts) h.stop();

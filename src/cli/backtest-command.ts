@@ -15,9 +15,15 @@ import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 import { ProgressLine } from './progress.ts';
 
-interface BacktestCliOptions {
+interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
   strategy?: string;
   data?: string[];
@@ -79,7 +85,7 @@ function progressLine(p: BacktestProgress): string {
 }
 
 export function registerBacktestCommand(program: Command, loadConfig: () => Config): void {
-  program
+  const cmd = program
     .command('backtest')
     .description('backtest a strategy on the demo market or on data files, and write a JSON + HTML report')
     .option('--demo', 'run on the built-in seeded demo market (no data needed)')
@@ -102,12 +108,14 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--hours <n>', 'demo market length in hours', '24')
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
     .option('--list-params', "print the strategy's parameters and exit")
-    .option('--no-progress', 'no progress line on standard error')
+    .option('--no-progress', 'no progress line on standard error');
+  addMetricsOptions(cmd)
     .addHelpText(
       'after',
       `
 Examples:
   bot4 backtest --demo
+  bot4 backtest --demo --hours 2000 --metrics-port 9464      # watch it in Prometheus/Grafana
   bot4 backtest --demo --strategy ema-cross --param fast=10 --param slow=40 --out reports/ema
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
@@ -174,6 +182,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
+      const metrics = await startCliMetrics(opts, 'backtest');
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
@@ -190,7 +199,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             : { venue: { latency: { orderEntry: latency, response: latency } } }),
           signal: interrupt.signal,
           onProgress,
+          ...(metrics === undefined ? {} : { probe: metrics.backtestProbe() }),
         });
+      } catch (e) {
+        await metrics?.close();
+        throw e;
       } finally {
         closeData();
         interrupt.dispose();
@@ -203,6 +216,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
           `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
       );
+      await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');
     });
 }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Gauge } from 'prom-client';
 import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
@@ -37,9 +38,15 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 import { ProgressLine } from './progress.ts';
 
-interface OptimizeCliOptions {
+interface OptimizeCliOptions extends MetricsCliOptions {
   strategy: string;
   data?: string[];
   catalog?: string;
@@ -128,7 +135,7 @@ function progressText(p: OptimizeProgress, objective: Objective): string {
 }
 
 export function registerOptimizeCommand(program: Command, loadConfig: () => Config): void {
-  program
+  const cmd = program
     .command('optimize')
     .description(
       'search strategy parameters (grid, random, TPE) with backtests on parallel workers, optionally walk-forward',
@@ -174,7 +181,8 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('-o, --out <dir>', 'folder for trials.jsonl, optimize.json and optimize.html', 'reports/optimize')
     .option('--resume', 'require an earlier run in --out to resume (resuming is otherwise automatic)')
     .option('--fresh', 'discard the trials of an earlier run in --out and start again')
-    .option('--no-progress', 'no progress on standard error')
+    .option('--no-progress', 'no progress on standard error');
+  addMetricsOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -309,8 +317,20 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
 
       const interrupt = onInterrupt('interrupted: finishing the running trials, then writing the report');
       const progress = new ProgressLine(opts.progress);
-      const onProgress = (p: OptimizeProgress): void =>
+      const metrics = await startCliMetrics(opts, 'optimize');
+      const trialGauge =
+        metrics &&
+        new Gauge({
+          name: 'bot4_optimize_trials',
+          help: 'Optimisation trials by status: done (this fold, resumed included) and total (this fold).',
+          labelNames: ['status'],
+          registers: [metrics.registry],
+        });
+      const onProgress = (p: OptimizeProgress): void => {
+        trialGauge?.set({ status: 'done' }, p.done);
+        trialGauge?.set({ status: 'total' }, p.total);
         progress.show(progressText(p, objective), p.done >= p.total);
+      };
       const executor = await startExecutor(setup, workers);
       let result: Awaited<ReturnType<typeof optimize>>;
       try {
@@ -329,12 +349,16 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           signal: interrupt.signal,
           onProgress,
         });
+      } catch (e) {
+        await metrics?.close();
+        throw e;
       } finally {
         interrupt.dispose();
         progress.end();
         store.close();
         await executor.close();
       }
+      await closeCliMetrics(metrics, opts);
       const report = buildOptimizeReport(
         {
           strategy: cls.name,

@@ -401,6 +401,23 @@ export class HdrHistogram {
     if (other.maxValue > this.maxValue) this.maxValue = other.maxValue;
   }
 
+  /**
+   * For ascending `bounds`, writes to out[j] how many recorded values lie below bounds[j], walking the counts
+   * once (a metrics scrape, not the hot path). Exact when each bound is a bucket boundary (its own
+   * lowestEquivalentValue): then no bucket straddles it. Bounds above highestTrackableValue count everything.
+   */
+  countsBelow(bounds: ArrayLike<number>, out: Float64Array): void {
+    const c = this.counts;
+    let seen = 0;
+    let i = 0;
+    for (let j = 0; j < bounds.length; j++) {
+      const b = bounds[j]!;
+      const end = b > this.highestTrackableValue ? c.length : this.countsIndex(Math.max(b, 0));
+      for (; i < end; i++) seen += c[i]!;
+      out[j] = seen;
+    }
+  }
+
   snapshot(ps: readonly number[] = DEFAULT_PERCENTILES): HdrSnapshot {
     return {
       count: this.total,
