@@ -54,15 +54,17 @@ class StageHistogram extends HdrMetric {
   protected values(): PromValue[] {
     const out: PromValue[] = [];
     for (const s of this.stages.list()) {
-      s.histogram.countsBelow(s.boundsNs, s.scratch);
-      for (let j = 0; j < s.boundsNs.length; j++) {
+      const n = s.histogram.totalCount;
+      // A stage that never ran (a venue's tick-to-trade before the first order) has no buckets yet: fifty
+      // zero series per idle stage would double a scrape's cost for nothing.
+      if (n > 0) s.histogram.countsBelow(s.boundsNs, s.scratch);
+      for (let j = 0; n > 0 && j < s.boundsNs.length; j++) {
         out.push({
           metricName: `${this.name}_bucket`,
           labels: { stage: s.stage, le: s.boundsNs[j]! / 1e9 },
           value: s.scratch[j]!,
         });
       }
-      const n = s.histogram.totalCount;
       out.push({ metricName: `${this.name}_bucket`, labels: { stage: s.stage, le: '+Inf' }, value: n });
       out.push({ metricName: `${this.name}_sum`, labels: { stage: s.stage }, value: s.histogram.sum / 1e9 });
       out.push({ metricName: `${this.name}_count`, labels: { stage: s.stage }, value: n });

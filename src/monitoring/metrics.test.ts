@@ -133,7 +133,7 @@ describe('/proc figures', () => {
   it.skipIf(process.platform !== 'linux')(
     'reads every thread of this process, the main one named main',
     async () => {
-      const threads = await readThreads();
+      const threads = readThreads();
       expect(threads.length).toBeGreaterThan(1);
       const main = threads.find((t) => t.tid === process.pid)!;
       expect(main.name).toBe('main');
