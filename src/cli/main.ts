@@ -10,6 +10,7 @@ import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
+import { registerProfileCommand } from './profile-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+  registerProfileCommand(program);
 
   registerTaCommand(program);
   return program;
