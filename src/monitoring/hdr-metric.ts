@@ -54,19 +54,27 @@ class StageHistogram extends HdrMetric {
   protected values(): PromValue[] {
     const out: PromValue[] = [];
     for (const s of this.stages.list()) {
-      const n = s.histogram.totalCount;
-      // A stage that never ran (a venue's tick-to-trade before the first order) has no buckets yet: fifty
-      // zero series per idle stage would double a scrape's cost for nothing.
-      if (n > 0) s.histogram.countsBelow(s.boundsNs, s.scratch);
-      for (let j = 0; n > 0 && j < s.boundsNs.length; j++) {
-        out.push({
-          metricName: `${this.name}_bucket`,
-          labels: { stage: s.stage, le: s.boundsNs[j]! / 1e9 },
-          value: s.scratch[j]!,
-        });
+      const h = s.histogram;
+      const n = h.totalCount;
+      const bounds = s.boundsNs;
+      // Only the buckets between the smallest and the largest value recorded: below them every bucket is 0,
+      // above them every bucket is the total, and formatting those lines was most of a scrape. A stage that
+      // never ran has only +Inf. Buckets appear as the range widens and never go away (min and max only widen).
+      if (n > 0) {
+        h.countsBelow(bounds, s.scratch);
+        let lo = 0;
+        while (lo < bounds.length - 1 && bounds[lo + 1]! <= h.min) lo++;
+        for (let j = lo; j < bounds.length; j++) {
+          out.push({
+            metricName: `${this.name}_bucket`,
+            labels: { stage: s.stage, le: bounds[j]! / 1e9 },
+            value: s.scratch[j]!,
+          });
+          if (s.scratch[j] === n) break;
+        }
       }
       out.push({ metricName: `${this.name}_bucket`, labels: { stage: s.stage, le: '+Inf' }, value: n });
-      out.push({ metricName: `${this.name}_sum`, labels: { stage: s.stage }, value: s.histogram.sum / 1e9 });
+      out.push({ metricName: `${this.name}_sum`, labels: { stage: s.stage }, value: h.sum / 1e9 });
       out.push({ metricName: `${this.name}_count`, labels: { stage: s.stage }, value: n });
     }
     return out;

@@ -408,11 +408,18 @@ export class HdrHistogram {
    */
   countsBelow(bounds: ArrayLike<number>, out: Float64Array): void {
     const c = this.counts;
+    const total = this.total;
+    // Only the entries from min's to max's hold counts: start there, and stop once every value is seen.
+    let i = total === 0 ? 0 : this.countsIndex(this.minValue);
+    const last = total === 0 ? -1 : this.countsIndex(this.maxValue);
     let seen = 0;
-    let i = 0;
     for (let j = 0; j < bounds.length; j++) {
       const b = bounds[j]!;
       const end = b > this.highestTrackableValue ? c.length : this.countsIndex(Math.max(b, 0));
+      if (end > last) {
+        out[j] = total;
+        continue;
+      }
       for (; i < end; i++) seen += c[i]!;
       out[j] = seen;
     }

@@ -57,7 +57,7 @@ describe('HDR histogram export', () => {
       values.push(v);
       h.record(v);
     }
-    const bounds = [1024, 1536, 4096, 6144, 65536, 98304, 1 << 24, 3 << 23].map((b) =>
+    const bounds = [64, 1024, 1536, 4096, 6144, 65536, 98304, 1 << 24, 3 << 23, 2 ** 31, 2 ** 40].map((b) =>
       h.lowestEquivalentValue(b),
     );
     const out = new Float64Array(bounds.length);
@@ -79,10 +79,22 @@ describe('HDR histogram export', () => {
     expect(s.get('bot4_stage_latency_seconds_sum{stage="test.stage"}')).toBeCloseTo(0.5005, 6);
     // 1.024 us is a bucket boundary: values 1000 (below) ... so exactly one value is below it.
     expect(s.get('bot4_stage_latency_seconds_bucket{stage="test.stage",le="0.000001024"}')).toBe(1);
+    // Buckets span the recorded range only: from the lowest bound (1.024 us, holding the 1 us value) up to the
+    // first bucket holding all 1000.
     const buckets = [...s].filter(([k]) => k.startsWith('bot4_stage_latency_seconds_bucket'));
-    expect(buckets.length).toBeGreaterThan(40);
+    const finite = buckets.filter(([k]) => !k.includes('+Inf'));
+    expect(finite.length).toBeGreaterThan(15);
+    expect(finite[0]![0]).toContain('le="0.000001024"');
+    expect(finite.at(-1)![1]).toBe(1000);
+    expect(finite.at(-2)![1]).toBeLessThan(1000);
     for (let i = 1; i < buckets.length; i++)
       expect(buckets[i]![1]).toBeGreaterThanOrEqual(buckets[i - 1]![1]);
+    // Every emitted count matches a brute-force count of the values below its bound.
+    const values = Array.from({ length: 1000 }, (_, i) => (i + 1) * 1000);
+    for (const [k, v] of finite) {
+      const le = Math.round(Number(/le="([^"]+)"/.exec(k)![1]) * 1e9);
+      expect(v, k).toBe(values.filter((x) => x < le).length);
+    }
     const p99 = s.get('bot4_stage_latency_quantile_seconds{stage="test.stage",quantile="0.99"}')!;
     expect(Math.abs(p99 - 990e-6) / 990e-6).toBeLessThan(0.002);
     expect(() => stages.stage('Bad Name')).toThrow(Bot4Error);
