@@ -18,7 +18,7 @@ import { type BenchSpec, type Measurement, median, skipped, startProbe } from '.
 const HOUR = 3_600_000_000;
 
 /** Materialises the demo market once (copies of each batch) so the run measures the engine, not the generator. */
-function demoBatches(instrumentId: number, hours: number): EventBatch[] {
+export function demoBatches(instrumentId: number, hours: number): EventBatch[] {
   const out: EventBatch[] = [];
   for (const b of demoMarket(instrumentId, { seed: 42, duration: hours * HOUR })) {
     const copy = new (b.constructor as new (n: number) => EventBatch)(b.length);

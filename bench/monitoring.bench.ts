@@ -1,10 +1,27 @@
 // Monitoring benchmarks: the cost of recording one latency into our HDR histogram and of reading a percentile,
-// raced against hdr-histogram-js (JS int32, JS packed and WebAssembly modes) in the same run.
+// raced against hdr-histogram-js (JS int32, JS packed and WebAssembly modes) in the same run; what a full
+// /metrics scrape costs the engine thread; and the engine's events/s with a scraper every second vs none.
 // Units: ns per operation; recorded values are realistic tick-to-order latencies in ns, preallocated.
 
+import { spawn } from 'node:child_process';
 import hdr from 'hdr-histogram-js';
+import { DEMO_INSTRUMENT } from '../src/backtest/demo-market.ts';
+import { type BacktestProbe, runBacktest } from '../src/backtest/runner.ts';
+import { newInstrumentRegistry } from '../src/model/instrument.ts';
+import type { EventBatch } from '../src/model/market-data.ts';
 import { HdrHistogram } from '../src/monitoring/latency.ts';
-import { type BenchContext, type BenchSpec, type Measurement, measure, peerName } from './harness.ts';
+import { NodeMetrics } from '../src/monitoring/node-metrics.ts';
+import { EmaCross } from '../src/strategy/builtin/ema-cross.ts';
+import { demoBatches } from './backtest.bench.ts';
+import {
+  type BenchContext,
+  type BenchSpec,
+  type Measurement,
+  measure,
+  median,
+  peerName,
+  startProbe,
+} from './harness.ts';
 
 const PEER = 'hdr-histogram-js';
 
@@ -154,6 +171,133 @@ async function benchPercentile(ctx: BenchContext) {
   }
 }
 
+function demoInstrumentId(): number {
+  return newInstrumentRegistry().add(DEMO_INSTRUMENT).id;
+}
+
+/**
+ * One demo backtest on materialised batches: events per second of wall time and per second of this process's
+ * CPU time (the figure that holds on a loaded shared machine). A signal makes it yield as the CLI does.
+ */
+async function demoRun(batches: EventBatch[], probe?: BacktestProbe): Promise<{ wall: number; cpu: number }> {
+  const instruments = newInstrumentRegistry();
+  instruments.add(DEMO_INSTRUMENT);
+  const cpu0 = process.cpuUsage();
+  const res = await runBacktest({
+    strategies: [{ strategy: new EmaCross({ instrument: 'BTCUSDT', fast: 10, slow: 30, qty: 0.05 }) }],
+    instruments,
+    data: batches,
+    dataLabel: 'demo',
+    balances: [{ currency: 'USDT', amount: '100000' }],
+    signal: new AbortController().signal,
+    ...(probe === undefined ? {} : { probe }),
+  });
+  const cpu = process.cpuUsage(cpu0);
+  return { wall: res.events / (res.wallMs / 1000), cpu: res.events / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/** A scraper in another process, as Prometheus is: GET /metrics every `everyMs`; stop() says how many it did. */
+function startScraper(url: string, everyMs: number): { stop: () => Promise<number> } {
+  const code = `let n = 0;
+    setInterval(() => fetch(process.argv[1]).then((r) => r.text()).then(() => n++, () => {}), Number(process.argv[2]));
+    process.on('SIGTERM', () => { process.stdout.write(String(n)); process.exit(0); });`;
+  const child = spawn(process.execPath, ['-e', code, url, String(everyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  return {
+    stop: () =>
+      new Promise<number>((resolve) => {
+        child.once('exit', () => resolve(Number(out) || 0));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function benchScrape(ctx: BenchContext) {
+  const metrics = await NodeMetrics.start({ port: 0, role: 'bench' });
+  try {
+    // The full set: process, perf, trading (a backtest attached), venue seams and several latency stages.
+    await demoRun(demoBatches(demoInstrumentId(), 2), metrics.backtestProbe());
+    for (const v of ['BINANCE', 'BYBIT']) metrics.venues.venue(v).feedLatency.record(1e6);
+    const scrapes = ctx.quick ? 30 : 100;
+    // CPU time, not wall time: /proc is read asynchronously, and on a loaded machine the wall clock measures
+    // the other tenants. cpuUsage counts every thread of this process (the libuv pool's /proc reads too).
+    const cpuUs = new Float64Array(scrapes);
+    const wallUs = new Float64Array(scrapes);
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) await metrics.registry.metrics();
+    const probe = startProbe();
+    for (let i = 0; i < scrapes; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      bytes = (await metrics.registry.metrics()).length;
+      wallUs[i] = Number(process.hrtime.bigint() - t0) / 1e3;
+      const c = process.cpuUsage(c0);
+      cpuUs[i] = c.user + c.system;
+    }
+    const main = await probe.finish(median(cpuUs), null, scrapes);
+    return {
+      main,
+      extra: {
+        'wall us/scrape (median)': Math.round(median(wallUs)),
+        'exposition bytes': bytes,
+        series: metricsSeries(await metrics.registry.metrics()),
+      },
+    };
+  } finally {
+    await metrics.close();
+  }
+}
+
+function metricsSeries(text: string): number {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+}
+
+async function benchScrapeOverhead(ctx: BenchContext) {
+  const hours = ctx.quick ? 12 : 48;
+  // Run-to-run spread on a shared machine is several percent: alternate the variants, compare medians.
+  const runs = ctx.quick ? 3 : 7;
+  const batches = demoBatches(demoInstrumentId(), hours);
+  await demoRun(batches); // warm-up: both variants then run optimised code
+  const plain: { wall: number; cpu: number }[] = [];
+  const scraped: { wall: number; cpu: number }[] = [];
+  let scrapes = 0;
+  const probe = startProbe();
+  // Alternate the variants so machine load drifting over the run hits both alike.
+  for (let r = 0; r < runs; r++) {
+    plain.push(await demoRun(batches));
+    const metrics = await NodeMetrics.start({ port: 0, role: 'bench', perf: false });
+    const scraper = startScraper(metrics.server.url, 1000);
+    try {
+      scraped.push(await demoRun(batches, metrics.backtestProbe()));
+    } finally {
+      scrapes += await scraper.stop();
+      await metrics.close();
+    }
+  }
+  const cpuA = median(plain.map((x) => x.cpu));
+  const cpuB = median(scraped.map((x) => x.cpu));
+  const wallA = median(plain.map((x) => x.wall));
+  const wallB = median(scraped.map((x) => x.wall));
+  // The figure is events per CPU-second lost: a shared machine's wall clock mostly measures its other tenants.
+  const main: Measurement = await probe.finish((1 - cpuB / cpuA) * 100, null, runs);
+  return {
+    main,
+    extra: {
+      'events/cpu-s without metrics': Math.round(cpuA),
+      'events/cpu-s with metrics + 1 s scraper': Math.round(cpuB),
+      'wall events/s without': Math.round(wallA),
+      'wall events/s with': Math.round(wallB),
+      'wall loss %': Math.round((1 - wallB / wallA) * 1000) / 10,
+      'scrapes served': scrapes,
+    },
+  };
+}
+
 export const benches: BenchSpec[] = [
   {
     id: 'monitoring.hdr.record',
@@ -171,5 +315,23 @@ export const benches: BenchSpec[] = [
     better: 'lower',
     target: null,
     run: benchPercentile,
+  },
+  {
+    id: 'monitoring.scrape.full',
+    title: 'one /metrics scrape with the full set (process, perf, trading, venues, stages): CPU us',
+    unit: 'cpu-us/scrape',
+    better: 'lower',
+    target: null,
+    targetSource: 'issue 15: measure it; over a few hundred us would call for serving from a worker',
+    run: benchScrape,
+  },
+  {
+    id: 'monitoring.backtest.scrape_overhead',
+    title: 'demo backtest events per CPU-second lost with metrics on and a scraper every second, vs none (%)',
+    unit: '%',
+    better: 'lower',
+    target: 2,
+    targetSource: 'issue 15: <= 2% loss',
+    run: benchScrapeOverhead,
   },
 ];

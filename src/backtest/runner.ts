@@ -5,8 +5,9 @@
 // fingerprint (a hash of every order event) the report carries.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { TestClock, wallMicros } from '../core/clock.ts';
+import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import type { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
 import type { ExecutionEngine } from '../execution/engine.ts';
 import { buildKernel } from '../kernel/kernel.ts';
@@ -27,6 +28,7 @@ import {
 import { OrderEventKind } from '../model/order-state.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
 import type { RiskConfig } from '../risk/risk-config.ts';
+import type { RiskEngine } from '../risk/risk-engine.ts';
 import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
@@ -82,6 +84,25 @@ export interface BacktestOptions {
    * go back): 'deliver' it at the current time (default) or 'drop' it. Either way it is counted and noted.
    */
   lateRows?: LateRowPolicy;
+  /** Metrics seam (src/monitoring): told the wired components, then timed once per batch, never per event. */
+  probe?: BacktestProbe;
+}
+
+/** What the runner tells a metrics probe (the monitoring layer implements it; nothing here depends on it). */
+export interface BacktestProbe {
+  attach(parts: {
+    engine: ExecutionEngine;
+    risk: RiskEngine;
+    portfolio: Portfolio;
+    instruments: InstrumentRegistry;
+    bus: MessageBus;
+    clock: TestClock;
+    strategyIds: readonly number[];
+  }): void;
+  /** A batch was replayed (rows with from <= ts < to): ns spent waiting for it and replaying it. */
+  batch(batch: EventBatch, from: number, to: number, fetchNs: number, replayNs: number): void;
+  /** ns spent between batches on housekeeping (purging closed orders, equity for loss limits). */
+  housekeeping(ns: number): void;
 }
 
 export const LATE_ROW_POLICIES = ['deliver', 'drop'] as const;
@@ -291,6 +312,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let partial = false;
   let lastProgress = wall0;
 
+  const probe = options.probe;
+  probe?.attach({
+    engine,
+    risk,
+    portfolio,
+    instruments: registry,
+    bus,
+    clock,
+    strategyIds: hosts.map((_, i) => i + 1),
+  });
   for (const h of hosts) h.start();
   const runRow = (b: EventBatch, i: number): void => {
     let ts = b.tsEvent[i]!;
@@ -411,25 +442,32 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const mark = new MarkPrice();
   const funding = new FundingRate();
 
+  let tNext = probe === undefined ? 0 : monoNanos();
   try {
     for await (const batch of options.data) {
+      const t0 = probe === undefined ? 0 : monoNanos();
       const n = batch.length;
       runBatch(batch);
+      const t1 = probe === undefined ? 0 : monoNanos();
+      probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
       // Closed orders go back to the pool between batches (never while one of their events is handled).
       engine.purgeClosed();
       risk.updateEquity();
+      probe?.housekeeping(monoNanos() - t1);
       const now = wallMicros();
       if (now - lastProgress > 250_000) {
         lastProgress = now;
         options.onProgress?.({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
         // In-memory data never leaves the microtask queue: let the event loop run (Ctrl-C, timers) now and then.
-        if (options.signal !== undefined) await yieldToEventLoop();
+        // A metrics endpoint is served from the event loop too.
+        if (options.signal !== undefined || probe !== undefined) await yieldToEventLoop();
       }
       if (options.signal?.aborted === true) {
         partial = true;
         break;
       }
+      if (probe !== undefined) tNext = monoNanos();
     }
   } finally {
     for (const h of hosts) h.stop();

@@ -12,9 +12,15 @@ import { FEE_OPTION_HELP, runFeeSchedules } from '../model/fee-schedule.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 import { ProgressLine } from './progress.ts';
 
-interface BacktestCliOptions {
+interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
   strategy?: string;
   data?: string[];
@@ -91,7 +97,7 @@ function progressLine(p: BacktestProgress): string {
 }
 
 export function registerBacktestCommand(program: Command, loadConfig: () => Config): void {
-  program
+  const cmd = program
     .command('backtest')
     .description('backtest a strategy on the demo market or on data files, and write a JSON + HTML report')
     .option('--demo', 'run on the built-in seeded demo market (no data needed)')
@@ -124,12 +130,14 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
     )
     .option('--list-params', "print the strategy's parameters and exit")
-    .option('--no-progress', 'no progress line on standard error')
+    .option('--no-progress', 'no progress line on standard error');
+  addMetricsOptions(cmd)
     .addHelpText(
       'after',
       `
 Examples:
   bot4 backtest --demo
+  bot4 backtest --demo --hours 2000 --metrics-port 9464      # watch it in Prometheus/Grafana
   bot4 backtest --demo --strategy ema-cross --param fast=10 --param slow=40 --out reports/ema
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --demo --fee maker=0.02%,taker=0.05%
@@ -242,6 +250,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
+      const metrics = await startCliMetrics(opts, 'backtest');
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
@@ -261,7 +270,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           signal: interrupt.signal,
           onProgress,
           lateRows,
+          ...(metrics === undefined ? {} : { probe: metrics.backtestProbe() }),
         });
+      } catch (e) {
+        await metrics?.close();
+        throw e;
       } finally {
         closeData();
         interrupt.dispose();
@@ -275,6 +288,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
           `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
       );
+      await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');
     });
 }

@@ -11,6 +11,7 @@ import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerLiveCommands } from './live-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
+import { registerProfileCommand } from './profile-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
@@ -140,6 +141,7 @@ export function buildProgram(): Command {
   registerRiskCommands(program);
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
+  registerProfileCommand(program);
 
   registerTaCommand(program);
   return program;

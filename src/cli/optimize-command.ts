@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Gauge } from 'prom-client';
 import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
@@ -41,9 +42,15 @@ import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 import { ProgressLine } from './progress.ts';
 
-interface OptimizeCliOptions {
+interface OptimizeCliOptions extends MetricsCliOptions {
   strategy: string;
   data?: string[];
   catalog?: string;
@@ -146,7 +153,7 @@ function progressText(p: OptimizeProgress, objective: Objective): string {
 }
 
 export function registerOptimizeCommand(program: Command, loadConfig: () => Config): void {
-  program
+  const cmd = program
     .command('optimize')
     .description(
       'search strategy parameters (grid, random, TPE) with backtests on parallel workers, optionally walk-forward',
@@ -194,7 +201,8 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--resume', 'require an earlier run in --out to resume (resuming is otherwise automatic)')
     .option('--fresh', 'discard the trials of an earlier run in --out and start again')
     .option(...STRICT_OPTION)
-    .option('--no-progress', 'no progress on standard error')
+    .option('--no-progress', 'no progress on standard error');
+  addMetricsOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -349,8 +357,20 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
 
       const interrupt = onInterrupt('interrupted: finishing the running trials, then writing the report');
       const progress = new ProgressLine(opts.progress);
-      const onProgress = (p: OptimizeProgress): void =>
+      const metrics = await startCliMetrics(opts, 'optimize');
+      const trialGauge =
+        metrics &&
+        new Gauge({
+          name: 'bot4_optimize_trials',
+          help: 'Optimisation trials by status: done (this fold, resumed included) and total (this fold).',
+          labelNames: ['status'],
+          registers: [metrics.registry],
+        });
+      const onProgress = (p: OptimizeProgress): void => {
+        trialGauge?.set({ status: 'done' }, p.done);
+        trialGauge?.set({ status: 'total' }, p.total);
         progress.show(progressText(p, objective), p.done >= p.total);
+      };
       let result: Awaited<ReturnType<typeof optimize>>;
       let executor: Awaited<ReturnType<typeof startExecutor>> | undefined;
       try {
@@ -371,6 +391,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           onProgress,
         });
       } catch (e) {
+        await metrics?.close();
         // Nothing finished: leave no trials file behind to block the next run.
         if (store.size === 0) store.discardIfCreated();
         throw e;
@@ -381,6 +402,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         await executor?.close();
       }
       if (!result.partial) failIfNothingRan(result.trials, () => store.discardIfCreated());
+      await closeCliMetrics(metrics, opts);
       const report = buildOptimizeReport(
         {
           strategy: cls.name,

@@ -401,6 +401,30 @@ export class HdrHistogram {
     if (other.maxValue > this.maxValue) this.maxValue = other.maxValue;
   }
 
+  /**
+   * For ascending `bounds`, writes to out[j] how many recorded values lie below bounds[j], walking the counts
+   * once (a metrics scrape, not the hot path). Exact when each bound is a bucket boundary (its own
+   * lowestEquivalentValue): then no bucket straddles it. Bounds above highestTrackableValue count everything.
+   */
+  countsBelow(bounds: ArrayLike<number>, out: Float64Array): void {
+    const c = this.counts;
+    const total = this.total;
+    // Only the entries from min's to max's hold counts: start there, and stop once every value is seen.
+    let i = total === 0 ? 0 : this.countsIndex(this.minValue);
+    const last = total === 0 ? -1 : this.countsIndex(this.maxValue);
+    let seen = 0;
+    for (let j = 0; j < bounds.length; j++) {
+      const b = bounds[j]!;
+      const end = b > this.highestTrackableValue ? c.length : this.countsIndex(Math.max(b, 0));
+      if (end > last) {
+        out[j] = total;
+        continue;
+      }
+      for (; i < end; i++) seen += c[i]!;
+      out[j] = seen;
+    }
+  }
+
   snapshot(ps: readonly number[] = DEFAULT_PERCENTILES): HdrSnapshot {
     return {
       count: this.total,

@@ -1,0 +1,125 @@
+// One call gives a node its metrics: a prom-client registry with process, perf, trading, venue and latency
+// metrics, served on /metrics. Backtests, optimisations, the paper/live node and the local exchange server
+// mount it the same way: `const m = await NodeMetrics.start({ port, role })`, feed m.trading / m.venues /
+// m.stages from their own code, `await m.close()` at shutdown. Nothing registered here runs per event.
+
+import { Gauge, Registry } from 'prom-client';
+import type { BacktestProbe } from '../backtest/runner.ts';
+import { StageLatencies } from './hdr-metric.ts';
+import { PerfCounters } from './perf-counters.ts';
+import { ProcessMetrics } from './process-metrics.ts';
+import { type MetricsServer, startMetricsServer } from './server.ts';
+import { TradingMetrics } from './trading-metrics.ts';
+import { VenueMetrics } from './venue-metrics.ts';
+
+export interface NodeMetricsOptions {
+  /** /metrics port (0: a free one). */
+  port: number;
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  /** What this process is (backtest, optimize, paper, live, exchange-server): the bot4_node_info label. */
+  role: string;
+  /** Attach `perf stat` for hardware and software counters (default true on Linux). */
+  perf?: boolean;
+  /** perf stat interval, ms (default 1000). */
+  perfIntervalMs?: number;
+  /** Startup lines (where the endpoint is, whether hardware counters are available and why not). */
+  log?: (line: string) => void;
+}
+
+export class NodeMetrics {
+  readonly registry: Registry;
+  readonly stages: StageLatencies;
+  readonly trading: TradingMetrics;
+  readonly venues: VenueMetrics;
+  readonly process: ProcessMetrics;
+  readonly perf: PerfCounters | undefined;
+  readonly server: MetricsServer;
+
+  private constructor(
+    registry: Registry,
+    stages: StageLatencies,
+    proc: ProcessMetrics,
+    perf: PerfCounters | undefined,
+    server: MetricsServer,
+  ) {
+    this.registry = registry;
+    this.stages = stages;
+    this.process = proc;
+    this.perf = perf;
+    this.server = server;
+    this.trading = new TradingMetrics(registry);
+    this.venues = new VenueMetrics(registry, stages);
+  }
+
+  static async start(options: NodeMetricsOptions): Promise<NodeMetrics> {
+    const log = options.log ?? (() => {});
+    const registry = new Registry();
+    const stages = new StageLatencies();
+    const scrapeCost = stages.stage('metrics.scrape');
+    stages.register(registry);
+    new Gauge({
+      name: 'bot4_node_info',
+      help: 'Always 1; labels say what this process is (role) and its versions.',
+      labelNames: ['role', 'version', 'node'],
+      registers: [registry],
+    }).set(
+      { role: options.role, version: process.env.npm_package_version ?? 'unknown', node: process.version },
+      1,
+    );
+    const proc = new ProcessMetrics(registry);
+    const usePerf = options.perf ?? process.platform === 'linux';
+    const perf = usePerf
+      ? new PerfCounters({
+          registry,
+          intervalMs: options.perfIntervalMs ?? 1000,
+          onStatus: (ok, reason) =>
+            log(
+              ok
+                ? `metrics: ${reason}`
+                : `metrics: hardware counters unavailable (bot4_hw_counters_available 0): ${reason}`,
+            ),
+        })
+      : undefined;
+    let server: MetricsServer;
+    try {
+      server = await startMetricsServer({
+        registry,
+        port: options.port,
+        ...(options.host === undefined ? {} : { host: options.host }),
+        scrapeCost,
+      });
+    } catch (e) {
+      proc.close();
+      perf?.close();
+      throw e;
+    }
+    log(`metrics: serving ${server.url}`);
+    return new NodeMetrics(registry, stages, proc, perf, server);
+  }
+
+  /** The backtest runner's probe: engine parts to the trading metrics, batch timings to latency stages. */
+  backtestProbe(): BacktestProbe {
+    const fetch = this.stages.stage('backtest.fetch');
+    const replay = this.stages.stage('backtest.replay');
+    const housekeeping = this.stages.stage('backtest.housekeeping');
+    const trading = this.trading;
+    return {
+      attach: (parts) => trading.attach(parts),
+      batch(b, from, to, fetchNs, replayNs) {
+        trading.countBatch(b, from, to);
+        fetch.record(fetchNs);
+        replay.record(replayNs);
+      },
+      housekeeping(ns) {
+        housekeeping.record(ns);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.perf?.close();
+    this.process.close();
+    await this.server.close();
+  }
+}
