@@ -9,6 +9,7 @@ import { createLogger } from '../core/log.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { Interrupted } from './interrupt.ts';
+import { registerMlCommands } from './ml-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+  registerMlCommands(program, () => configFrom(program));
 
   registerTaCommand(program);
   return program;

@@ -86,9 +86,7 @@ export function linearFromJson(j: LinearModelFile, file: string): LinearModel {
   );
 }
 
-/** Opens a model file by content: .onnx files, Bot4 linear JSON, XGBoost JSON. */
-export async function loadModel(file: string): Promise<Predictor> {
-  if (file.toLowerCase().endsWith('.onnx')) return loadOnnx(file);
+function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -101,43 +99,61 @@ export async function loadModel(file: string): Promise<Predictor> {
       },
     );
   }
-  let json: Record<string, unknown>;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     bad(
       file,
       `not JSON (${(e as Error).message}); expected a Bot4 linear model, an XGBoost JSON model or .onnx`,
     );
   }
+}
+
+/** A JSON model (Bot4 linear or XGBoost) with its feature names: what a strategy predicts with, synchronously. */
+export function loadRowModel(file: string): {
+  format: 'linear' | 'xgboost';
+  model: LinearModel | GbdtModel;
+  features: readonly string[];
+  importance: Record<string, number> | null;
+} {
+  if (file.toLowerCase().endsWith('.onnx')) {
+    throw new Bot4Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `model ${file}: ONNX models run in batches only (onnxruntime is asynchronous); a strategy needs a linear or XGBoost JSON model`,
+      { file },
+    );
+  }
+  const json = readJson(file);
   if (json.format === LINEAR_FORMAT) {
     const j = json as unknown as LinearModelFile;
-    const m = linearFromJson(j, file);
     return {
       format: 'linear',
-      file,
+      model: linearFromJson(j, file),
       features: j.features,
-      probability: m.link === Link.LOGISTIC,
-      row: m,
-      predictBatch: rowBatch(m, j.features.length),
-      importance: () => j.importance ?? null,
-      close() {},
+      importance: j.importance ?? null,
     };
   }
   if (json.learner !== undefined) {
     const m = new GbdtModel(json, file);
-    return {
-      format: 'xgboost',
-      file,
-      features: m.features,
-      probability: m.probability,
-      row: m,
-      predictBatch: rowBatch(m, m.features.length),
-      importance: () => m.importance(),
-      close() {},
-    };
+    return { format: 'xgboost', model: m, features: m.features, importance: m.importance() };
   }
   bad(file, `unknown JSON model (no "format": "${LINEAR_FORMAT}" and no XGBoost "learner")`);
+}
+
+/** Opens a model file by content: .onnx files, Bot4 linear JSON, XGBoost JSON. */
+export async function loadModel(file: string): Promise<Predictor> {
+  if (file.toLowerCase().endsWith('.onnx')) return loadOnnx(file);
+  const m = loadRowModel(file);
+  return {
+    format: m.format,
+    file,
+    features: m.features,
+    probability: m.model instanceof GbdtModel ? m.model.probability : m.model.link === Link.LOGISTIC,
+    row: m.model,
+    predictBatch: rowBatch(m.model, m.features.length),
+    importance: () => m.importance,
+    close() {},
+  };
 }
 
 /** An ONNX graph with one float input [batch, features] and one output [batch] or [batch, 1]. */
