@@ -66,7 +66,8 @@ export class MlSignal extends Strategy<typeof PARAMS> {
   private readonly take: Int32Array;
   private inst: Instrument | null = null;
   private instrumentId = 0 as InstrumentId;
-  private target = 0;
+  /** The side this strategy holds: 1 long, -1 short, 0 flat. */
+  private side = 0;
   /** Tests and reports: every prediction made, when set to an array. */
   predictions: number[] | null = null;
 
@@ -140,11 +141,10 @@ export class MlSignal extends Strategy<typeof PARAMS> {
     if (pred >= p.long) side = 1;
     else if (pred <= p.short) side = p.allowShort ? -1 : 0;
     else return;
-    const lots = side === 0 ? 0 : this.lots(px);
-    const target = side * lots;
-    if (target === this.target) return;
-    this.target = target;
-    this.rebalanceTo(this.instrumentId, target);
+    // Sized when the side changes, not every bar: equity-based sizes would otherwise trade on every mark.
+    if (side === this.side) return;
+    this.side = side;
+    this.rebalanceTo(this.instrumentId, side === 0 ? 0 : side * this.lots(px));
   }
 
   private lots(px: number): number {
