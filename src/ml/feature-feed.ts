@@ -67,7 +67,8 @@ export class FeatureFeed {
   /** True when the bar is this feed's series: the engine's row was recomputed at event time `now`. */
   bar(bar: Bar, now: number): boolean {
     if (bar.instrumentId !== this.instrumentId || bar.interval !== this.spec.intervalMicros) return false;
-    this.engine.onBar(now, bar.open, bar.high, bar.low, bar.close, bar.volume);
+    this.engine.time[0] = now;
+    this.engine.onBar(bar.open, bar.high, bar.low, bar.close, bar.volume);
     return true;
   }
 }

@@ -77,7 +77,8 @@ describe('FeatureEngine', () => {
       const l = c - 4;
       closes.push(c);
       const ts = DEMO_START + (t + 1) * MIN + 17;
-      e.onBar(ts, c, h, l, c, 5);
+      e.time[0] = ts;
+      e.onBar(c, h, l, c, 5);
       expect(e.row[0]).toBe(ema.update(c));
       expect(e.row[1]).toBe(atr.update(h, l, c));
       expect(e.row[2]).toBe(t >= 3 ? Math.log(c / closes[t - 3]!) : Number.NaN);
@@ -113,7 +114,8 @@ describe('FeatureEngine', () => {
       [5e6, 1000, 12, -1],
     ];
     for (const [ts, px, q, s] of trades) e.onTrade(ts, px, q, s);
-    e.onBar(6e6, 1, 1, 1, 1, 1);
+    e.time[0] = 6e6;
+    e.onBar(1, 1, 1, 1, 1);
     const r = e.row;
     expect(r[0]).toBeCloseTo((2 / 1000) * 1e4, 12);
     expect(r[1]).toBeCloseTo((((999 * 1 + 1001 * 3) / 4 - 1000) / 1000) * 1e4, 12);

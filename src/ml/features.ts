@@ -207,6 +207,8 @@ export class FeatureEngine {
   readonly names: readonly string[];
   readonly size: number;
   readonly row: Float64Array;
+  /** Event time of the next row, micros: set before onBar. */
+  readonly time = new Float64Array(1);
   /** Per feature: its kind index, its row slot's parameter a and b (window, levels, indicator id, output). */
   private readonly kind: Uint8Array;
   private readonly pa: Int32Array;
@@ -412,8 +414,12 @@ export class FeatureEngine {
     this.vpCount[i] = c + 1;
   }
 
-  /** A closed bar of the spec's interval, observed at event time `ts` (micros): computes the whole row. */
-  onBar(ts: number, open: number, high: number, low: number, close: number, volume: number): void {
+  /**
+   * A closed bar of the spec's interval: computes the whole row, stamped with the event time in `time[0]` (micros;
+   * a typed slot because a timestamp-sized double passed as an argument is boxed on every call).
+   */
+  onBar(open: number, high: number, low: number, close: number, volume: number): void {
+    const ts = this.time[0]!;
     const bar = this.bar;
     bar[0] = open;
     bar[1] = high;
