@@ -153,6 +153,22 @@ describe('bot4 ml workflow on real bars', () => {
         '--report',
         report,
         '--no-progress',
+        '--trade',
+        bars,
+        '--param',
+        'instrument=BTC-PERP.FTX',
+        '--param',
+        `features=${spec}`,
+        '--param',
+        'long=0.0002',
+        '--param',
+        'short=-0.0002',
+        '--param',
+        'qty=0.1',
+        '--balance',
+        '100000USD',
+        '--models-dir',
+        join(tmp, 'folds'),
       ]);
       expect(c.code, c.stderr).toBe(0);
       const wf = JSON.parse(readFileSync(report, 'utf8'));
@@ -160,6 +176,14 @@ describe('bot4 ml workflow on real bars', () => {
       // Labels span 15 minutes: each fold purges the 15 training rows whose label reaches into its test window.
       for (const f of wf.folds) expect(f.purged).toBe(15);
       expect(wf.outOfSample.rows).toBeGreaterThan(3000);
+      // Each fold's model traded its own out-of-sample window; the fold models are kept for inspection.
+      expect(wf.trading.folds).toHaveLength(3);
+      for (const [i, t] of wf.trading.folds.entries()) {
+        expect(t.from).toBe(wf.folds[i].outOfSample.from);
+        expect(t.orders).toBeGreaterThan(0);
+        expect(JSON.parse(readFileSync(t.modelFile, 'utf8')).weights).toEqual(wf.folds[i].weights);
+      }
+      expect(c.stdout).toContain('stitched out-of-sample return');
       const d = bot4([
         'backtest',
         '--strategy',

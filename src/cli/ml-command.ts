@@ -2,7 +2,9 @@
 // evaluation on a dataset, with walk-forward retraining or purged cross-validation (evaluate), and predictions of
 // any supported model file over a feature table (predict). Reports go to standard output and, with --report, JSON.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { Config } from '../core/config.ts';
@@ -23,7 +25,8 @@ import {
   train,
   walkForward,
 } from '../ml/train.ts';
-import { parseTime } from './backtest-command.ts';
+import { tradeFolds } from '../ml/wf-trade.ts';
+import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -142,6 +145,11 @@ interface TrainCli {
   isRatio?: string;
   cv?: string;
   embargo?: string;
+  trade?: string[];
+  param: string[];
+  balance: string[];
+  catalog?: string;
+  modelsDir?: string;
   progress: boolean;
 }
 
@@ -364,7 +372,25 @@ dropped and counted. Example:
       .option(
         '--embargo <duration>',
         'with --cv: also drop training rows this long after each test block (90m, 12h, 1d)',
-      ),
+      )
+      .option(
+        '--trade <data...>',
+        'with --walk-forward: backtest ml-signal with each fold model on its out-of-sample window of this data',
+      )
+      .option(
+        '-p, --param <key=value>',
+        'with --trade: ml-signal parameter (repeatable; features=SPEC required)',
+        collect,
+        [],
+      )
+      .option(
+        '-b, --balance <amountCCY>',
+        'with --trade: initial balance (repeatable), e.g. 100000USD',
+        collect,
+        [],
+      )
+      .option('--catalog <dir>', 'with --trade: catalog directory for catalog: queries')
+      .option('--models-dir <dir>', 'with --trade: where the fold models go (default: a temporary folder)'),
   )
     .addHelpText(
       'after',
@@ -373,6 +399,8 @@ Walk-forward folds are the optimiser's (bot4 optimize --walk-forward); training 
 the out-of-sample window are purged. Examples:
   bot4 ml evaluate --data ds.parquet --model model.json
   bot4 ml evaluate --data ds.parquet --trainer ridge --alpha 10 --walk-forward 4 --report wf.json
+  bot4 ml evaluate --data ds.parquet --trainer ridge --walk-forward 4 --trade bars.csv \\
+      --param features=spec.json --param long=0.0003 --param short=-0.0003 --balance 100000USD
   bot4 ml evaluate --data ds.parquet --trainer logistic --cv 5 --embargo 1h`,
     )
     .action(async (o: TrainCli) => {
@@ -434,6 +462,40 @@ the out-of-sample window are purged. Examples:
         const oosRows = Array.from({ length: d.t.n }, (_, i) => i).filter((i) => !Number.isNaN(wf.oos[i]!));
         const m = metrics(wf.oos, d.y, oosRows, cls);
         lines.push(`out-of-sample, all folds: ${formatMetrics(m)}`, formatCalibration(m));
+        let traded: Awaited<ReturnType<typeof tradeFolds>> | null = null;
+        if (o.trade !== undefined) {
+          const dir = o.modelsDir ?? mkdtempSync(join(tmpdir(), 'bot4-ml-wf-'));
+          mkdirSync(dir, { recursive: true });
+          const interrupt = onInterrupt('interrupted: stopping the fold backtests');
+          try {
+            traded = await tradeFolds({
+              folds: wf.folds,
+              features: d.features,
+              data: o.trade,
+              catalogDir: o.catalog ?? loadConfig().data.catalogDir,
+              params: o.param,
+              balances:
+                o.balance.length > 0 ? o.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }],
+              riskConfig: loadConfig().risk,
+              dir,
+              trainer: opts.trainer,
+              onFold: (k, n) => progress.show(`fold ${k}/${n} traded`, k === n),
+              signal: interrupt.signal,
+            });
+          } finally {
+            interrupt.dispose();
+            progress.end();
+          }
+          if (interrupt.signal.aborted) throw new Interrupted('walk-forward trading interrupted');
+          lines.push(`ml-signal on each out-of-sample window (fold models in ${dir}):`);
+          for (const t of traded.folds) {
+            lines.push(
+              `  fold ${t.fold}: return ${f((t.totalReturn ?? Number.NaN) * 100, 2)}%, Sharpe ${f(t.sharpe ?? Number.NaN, 2)}, ` +
+                `max drawdown ${f(t.maxDrawdown * 100, 2)}%, ${t.trades} trades`,
+            );
+          }
+          lines.push(`stitched out-of-sample return: ${f(traded.stitchedReturn * 100, 2)}%`);
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
         if (o.report !== undefined) {
           const folds_ = wf.folds.map((r) => ({
@@ -447,7 +509,7 @@ the out-of-sample window are purged. Examples:
           }));
           writeFileSync(
             o.report,
-            `${JSON.stringify({ trainer: opts.trainer, features: d.features, folds: folds_, outOfSample: m }, null, 2)}\n`,
+            `${JSON.stringify({ trainer: opts.trainer, features: d.features, folds: folds_, outOfSample: m, trading: traded }, null, 2)}\n`,
           );
         }
         return;
