@@ -148,12 +148,14 @@ describe('MlSignal', () => {
     expect(pos).toBeGreaterThan(700);
     expect(pos).toBeLessThan(950);
     expect(a.portfolio.netQty(0 as never)).toBe(10);
-    expect(() => new MlSignal({ model: f.model })).toThrow(/'model' and 'features' are required/);
+    expect(() => new MlSignal({ model: f.model }).subscriptions()).toThrow(
+      /'model' and 'features' are required/,
+    );
     expect(() => new MlSignal({ model: f.model, features: f.spec, long: 0.1, short: 0.2 })).toThrow(
       /'short' \(0.2\) must not be above 'long' \(0.1\)/,
     );
     const g = files(new LinearModel(new Float64Array(1), 0, Link.IDENTITY), ['nope']);
-    expect(() => new MlSignal({ model: g.model, features: f.spec })).toThrow(
+    expect(() => new MlSignal({ model: g.model, features: f.spec }).subscriptions()).toThrow(
       /reads nope, which feature spec/,
     );
   });

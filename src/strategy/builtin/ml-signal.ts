@@ -59,11 +59,12 @@ export class MlSignal extends Strategy<typeof PARAMS> {
   static override readonly description =
     'model predictions on a feature spec: long above a threshold, short/flat below it (linear or XGBoost)';
 
-  private readonly feed: FeatureFeed;
-  private readonly model: RowModel;
+  // Set in subscriptions() (the model and spec load when a host attaches the strategy, so the defaults construct).
+  private feed: FeatureFeed | null = null;
+  private model: RowModel | null = null;
   /** The model's input row, gathered from the engine's row in the model's feature order. */
-  private readonly x: Float64Array;
-  private readonly take: Int32Array;
+  private x: Float64Array = new Float64Array(0);
+  private take: Int32Array = new Int32Array(0);
   private inst: Instrument | null = null;
   private instrumentId = 0 as InstrumentId;
   /** The side this strategy holds: 1 long, -1 short, 0 flat. */
@@ -74,16 +75,21 @@ export class MlSignal extends Strategy<typeof PARAMS> {
   constructor(params: ParamInput<typeof PARAMS> = {}) {
     super(params);
     const p = this.params;
-    if (p.model === '' || p.features === '') {
-      throw new Bot4Error(
-        ErrorCode.INVALID_ARGUMENT,
-        `strategy ${this.name}: parameters 'model' and 'features' are required (--param model=FILE --param features=SPEC.json)`,
-      );
-    }
     if (!(p.short <= p.long)) {
       throw new Bot4Error(
         ErrorCode.INVALID_ARGUMENT,
         `strategy ${this.name}: parameter 'short' (${p.short}) must not be above 'long' (${p.long})`,
+      );
+    }
+  }
+
+  /** Loads the feature spec and the model (edge: errors name the files and what does not fit). */
+  override subscriptions(): Subscriptions {
+    const p = this.params;
+    if (p.model === '' || p.features === '') {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `strategy ${this.name}: parameters 'model' and 'features' are required (--param model=FILE --param features=SPEC.json)`,
       );
     }
     const spec = loadFeatureSpec(p.features);
@@ -99,37 +105,35 @@ export class MlSignal extends Strategy<typeof PARAMS> {
     this.model = m.model;
     this.take = Int32Array.from(m.features, (f) => spec.names.indexOf(f));
     this.x = new Float64Array(m.features.length);
-  }
-
-  override subscriptions(): Subscriptions {
-    return this.feed.subscriptions(this.params.instrument);
+    return this.feed.subscriptions(p.instrument);
   }
 
   override onStart(): void {
     this.inst = this.instrument(this.params.instrument);
     this.instrumentId = this.inst.id;
-    this.feed.instrumentId = this.inst.id;
+    this.feed!.instrumentId = this.inst.id;
   }
 
   override onTrade(t: TradeTick): void {
-    this.feed.trade(t);
+    this.feed!.trade(t);
   }
 
   override onQuote(q: QuoteTick): void {
-    this.feed.quote(q);
+    this.feed!.quote(q);
   }
 
   override onBook(book: L2Book, update: BookUpdate): void {
-    this.feed.book(book, update);
+    this.feed!.book(book, update);
   }
 
   override onBar(bar: Bar): void {
-    if (!this.feed.bar(bar, this.now)) return;
-    const row = this.feed.engine.row;
+    const feed = this.feed!;
+    if (!feed.bar(bar, this.now)) return;
+    const row = feed.engine.row;
     const x = this.x;
     const take = this.take;
     for (let i = 0; i < take.length; i++) x[i] = row[take[i]!]!;
-    const pred = this.model.predict(x, 0);
+    const pred = this.model!.predict(x, 0);
     this.predictions?.push(pred);
     this.decide(pred, bar.close);
   }
