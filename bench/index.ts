@@ -29,6 +29,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./replay.bench.ts'),
     import('./bars.bench.ts'),
     import('./indicators.bench.ts'),
+    import('./ml.bench.ts'),
     import('./strategy.bench.ts'),
     import('./simd.bench.ts'),
     import('./parallel.bench.ts'),

@@ -10,6 +10,7 @@ import { registerDataCommands } from './data-command.ts';
 import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerLiveCommands } from './live-command.ts';
+import { registerMlCommands } from './ml-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { registerProfileCommand } from './profile-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
@@ -139,9 +140,13 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
+<<<<<<< HEAD
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
+=======
+  registerMlCommands(program, () => configFrom(program));
+>>>>>>> h18
 
   registerTaCommand(program);
   return program;

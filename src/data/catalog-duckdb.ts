@@ -184,7 +184,8 @@ export class StagingWriter {
   }
 }
 
-function put(
+/** Copies n values of a typed array from index `from` into column `col` of a raw DuckDB data chunk. */
+export function put(
   raw: duckdb.DataChunk,
   col: number,
   src: Float64Array | Int32Array | Uint8Array,

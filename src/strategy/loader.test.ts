@@ -140,7 +140,7 @@ describe('resolveStrategy and the built-in registry', () => {
   it('finds built-ins by name and explains an unknown name', async () => {
     expect(await resolveStrategy('ema-cross')).toBe(EmaCross);
     await expect(resolveStrategy('ema')).rejects.toThrow(
-      "unknown strategy 'ema': built-in strategies are ema-cross, mean-reversion, donchian-breakout, market-maker, pairs; or give a .ts/.js file",
+      "unknown strategy 'ema': built-in strategies are ema-cross, mean-reversion, donchian-breakout, market-maker, pairs, ml-signal; or give a .ts/.js file",
     );
   });
 

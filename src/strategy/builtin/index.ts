@@ -6,6 +6,7 @@ import { DonchianBreakout } from './donchian-breakout.ts';
 import { EmaCross } from './ema-cross.ts';
 import { MarketMaker } from './market-maker.ts';
 import { MeanReversion } from './mean-reversion.ts';
+import { MlSignal } from './ml-signal.ts';
 import { PairsTrading } from './pairs.ts';
 
 export const BUILTIN_STRATEGIES: Readonly<Record<string, StrategyClass>> = Object.freeze({
@@ -14,6 +15,7 @@ export const BUILTIN_STRATEGIES: Readonly<Record<string, StrategyClass>> = Objec
   'donchian-breakout': DonchianBreakout,
   'market-maker': MarketMaker,
   pairs: PairsTrading,
+  'ml-signal': MlSignal,
 });
 
-export { DonchianBreakout, EmaCross, MarketMaker, MeanReversion, PairsTrading };
+export { DonchianBreakout, EmaCross, MarketMaker, MeanReversion, MlSignal, PairsTrading };
