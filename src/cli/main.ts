@@ -140,13 +140,10 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program, () => configFrom(program));
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
-<<<<<<< HEAD
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
-=======
   registerMlCommands(program, () => configFrom(program));
->>>>>>> h18
 
   registerTaCommand(program);
   return program;
