@@ -47,11 +47,9 @@ export interface ReportInput {
   readonly meta: RunMetadata;
   /** The strategy's parameters as configured. */
   readonly parameters?: Readonly<Record<string, unknown>>;
-  /** Notes from the run about its input (late rows...), first in `report.notes`. */
-  readonly notes?: readonly string[];
   /** ISO time the report was made; default now (pass one to make reports byte-for-byte reproducible). */
   readonly createdAt?: string;
-  /** Notes from outside the recording (rows the loaders skipped or repaired, risk limits that acted...), listed first. */
+  /** Notes from outside the recording (rows the loaders skipped or repaired, late rows, risk limits that acted...), listed first. */
   readonly notes?: readonly string[];
 }
 

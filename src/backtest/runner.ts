@@ -487,13 +487,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const notes: string[] = [];
   const lateNote = late.note();
   if (lateNote !== undefined) notes.push(lateNote);
-  notes.push(...noTradeNotes({
-    hosts,
-    denials,
-    submitted: engine.stats.submitted,
-    fills: recording.fills.length,
-    events,
-  }));
+  notes.push(
+    ...noTradeNotes({
+      hosts,
+      denials,
+      submitted: engine.stats.submitted,
+      fills: recording.fills.length,
+      events,
+    }),
+  );
   const wallMs = (wallMicros() - wall0) / 1000;
   const fp = fingerprint.hex();
   // Built on first read: optimiser trials only need the statistics, and the report's arrays of a long run

@@ -3,8 +3,8 @@
 // self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
 
 import type { Command } from 'commander';
-import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
+import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { isoMicros, parseTime } from '../core/time-text.ts';
 import { buildDataset, META_COLUMNS, parseLabel, purgedKFold } from '../ml/dataset.ts';
 import { loadFeatureSpec } from '../ml/feature-feed.ts';
 import { linearModelFile, loadModel } from '../ml/model-file.ts';
@@ -26,7 +27,7 @@ import {
   walkForward,
 } from '../ml/train.ts';
 import { tradeFolds } from '../ml/wf-trade.ts';
-import { collect, parseBalance, parseTime } from './backtest-command.ts';
+import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
 

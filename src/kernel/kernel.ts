@@ -92,7 +92,13 @@ export function buildKernel(options: KernelOptions): Kernel {
     freeBalance: (c) => portfolio.free(c),
     equity: () => portfolio.equity(riskCurrency.id),
   };
-  const risk = new RiskEngine({ config: riskConfig, instruments: registry, clock, bus, account: riskAccount });
+  const risk = new RiskEngine({
+    config: riskConfig,
+    instruments: registry,
+    clock,
+    bus,
+    account: riskAccount,
+  });
   engine.setRisk(risk);
   risk.attach(engine, bus);
   // Kill switch on loss limits, closed trades to the loss limits, and what risk did for the report.
