@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isoMicros, parseTime } from '../core/time-text.ts';
+import { parseTime } from '../core/time-text.ts';
 import { buildDataset, META_COLUMNS, parseLabel, purgedKFold } from '../ml/dataset.ts';
 import { loadFeatureSpec } from '../ml/feature-feed.ts';
 import { linearModelFile, loadModel } from '../ml/model-file.ts';
