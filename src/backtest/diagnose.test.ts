@@ -26,12 +26,13 @@ describe('a run without trades says why', () => {
   it('names the risk denial when the size is beyond the balance (qty=10 on the demo)', async () => {
     const r = await demo({ instrument: 'BTCUSDT', qty: 10 });
     expect(r.recording.fills.length).toBe(0);
-    expect(r.notes[0]).toMatch(
+    expect(r.notes[1]).toMatch(
       /^no trades: of [\d,]+ market-data records, EmaCross received [\d,]+ bars \(1m BTCUSDT\.DEMO\); its warm-up completed$/,
     );
-    expect(r.notes.join('\n')).toMatch(
-      /(\d+) orders? denied before reaching the venue: \1 x order needs margin .* USDT but only 10,000 USDT is available \(risk.balance.enabled, BTCUSDT\)/,
+    expect(r.notes[0]).toMatch(
+      /^risk denied (\d+) order\(s\): \1 insufficient margin \(first: order needs margin .* USDT but only 10,000 USDT is available \(risk.balance.enabled, BTCUSDT\)\)$/,
     );
+    expect(r.notes).not.toContain('the strategy placed no order');
     expect(r.report.notes).toEqual(r.notes);
   });
 

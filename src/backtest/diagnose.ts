@@ -1,28 +1,9 @@
 // Why a run traded nothing, in words: what reached each strategy (quotes, trades, books, bars, and bars
-// dropped for another interval), whether its warm-up completed, how many orders it sent, and how many the
-// risk engine or the engine's own checks denied and why. Built from counters the strategy host and this
-// module keep; nothing here runs per market-data event (denials are counted per denied order only).
+// dropped for another interval), whether its warm-up completed, and whether its orders reached the venue.
+// Built from the strategy hosts' counters; denials are the risk monitor's note (src/risk/risk-monitor.ts),
+// which counts every denied order by reason, so they are not said twice.
 
-import type { MessageBus } from '../core/message-bus.ts';
-import type { ExecutionEngine } from '../execution/engine.ts';
-import { OrderEventKind } from '../model/order-state.ts';
 import type { StrategyHost } from '../strategy/host.ts';
-
-/** Denied orders per reason code, with the first denial's sentence for each. */
-export class DenialCounter {
-  readonly byCode = new Map<number, { count: number; first: string }>();
-  total = 0;
-
-  constructor(bus: MessageBus, engine: ExecutionEngine) {
-    bus.subscribe(engine.orderEvents, (ev) => {
-      if (ev.kind !== OrderEventKind.DENIED) return;
-      this.total++;
-      const seen = this.byCode.get(ev.reasonCode);
-      if (seen === undefined) this.byCode.set(ev.reasonCode, { count: 1, first: ev.reason });
-      else seen.count++;
-    });
-  }
-}
 
 const UNITS: readonly [number, string][] = [
   [86_400_000_000, 'd'],
@@ -43,7 +24,8 @@ function count(n: number, one: string, many = `${one}s`): string {
 
 export interface RunFacts {
   readonly hosts: readonly StrategyHost[];
-  readonly denials: DenialCounter;
+  /** Orders denied by risk or the engine's own checks (the risk monitor's count). */
+  readonly denied: number;
   /** Orders the engine sent on to a venue (passed risk). */
   readonly submitted: number;
   readonly fills: number;
@@ -82,14 +64,7 @@ export function noTradeNotes(f: RunFacts): string[] {
       );
     }
   }
-  const denied = f.denials;
-  if (denied.total > 0) {
-    const reasons = [...denied.byCode.values()]
-      .sort((a, b) => b.count - a.count)
-      .map((r) => `${r.count.toLocaleString('en-US')} x ${r.first}`);
-    notes.push(`${count(denied.total, 'order')} denied before reaching the venue: ${reasons.join('; ')}`);
-  }
   if (f.submitted > 0) notes.push(`${count(f.submitted, 'order')} reached the simulated venue, none filled`);
-  else if (denied.total === 0) notes.push('the strategy placed no order');
+  else if (f.denied === 0) notes.push('the strategy placed no order');
   return notes;
 }

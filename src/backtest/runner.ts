@@ -32,7 +32,7 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
-import { DenialCounter, noTradeNotes } from './diagnose.ts';
+import { noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
 import { type BacktestStats, statsFromRecording } from './stats.ts';
@@ -121,7 +121,7 @@ export interface BacktestResult {
   engine: ExecutionEngine;
   /** Rows that arrived older than the clock, and what happened to them (see BacktestOptions.lateRows). */
   late: LateRows;
-  /** What a reader should know about the run (late rows, why it traded nothing...); also in `report.notes`. */
+  /** What a reader should know about the run (data repairs, risk that acted, late rows, why it traded nothing): `report.notes`. */
   notes: string[];
 }
 
@@ -269,7 +269,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const reportCurrency: Currency = currencies.getOrCreate(
     options.reportCurrency ?? options.balances[0]!.currency,
   );
-  const denials = new DenialCounter(bus, engine);
   // A strategy's book is the venue's own L2 view (one book per instrument, not two kept in step): every
   // registered instrument has a venue, and the venue applies the deltas.
   for (let id = 0; id < books.books.length; id++) {
@@ -484,13 +483,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   recorder.end(lastTs);
   const recording = recorder.recording();
   const stats = statsFromRecording(recording);
-  const notes: string[] = [];
+  // What the data loaders and the risk monitor have to say, then the runner's own findings.
+  const notes: string[] = [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes()];
   const lateNote = late.note();
   if (lateNote !== undefined) notes.push(lateNote);
   notes.push(
     ...noTradeNotes({
       hosts,
-      denials,
+      denied: kernel.riskMonitor.totalDenied,
       submitted: engine.stats.submitted,
       fills: recording.fills.length,
       events,
@@ -515,7 +515,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       partial,
     },
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
-    notes: [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes(), ...notes],
+    notes,
   };
   return {
     get report(): BacktestReport {
