@@ -131,6 +131,9 @@ describe('a skipped row is said everywhere, and --strict refuses it', () => {
       meta: { notes: string[] };
     };
     expect(report.meta.notes.some((n) => said.test(n))).toBe(true);
+    expect(readFileSync(join(dir, 'optimize.html'), 'utf8')).toMatch(
+      /<h2>Notes on the data<\/h2><ul><li>.*1 of 60 rows malformed_row/,
+    );
     const s = bot4([...base, '--param', 'slow=8', '--workers', '1', '--out', join(tmp, 'opt2'), '--strict']);
     expect(s.code).toBe(2);
     expect(s.stderr).toContain(`${csv}:12: malformed_row`);
