@@ -276,4 +276,35 @@ describe.skipIf(!existsSync(DAILY) && process.env.CI === undefined)('report size
     expect(hourly.report.equity.ts.length).toBeLessThanOrEqual(20_000);
     expect(hourly.bytes).toBeLessThan(6_000_000);
   }, 120_000);
+
+  it('optimize samples candle data at its bar too (recorded in the trials spec), so its Sharpe is backtest’s', () => {
+    const dir = join(tmp, 'opt-daily');
+    const r = bot4([
+      'optimize',
+      '--data',
+      DAILY,
+      '--param',
+      'instrument=BTCUSD.COINBASE',
+      '--param',
+      'interval=1d',
+      '--param',
+      'fast=5,10',
+      '--param',
+      'slow=30',
+      '--balance',
+      '100000USD',
+      '--workers',
+      '1',
+      '--search',
+      'grid',
+      '--out',
+      dir,
+      '--no-progress',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const spec = JSON.parse(readFileSync(join(dir, 'trials.jsonl'), 'utf8').split('\n')[0]!) as {
+      spec: { sample: number | null };
+    };
+    expect(spec.spec.sample).toBe(86_400_000_000);
+  }, 120_000);
 });
