@@ -31,6 +31,7 @@ import { bad, buildSpace, gridSize } from '../backtest/optimize/space.ts';
 import { type TrialRecord, TrialStore } from '../backtest/optimize/store.ts';
 import type { TrialSetup } from '../backtest/optimize/trial.ts';
 import { parseDuration, type WalkForwardSpec, type Window } from '../backtest/optimize/walk-forward.ts';
+import { DEFAULT_SAMPLE_INTERVAL } from '../backtest/recorder.ts';
 import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
@@ -103,7 +104,7 @@ async function loadData(
   catalogDir: string,
   range: Partial<Window>,
   fees: FeeSchedules | undefined,
-): Promise<{ data: SharedDataset; notes: string[] }> {
+): Promise<{ data: SharedDataset; notes: string[]; barInterval?: number }> {
   const sources = [
     opts.data !== undefined && opts.data.length > 0,
     opts.demo === true,
@@ -136,7 +137,11 @@ async function loadData(
   });
   try {
     const data = await loadShared(opened.data, instruments, opened.label);
-    return { data, notes: opened.notes() };
+    return {
+      data,
+      notes: opened.notes(),
+      ...(opened.barInterval === undefined ? {} : { barInterval: opened.barInterval }),
+    };
   } finally {
     opened.close();
   }
@@ -194,7 +199,7 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--fee <rates|preset>', FEE_OPTION_HELP)
     .option(
       '--sample <d>',
-      'equity sampling interval of the statistics (1m default; 1h makes long bar runs faster, Sharpe on hourly returns)',
+      'equity sampling interval of the statistics (default: the bar interval of candle data, else 1m; 1h makes long runs faster, Sharpe on hourly returns)',
     )
     .option('--heatmap <a,b>', 'the two parameters of the report heatmap (default the first two swept)')
     .option('-o, --out <dir>', 'folder for trials.jsonl, optimize.json and optimize.html', 'reports/optimize')
@@ -306,7 +311,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const t0 = monoMillis();
-      const { data, notes } = await loadData(
+      const { data, notes, barInterval } = await loadData(
         opts,
         config.data.catalogDir,
         {
@@ -316,6 +321,10 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         fees,
       );
       printNotes('optimize', notes);
+      // As backtest does: candle data longer than a minute is sampled at its bar (the spec records it).
+      const sampleEvery =
+        sample ??
+        (barInterval !== undefined && barInterval > DEFAULT_SAMPLE_INTERVAL ? barInterval : undefined);
       const full = datasetRange(data);
       const range = { from: from ?? full.from, to: to ?? full.to };
       if (!(range.from < range.to)) {
@@ -328,7 +337,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         balances,
         riskConfig: config.risk,
         ...(latency === undefined ? {} : { latency }),
-        ...(sample === undefined ? {} : { sampleIntervalMicros: sample }),
+        ...(sampleEvery === undefined ? {} : { sampleIntervalMicros: sampleEvery }),
       };
       const spec = {
         strategy: strategyIdentity(opts.strategy),
@@ -342,7 +351,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         walkForward: walkForward ?? null,
         balances,
         latency: latency ?? null,
-        sample: sample ?? null,
+        sample: sampleEvery ?? null,
         risk: config.risk,
       };
       const store = new TrialStore(opts.out, spec, {

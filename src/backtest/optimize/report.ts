@@ -264,6 +264,7 @@ td.n{text-align:right}#trials th{cursor:pointer}#trials th:hover{background:#e3e
 <table><thead><tr><th>fold</th><th>in sample</th><th>out of sample</th><th>trials</th><th>best parameters</th><th>${escapeHtml(obj.name)} IS</th><th>${escapeHtml(obj.name)} ${r.degradation === null ? 'full range' : 'OOS'}</th><th>return ${r.degradation === null ? '' : 'OOS'}</th></tr></thead><tbody>${foldRows}</tbody></table>
 <h2>Heatmap of ${escapeHtml(obj.name)}${r.heatmap === null ? '' : ` over ${escapeHtml(r.heatmap.x)} × ${escapeHtml(r.heatmap.y)} (fold ${r.heatmap.fold + 1}, best over the other parameters)`}</h2>
 ${heat}
+${(m.notes ?? []).length === 0 ? '' : `<h2>Notes on the data</h2><ul>${(m.notes ?? []).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`}
 <h2>Trials${r.folds.length > 1 ? ` of fold ${r.folds.length}` : ''} (click a column to sort)</h2>
 <div class="scroll"><table id="trials"><thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${trialRows}</tbody></table></div>
 <p class="muted">Spec ${escapeHtml(m.specHash)} · ${(m.wallMs / 1000).toFixed(1)} s · charts: ${escapeHtml(lib.name)} ${escapeHtml(lib.version)} (${escapeHtml(lib.license)})</p>
