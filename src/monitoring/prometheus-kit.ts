@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monoMillis } from '../core/clock.ts';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
@@ -31,10 +32,10 @@ export async function waitUntil(
   ms: number,
   what: string,
 ): Promise<void> {
-  const end = Date.now() + ms;
+  const end = monoMillis() + ms;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    if (monoMillis() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
