@@ -3,7 +3,13 @@
 // Past the weight limit a request gets 429 (-1003, Retry-After = seconds to the window's end); a client that
 // keeps sending after a 429 is banned with 418 for `banMs`, as Binance does. Times are wall-clock ms.
 
+import { wallMicros } from '../../core/clock.ts';
 import { ApiError, BinanceCode } from './errors.ts';
+
+/** Wall-clock milliseconds: limits, listen keys, server time and signatures all live on the wall clock. */
+export function wallMs(): number {
+  return Math.floor(wallMicros() / 1000);
+}
 
 export interface LimitOptions {
   /** REQUEST_WEIGHT per minute; Binance spot: 6000. */

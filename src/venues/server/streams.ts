@@ -7,6 +7,7 @@
 
 import type { WebSocket } from 'ws';
 import { FaultSet, FrameFault, takeFrameFault } from './faults.ts';
+import { wallMs } from './limits.ts';
 import type { DepthAccumulator, MarketListener, PublicTrade, SymbolMarket } from './market.ts';
 import {
   aggTradeJson,
@@ -41,7 +42,7 @@ export class StreamConn implements UserSink {
     this.ws = ws;
     this.combined = combined;
     this.hub = hub;
-    this.openedAt = Date.now();
+    this.openedAt = wallMs();
   }
 
   sendUserEvent(json: string): void {
@@ -355,14 +356,14 @@ export class StreamHub implements MarketListener {
   private expireKey(c: StreamConn): void {
     if (c.account === null) return;
     this.users.detach(c.account, c);
-    const E = Date.now();
+    const E = wallMs();
     c.sendUserEvent(JSON.stringify({ e: 'listenKeyExpired', E, listenKey: c.listenKey }));
     c.account = null;
     c.ws.close(1000, 'listenKey expired');
   }
 
   private heartbeat(): void {
-    const now = Date.now();
+    const now = wallMs();
     for (const c of this.conns.values()) {
       if (c.account !== null && this.users.accountOfKey(c.listenKey, now) === undefined) {
         this.expireKey(c);
