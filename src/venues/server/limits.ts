@@ -110,6 +110,17 @@ export class RateLimits {
     return s === undefined || s.window !== nowMs - (nowMs % 60_000) ? 0 : s.used;
   }
 
+  /** GET /api/v3/rateLimit/order: the key's order counts in the current windows. */
+  orderCounts(apiKey: string, nowMs: number): Record<string, unknown>[] {
+    const s = this.orders.get(apiKey);
+    const c10 = s !== undefined && s.window10s === nowMs - (nowMs % 10_000) ? s.count10s : 0;
+    const cDay = s !== undefined && s.day === nowMs - (nowMs % 86_400_000) ? s.countDay : 0;
+    return [
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: this.ordersPer10s, count: c10 },
+      { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: this.ordersPerDay, count: cDay },
+    ];
+  }
+
   /** Counts a new order for an API key; -1015 (429) past either order limit. Returns [10 s, day] counts. */
   order(apiKey: string, nowMs: number): [number, number] {
     let s = this.orders.get(apiKey);

@@ -228,6 +228,11 @@ const ROUTES: Record<string, Route> = {
       );
     },
   },
+  'GET /api/v3/rateLimit/order': {
+    security: Security.SIGNED,
+    weight: 40,
+    handle: (c) => c.core.limits.orderCounts(c.account!.apiKey, wallMs()),
+  },
   'GET /api/v3/allOrders': {
     security: Security.SIGNED,
     weight: 20,
