@@ -563,6 +563,8 @@ export class Trading implements VenueEventSink {
       default:
         break;
     }
+    // A closed order gets no more venue events: forget its routing entry (its record stays in the account).
+    if (!o.open && o.status !== Status.REJECTED) this.bySimId.delete(o.orderId);
     this.flushBalances(acc);
   }
 
