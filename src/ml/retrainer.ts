@@ -8,7 +8,7 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { siblingModule, startWorker } from '../core/worker.ts';
 import { LinearModel, type Link } from './linear.ts';
 import type { RowModel } from './model-file.ts';
-import type { RetrainJob, RetrainReply } from './retrain.worker.ts';
+import { JobState, type RetrainJob, type RetrainReply } from './retrain.worker.ts';
 import type { TrainOptions } from './train.ts';
 
 /** The model a strategy predicts with; `current` is swapped whole when a retrained model arrives. */
@@ -33,6 +33,9 @@ export class Retrainer {
   private readonly options: Omit<TrainOptions, 'onProgress'>;
   private inFlight = -1;
   private nextId = 0;
+  private out: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private readonly state = new Int32Array(new SharedArrayBuffer(4));
+  private link: Link = 0 as Link;
   private waiters: (() => void)[] = [];
 
   private constructor(worker: Worker, target: SwappableModel, options: Omit<TrainOptions, 'onProgress'>) {
@@ -58,6 +61,11 @@ export class Retrainer {
   /** Starts a fit on rows of x (n x d) and y; false (nothing sent) while the previous one still runs. */
   request(x: Float64Array, y: Float64Array, d: number, rows: Int32Array): boolean {
     if (this.busy) return false;
+    if (this.out.length !== d + 1) this.out = new Float64Array(new SharedArrayBuffer((d + 1) * 8));
+    Atomics.store(this.state, 0, JobState.RUNNING);
+    this.link = (
+      this.options.trainer === 'logistic' || this.options.trainer === 'sgd-logistic' ? 1 : 0
+    ) as Link;
     const job: RetrainJob = {
       id: this.nextId++,
       x: x.slice(),
@@ -65,6 +73,8 @@ export class Retrainer {
       d,
       rows: rows.slice(),
       options: this.options,
+      out: this.out,
+      state: this.state,
     };
     this.inFlight = job.id;
     this.worker.postMessage(job, [
@@ -91,6 +101,32 @@ export class Retrainer {
         resolve();
       });
     });
+  }
+
+  /**
+   * Swaps in the running job's model now, waiting for the worker (blocking, up to `timeoutMs`) if it has not
+   * finished. A schedule that swaps a fixed number of events after the request gets the same model at the same
+   * data time in a backtest (which replays faster than the worker trains) as live (where the worker is done long
+   * before). Returns true when a model was swapped in.
+   */
+  swapNow(timeoutMs = 60_000): boolean {
+    if (!this.busy) return false;
+    Atomics.wait(this.state, 0, JobState.RUNNING, timeoutMs);
+    const s = Atomics.load(this.state, 0);
+    if (s === JobState.RUNNING) {
+      this.lastError = `retraining did not finish within ${timeoutMs} ms; the old model stays`;
+      return false;
+    }
+    // The message that follows is ignored: this job is no longer in flight.
+    this.inFlight = -1;
+    if (s === JobState.FAILED) {
+      this.lastError = 'retraining failed; the old model stays (the worker message has the reason)';
+      return false;
+    }
+    const d = this.out.length - 1;
+    this.target.current = new LinearModel(this.out.slice(0, d), this.out[d]!, this.link);
+    this.swaps++;
+    return true;
   }
 
   async close(): Promise<void> {
