@@ -159,4 +159,64 @@ describe('MlSignal', () => {
       /reads nope, which feature spec/,
     );
   });
+
+  it('retrains in a worker on a schedule and swaps at the same bar in every run: the model trained on that window', async () => {
+    const batches = market();
+    const instruments = newInstrumentRegistry();
+    instruments.add(DEMO_INSTRUMENT);
+    const ds = await buildDataset({
+      spec: SPEC,
+      data: { batches, instruments, label: 'demo' },
+      label: parseLabel('forward-return:5m'),
+      catalogDir: '',
+    });
+    const d = SPEC.names.length;
+    const f = files(new LinearModel(new Float64Array(d), 0, Link.IDENTITY), SPEC.names);
+    const params = {
+      instrument: 'BTCUSDT.DEMO',
+      model: f.model,
+      features: f.spec,
+      long: 1e-4,
+      short: -1e-4,
+      allowShort: true,
+      retrainEvery: 100,
+      retrainWindow: 120,
+      retrainHorizon: 5,
+      retrainLag: 3,
+      retrainAlpha: 2,
+    };
+    const runs: { p: number[]; fingerprint: string }[] = [];
+    for (let k = 0; k < 2; k++) {
+      const s = new MlSignal(params);
+      s.predictions = [];
+      const r = await backtest(s, batches);
+      runs.push({ p: s.predictions, fingerprint: r.fingerprint });
+    }
+    expect(runs[0]!.fingerprint).toBe(runs[1]!.fingerprint);
+    expect(runs[0]!.p.every((v, i) => Object.is(v, runs[1]!.p[i]))).toBe(true);
+    // Before bar 103 the zero model predicts 0 (NaN in warm-up); from bar 103 on, the ridge fit requested at bar
+    // 100 on rows 0..95 (labels: the close 5 bars later) predicts, exactly as train() on the same rows does.
+    const n = 96;
+    const x = new Float64Array(n * d);
+    const close = ds.table.columns[ds.table.names.indexOf('close')]!;
+    const y = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < d; j++) x[r * d + j] = ds.table.columns[j + 1]![r]!;
+      y[r] = Math.log(close[r + 5]! / close[r]!);
+    }
+    const rows = completeRows(
+      x,
+      y,
+      d,
+      Int32Array.from({ length: n }, (_, i) => i),
+    );
+    const want = train(x, y, d, rows, { trainer: 'ridge', alpha: 2 }).model;
+    const p = runs[0]!.p;
+    for (let t = 0; t < 103; t++) expect(p[t] === 0 || Number.isNaN(p[t]!), `bar ${t}`).toBe(true);
+    const row = new Float64Array(d);
+    for (let t = 103; t < 200; t++) {
+      for (let j = 0; j < d; j++) row[j] = ds.table.columns[j + 1]![t]!;
+      expect(Object.is(p[t], want.predict(row, 0)), `bar ${t}`).toBe(true);
+    }
+  }, 120_000);
 });
