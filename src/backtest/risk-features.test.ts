@@ -87,6 +87,22 @@ describe('risk features in a backtest', () => {
     );
   }, 60_000);
 
+  it("a daily loss limit in percent of the day's opening equity says so", async () => {
+    const r = await demo({ lossLimits: { dailyLoss: { threshold: '0.005%', action: 'KILL' } } });
+    const note = r.report.notes[0]!;
+    const m =
+      /^kill switch tripped at \S+Z: daily loss ([\d.]+)% of the day's opening equity \(([\d.]+) USDT\) >= 0\.005% \(risk\.lossLimits\.dailyLoss\): trading HALTED; \d+ order\(s\) cancelled, positions kept \(risk\.killSwitch\.flatten off\)$/.exec(
+        note,
+      );
+    expect(m, note).not.toBeNull();
+    // The percentage is the money loss over the 100,000 USDT the day opened with.
+    expect(Number(m![1])).toBeCloseTo(Number(m![2]) / 1000, 4);
+    expect(Number(m![2])).toBeGreaterThanOrEqual(5);
+    expect(() => RiskConfigSchema.parse({ lossLimits: { perTrade: { threshold: '1%' } } })).toThrow(
+      /not a percentage/,
+    );
+  }, 60_000);
+
   it('consecutive losing trades halt trading at the third loss in a row, per the recorded trades', async () => {
     const base = closedTrades(await demo({}));
     let run = 0;

@@ -1627,11 +1627,22 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
     threshold: units,
     action: r.action === 'KILL' ? TradingState.HALTED : TradingState[r.action],
     kill: r.action === 'KILL',
+    fraction: false,
     cooldownUs: r.cooldownMs * 1000,
   });
-  if (l.dailyLoss !== undefined) out.dailyLoss = rule(l.dailyLoss, money(l.dailyLoss.threshold, acct));
-  if (l.drawdown !== undefined) out.drawdown = rule(l.drawdown, Number(l.drawdown.threshold));
-  if (l.perTrade !== undefined) out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
+  const pct = (t: string): number => Number(t.slice(0, -1)) / 100;
+  if (l.dailyLoss !== undefined) {
+    const t = l.dailyLoss.threshold;
+    const inPercent = t.endsWith('%');
+    out.dailyLoss = { ...rule(l.dailyLoss, inPercent ? pct(t) : money(t, acct)), fraction: inPercent };
+  }
+  if (l.drawdown !== undefined) {
+    const t = l.drawdown.threshold;
+    out.drawdown = rule(l.drawdown, t.endsWith('%') ? pct(t) : Number(t));
+  }
+  if (l.perTrade !== undefined) {
+    out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
+  }
   if (l.consecutiveLosses !== undefined) {
     out.consecutiveLosses = {
       threshold: l.consecutiveLosses.count,
@@ -1640,6 +1651,7 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
           ? TradingState.HALTED
           : TradingState[l.consecutiveLosses.action],
       kill: l.consecutiveLosses.action === 'KILL',
+      fraction: false,
       cooldownUs: l.consecutiveLosses.cooldownMs * 1000,
     };
   }
