@@ -1,8 +1,11 @@
 // The risk features a config turns on, acting in backtests: the kill switch on a loss limit (action KILL), the
 // per-trade and consecutive-loss limits fed by closed trades, the VaR limit and correlation clusters. Each shows
 // in the report's notes when it acts, and each check compares with what the recording says independently.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../core/config.ts';
 import { Merge } from '../data/replay.ts';
+import { FeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { type RiskConfigInput, RiskConfigSchema } from '../risk/risk-config.ts';
@@ -230,5 +233,14 @@ describe('risk features in a backtest', () => {
       /winProb and payoff/,
     );
     expect(() => RiskConfigSchema.parse({ sizing: { method: 'equity-fraction' } })).toThrow(/needs fraction/);
+  });
+
+  it("README's config examples (fees, risk) are valid configs as written", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as object);
+    const ours = blocks.filter((b) => 'risk' in b || 'fees' in b);
+    expect(ours.length).toBeGreaterThanOrEqual(2);
+    // The schema, and the fee presets and rates the schema leaves as text.
+    for (const b of ours) expect(() => FeeSchedules.fromConfig(parseConfig(b).fees)).not.toThrow();
   });
 });
