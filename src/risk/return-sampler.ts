@@ -22,6 +22,8 @@ export class ReturnSampler {
   private x: Float64Array;
   /** The covariance matrix as of the last sample (row-major n x n). */
   matrix: Float64Array;
+  /** Union-find space of correlationClusters (3n). */
+  private scratch: Int32Array;
   private nextSample = Number.NaN;
   /** Samples taken since the start (the window holds the last `window` of them). */
   samples = 0;
@@ -36,6 +38,7 @@ export class ReturnSampler {
     this.prev = new Float64Array(size).fill(Number.NaN);
     this.x = new Float64Array(size);
     this.matrix = new Float64Array(size * size);
+    this.scratch = new Int32Array(3 * size);
   }
 
   get n(): number {
@@ -108,7 +111,7 @@ export class ReturnSampler {
 
   /** Cluster labels by |correlation| > threshold into `labels` (length >= n); see correlationClusters. */
   clusters(threshold: number, labels: Int32Array): number {
-    return correlationClusters(this.cov, threshold, labels);
+    return correlationClusters(this.cov, threshold, labels, this.scratch);
   }
 
   private grow(n: number): void {
@@ -123,6 +126,7 @@ export class ReturnSampler {
     this.prev = grown(this.prev);
     this.x = new Float64Array(n);
     this.matrix = new Float64Array(n * n);
+    this.scratch = new Int32Array(3 * n);
     this.samples = 0;
   }
 }

@@ -884,12 +884,13 @@ export class RiskEngine implements RiskGate {
   /** A new return sample: regroup instruments by correlation for risk.total.maxClusterExposure. */
   private reclusters(sm: ReturnSampler): void {
     const n = sm.n;
-    if (this.clusterIds.length < n) {
+    // Exactly n long (the sampler only grows): passed whole, no views allocated per sample.
+    if (this.clusterIds.length !== n) {
       this.clusterIds = Int32Array.from({ length: n }, (_, k) => k);
       this.clusterLabels = new Int32Array(n);
     }
     sm.clusters(this.config.correlation.clusterThreshold, this.clusterLabels);
-    this.setClusters(this.clusterIds.subarray(0, n), this.clusterLabels.subarray(0, n));
+    this.setClusters(this.clusterIds, this.clusterLabels);
   }
 
   /** Order events from the execution engine (subscribed by attach). */
