@@ -5,6 +5,7 @@
 import type { Micros, OrderId, PriceTicks, QtyLots, StrategyId } from '../src/core/units.ts';
 import { Order, OrderRequest, OrderSide, OrderType, TimeInForce } from '../src/model/order.ts';
 import { RollingCovariance } from '../src/risk/correlation.ts';
+import type { RiskConfigInput } from '../src/risk/risk-config.ts';
 import { makeRiskKit } from '../src/risk/testing.ts';
 import { type BenchSpec, measure, percentile, sink, startProbe } from './harness.ts';
 
@@ -13,9 +14,10 @@ const PX = 500_000;
 /** Order timestamps advance 20 ms per check: at 50 orders/s the buckets refill one token per order. */
 const STEP_US = 20_000;
 
-function setupCheck() {
+function setupCheck(extra: RiskConfigInput = {}) {
   const k = makeRiskKit(
     {
+      ...extra,
       limits: {
         maxOrderQty: '1',
         maxOrderNotional: '100000',
@@ -43,6 +45,14 @@ function setupCheck() {
   k.venue.record = false;
   k.account.balances[k.usdt] = 1_000_000 * U;
   k.account.positions[k.btc.id] = 10;
+  if (extra.var !== undefined) {
+    // 40 minutes of one-minute returns (two instruments, loosely correlated) so the VaR limit is active.
+    const t0 = k.clock.now() - 40 * 60_000_000;
+    for (let m = 0; m <= 40; m++) {
+      k.risk.onPrice(k.btc.id, PX + ((m * 37) % 11) * 50, t0 + m * 60_000_000);
+      k.risk.onPrice(k.eth.id, 300_000 + ((m * 53) % 7) * 40, t0 + m * 60_000_000);
+    }
+  }
   k.risk.onPrice(k.btc.id, PX);
   k.risk.onPrice(k.eth.id, 300_000);
   k.risk.setClusters([k.btc.id, k.eth.id], [0, 0]);
@@ -142,6 +152,33 @@ export const benches: BenchSpec[] = [
           timer_overhead_ns: timer,
           gc_latency_run_timer_included: m.gc,
         },
+      };
+    },
+  },
+  {
+    id: 'risk.check.submit_var',
+    title: 'risk.check.submit with the VaR limit on (2 instruments, 40 one-minute return samples)',
+    unit: 'ns/op',
+    better: 'lower',
+    target: 100,
+    targetSource: 'issue 11 item 8: VaR must stay on the allocation-free hot path',
+    async run(ctx) {
+      const { k, order } = setupCheck({ var: { maxLoss: '1000000' }, correlation: { minSamples: 20 } });
+      const { risk, btc } = k;
+      const ts = new Float64Array([order.tsInit]);
+      return {
+        main: await measure(ctx, (n) => {
+          let bad = 0;
+          let t = ts[0]!;
+          for (let i = 0; i < n; i++) {
+            t += STEP_US;
+            order.tsInit = t as Micros;
+            bad |= risk.checkSubmit(order, btc);
+          }
+          ts[0] = t;
+          if (bad !== 0) throw new Error(`a bench check was denied (${bad})`);
+          return bad;
+        }),
       };
     },
   },

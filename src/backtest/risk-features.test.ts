@@ -1,8 +1,11 @@
 // The risk features a config turns on, acting in backtests: the kill switch on a loss limit (action KILL), the
 // per-trade and consecutive-loss limits fed by closed trades, the VaR limit and correlation clusters. Each shows
 // in the report's notes when it acts, and each check compares with what the recording says independently.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../core/config.ts';
 import { Merge } from '../data/replay.ts';
+import { FeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { type RiskConfigInput, RiskConfigSchema } from '../risk/risk-config.ts';
@@ -84,6 +87,22 @@ describe('risk features in a backtest', () => {
     expect(halted.report.notes.some((n) => n.startsWith('kill switch'))).toBe(false);
     expect(halted.report.notes.some((n) => n.startsWith(`loss limit tripped at ${m![1]}: daily loss`))).toBe(
       true,
+    );
+  }, 60_000);
+
+  it("a daily loss limit in percent of the day's opening equity says so", async () => {
+    const r = await demo({ lossLimits: { dailyLoss: { threshold: '0.005%', action: 'KILL' } } });
+    const note = r.report.notes[0]!;
+    const m =
+      /^kill switch tripped at \S+Z: daily loss ([\d.]+)% of the day's opening equity \(([\d.]+) USDT\) >= 0\.005% \(risk\.lossLimits\.dailyLoss\): trading HALTED; \d+ order\(s\) cancelled, positions kept \(risk\.killSwitch\.flatten off\)$/.exec(
+        note,
+      );
+    expect(m, note).not.toBeNull();
+    // The percentage is the money loss over the 100,000 USDT the day opened with.
+    expect(Number(m![1])).toBeCloseTo(Number(m![2]) / 1000, 4);
+    expect(Number(m![2])).toBeGreaterThanOrEqual(5);
+    expect(() => RiskConfigSchema.parse({ lossLimits: { perTrade: { threshold: '1%' } } })).toThrow(
+      /not a percentage/,
     );
   }, 60_000);
 
@@ -214,5 +233,14 @@ describe('risk features in a backtest', () => {
       /winProb and payoff/,
     );
     expect(() => RiskConfigSchema.parse({ sizing: { method: 'equity-fraction' } })).toThrow(/needs fraction/);
+  });
+
+  it("README's config examples (fees, risk) are valid configs as written", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as object);
+    const ours = blocks.filter((b) => 'risk' in b || 'fees' in b);
+    expect(ours.length).toBeGreaterThanOrEqual(2);
+    // The schema, and the fee presets and rates the schema leaves as text.
+    for (const b of ours) expect(() => FeeSchedules.fromConfig(parseConfig(b).fees)).not.toThrow();
   });
 });

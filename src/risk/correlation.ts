@@ -354,44 +354,55 @@ export function historicalVaR(
 /**
  * Groups series whose |correlation| exceeds `threshold` (directly or through a chain) into clusters. Writes a
  * label per series into `labels` (0.. for clusters of two or more, -1 for a series on its own) and returns the
- * number of clusters. Edge: O(N^2) union-find; call when the estimate is refreshed.
+ * number of clusters. O(N^2) union-find; `scratch` (3N entries, reused) makes it allocation-free for callers
+ * that regroup on every sample (the risk engine).
  */
-export function correlationClusters(cov: RollingCovariance, threshold: number, labels: Int32Array): number {
+export function correlationClusters(
+  cov: RollingCovariance,
+  threshold: number,
+  labels: Int32Array,
+  scratch: Int32Array = new Int32Array(3 * cov.n),
+): number {
   const n = cov.n;
-  const parent = new Int32Array(n);
-  for (let i = 0; i < n; i++) parent[i] = i;
-  const find = (i: number): number => {
-    let r = i;
-    while (parent[r] !== r) r = parent[r]!;
-    while (parent[i] !== r) {
-      const next = parent[i]!;
-      parent[i] = r;
-      i = next;
-    }
-    return r;
-  };
+  // scratch[0..n) parent, [n..2n) cluster size by root, [2n..3n) label by root
+  const p = scratch;
+  for (let i = 0; i < n; i++) p[i] = i;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const rho = cov.correlation(i, j);
       if (Math.abs(rho) > threshold) {
-        const a = find(i);
-        const b = find(j);
-        if (a !== b) parent[b] = a;
+        const a = findRoot(p, i);
+        const b = findRoot(p, j);
+        if (a !== b) p[b] = a;
       }
     }
   }
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) size[find(i)]!++;
-  const labelOfRoot = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    p[n + i] = 0;
+    p[2 * n + i] = -1;
+  }
+  for (let i = 0; i < n; i++) p[n + findRoot(p, i)]!++;
   let clusters = 0;
   for (let i = 0; i < n; i++) {
-    const r = find(i);
-    if (size[r]! < 2) {
+    const r = findRoot(p, i);
+    if (p[n + r]! < 2) {
       labels[i] = -1;
       continue;
     }
-    if (labelOfRoot[r] === -1) labelOfRoot[r] = clusters++;
-    labels[i] = labelOfRoot[r]!;
+    if (p[2 * n + r] === -1) p[2 * n + r] = clusters++;
+    labels[i] = p[2 * n + r]!;
   }
   return clusters;
+}
+
+/** Union-find root of i in parent[0..n), with path compression. */
+function findRoot(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r]!;
+  while (parent[i] !== r) {
+    const next = parent[i]!;
+    parent[i] = r;
+    i = next;
+  }
+  return r;
 }

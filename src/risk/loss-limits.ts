@@ -50,6 +50,8 @@ export class LossLimitEvent {
   threshold = 0;
   /** Daily loss: the day's opening equity the loss is measured from (money units); NaN for the others. */
   reference = Number.NaN;
+  /** value and threshold are fractions of `reference` (a daily loss limit given in percent). */
+  isFraction = false;
   ts = 0 as Micros;
 
   toString(): string {
@@ -65,6 +67,8 @@ export interface LossLimitRule {
   action: TradingState;
   /** Also trip the kill switch (config action KILL; action is then HALTED). */
   kill?: boolean;
+  /** Daily loss only: threshold is a fraction of the day's opening equity (config "5%"), not money. */
+  fraction?: boolean;
   /** Release after this long; 0 = until reset(). Daily loss releases at the next UTC midnight regardless. */
   cooldownUs: number;
 }
@@ -117,7 +121,8 @@ export class LossLimits {
     const daily = this.rules[LossLimitKind.DAILY_LOSS];
     if (daily !== undefined && this.active[LossLimitKind.DAILY_LOSS] === 0) {
       const loss = this.dayStartEquity - equity;
-      if (loss >= daily.threshold) this.activate(LossLimitKind.DAILY_LOSS, loss, ts);
+      const v = daily.fraction === true ? (this.dayStartEquity > 0 ? loss / this.dayStartEquity : 0) : loss;
+      if (v >= daily.threshold) this.activate(LossLimitKind.DAILY_LOSS, v, ts);
     }
     const dd = this.rules[LossLimitKind.DRAWDOWN];
     if (dd !== undefined && this.active[LossLimitKind.DRAWDOWN] === 0 && this.peak > 0) {
@@ -244,6 +249,7 @@ export class LossLimits {
     ev.value = value;
     ev.threshold = threshold;
     ev.reference = kind === LossLimitKind.DAILY_LOSS ? this.dayStartEquity : Number.NaN;
+    ev.isFraction = kind === LossLimitKind.DAILY_LOSS && this.rules[kind]?.fraction === true;
     ev.ts = ts as Micros;
     this.bus.publish(this.topic, ev);
   }

@@ -3,7 +3,7 @@
 // per sample O(N^2) with no allocation (the covariance matrix is refreshed into a preallocated array then).
 // Units: returns as fractions, times in micros, exposures (VaR weights) and VaR in money units.
 
-import { correlationClusters, normalQuantile, portfolioVariance, RollingCovariance } from './correlation.ts';
+import { correlationClusters, normalQuantile, RollingCovariance } from './correlation.ts';
 
 export interface ReturnSamplerOptions {
   sampleUs: number;
@@ -22,6 +22,8 @@ export class ReturnSampler {
   private x: Float64Array;
   /** The covariance matrix as of the last sample (row-major n x n). */
   matrix: Float64Array;
+  /** Union-find space of correlationClusters (3n). */
+  private scratch: Int32Array;
   private nextSample = Number.NaN;
   /** Samples taken since the start (the window holds the last `window` of them). */
   samples = 0;
@@ -36,6 +38,7 @@ export class ReturnSampler {
     this.prev = new Float64Array(size).fill(Number.NaN);
     this.x = new Float64Array(size);
     this.matrix = new Float64Array(size * size);
+    this.scratch = new Int32Array(3 * size);
   }
 
   get n(): number {
@@ -84,17 +87,31 @@ export class ReturnSampler {
 
   /**
    * Parametric VaR of signed exposures `w` (money units, index = instrument id), at `confidence`, over
-   * `horizonSamples` sampling intervals (sqrt-time scaling). NaN before `ready`.
+   * `horizonSamples` sampling intervals (sqrt-time scaling). NaN before `ready`. Edge form of portfolioSigma.
    */
   valueAtRisk(w: Float64Array, confidence: number, horizonSamples: number): number {
     if (!this.ready) return Number.NaN;
-    const variance = portfolioVariance(this.matrix, this.cov.n, w);
-    return normalQuantile(confidence) * Math.sqrt(Math.max(0, variance) * horizonSamples);
+    this.portfolioSigma(w);
+    return normalQuantile(confidence) * this.sigma * Math.sqrt(horizonSamples);
+  }
+
+  /** Hot path: sqrt(w' C w) per sampling interval into `sigma` (a field: a returned double may be boxed). */
+  sigma = 0;
+  portfolioSigma(w: Float64Array): void {
+    const n = this.cov.n;
+    const c = this.matrix;
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      let row = 0;
+      for (let j = 0; j < n; j++) row += c[i * n + j]! * w[j]!;
+      v += w[i]! * row;
+    }
+    this.sigma = v > 0 ? Math.sqrt(v) : 0;
   }
 
   /** Cluster labels by |correlation| > threshold into `labels` (length >= n); see correlationClusters. */
   clusters(threshold: number, labels: Int32Array): number {
-    return correlationClusters(this.cov, threshold, labels);
+    return correlationClusters(this.cov, threshold, labels, this.scratch);
   }
 
   private grow(n: number): void {
@@ -109,6 +126,7 @@ export class ReturnSampler {
     this.prev = grown(this.prev);
     this.x = new Float64Array(n);
     this.matrix = new Float64Array(n * n);
+    this.scratch = new Int32Array(3 * n);
     this.samples = 0;
   }
 }

@@ -55,9 +55,15 @@ const rateScope = z
   })
   .prefault({});
 
+/** "5%": a percentage (of the day's opening equity for daily loss, of the equity peak for drawdown). */
+const percent = z.string().regex(/^\d+(\.\d+)?%$/);
+
 const lossLimit = z.strictObject({
-  /** Loss in account currency (daily, per trade) or a fraction of the equity peak (drawdown). */
-  threshold: decimal,
+  /**
+   * Loss in account currency (daily, per trade) or a fraction of the equity peak (drawdown); daily loss and
+   * drawdown also take a percentage, "5%" (daily: of the day's opening equity).
+   */
+  threshold: z.union([percent, decimal]),
   action: lossAction.default('HALTED'),
   /** Released after this long (0 = until reset; daily loss always releases at the next UTC day). */
   cooldownMs: z.int().nonnegative().default(0),
@@ -127,6 +133,10 @@ export const RiskConfigSchema = z.strictObject({
           cooldownMs: z.int().nonnegative().default(3_600_000),
         })
         .optional(),
+    })
+    .refine((l) => l.perTrade === undefined || !l.perTrade.threshold.endsWith('%'), {
+      message: 'a per-trade loss is an amount of the account currency, not a percentage',
+      path: ['perTrade', 'threshold'],
     })
     .prefault({}),
   killSwitch: z

@@ -46,6 +46,7 @@ import {
 } from '../model/order.ts';
 import { isOpen, OrderEventKind, OrderStatus } from '../model/order-state.ts';
 import { type BreakerOptions, BreakerScope, breakerScopeName, CircuitBreakers } from './breakers.ts';
+import { normalQuantile } from './correlation.ts';
 import { type LossLimitOptions, LossLimits, TradingState } from './loss-limits.ts';
 import { ReturnSampler } from './return-sampler.ts';
 import type { RiskConfig } from './risk-config.ts';
@@ -241,6 +242,8 @@ export class RiskEngine implements RiskGate {
   private readonly varConfidence: number;
   /** VaR holding period in sampling intervals. */
   private readonly varHorizon: number;
+  /** z(confidence) x sqrt(horizon): VaR = varScale x the portfolio's sigma per sampling interval. */
+  private readonly varScale: number;
   private readonly maxVarLoss: number;
   private readonly maxVarFraction: number;
   /** Signed exposure per instrument id for the VaR (money units), refilled per check. */
@@ -330,6 +333,7 @@ export class RiskEngine implements RiskGate {
     this.varConfidence = c.var?.confidence ?? 0.99;
     const sampleMs = c.correlation.sampleMs;
     this.varHorizon = (c.var?.horizonMs ?? sampleMs) / sampleMs;
+    this.varScale = normalQuantile(this.varConfidence) * Math.sqrt(this.varHorizon);
     this.maxVarLoss = money(c.var?.maxLoss, acct);
     this.maxVarFraction = c.var?.maxEquityFraction ?? INF;
     this.sampler =
@@ -639,14 +643,17 @@ export class RiskEngine implements RiskGate {
       const vpl = this.isInverse[j] === 1 ? k / ref! : k * ref!;
       w[j] = (this.account.positionQty(j as InstrumentId) + (j === i ? addSigned : 0)) * vpl;
     }
-    const after = sm.valueAtRisk(w, this.varConfidence, this.varHorizon);
+    // VaR = z x sigma x sqrt(h); sigma comes back in a field, and the limit is compared in sigma units.
+    sm.portfolioSigma(w);
+    const after = this.varScale * sm.sigma;
     const byEquity = this.maxVarFraction === INF ? INF : this.maxVarFraction * this.account.equity();
     const limit = Math.min(byEquity, this.maxVarLoss);
     if (!(after > limit)) return 0;
     const ref = this.refPx[i]!;
     const k = this.valueK[i]!;
     if (i < n) w[i]! -= addSigned * (this.isInverse[i] === 1 ? k / ref : k * ref);
-    if (sm.valueAtRisk(w, this.varConfidence, this.varHorizon) >= after) return 0;
+    sm.portfolioSigma(w);
+    if (this.varScale * sm.sigma >= after) return 0;
     return this.deny(
       RiskReason.VAR_LIMIT,
       after,
@@ -877,12 +884,13 @@ export class RiskEngine implements RiskGate {
   /** A new return sample: regroup instruments by correlation for risk.total.maxClusterExposure. */
   private reclusters(sm: ReturnSampler): void {
     const n = sm.n;
-    if (this.clusterIds.length < n) {
+    // Exactly n long (the sampler only grows): passed whole, no views allocated per sample.
+    if (this.clusterIds.length !== n) {
       this.clusterIds = Int32Array.from({ length: n }, (_, k) => k);
       this.clusterLabels = new Int32Array(n);
     }
     sm.clusters(this.config.correlation.clusterThreshold, this.clusterLabels);
-    this.setClusters(this.clusterIds.subarray(0, n), this.clusterLabels.subarray(0, n));
+    this.setClusters(this.clusterIds, this.clusterLabels);
   }
 
   /** Order events from the execution engine (subscribed by attach). */
@@ -1620,11 +1628,22 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
     threshold: units,
     action: r.action === 'KILL' ? TradingState.HALTED : TradingState[r.action],
     kill: r.action === 'KILL',
+    fraction: false,
     cooldownUs: r.cooldownMs * 1000,
   });
-  if (l.dailyLoss !== undefined) out.dailyLoss = rule(l.dailyLoss, money(l.dailyLoss.threshold, acct));
-  if (l.drawdown !== undefined) out.drawdown = rule(l.drawdown, Number(l.drawdown.threshold));
-  if (l.perTrade !== undefined) out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
+  const pct = (t: string): number => Number(t.slice(0, -1)) / 100;
+  if (l.dailyLoss !== undefined) {
+    const t = l.dailyLoss.threshold;
+    const inPercent = t.endsWith('%');
+    out.dailyLoss = { ...rule(l.dailyLoss, inPercent ? pct(t) : money(t, acct)), fraction: inPercent };
+  }
+  if (l.drawdown !== undefined) {
+    const t = l.drawdown.threshold;
+    out.drawdown = rule(l.drawdown, t.endsWith('%') ? pct(t) : Number(t));
+  }
+  if (l.perTrade !== undefined) {
+    out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
+  }
   if (l.consecutiveLosses !== undefined) {
     out.consecutiveLosses = {
       threshold: l.consecutiveLosses.count,
@@ -1633,6 +1652,7 @@ function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
           ? TradingState.HALTED
           : TradingState[l.consecutiveLosses.action],
       kill: l.consecutiveLosses.action === 'KILL',
+      fraction: false,
       cooldownUs: l.consecutiveLosses.cooldownMs * 1000,
     };
   }

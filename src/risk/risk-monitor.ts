@@ -124,6 +124,8 @@ export class RiskMonitor {
       what = `drawdown ${(ev.value * 100).toFixed(2)}% >= ${(ev.threshold * 100).toFixed(2)}%`;
     } else if (ev.kind === LossLimitKind.CONSECUTIVE_LOSSES) {
       what = `${ev.value} consecutive losing trades >= ${ev.threshold}`;
+    } else if (ev.isFraction) {
+      what = `daily loss ${pct(ev.value)} of the day's opening equity (${money(ev.value * ev.reference)}) >= ${pct(ev.threshold)}`;
     } else {
       const pct =
         ev.kind === LossLimitKind.DAILY_LOSS && ev.reference > 0
@@ -242,6 +244,11 @@ const LABELS: Record<number, string> = {
 function reasonLabel(code: number): string {
   const risk = code >= RISK_BASE ? code - RISK_BASE : -1;
   return LABELS[risk] ?? (risk >= 0 ? `risk reason ${risk}` : `order rule ${code}`);
+}
+
+/** 0.052 -> "5.2%", 0.000096 -> "0.0096%": up to 4 decimals of a percent, no trailing zeros. */
+function pct(fraction: number): string {
+  return `${Number((fraction * 100).toFixed(4))}%`;
 }
 
 function iso(ts: number): string {
