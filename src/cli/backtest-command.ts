@@ -3,7 +3,7 @@
 // self-contained report.html. The demo needs no data at all, so it is the first thing a new user runs.
 
 import type { Command } from 'commander';
-import { openBacktestData } from '../backtest/data-query.ts';
+import { isCatalogQuery, openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
 import { writeReport } from '../backtest/report.ts';
 import { formatSummary } from '../backtest/report-format.ts';
@@ -16,6 +16,7 @@ import type { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { describeParams, parseParams } from '../strategy/params.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
 
 interface BacktestCliOptions {
@@ -129,6 +130,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         return;
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      checkOutputDir(opts.out);
+      checkInputFiles(
+        (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
+        '--data',
+      );
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       const balances =

@@ -10,6 +10,7 @@ import { registerBacktestCommand } from './backtest-command.ts';
 import { registerDataCommands } from './data-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
+import { checkOutputFile } from './outputs.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
@@ -74,6 +75,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  bot4 bench --quick\n  bot4 bench --filter memory.pool --json bench.json\n',
     )
     .action(async (opts: { quick?: boolean; filter?: string; json?: string; list?: boolean }) => {
+      if (opts.json !== undefined) checkOutputFile(opts.json, '--json');
       const log = createLogger(configFrom(program), 'bench');
       log.debug({ options: opts }, 'benchmark suite starting');
       const { runSuite } = await import('../../bench/index.ts');
@@ -118,6 +120,8 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.OK;
   } catch (e) {
     if (e instanceof Interrupted) return ExitCode.INTERRUPTED;
+    // A synchronous write (writeSync to fd 1) into a pipe whose reader left: see quietOnClosedPipe.
+    if ((e as NodeJS.ErrnoException | null)?.code === 'EPIPE') return ExitCode.OK;
     if (e instanceof CommanderError) {
       // Help and version also arrive here, with exit code 0.
       return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
@@ -131,6 +135,19 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `bot4 ... | head -1`: once the reader has gone, writing to the pipe fails with EPIPE. That is the reader's
+ * choice, not a failure: stop at once and quietly (exit 0) instead of crashing with a stack trace.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(ExitCode.OK);
+      throw e;
+    });
+  }
+}
+
 export function isMain(metaUrl: string): boolean {
   const entry = process.argv[1];
   if (entry === undefined) return false;
@@ -138,6 +155,7 @@ export function isMain(metaUrl: string): boolean {
 }
 
 if (isMain(import.meta.url)) {
+  quietOnClosedPipe();
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

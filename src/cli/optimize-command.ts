@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openBacktestData } from '../backtest/data-query.ts';
+import { isCatalogQuery, openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
   datasetFingerprint,
@@ -39,6 +39,7 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
+import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
 
 interface OptimizeCliOptions {
@@ -214,6 +215,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           '--resume and --fresh contradict each other: --resume keeps the earlier trials, --fresh deletes them; give one',
         );
       }
+      checkOutputDir(opts.out);
+      checkInputFiles(
+        (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
+        '--data',
+      );
       const cls = await resolveStrategy(opts.strategy);
       if (!(SEARCH_KINDS as readonly string[]).includes(opts.search)) {
         bad(`--search '${opts.search}' is not one of ${SEARCH_KINDS.join(', ')}`, { search: opts.search });

@@ -21,6 +21,7 @@ import {
 import type { Step } from '../model/decimal.ts';
 import { InstrumentRegistry } from '../model/instrument.ts';
 import { RecordKind } from '../model/market-data.ts';
+import { checkInputFiles, checkOutputFile } from './outputs.ts';
 
 /** Candles as doubles, oldest first; `time` is what the timestamp column prints. */
 export interface Candles {
@@ -350,6 +351,8 @@ export function registerTaCommand(program: Command): void {
             `ta ${name}: reads two series (${spec.inputs.join(', ')}); pass the second candle file with --input2`,
           );
         }
+        checkInputFiles(opts.input2 === undefined ? [opts.input] : [opts.input, opts.input2], '--input');
+        if (opts.out !== undefined) checkOutputFile(opts.out, '--out');
         let { candles, notes } = await loadCandles(opts.input);
         let second: Candles | undefined;
         if (twoSeries) {
