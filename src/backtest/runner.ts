@@ -78,6 +78,8 @@ export interface BacktestOptions {
    * Venue order and trade id strings are off unless set here.
    */
   venue?: Omit<SimulatedExchangeOptions, 'clock' | 'instruments' | 'name' | 'sink'>;
+  /** Orders the execution engine preallocates (config memory.pools.orders; default the engine's). */
+  orderCapacity?: number;
   /** Leverage for margin accounts (default 1). */
   leverage?: number;
   /** Equity-curve sampling interval, micros (default one minute). */
@@ -170,7 +172,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const clock = new TestClock(0 as Micros);
   const bus = new MessageBus();
   const cache = new Cache(registry);
-  const engine = new ExecutionEngine({ bus, clock, cache });
+  const engine = new ExecutionEngine({
+    bus,
+    clock,
+    cache,
+    ...(options.orderCapacity === undefined ? {} : { orderCapacity: options.orderCapacity }),
+  });
   const portfolio = new Portfolio({ bus, defaultLeverage: options.leverage ?? 1 });
   new PortfolioLink(bus, engine, portfolio);
   // Risk in the backtest is the same engine as live: every order passes it before the simulated venue.

@@ -111,14 +111,26 @@ Examples:
   bot4 backtest --demo
   bot4 backtest --demo --strategy ema-cross --param fast=10 --param slow=40 --out reports/ema
   bot4 backtest --strategy mean-reversion --list-params
-  bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
-      --param instrument=BTCUSDT --param source=quote --balance 10000USDT
+  bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
+      --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
       --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
 
 Catalog queries: catalog:<instruments>[/<kinds>]; instruments are SYMBOL.VENUE keys or symbols (comma
 separated, * for all); kinds quote, trade, delta (depth), bar, mark, funding (all when absent). --from/--to
 go down to the catalog: only the data inside the range is read.
+
+How it fills (README "How a backtest fills" has the details):
+  candles       timestamp = open time; the bar is an event at open + interval, when strategies see it
+  bar-only data market orders fill at the next bar's open; resting limits at their price when the next
+                bar's range goes through it (a touch is not enough); fills stamped at that bar's close
+  quotes/depth  marketable orders take the best (L1) or walk the book (L2); resting orders queue behind the
+                size shown at their level when they arrive; trades at the price eat that queue first
+  --latency N   N micros order -> venue and N micros venue -> strategy (default 0)
+  funding       perpetuals, every 8 h (00:00/08:00/16:00 UTC) from funding-rate records in the data
+  end of data   open positions stay open, marked at the last price: in equity and return, not in trade stats
+  ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
+A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
@@ -195,6 +207,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           dataLabel: label,
           balances,
           riskConfig: config.risk,
+          orderCapacity: config.memory.pools.orders,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
           ...(latency === undefined

@@ -49,7 +49,7 @@ export function configFrom(program: Command): Config {
 export function buildProgram(): Command {
   const program = new Command('bot4')
     .description(
-      'Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper, live).',
+      'Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise; paper and live trading planned).',
     )
     .version(packageVersion(), '-V, --version', 'print the Bot4 version')
     .option(

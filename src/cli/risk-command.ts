@@ -20,7 +20,8 @@ function noNode(): undefined {
 export function registerRiskCommands(program: Command, options: RiskCommandOptions = {}): Command {
   const connect = options.connect ?? noNode;
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
-  const risk = program.command('risk').description("a running node's risk controls");
+  // Not in `bot4 --help` until the live/paper node it reaches exists: flip `hidden` when it lands.
+  const risk = program.command('risk', { hidden: true }).description("a running node's risk controls");
   risk
     .command('kill')
     .description(
