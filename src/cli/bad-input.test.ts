@@ -205,3 +205,26 @@ describe('outputs and inputs are checked before the run', () => {
     expect(code).toBe(0);
   }, 40_000);
 });
+
+describe('promises the code does not keep yet are not made', () => {
+  it('`risk kill` is not advertised and exits 2 saying no node exists yet', async () => {
+    const help = await bot4(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/backtest/);
+    expect(help.stdout).not.toMatch(/^\s+risk\b/m);
+    const kill = await bot4(['risk', 'kill']);
+    expect(kill.code).toBe(2);
+    expect(kill.stderr).toMatch(/no running Bot4 node to reach: the live\/paper node is not built yet/);
+  });
+
+  it('README and package.json call paper/live trading and Prometheus "planned"', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { description: string };
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    // Every paragraph (or package description) naming them says planned; flip this test when they land.
+    const texts = [pkg.description, ...readme.split(/\n\s*\n/)];
+    const claims = texts.filter((t) => /paper|live trading|trades live|Prometheus|Grafana/i.test(t));
+    expect(claims.length).toBeGreaterThan(0);
+    for (const t of claims) expect(t, t).toMatch(/planned/i);
+  });
+});

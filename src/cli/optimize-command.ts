@@ -198,7 +198,7 @@ Examples:
   bot4 optimize --strategy ema-cross --data ../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv \\
       --param instrument=BTC-PERP.FTX --param qty=0.1 --balance 100000USD \\
       --param fast=5..50:5 --param slow=20..200:10 --where 'fast < slow' --objective sharpe --search grid
-  bot4 optimize --bars 1000000 --param fast=5..50:5 --param slow=20..200:10 --search tpe --trials 60
+  bot4 optimize --bars 200000 --param fast=5..50:5 --param slow=20..200:10 --search tpe --trials 60 --out reports/tpe
   bot4 optimize --data FILE ... --walk-forward 6 --is-ratio 0.75 --search tpe --trials 50 --out reports/wf
   bot4 optimize --data FILE ... --walk-forward 4 --anchored --is-length 7d --oos-length 2d
 
