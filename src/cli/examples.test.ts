@@ -1,9 +1,10 @@
-// Every command example in README.md and in the `--help` texts, run as written (in this process, from the
-// repository root, against a temporary catalog). An example that cannot run here is listed below with why;
+// Every command example in README.md and in the `--help` texts, run as written (in this process, from a fresh
+// folder laid out like the repository root: examples/, src/ and ../shared linked in, so reports/ and trials start
+// empty on every run and nothing resumes from an earlier one; against a temporary catalog). An example that cannot run here is listed below with why;
 // the list must match exactly, so a new example is run or explained, never silently skipped.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { present, SHARED_DATA } from '../core/test-resources.ts';
@@ -107,9 +108,15 @@ describe.skipIf(!present(CAPTURE, 'the Binance USD-M capture the examples use'))
   const env = { ...process.env };
   const cwd = process.cwd();
   beforeAll(async () => {
-    process.chdir(root);
+    const sandbox = mkdtempSync(join(tmpdir(), 'bot4-examples-'));
+    const repo = join(sandbox, 'repo');
+    mkdirSync(repo);
+    // examples/ imports ../src, resolved beside the link (not through it): link both.
+    for (const dir of ['examples', 'src']) symlinkSync(join(root, dir), join(repo, dir));
+    symlinkSync(resolve(root, '../shared'), join(sandbox, 'shared'));
+    process.chdir(repo);
     // A private catalog holding what the catalog examples query (what `data import <files...>` stands for).
-    process.env.BOT4_DATA__CATALOG_DIR = join(mkdtempSync(join(tmpdir(), 'bot4-examples-')), 'catalog');
+    process.env.BOT4_DATA__CATALOG_DIR = join(sandbox, 'catalog');
     const r = await capture(['data', 'import', CAPTURE]);
     expect(r.code, r.err).toBe(0);
   }, 300_000);
