@@ -10,5 +10,6 @@ if (!existsSync(main)) {
   );
   process.exit(1);
 }
-const { run } = await import(main.href);
+const { run, quietOnClosedPipe } = await import(main.href);
+quietOnClosedPipe();
 process.exitCode = await run(process.argv.slice(2));

@@ -69,6 +69,8 @@ export interface BacktestOptions {
    * Venue order and trade id strings are off unless set here.
    */
   venue?: Omit<SimulatedExchangeOptions, 'clock' | 'instruments' | 'name' | 'sink'>;
+  /** Orders the execution engine preallocates (config memory.pools.orders; default the engine's). */
+  orderCapacity?: number;
   /** Leverage for margin accounts (default 1). */
   leverage?: number;
   /** Equity-curve sampling interval, micros (default one minute). */
@@ -242,6 +244,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.riskConfig === undefined ? {} : { riskConfig: options.riskConfig }),
     ...(options.leverage === undefined ? {} : { leverage: options.leverage }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.orderCapacity === undefined ? {} : { orderCapacity: options.orderCapacity }),
     makeVenue: (name, venueInstruments, k) => {
       const sim = new SimulatedExchange({
         // No venue order or trade id strings unless asked: a simulated venue never repeats a fill, so nothing

@@ -18,6 +18,7 @@ import {
   type MetricsCliOptions,
   startCliMetrics,
 } from './metrics-option.ts';
+import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
 
 interface BacktestCliOptions extends MetricsCliOptions {
@@ -142,8 +143,8 @@ Examples:
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --demo --fee maker=0.02%,taker=0.05%
   bot4 backtest --demo --fee binance-spot-vip0-bnb
-  bot4 backtest --strategy ./my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
-      --param instrument=BTCUSDT --param source=quote --balance 10000USDT
+  bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
+      --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
       --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
 
@@ -156,12 +157,24 @@ Catalog queries: catalog:<instruments>[/<kinds>]; instruments are SYMBOL.VENUE k
 separated, * for all); kinds quote, trade, delta (depth), bar, mark, funding (all when absent). --from/--to
 go down to the catalog: only the data inside the range is read.
 
+How it fills (README "How a backtest fills" has the details):
+  candles       timestamp = open time; the bar is an event at open + interval, when strategies see it
+  bar-only data market orders fill at the next bar's open; resting limits at their price when the next
+                bar's range goes through it (a touch is not enough); fills stamped at that bar's close
+  quotes/depth  marketable orders take the best (L1) or walk the book (L2); resting orders queue behind the
+                size shown at their level when they arrive; trades at the price eat that queue first
+  --latency N   N micros order -> venue and N micros venue -> strategy (default 0)
+  funding       perpetuals, every 8 h (00:00/08:00/16:00 UTC) from funding-rate records in the data
+  end of data   open positions stay open, marked at the last price: in equity and return, not in trade stats
+  ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
+A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
+
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
       // The engine, loaders and report load here, not at start-up (bot4 --help stays fast).
       const [
-        { openBacktestData },
+        { isCatalogQuery, openBacktestData },
         { DEMO_INSTRUMENT, DEMO_START, demoMarket },
         { writeReport },
         { formatSummary },
@@ -189,6 +202,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
       const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
+      checkOutputDir(opts.out);
+      checkInputFiles(
+        (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
+        '--data',
+      );
       const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       instruments.fees = runFeeSchedules(config.fees, opts.fee);
@@ -262,6 +280,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           riskConfig: config.risk,
           sampleIntervalMicros: sampleEvery,
           dataNotes,
+          orderCapacity: config.memory.pools.orders,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
           ...(latency === undefined

@@ -1,8 +1,10 @@
 // Bad and unusual input to the commands, in process: each case exits with the documented code and one line
 // that names the bad value, and leaves nothing behind that blocks the corrected command.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseBalance } from './backtest-command.ts';
 import { run } from './main.ts';
@@ -128,6 +130,92 @@ describe('times', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /--from 2024-01-02T00:00:00.000000Z is not before --to 2024-01-01T00:00:00.000000Z/,
+    );
+  });
+});
+
+describe('outputs and inputs are checked before the run', () => {
+  it('--out naming a file, a folder under a file, or --data naming a folder: exit 2, one line', async () => {
+    const dir = tmp();
+    const file = join(dir, 'taken');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [
+        ['backtest', '--demo', '--out', file],
+        /^bot4: error \[INVALID_ARGUMENT\]: --out .*taken: is a file, not a folder\n$/,
+      ],
+      [
+        ['backtest', '--demo', '--out', join(file, 'sub')],
+        /--out .*sub: cannot be created: .*taken is a file\n$/,
+      ],
+      [[...OPT, '--out', file], /--out .*taken: is a file, not a folder\n$/],
+      [['backtest', '--data', dir, '--out', join(dir, 'r')], /--data .*: is a folder: give the files in it/],
+      [
+        ['ta', 'rsi', '--input', file, '--out', join(dir, 'missing', 'rsi.csv')],
+        /--out .*rsi\.csv: the folder .*missing does not exist\n$/,
+      ],
+      [['ta', 'rsi', '--input', file, '--out', dir], /--out .*: is a folder, not a file\n$/],
+      [
+        ['bench', '--filter', 'core.bus', '--json', join(dir, 'missing', 'b.json')],
+        /--json .*b\.json: the folder .*missing does not exist\n$/,
+      ],
+    ];
+    for (const [args, re] of cases) {
+      const r = await bot4(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+  }, 60_000);
+
+  it('`bot4 ... | head -1` stops quietly when the reader leaves (no EPIPE crash)', async () => {
+    const dir = tmp();
+    const csv = join(dir, 'candles.csv');
+    const rows = ['timestamp,open,high,low,close,volume'];
+    for (let i = 0; i < 60_000; i++) {
+      const t = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
+      rows.push(`${t},100,101,99,${100 + (i % 7)},1`);
+    }
+    writeFileSync(csv, `${rows.join('\n')}\n`);
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'ta', 'rsi', '--input', csv],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    // Like head -1: read the first chunk, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`bot4 ta did not exit within 30 s; stderr: ${stderr}`)),
+        30_000,
+      );
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        done(c);
+      });
+    });
+    expect(stderr).not.toMatch(/EPIPE|unexpected failure/);
+    expect(code).toBe(0);
+  }, 40_000);
+});
+
+describe('promises the code does not keep yet are not made', () => {
+  it('`risk kill` is not advertised and exits 2 saying no node can be reached', async () => {
+    const help = await bot4(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/backtest/);
+    expect(help.stdout).not.toMatch(/^\s+risk\b/m);
+    const kill = await bot4(['risk', 'kill']);
+    expect(kill.code).toBe(2);
+    expect(kill.stderr).toMatch(
+      /no running Bot4 node to reach: paper and live nodes have no control API yet/,
     );
   });
 });

@@ -12,6 +12,7 @@ import { Interrupted } from './interrupt.ts';
 import { registerLiveCommands } from './live-command.ts';
 import { registerMlCommands } from './ml-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
+import { checkOutputFile } from './outputs.ts';
 import { registerProfileCommand } from './profile-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
@@ -58,7 +59,7 @@ export function configFrom(program: Command): Config {
 export function buildProgram(): Command {
   const program = new Command('bot4')
     .description(
-      'Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper, live).',
+      'Bot4: a high-performance algorithmic crypto trading engine (backtest, optimise, paper and live trading).',
     )
     .version(packageVersion(), '-V, --version', 'print the Bot4 version')
     .option(
@@ -107,6 +108,7 @@ export function buildProgram(): Command {
           process.stdout.write(`${formatComparison(rows).join('\n')}\n`);
           return;
         }
+        if (opts.json !== undefined) checkOutputFile(opts.json, '--json');
         const { createLogger } = await import('../core/log.ts');
         const log = createLogger(configFrom(program), 'bench');
         log.debug({ options: opts }, 'benchmark suite starting');
@@ -157,6 +159,8 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.OK;
   } catch (e) {
     if (e instanceof Interrupted) return ExitCode.INTERRUPTED;
+    // A synchronous write (writeSync to fd 1) into a pipe whose reader left: see quietOnClosedPipe.
+    if ((e as NodeJS.ErrnoException | null)?.code === 'EPIPE') return ExitCode.OK;
     if (e instanceof CommanderError) {
       // Help and version also arrive here, with exit code 0.
       return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
@@ -170,6 +174,19 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `bot4 ... | head -1`: once the reader has gone, writing to the pipe fails with EPIPE. That is the reader's
+ * choice, not a failure: stop at once and quietly (exit 0) instead of crashing with a stack trace.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(ExitCode.OK);
+      throw e;
+    });
+  }
+}
+
 export function isMain(metaUrl: string): boolean {
   const entry = process.argv[1];
   if (entry === undefined) return false;
@@ -177,6 +194,7 @@ export function isMain(metaUrl: string): boolean {
 }
 
 if (isMain(import.meta.url)) {
+  quietOnClosedPipe();
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Gauge } from 'prom-client';
-import { openBacktestData } from '../backtest/data-query.ts';
+import { isCatalogQuery, openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
   datasetFingerprint,
@@ -49,6 +49,7 @@ import {
   type MetricsCliOptions,
   startCliMetrics,
 } from './metrics-option.ts';
+import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
 
 interface OptimizeCliOptions extends MetricsCliOptions {
@@ -228,7 +229,7 @@ Examples:
   bot4 optimize --strategy ema-cross --data ../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv \\
       --param instrument=BTC-PERP.FTX --param qty=0.1 --balance 100000USD \\
       --param fast=5..50:5 --param slow=20..200:10 --where 'fast < slow' --objective sharpe --search grid
-  bot4 optimize --bars 1000000 --param fast=5..50:5 --param slow=20..200:10 --search tpe --trials 60
+  bot4 optimize --bars 200000 --param fast=5..50:5 --param slow=20..200:10 --search tpe --trials 60 --out reports/tpe
   bot4 optimize --data FILE ... --walk-forward 6 --is-ratio 0.75 --search tpe --trials 50 --out reports/wf
   bot4 optimize --data FILE ... --walk-forward 4 --anchored --is-length 7d --oos-length 2d
 
@@ -245,6 +246,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
           '--resume and --fresh contradict each other: --resume keeps the earlier trials, --fresh deletes them; give one',
         );
       }
+      checkOutputDir(opts.out);
+      checkInputFiles(
+        (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
+        '--data',
+      );
       const cls = await resolveStrategy(opts.strategy);
       if (!(SEARCH_KINDS as readonly string[]).includes(opts.search)) {
         bad(`--search '${opts.search}' is not one of ${SEARCH_KINDS.join(', ')}`, { search: opts.search });

@@ -36,7 +36,7 @@ describe('bot4 risk kill', () => {
     expect(lines.join('\n')).toContain('flatten BTCUSDT.SIM: SELL 0.003 reduce-only market');
   });
 
-  it('says plainly that no node is running (the live node is not built yet)', async () => {
+  it('says plainly that no node can be reached (nodes have no control API yet)', async () => {
     const e = await program({})
       .parseAsync(['risk', 'kill'], { from: 'user' })
       .then(
@@ -45,6 +45,6 @@ describe('bot4 risk kill', () => {
       );
     expect(e).toBeInstanceOf(Bot4Error);
     expect((e as Bot4Error).code).toBe(ErrorCode.NOT_FOUND);
-    expect((e as Bot4Error).message).toMatch(/no running Bot4 node.*not built yet/);
+    expect((e as Bot4Error).message).toMatch(/no running Bot4 node.*no control API yet/);
   });
 });

@@ -1,6 +1,7 @@
 // `bot4 risk kill`: the kill switch of a running node (cancel every open order, optionally flatten positions,
-// halt trading). The live/paper node (src/live) is not built yet, so there is no running node to reach: until
-// it exists the command says so and exits non-zero; in-process callers use KillSwitch.kill() directly.
+// halt trading). A paper/live node (src/live) has no control API yet (planned), so there is no running node to
+// reach from another process: until it has, the command says so and exits non-zero; in-process callers use
+// KillSwitch.kill() directly.
 
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
@@ -20,7 +21,8 @@ function noNode(): undefined {
 export function registerRiskCommands(program: Command, options: RiskCommandOptions = {}): Command {
   const connect = options.connect ?? noNode;
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
-  const risk = program.command('risk').description("a running node's risk controls");
+  // Not in `bot4 --help` until a node's control API exists to reach: flip `hidden` when it lands.
+  const risk = program.command('risk', { hidden: true }).description("a running node's risk controls");
   risk
     .command('kill')
     .description(
@@ -30,16 +32,16 @@ export function registerRiskCommands(program: Command, options: RiskCommandOptio
     .option('-r, --reason <text>', 'why, for the report and the logs', 'operator kill switch (CLI)')
     .addHelpText(
       'after',
-      '\nTargets the running Bot4 node. The live/paper node is not built yet: until it is, this command\n' +
-        'reports that no node is running. In-process, call KillSwitch.kill() (src/risk/kill-switch.ts).\n',
+      '\nTargets a running Bot4 node. Nodes have no control API yet (planned): until they have, this command\n' +
+        'reports that no node can be reached. In-process, call KillSwitch.kill() (src/risk/kill-switch.ts).\n',
     )
     .action(async (opts: { flatten?: boolean; reason: string }) => {
       const control = await connect();
       if (control === undefined) {
         throw new Bot4Error(
           ErrorCode.NOT_FOUND,
-          'no running Bot4 node to reach: the live/paper node is not built yet, so `bot4 risk kill` has ' +
-            'nothing to act on. Inside a process, call KillSwitch.kill({ flatten }) from src/risk/kill-switch.ts.',
+          'no running Bot4 node to reach: paper and live nodes have no control API yet (planned), so `bot4 risk kill` ' +
+            'has nothing to act on; stop a node with Ctrl-C or SIGTERM. Inside a process, call KillSwitch.kill({ flatten }) from src/risk/kill-switch.ts.',
         );
       }
       const report = await control.kill({ flatten: opts.flatten === true, reason: opts.reason });

@@ -23,6 +23,7 @@ import type { Step } from '../model/decimal.ts';
 import { InstrumentRegistry } from '../model/instrument.ts';
 import { RecordKind } from '../model/market-data.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
+import { checkInputFiles, checkOutputFile } from './outputs.ts';
 
 /** Candles as doubles, oldest first; `time` is what the timestamp column prints. */
 export interface Candles {
@@ -355,6 +356,8 @@ export function registerTaCommand(program: Command): void {
             `ta ${name}: reads two series (${spec.inputs.join(', ')}); pass the second candle file with --input2`,
           );
         }
+        checkInputFiles(opts.input2 === undefined ? [opts.input] : [opts.input, opts.input2], '--input');
+        if (opts.out !== undefined) checkOutputFile(opts.out, '--out');
         const strict = opts.strict === true;
         let { candles, notes } = await loadCandles(opts.input, strict);
         let second: Candles | undefined;

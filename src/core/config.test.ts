@@ -24,9 +24,18 @@ function errorOf(f: () => unknown): Bot4Error {
 describe('config', () => {
   it('has the brief defaults', () => {
     const c = parseConfig({});
-    expect(c.memory.pools).toEqual({ orders: 10_000, signals: 100_000, ticks: 1_000_000 });
+    expect(c.memory.pools).toEqual({ orders: 10_000 });
     expect(c.memory.growth).toBe('grow');
-    expect(c.engine.mode).toBe('backtest');
+  });
+
+  it('has no keys that nothing reads (signal and tick pools, engine.mode)', () => {
+    for (const [key, value] of [
+      ['BOT4_MEMORY__POOLS__SIGNALS', '5'],
+      ['BOT4_MEMORY__POOLS__TICKS', '5'],
+      ['BOT4_ENGINE__MODE', 'live'],
+    ]) {
+      expect(() => loadConfig({ env: { [key!]: value! } }), key).toThrow(/unknown/i);
+    }
   });
 
   it('loads a file and lets the environment override it', () => {
@@ -36,7 +45,6 @@ describe('config', () => {
       env: { BOT4_MEMORY__POOLS__ORDERS: '42', BOT4_ENGINE__TRADER_ID: 'T-9', PATH: '/bin' },
     });
     expect(c.memory.pools.orders).toBe(42);
-    expect(c.memory.pools.signals).toBe(100_000);
     expect(c.logging.level).toBe('debug');
     expect(c.engine.traderId).toBe('T-9');
   });

@@ -8,15 +8,17 @@ import { FeeConfigSchema } from '../model/fee-schedule.ts';
 import { RiskConfigSchema } from '../risk/risk-config.ts';
 import { Bot4Error, ErrorCode } from './errors.ts';
 
-/** Object-pool capacities from the brief: 10,000 orders, 100,000 signals, 1,000,000 ticks. */
-export const POOL_DEFAULTS = { orders: 10_000, signals: 100_000, ticks: 1_000_000 } as const;
+/**
+ * Object-pool capacities: 10,000 orders (the brief's). Only pools something reads have a key here: signal and
+ * tick pools do not exist (tick stores take their capacity in code), so they have none.
+ */
+export const POOL_DEFAULTS = { orders: 10_000 } as const;
 
 const growth = z.enum(['grow', 'fail']);
 
 export const ConfigSchema = z.strictObject({
   engine: z
     .strictObject({
-      mode: z.enum(['backtest', 'paper', 'live']).default('backtest'),
       traderId: z.string().min(1).default('BOT4-001'),
     })
     .prefault({}),
@@ -32,9 +34,8 @@ export const ConfigSchema = z.strictObject({
       /** Preallocated object-pool capacities (the brief's defaults). */
       pools: z
         .strictObject({
+          /** Orders the execution engine of `bot4 backtest` preallocates (it grows past them when needed). */
           orders: z.int().positive().default(POOL_DEFAULTS.orders),
-          signals: z.int().positive().default(POOL_DEFAULTS.signals),
-          ticks: z.int().positive().default(POOL_DEFAULTS.ticks),
         })
         .prefault({}),
       /** What a pool does when empty: grow (allocate more) or fail with POOL_EXHAUSTED. */

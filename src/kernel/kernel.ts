@@ -40,6 +40,8 @@ export interface KernelOptions {
   /** Leverage for margin accounts (default 1). */
   leverage?: number;
   logger?: StrategyLogger;
+  /** Orders the engine's pool holds before it grows (config memory.pools.orders). */
+  orderCapacity?: number;
   /** The venue client of `venue` for its instruments; the kernel registers it with the engine. */
   makeVenue: (venue: string, instruments: Instrument[], k: KernelParts) => VenueClient;
 }
@@ -81,7 +83,12 @@ export function buildKernel(options: KernelOptions): Kernel {
   const clock = options.clock;
   const bus = new MessageBus();
   const cache = new Cache(registry);
-  const engine = new ExecutionEngine({ bus, clock, cache });
+  const engine = new ExecutionEngine({
+    bus,
+    clock,
+    cache,
+    ...(options.orderCapacity === undefined ? {} : { orderCapacity: options.orderCapacity }),
+  });
   const portfolio = new Portfolio({ bus, defaultLeverage: options.leverage ?? 1 });
   new PortfolioLink(bus, engine, portfolio);
   // Risk is the same engine in every mode: every order passes it before any venue.

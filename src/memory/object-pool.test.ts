@@ -130,7 +130,7 @@ describe('ObjectPool', () => {
 
   it('the config schema takes its pool defaults from POOL_DEFAULTS', () => {
     expect(parseConfig({}).memory.pools).toEqual(POOL_DEFAULTS);
-    expect(POOL_DEFAULTS).toEqual({ orders: 10_000, signals: 100_000, ticks: 1_000_000 });
+    expect(POOL_DEFAULTS).toEqual({ orders: 10_000 });
   });
 
   for (const debug of [false, true]) {

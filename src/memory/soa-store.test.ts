@@ -183,11 +183,11 @@ describe('TickStore and QuoteStore', () => {
     expect(ticks.side).toBeInstanceOf(Uint8Array);
   });
 
-  it('default to the memory.pools.ticks capacity and name its key when full', () => {
+  it('default to a million records and name the capacity option when full', () => {
     expect(createTickStore().capacity).toBe(1_000_000);
     const small = createTickStore({ capacity: 1, growth: 'fail' });
     small.alloc();
-    expect(() => small.allocOrThrow()).toThrow(/memory\.pools\.ticks/);
+    expect(() => small.allocOrThrow()).toThrow(/tick store capacity option/);
   });
 
   it('quotes keep both sides of the book', () => {

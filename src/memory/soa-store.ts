@@ -3,7 +3,7 @@
 // free stack. Units live in the column names' docs: prices/quantities integer ticks/lots, times micros.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { type GrowthPolicy, POOL_DEFAULTS } from './object-pool.ts';
+import type { GrowthPolicy } from './object-pool.ts';
 
 /** Column kinds and the typed array that holds each. */
 export const COLUMN_TYPES = {
@@ -309,15 +309,18 @@ export const QUOTE_SCHEMA = {
 } as const satisfies SoaSchema;
 export type QuoteStore = SoaRecords<typeof QUOTE_SCHEMA>;
 
-/** Defaults to memory.pools.ticks' default capacity (1M records, about 45 MB). */
+/** Default capacity of tick and quote stores: 1M records (the brief's), about 45 MB of ticks. */
+export const TICK_STORE_CAPACITY = 1_000_000;
+
+/** Capacity TICK_STORE_CAPACITY unless `options.capacity` says otherwise (the caller's option, not config). */
 export function createTickStore(options: Partial<SoaStoreOptions> = {}): TickStore {
   return createSoaStore('ticks', TICK_SCHEMA, {
-    capacity: POOL_DEFAULTS.ticks,
-    configKey: 'memory.pools.ticks',
+    capacity: TICK_STORE_CAPACITY,
+    configKey: 'the tick store capacity option',
     ...options,
   });
 }
 
 export function createQuoteStore(options: Partial<SoaStoreOptions> = {}): QuoteStore {
-  return createSoaStore('quotes', QUOTE_SCHEMA, { capacity: POOL_DEFAULTS.ticks, ...options });
+  return createSoaStore('quotes', QUOTE_SCHEMA, { capacity: TICK_STORE_CAPACITY, ...options });
 }

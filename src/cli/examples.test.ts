@@ -1,0 +1,147 @@
+// Every command example in README.md and in the `--help` texts, run as written (in this process, from a fresh
+// folder laid out like the repository root: examples/, src/ and ../shared linked in, so reports/ and trials start
+// empty on every run and nothing resumes from an earlier one; against a temporary catalog). An example that cannot run here is listed below with why;
+// the list must match exactly, so a new example is run or explained, never silently skipped.
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { present, SHARED_DATA } from '../core/test-resources.ts';
+import { run } from './main.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Examples this test does not run, and why (each must still appear among the examples). */
+const NOT_RUN: Readonly<Record<string, string>> = {
+  '...': 'README: "`npx bot4 ...`" stands for any command',
+  'data import <files...>': 'placeholder for the files (the catalog examples import a real capture below)',
+  'data import data/*.csv --venue BINANCE --symbol ETHUSDT --policy out_of_order=fail': 'placeholder files',
+  'data import trades.json.gz --policy all=skip --catalog /tmp/catalog': 'placeholder file',
+  'data ls --catalog /tmp/catalog --json': 'reads the placeholder catalog above',
+  'data download BTCUSDT --from 2024-08-01 --to 2024-08-02 --interval 1m --import': 'needs the network',
+  'data download ETHUSDT --market usdm --type trades --from 2024-08-08T00:00:00Z --to 2024-08-08T01:00:00Z':
+    'needs the network',
+  'ta rsi --param period=14 --input btcusdt_1h.csv --out rsi.csv': 'placeholder file',
+  'ta macd --param fast=12 --param slow=26 --param signal=9 --input ETH_BTC-5m.feather': 'placeholder file',
+  'bench --quick': 'the whole benchmark suite: minutes (bench --quick speed is issue 11, helper h14)',
+  'bench --quick --json out.json --filter memory.': 'benchmarks take minutes on a loaded machine',
+  'bench --filter memory.pool --json bench.json': 'benchmarks take minutes on a loaded machine',
+  'optimize --data FILE ... --walk-forward 6 --is-ratio 0.75 --search tpe --trials 50 --out reports/wf':
+    'placeholder for the data and parameters',
+  'optimize --data FILE ... --walk-forward 4 --anchored --is-length 7d --oos-length 2d':
+    'placeholder for the data and parameters',
+};
+
+/** Shell words: spaces split, single and double quotes group, $D expands. */
+function words(line: string, vars: Record<string, string>): string[] {
+  const out: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    out.push(m[1] ?? m[2] ?? m[3]!.replace(/\$(\w+)/g, (_, k: string) => vars[k] ?? `$${k}`));
+  }
+  return out;
+}
+
+/** `npx bot4 ...` lines of README's sh blocks (continuations joined, comments cut) and inline `npx bot4 ...`. */
+function readmeExamples(): { text: string; vars: Record<string, string> }[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const out: { text: string; vars: Record<string, string> }[] = [];
+  for (const block of readme.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const vars: Record<string, string> = {};
+    const lines = block[1]!.replace(/\\\n\s*/g, ' ').split('\n');
+    for (const raw of lines) {
+      const line = raw.replace(/\s+#.*$/, '').trim();
+      const v = /^(\w+)=(\S+)$/.exec(line);
+      if (v !== null) vars[v[1]!] = v[2]!;
+      if (line.startsWith('npx bot4 ')) out.push({ text: line.slice('npx bot4 '.length), vars: { ...vars } });
+    }
+  }
+  for (const m of readme.matchAll(/`npx bot4 ([^`]+)`/g)) out.push({ text: m[1]!, vars: {} });
+  return out;
+}
+
+async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    return { code: await run(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** `bot4 ...` lines under "Examples:" in each command's --help. */
+async function helpExamples(): Promise<string[]> {
+  const out: string[] = [];
+  for (const cmd of [
+    ['backtest'],
+    ['optimize'],
+    ['ta'],
+    ['bench'],
+    ['data', 'import'],
+    ['data', 'ls'],
+    ['data', 'inspect'],
+    ['data', 'download'],
+  ]) {
+    const help = (await capture([...cmd, '--help'])).out;
+    const text = help.slice(help.indexOf('Examples:')).replace(/\\\n\s*/g, ' ');
+    for (const line of text.split('\n')) {
+      const t = line.trim();
+      if (t.startsWith('bot4 ')) out.push(t.slice('bot4 '.length));
+    }
+  }
+  return out;
+}
+
+const CAPTURE = `${SHARED_DATA}hftbacktest/usdm/btcusdt_20240808.gz`;
+
+describe.skipIf(!present(CAPTURE, 'the Binance USD-M capture the examples use'))('command examples', () => {
+  const env = { ...process.env };
+  const cwd = process.cwd();
+  beforeAll(async () => {
+    const sandbox = mkdtempSync(join(tmpdir(), 'bot4-examples-'));
+    const repo = join(sandbox, 'repo');
+    mkdirSync(repo);
+    // examples/ imports ../src, resolved beside the link (not through it): link both.
+    for (const dir of ['examples', 'src']) symlinkSync(join(root, dir), join(repo, dir));
+    symlinkSync(resolve(root, '../shared'), join(sandbox, 'shared'));
+    process.chdir(repo);
+    // A private catalog holding what the catalog examples query (what `data import <files...>` stands for).
+    process.env.BOT4_DATA__CATALOG_DIR = join(sandbox, 'catalog');
+    const r = await capture(['data', 'import', CAPTURE]);
+    expect(r.code, r.err).toBe(0);
+  }, 300_000);
+  afterAll(() => {
+    process.chdir(cwd);
+    process.env = env;
+  });
+
+  it('README and --help examples run as written (or are listed with why not)', async () => {
+    const all = [...readmeExamples(), ...(await helpExamples()).map((text) => ({ text, vars: {} }))];
+    const texts = new Set(all.map((e) => e.text));
+    for (const k of Object.keys(NOT_RUN)) expect(texts.has(k), `listed but not an example: ${k}`).toBe(true);
+    const failures: string[] = [];
+    const ran = new Set<string>();
+    for (const ex of all) {
+      if (NOT_RUN[ex.text] !== undefined || ran.has(ex.text)) continue;
+      ran.add(ex.text);
+      const args = words(ex.text, ex.vars);
+      if (!args.includes('--help') && (args[0] === 'backtest' || args[0] === 'optimize'))
+        args.push('--no-progress');
+      const r = await capture(args);
+      if (r.code !== 0)
+        failures.push(`bot4 ${ex.text}\n  exit ${r.code}: ${r.err.split('\n').slice(0, 3).join('\n  ')}`);
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+    expect(ran.size).toBeGreaterThan(15);
+  }, 900_000);
+});
