@@ -60,7 +60,7 @@ export const benches: BenchSpec[] = [
     target: 6_000_000,
     targetSource: 'issue 5: at least 6M/s (NautilusTrader ~3M data points/s with full book maintenance)',
     async run(ctx) {
-      const hours = ctx.quick ? 6 : 24;
+      const hours = ctx.quick ? 3 : 24;
       const registry = newInstrumentRegistry();
       const inst = registry.add(DEMO_INSTRUMENT);
       const batches = demoBatches(inst.id, hours);
@@ -98,9 +98,9 @@ export const benches: BenchSpec[] = [
       const c = captureFiles();
       if (!('files' in c)) return skipped(c.missing);
       const market = await loadMarket(c.files);
-      const minEvents = ctx.quick ? 2_000_000 : 10_000_000;
+      const minEvents = ctx.quick ? 1_000_000 : 10_000_000;
       const loops = Math.ceil(minEvents / market.events);
-      const runs = ctx.quick ? 3 : 5;
+      const runs = ctx.quick ? 2 : 5;
       const run = () =>
         runBacktest({
           strategies: realL2Strategies(),
@@ -166,9 +166,10 @@ export const benches: BenchSpec[] = [
     async run(ctx) {
       // The JS heap is capped well below what a growing run would need: a leak would fail, not just show.
       const heapCapMb = 256;
-      const big = memoryChild(ctx.quick ? 4_000_000 : 10_000_000, heapCapMb);
+      // Quick mode: 2M against 1M events (each child loads the captures and replays; this was half the suite).
+      const big = memoryChild(ctx.quick ? 2_000_000 : 10_000_000, heapCapMb);
       if ('skipped' in big) return skipped(big.skipped);
-      const small = memoryChild(2_000_000, heapCapMb);
+      const small = memoryChild(ctx.quick ? 1_000_000 : 2_000_000, heapCapMb);
       if ('skipped' in small) return skipped(small.skipped);
       const main: Measurement = {
         median: big.maxRss / MB,
