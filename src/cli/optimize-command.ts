@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
   datasetFingerprint,
@@ -16,7 +15,6 @@ import {
   type SharedDataset,
   syntheticBars,
 } from '../backtest/optimize/dataset.ts';
-import { startExecutor } from '../backtest/optimize/executor.ts';
 import {
   OBJECTIVES,
   type Objective,
@@ -24,7 +22,7 @@ import {
   type TrialStats,
 } from '../backtest/optimize/objective.ts';
 import { DEFAULT_BATCH, type OptimizeProgress, optimize } from '../backtest/optimize/optimizer.ts';
-import { buildOptimizeReport, paramText, writeOptimizeReport } from '../backtest/optimize/report.ts';
+import type { buildOptimizeReport, paramText } from '../backtest/optimize/report.ts';
 import { SEARCH_KINDS, type SearchKind } from '../backtest/optimize/search.ts';
 import { bad, buildSpace, gridSize } from '../backtest/optimize/space.ts';
 import { TrialStore } from '../backtest/optimize/store.ts';
@@ -34,7 +32,6 @@ import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
-import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance, parseTime } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
@@ -105,6 +102,8 @@ async function loadData(
     const inst = instruments.add(DEMO_INSTRUMENT);
     return loadShared(demoMarket(inst.id, { seed: 42 }), instruments, 'demo market (seed 42, 24 h)');
   }
+  // Loaders, the catalog and the engine load when a command runs, not at bot4 start-up (--help stays fast).
+  const { openBacktestData } = await import('../backtest/data-query.ts');
   const opened = await openBacktestData(opts.data!, {
     instruments,
     catalogDir: opts.catalog ?? catalogDir,
@@ -207,6 +206,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
     )
     .action(async (opts: OptimizeCliOptions) => {
       const config = loadConfig();
+      const { resolveStrategy } = await import('../strategy/loader.ts');
       const cls = await resolveStrategy(opts.strategy);
       if (!(SEARCH_KINDS as readonly string[]).includes(opts.search)) {
         bad(`--search '${opts.search}' is not one of ${SEARCH_KINDS.join(', ')}`, { search: opts.search });
@@ -311,6 +311,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: OptimizeProgress): void =>
         progress.show(progressText(p, objective), p.done >= p.total);
+      const { startExecutor } = await import('../backtest/optimize/executor.ts');
       const executor = await startExecutor(setup, workers);
       let result: Awaited<ReturnType<typeof optimize>>;
       try {
@@ -335,6 +336,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         store.close();
         await executor.close();
       }
+      const { buildOptimizeReport, paramText, writeOptimizeReport } = await import(
+        '../backtest/optimize/report.ts'
+      );
       const report = buildOptimizeReport(
         {
           strategy: cls.name,
@@ -354,19 +358,18 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       );
       const paths = writeOptimizeReport(opts.out, report);
       process.stdout.write(
-        `${summary(report)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
+        `${summary(report, paramText)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
       );
       if (result.partial) throw new Interrupted('optimisation interrupted: partial report written');
     });
 }
 
-function summary(r: ReturnType<typeof buildOptimizeReport>): string {
+function summary(r: ReturnType<typeof buildOptimizeReport>, text: typeof paramText): string {
   const m = r.meta;
   const name = m.objective.name;
   const swept = new Set(r.space.dims.map((d) => d.name));
   const objective = objectiveByName(name);
-  const ptxt = (p: Record<string, unknown> | undefined): string =>
-    p === undefined ? '-' : paramText(p, swept);
+  const ptxt = (p: Record<string, unknown> | undefined): string => (p === undefined ? '-' : text(p, swept));
   const val = (t: { stats: TrialStats | null } | null | undefined): string => {
     const v = t?.stats == null ? null : objective.value(t.stats);
     return v === null ? 'n/a' : v.toPrecision(4);
