@@ -46,7 +46,7 @@ function allCaptures(quick: boolean): { files: string[] } | { missing: string } 
 }
 
 /** The strategies of the L2 runs: a market maker on the USD-M BTCUSDT book and an EMA cross on USD-M ETHUSDT. */
-export function l2Strategies(): BacktestOptions['strategies'] {
+function l2Strategies(): BacktestOptions['strategies'] {
   return [
     { strategy: new MarketMaker({ instrument: 'BTCUSDT.BINANCE_USDM', qty: 0.01 }) },
     {
@@ -61,7 +61,7 @@ export function l2Strategies(): BacktestOptions['strategies'] {
   ];
 }
 
-export const L2_BALANCES = [
+const L2_BALANCES = [
   { currency: 'USDT', amount: '1000000' },
   { currency: 'BTC', amount: '10' },
   { currency: 'ETH', amount: '100' },
@@ -131,7 +131,7 @@ interface E2eRun {
 }
 
 /** One user-path run: open data, backtest, write report.json and report.html; timed from open to written. */
-export async function e2eRun(
+async function e2eRun(
   specs: readonly string[],
   loops: number,
   catalogDir: string,

@@ -78,7 +78,7 @@ function trialBench(workers: 'one' | 'all'): BenchSpec {
       const setup: TrialSetup = { data: ds, strategy: strategyFile, balances: BALANCES };
       const executor =
         threads === 1 ? new InProcessExecutor(setup) : await PoolExecutor.start(setup, threads);
-      const runs = ctx.quick ? 2 : 3;
+      const runs = ctx.quick ? 1 : 3;
       const perRun = Math.max(2, threads) * (ctx.quick ? 1 : 2);
       const samples: number[] = [];
       const perCpu: number[] = [];
@@ -123,7 +123,7 @@ export const benches: BenchSpec[] = [
     targetSource: `backtester issue: under 0.25 s; Jesse publishes ${JESSE_PUBLISHED_S} s for the same data (a published figure, not measured here: Jesse is Python)`,
     async run(ctx) {
       const ds = bars();
-      const runs = ctx.quick ? 3 : 7;
+      const runs = ctx.quick ? 2 : 7;
       const once = async (sampleIntervalMicros?: number, venueIds = false) => {
         const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
@@ -157,7 +157,8 @@ export const benches: BenchSpec[] = [
       const m = await probe.finish(median(walls), null, runs);
       // What the venue's id strings (off in backtests by default) and one equity sample per bar cost: the same
       // run with ids on, and with hourly equity samples.
-      const extraRuns = ctx.quick ? 2 : 3;
+      // Not in quick mode: they were 4 of its 8 runs of this benchmark.
+      const extraRuns = ctx.quick ? 0 : 3;
       const withIds: number[] = [];
       const hourly: number[] = [];
       for (let r = 0; r < extraRuns; r++) withIds.push((await once(undefined, true)).wall);
@@ -168,8 +169,12 @@ export const benches: BenchSpec[] = [
           cpu_s: Number(median(cpus).toFixed(3)),
           bars_per_s: Math.round(BARS / m.median),
           trades,
-          with_venue_ids_s: Number(median(withIds).toFixed(3)),
-          hourly_samples_s: Number(median(hourly).toFixed(3)),
+          ...(extraRuns > 0
+            ? {
+                with_venue_ids_s: Number(median(withIds).toFixed(3)),
+                hourly_samples_s: Number(median(hourly).toFixed(3)),
+              }
+            : {}),
           jesse_published_s: JESSE_PUBLISHED_S,
           x_vs_jesse_published: Number((JESSE_PUBLISHED_S / m.median).toFixed(2)),
         },

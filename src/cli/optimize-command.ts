@@ -7,8 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Gauge } from 'prom-client';
-import { isCatalogQuery, openBacktestData } from '../backtest/data-query.ts';
 import { DEMO_INSTRUMENT, demoMarket } from '../backtest/demo-market.ts';
 import {
   datasetFingerprint,
@@ -17,7 +15,6 @@ import {
   type SharedDataset,
   syntheticBars,
 } from '../backtest/optimize/dataset.ts';
-import { startExecutor } from '../backtest/optimize/executor.ts';
 import {
   OBJECTIVES,
   type Objective,
@@ -25,7 +22,7 @@ import {
   type TrialStats,
 } from '../backtest/optimize/objective.ts';
 import { DEFAULT_BATCH, type OptimizeProgress, optimize } from '../backtest/optimize/optimizer.ts';
-import { buildOptimizeReport, paramText, writeOptimizeReport } from '../backtest/optimize/report.ts';
+import type { buildOptimizeReport, paramText } from '../backtest/optimize/report.ts';
 import { SEARCH_KINDS, type SearchKind } from '../backtest/optimize/search.ts';
 import { bad, buildSpace, gridSize } from '../backtest/optimize/space.ts';
 import { type TrialRecord, TrialStore } from '../backtest/optimize/store.ts';
@@ -39,7 +36,6 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
 import { FEE_OPTION_HELP, type FeeSchedules, feeLine, runFeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
-import { resolveStrategy } from '../strategy/loader.ts';
 import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
@@ -130,6 +126,8 @@ async function loadData(
     );
     return { data, notes: [] };
   }
+  // Loaders, the catalog and the engine load when a command runs, not at bot4 start-up (--help stays fast).
+  const { openBacktestData } = await import('../backtest/data-query.ts');
   const opened = await openBacktestData(opts.data!, {
     instruments,
     catalogDir: opts.catalog ?? catalogDir,
@@ -247,10 +245,13 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         );
       }
       checkOutputDir(opts.out);
+      // Loaders, the catalog and the engine load when a command runs, not at bot4 start-up (--help stays fast).
+      const { isCatalogQuery } = await import('../backtest/data-query.ts');
       checkInputFiles(
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
       );
+      const { resolveStrategy } = await import('../strategy/loader.ts');
       const cls = await resolveStrategy(opts.strategy);
       if (!(SEARCH_KINDS as readonly string[]).includes(opts.search)) {
         bad(`--search '${opts.search}' is not one of ${SEARCH_KINDS.join(', ')}`, { search: opts.search });
@@ -375,7 +376,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const metrics = await startCliMetrics(opts, 'optimize');
       const trialGauge =
         metrics &&
-        new Gauge({
+        new (await import('prom-client')).Gauge({
           name: 'bot4_optimize_trials',
           help: 'Optimisation trials by status: done (this fold, resumed included) and total (this fold).',
           labelNames: ['status'],
@@ -386,6 +387,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         trialGauge?.set({ status: 'total' }, p.total);
         progress.show(progressText(p, objective), p.done >= p.total);
       };
+      const { startExecutor } = await import('../backtest/optimize/executor.ts');
       let result: Awaited<ReturnType<typeof optimize>>;
       let executor: Awaited<ReturnType<typeof startExecutor>> | undefined;
       try {
@@ -418,6 +420,9 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       }
       if (!result.partial) failIfNothingRan(result.trials, () => store.discardIfCreated());
       await closeCliMetrics(metrics, opts);
+      const { buildOptimizeReport, paramText, writeOptimizeReport } = await import(
+        '../backtest/optimize/report.ts'
+      );
       const report = buildOptimizeReport(
         {
           strategy: cls.name,
@@ -441,7 +446,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       );
       const paths = writeOptimizeReport(opts.out, report);
       process.stdout.write(
-        `${summary(report)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
+        `${summary(report, paramText)}\nreport: ${paths.html}\n        ${paths.json}\ntrials: ${store.path}\n`,
       );
       if (result.partial) throw new Interrupted('optimisation interrupted: partial report written');
     });
@@ -470,13 +475,12 @@ function failIfNothingRan(trials: readonly TrialRecord[], discard: () => boolean
   );
 }
 
-function summary(r: ReturnType<typeof buildOptimizeReport>): string {
+function summary(r: ReturnType<typeof buildOptimizeReport>, text: typeof paramText): string {
   const m = r.meta;
   const name = m.objective.name;
   const swept = new Set(r.space.dims.map((d) => d.name));
   const objective = objectiveByName(name);
-  const ptxt = (p: Record<string, unknown> | undefined): string =>
-    p === undefined ? '-' : paramText(p, swept);
+  const ptxt = (p: Record<string, unknown> | undefined): string => (p === undefined ? '-' : text(p, swept));
   const val = (t: { stats: TrialStats | null } | null | undefined): string => {
     const v = t?.stats == null ? null : objective.value(t.stats);
     return v === null ? 'n/a' : v.toPrecision(4);

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { formatKillReport, type RiskControl } from '../risk/kill-switch.ts';
+import type { RiskControl } from '../risk/kill-switch.ts';
 
 export interface RiskCommandOptions {
   /** Reaches the running node's risk controls; undefined when no node is running. */
@@ -45,6 +45,7 @@ export function registerRiskCommands(program: Command, options: RiskCommandOptio
         );
       }
       const report = await control.kill({ flatten: opts.flatten === true, reason: opts.reason });
+      const { formatKillReport } = await import('../risk/kill-switch.ts');
       out(formatKillReport(report));
     });
   return risk;

@@ -6,8 +6,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { InstrumentId } from '../core/units.ts';
-import { emptyReport } from '../data/loader.ts';
-import { detectLoader } from '../data/loaders/index.ts';
+import type { Loader } from '../data/loader.ts';
 import { loadNotes } from '../data/validate.ts';
 import {
   CANDLE_INPUTS,
@@ -87,7 +86,12 @@ async function loadWithLoaders(
   file: string,
   strict: boolean,
 ): Promise<{ candles: Candles; notes: string[] } | undefined> {
-  let loader: ReturnType<typeof detectLoader>;
+  // The loaders (every format's parser) load when a file is read, not at bot4 start-up.
+  const [{ emptyReport }, { detectLoader }] = await Promise.all([
+    import('../data/loader.ts'),
+    import('../data/loaders/index.ts'),
+  ]);
+  let loader: Loader;
   try {
     loader = detectLoader(file);
   } catch (e) {
