@@ -31,6 +31,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./strategy.bench.ts'),
     import('./simd.bench.ts'),
     import('./parallel.bench.ts'),
+    import('./server.bench.ts'),
     import('./live.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);

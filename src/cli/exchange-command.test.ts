@@ -67,6 +67,33 @@ describe('bot4 exchange serve', () => {
     }
   }, 60_000);
 
+  it('answers a port in use with exit code 2', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'exchange', 'serve', '--port', String(port), '--warmup', '0'],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += String(d);
+      });
+      const code = await Promise.race([
+        new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))),
+        new Promise((r) => setTimeout(() => r('timeout'), 30_000)),
+      ]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      expect(code).toBe(2);
+      expect(err).toContain(`--port ${port} is in use`);
+    } finally {
+      busy.close();
+    }
+  }, 40_000);
+
   it('rejects a bad --speed with exit code 2 naming the value', async () => {
     expect(parseSpeed('10x')).toBe(10);
     expect(parseSpeed('max')).toBe('max');

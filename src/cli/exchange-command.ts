@@ -141,6 +141,12 @@ SIGTERM or Ctrl-C stops it. Examples:
               ],
             }),
         ...(opts.adminToken === undefined ? {} : { adminToken: opts.adminToken }),
+      }).catch((e: unknown) => {
+        closeData();
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw bad(`--port ${port} is in use on 127.0.0.1; give another port or 0 for any free one`);
+        }
+        throw e;
       });
       process.stdout.write(`listening ${server.url}\n`);
       process.stderr.write(
@@ -163,7 +169,7 @@ SIGTERM or Ctrl-C stops it. Examples:
       let orders = 0;
       for (const a of server.trading.accounts.values()) orders += a.orders.size;
       process.stderr.write(
-        `exchange: stopped; ${orders} orders taken, ${st.rows} market rows replayed (${st.ignored} not served)\n`,
+        `exchange: stopped; ${orders} orders taken, ${st.rows} market rows replayed (${st.ignored} not served, ${st.repairedLevels} stale book levels removed)\n`,
       );
     });
 }

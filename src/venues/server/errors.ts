@@ -34,6 +34,8 @@ export const BinanceCode = {
   FILTER_FAILURE: -1013,
   NEW_ORDER_REJECTED: -2010,
   CANCEL_REJECTED: -2011,
+  CANCEL_REPLACE_PARTIAL: -2021,
+  CANCEL_REPLACE_FAILED: -2022,
   NO_SUCH_ORDER: -2013,
   BAD_API_KEY_FMT: -2014,
   REJECTED_MBX_KEY: -2015,
@@ -45,16 +47,21 @@ export class ApiError extends Error {
   readonly status: number;
   /** Seconds, for 429 and 418 (REST Retry-After header; WS API retryAfter in ms). */
   readonly retryAfter: number;
+  /** Extra detail some errors carry (cancel-replace results). */
+  readonly data: Record<string, unknown> | undefined;
 
-  constructor(code: number, msg: string, status = 400, retryAfter = 0) {
+  constructor(code: number, msg: string, status = 400, retryAfter = 0, data?: Record<string, unknown>) {
     super(msg);
     this.code = code;
     this.status = status;
     this.retryAfter = retryAfter;
+    this.data = data;
   }
 
-  body(): { code: number; msg: string } {
-    return { code: this.code, msg: this.message };
+  body(): { code: number; msg: string; data?: Record<string, unknown> } {
+    return this.data === undefined
+      ? { code: this.code, msg: this.message }
+      : { code: this.code, msg: this.message, data: this.data };
   }
 }
 

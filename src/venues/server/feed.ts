@@ -4,8 +4,16 @@
 // pumpTo(t) processes every row at or before market time t. Pumps are serialised: one runs at a time.
 
 import type { TestClock } from '../../core/clock.ts';
-import type { Micros } from '../../core/units.ts';
-import { BookDelta, type EventBatch, QuoteTick, RecordKind, TradeTick } from '../../model/market-data.ts';
+import type { Micros, PriceTicks, QtyLots } from '../../core/units.ts';
+import {
+  BookDelta,
+  DeltaFlag,
+  type EventBatch,
+  Side as MdSide,
+  QuoteTick,
+  RecordKind,
+  TradeTick,
+} from '../../model/market-data.ts';
 import type { SimulatedExchange } from '../sim/exchange.ts';
 import type { MarketListener, SymbolMarket } from './market.ts';
 
@@ -18,6 +26,8 @@ export class FeedStats {
   deltas = 0;
   /** Rows of instruments the server does not serve, or of kinds it does not publish (counted, not lost). */
   ignored = 0;
+  /** Stale levels removed from a crossed replayed book, as its bookTicker proved them gone (after a gap). */
+  repairedLevels = 0;
 }
 
 export class MarketFeed {
@@ -131,8 +141,13 @@ export class MarketFeed {
     switch (b.kind[i]) {
       case RecordKind.QUOTE: {
         this.stats.quotes++;
-        if (!m.synth) return;
         const q = b.readQuote(i, this.q);
+        if (!m.synth) {
+          // A capture's diffs after a gap can leave stale levels that cross the book; the bookTicker shows
+          // the true top, so levels beyond it on a crossed book are removed (and counted).
+          if (m.bestBid() >= m.bestAsk()) this.repairCrossed(m, ts, q.bidPx, q.askPx);
+          return;
+        }
         m.quoteToDeltas(ts, q.bidPx, q.bidQty, q.askPx, q.askQty, this.emitDelta);
         this.listener.onBookTicker(m);
         return;
@@ -164,6 +179,30 @@ export class MarketFeed {
       default:
         this.stats.ignored++;
     }
+  }
+
+  private repairCrossed(m: SymbolMarket, ts: number, bidPx: number, askPx: number): void {
+    const stale: [number, number][] = [];
+    for (const [px] of m.levels(true, 5000)) {
+      if (px <= bidPx) break;
+      stale.push([MdSide.BUY, px]);
+    }
+    for (const [px] of m.levels(false, 5000)) {
+      if (px >= askPx) break;
+      stale.push([MdSide.SELL, px]);
+    }
+    const d = this.d;
+    d.instrumentId = m.inst.id;
+    d.tsEvent = ts as Micros;
+    d.tsInit = ts as Micros;
+    d.qty = 0 as QtyLots;
+    for (let k = 0; k < stale.length; k++) {
+      d.side = stale[k]![0];
+      d.px = stale[k]![1] as PriceTicks;
+      d.flags = k === stale.length - 1 ? DeltaFlag.LAST : 0;
+      this.applyDelta(d);
+    }
+    this.stats.repairedLevels += stale.length;
   }
 
   private applyDelta(d: BookDelta): void {

@@ -68,6 +68,14 @@ const MAX_CANDLES = 2880;
 /** Levels per side of a book synthesised from quotes. */
 const SYNTH_LEVELS = 50;
 
+/** One side of a synthesised book: its levels, best price and the grid range it holds (empty: hi < lo). */
+class SynthSide {
+  readonly cur = new Map<number, number>();
+  best = Number.NaN;
+  lo = 0;
+  hi = -1;
+}
+
 export class SymbolMarket {
   readonly symbol: string;
   readonly inst: Instrument;
@@ -81,14 +89,16 @@ export class SymbolMarket {
   /** Diff accumulators, one per published interval (100 and 1000 ms). */
   readonly fast = new DepthAccumulator();
   readonly slow = new DepthAccumulator();
+  /** Open time of the last 1-minute candle streamed as closed (x=true). */
+  lastClosedKline = 0;
+  /** Diffs accumulate only once the server is open (not over the warm-up history, which nobody streams). */
+  publishing = false;
   /** Synthesise depth from L1 quotes (the demo feed and quote-only captures) instead of real deltas. */
   synth = true;
   /** Multiplies the feed's sizes (the demo generator's lots are small for a spot lot of 0.00001). */
   readonly sizeScale: number;
   /** Grid spacing of synthetic levels, ticks. */
   private readonly spacing: number;
-  private readonly curBids = new Map<number, number>();
-  private readonly curAsks = new Map<number, number>();
   /** Set when a book delta of a group arrived; the group's update id. */
   private groupOpen = false;
 
@@ -105,8 +115,9 @@ export class SymbolMarket {
 
   /**
    * Applies an L1 quote as a synthetic book: the quote's best levels, then levels on a fixed price grid
-   * whose sizes depend only on the price, so most levels survive a move and a diff stays small.
-   * Emits the changes as BookDelta groups into `out` (the simulated exchange's input).
+   * whose sizes depend only on the price, so most levels survive a move and a diff stays small. Only what
+   * changed is computed (the grid ranges' difference), then emitted as one BookDelta group into `out` (the
+   * simulated exchange's input).
    */
   quoteToDeltas(
     tsEvent: number,
@@ -116,34 +127,67 @@ export class SymbolMarket {
     askQty: number,
     out: (d: BookDelta) => void,
   ): void {
-    const wantBids = new Map<number, number>();
-    const wantAsks = new Map<number, number>();
-    wantBids.set(bidPx, Math.max(1, bidQty * this.sizeScale));
-    wantAsks.set(askPx, Math.max(1, askQty * this.sizeScale));
-    const s = this.spacing;
-    let gb = Math.floor((bidPx - 1) / s) * s;
-    let ga = Math.ceil((askPx + 1) / s) * s;
-    for (let k = 1; k < SYNTH_LEVELS; k++, gb -= s, ga += s) {
-      if (gb > 0) wantBids.set(gb, this.gridQty(gb));
-      wantAsks.set(ga, this.gridQty(ga));
-    }
-    const changes: [boolean, number, number][] = [];
-    diffSide(this.curBids, wantBids, true, changes);
-    diffSide(this.curAsks, wantAsks, false, changes);
-    if (changes.length === 0) return;
+    const ch = this.changes;
+    ch.length = 0;
+    this.synthSide(this.sBids, true, bidPx, Math.max(1, bidQty * this.sizeScale), ch);
+    this.synthSide(this.sAsks, false, askPx, Math.max(1, askQty * this.sizeScale), ch);
+    const n = ch.length;
+    if (n === 0) return;
     const d = this.scratch;
     d.instrumentId = this.inst.id;
     d.tsEvent = tsEvent as Micros;
     d.tsInit = tsEvent as Micros;
-    for (let i = 0; i < changes.length; i++) {
-      const [bid, px, qty] = changes[i]!;
-      d.side = bid ? MdSide.BUY : MdSide.SELL;
-      d.px = px as PriceTicks;
-      d.qty = qty as QtyLots;
-      d.flags = i === changes.length - 1 ? DeltaFlag.LAST : 0;
+    for (let i = 0; i < n; i += 3) {
+      d.side = ch[i] === 1 ? MdSide.BUY : MdSide.SELL;
+      d.px = ch[i + 1]! as PriceTicks;
+      d.qty = ch[i + 2]! as QtyLots;
+      d.flags = i === n - 3 ? DeltaFlag.LAST : 0;
       d.sequence = 0;
       out(d);
     }
+  }
+
+  private readonly sBids = new SynthSide();
+  private readonly sAsks = new SynthSide();
+  /** (side 1 = bid, price, size) triples of the group being built. */
+  private readonly changes: number[] = [];
+
+  /** Moves one side to best `px` of size `qty` and its grid beyond it; appends the level changes. */
+  private synthSide(side: SynthSide, bid: boolean, px: number, qty: number, ch: number[]): void {
+    const s = this.spacing;
+    const n = SYNTH_LEVELS - 1;
+    let lo: number;
+    let hi: number;
+    if (bid) {
+      hi = Math.floor((px - 1) / s) * s;
+      lo = Math.max(s, hi - (n - 1) * s);
+    } else {
+      lo = Math.ceil((px + 1) / s) * s;
+      hi = lo + (n - 1) * s;
+    }
+    const old = side.best;
+    // The old best leaves, or turns back into a plain grid level.
+    if (!Number.isNaN(old) && old !== px) {
+      const onGrid = old % s === 0 && old >= lo && old <= hi;
+      this.level(side, bid, old, onGrid ? this.gridQty(old) : 0, ch);
+    }
+    for (let g = side.lo; g <= side.hi; g += s) {
+      if ((g < lo || g > hi) && g !== px) this.level(side, bid, g, 0, ch);
+    }
+    for (let g = lo; g <= hi; g += s) {
+      if (g < side.lo || g > side.hi) this.level(side, bid, g, this.gridQty(g), ch);
+    }
+    side.lo = lo;
+    side.hi = hi;
+    side.best = px;
+    this.level(side, bid, px, qty, ch);
+  }
+
+  private level(side: SynthSide, bid: boolean, px: number, qty: number, ch: number[]): void {
+    if ((side.cur.get(px) ?? 0) === qty) return;
+    if (qty === 0) side.cur.delete(px);
+    else side.cur.set(px, qty);
+    ch.push(bid ? 1 : 0, px, qty);
   }
 
   private readonly scratch = new BookDelta();
@@ -165,9 +209,11 @@ export class SymbolMarket {
       this.updateId++;
       this.groupOpen = true;
     }
-    const bid = side === MdSide.BUY;
-    this.fast.add(bid, px, qty, this.updateId);
-    this.slow.add(bid, px, qty, this.updateId);
+    if (this.publishing) {
+      const bid = side === MdSide.BUY;
+      this.fast.add(bid, px, qty, this.updateId);
+      this.slow.add(bid, px, qty, this.updateId);
+    }
     if ((flags & DeltaFlag.LAST) !== 0 || !this.synth) this.groupOpen = false;
   }
 
@@ -279,26 +325,5 @@ export class SymbolMarket {
       if (left <= 0) return cost;
     }
     return Number.NaN;
-  }
-}
-
-/** Appends to `out` the (side, price, size) changes turning `cur` into `want`, and makes `cur` equal `want`. */
-function diffSide(
-  cur: Map<number, number>,
-  want: Map<number, number>,
-  bid: boolean,
-  out: [boolean, number, number][],
-): void {
-  for (const px of cur.keys()) {
-    if (!want.has(px)) {
-      out.push([bid, px, 0]);
-      cur.delete(px);
-    }
-  }
-  for (const [px, q] of want) {
-    if (cur.get(px) !== q) {
-      out.push([bid, px, q]);
-      cur.set(px, q);
-    }
   }
 }

@@ -46,7 +46,7 @@ export function symbolInfo(m: SymbolMarket): Record<string, unknown> {
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: false,
-    cancelReplaceAllowed: false,
+    cancelReplaceAllowed: true,
     amendAllowed: false,
     pegInstructionsAllowed: false,
     isSpotTradingAllowed: true,

@@ -96,6 +96,14 @@ describe('local exchange server: REST', () => {
       fills: [],
     });
     expect(place.headers.get('x-mbx-order-count-10s')).toBe('1');
+    const counts = await rest(s.url, 'GET', '/api/v3/rateLimit/order', {}, key);
+    expect(counts.body[0]).toMatchObject({
+      rateLimitType: 'ORDERS',
+      interval: 'SECOND',
+      intervalNum: 10,
+      limit: 100,
+      count: expect.any(Number),
+    });
     const during = await rest(s.url, 'GET', '/api/v3/account', {}, key);
     expect(usdt(during.body)).toEqual({ asset: 'USDT', free: '99990.00000000', locked: '10.00000000' });
     const q = await rest(
@@ -161,6 +169,50 @@ describe('local exchange server: REST', () => {
     expect(mt.body[0]).toMatchObject({ isBuyer: true, isMaker: false, commissionAsset: 'ETH' });
   });
 
+  it('LIMIT_MAKER rests when passive and is refused (-2010, not recorded) when it would take', async () => {
+    const book = await rest(s.url, 'GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1 });
+    const ask = book.body.asks[0][0];
+    const taker = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT_MAKER',
+        quantity: '0.00100',
+        price: (Number(ask) + 50).toFixed(2),
+        newClientOrderId: 'lm-1',
+      },
+      key,
+    );
+    expect(taker.body).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
+    const q = await rest(
+      s.url,
+      'GET',
+      '/api/v3/order',
+      { symbol: 'BTCUSDT', origClientOrderId: 'lm-1' },
+      key,
+    );
+    expect(q.body.code).toBe(-2013);
+    const maker = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT_MAKER',
+        quantity: '0.00100',
+        price: '10000.00',
+        newClientOrderId: 'lm-2',
+      },
+      key,
+    );
+    expect(maker.body).toMatchObject({ status: 'NEW', type: 'LIMIT_MAKER' });
+    await rest(s.url, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'lm-2' }, key);
+  });
+
   it('answers Binance error codes: signature, timestamp, balance, key, filters', async () => {
     const order = {
       symbol: 'BTCUSDT',
@@ -207,6 +259,79 @@ describe('local exchange server: REST', () => {
     expect(noTif.body.code).toBe(-1102);
     const side = await rest(s.url, 'POST', '/api/v3/order', { ...order, side: 'UP' }, key);
     expect(side.body.code).toBe(-1117);
+  });
+
+  it('cancel-replace: both done, or Binance -2022/-2021 with both results in data', async () => {
+    const base = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01000' };
+    const first = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order',
+      { ...base, price: '1100.00', newClientOrderId: 'cr-1' },
+      key,
+    );
+    const ok = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1200.00',
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+        newClientOrderId: 'cr-2',
+      },
+      key,
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({
+      cancelResult: 'SUCCESS',
+      newOrderResult: 'SUCCESS',
+      cancelResponse: { orderId: first.body.orderId, status: 'CANCELED' },
+      newOrderResponse: { clientOrderId: 'cr-2', price: '1200.00000000', status: 'NEW' },
+    });
+    const stop = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1300.00',
+        cancelReplaceMode: 'STOP_ON_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+      },
+      key,
+    );
+    expect(stop.status).toBe(400);
+    expect(stop.body).toEqual({
+      code: -2022,
+      msg: 'Order cancel-replace failed.',
+      data: {
+        cancelResult: 'FAILURE',
+        newOrderResult: 'NOT_ATTEMPTED',
+        cancelResponse: { code: -2011, msg: 'Unknown order sent.' },
+        newOrderResponse: null,
+      },
+    });
+    const half = await rest(
+      s.url,
+      'POST',
+      '/api/v3/order/cancelReplace',
+      {
+        ...base,
+        price: '1300.00',
+        cancelReplaceMode: 'ALLOW_FAILURE',
+        cancelOrigClientOrderId: 'cr-1',
+        newClientOrderId: 'cr-3',
+      },
+      key,
+    );
+    expect(half.status).toBe(409);
+    expect(half.body.code).toBe(-2021);
+    expect(half.body.data).toMatchObject({ cancelResult: 'FAILURE', newOrderResult: 'SUCCESS' });
+    await rest(s.url, 'DELETE', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, key);
+    const open = await rest(s.url, 'GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, key);
+    expect(open.body).toEqual([]);
   });
 
   it('accepts Ed25519-signed requests and rejects a forged one', async () => {

@@ -22,6 +22,7 @@ import {
   noSuchOrder,
   unknownOrder,
 } from './errors.ts';
+import { wallMs } from './limits.ts';
 import type { SymbolMarket } from './market.ts';
 
 export type Params = Record<string, string>;
@@ -272,7 +273,7 @@ export class Trading implements VenueEventSink {
     if (Number.isFinite(refPx) && m.quoteUnits(refPx, qty) < this.minNotional(m)) {
       throw filterFailure('NOTIONAL');
     }
-    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}${Date.now().toString(36)}`;
+    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}${wallMs().toString(36)}`;
     if (!CLIENT_ID.test(cid)) throw illegal('newClientOrderId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
     const prior = acc.byClientId.get(cid);
     if (prior?.open) throw new ApiError(BinanceCode.NEW_ORDER_REJECTED, 'Duplicate order sent.');
@@ -324,6 +325,10 @@ export class Trading implements VenueEventSink {
     this.sim.submit(simOrder, r.type);
     this.sim.advanceTo(this.clock.now());
     if (o.status === Status.REJECTED) {
+      // Binance keeps no record of an order it refused: it is neither queryable nor in allOrders.
+      acc.orders.delete(id);
+      if (acc.byClientId.get(cid) === o) acc.byClientId.delete(cid);
+      this.bySimId.delete(id);
       const msg =
         type === 'LIMIT_MAKER'
           ? 'Order would immediately match and take.'
@@ -335,7 +340,7 @@ export class Trading implements VenueEventSink {
 
   /** Cancels by orderId or origClientOrderId; -2011 when no open order matches. */
   cancel(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p, true);
+    const o = this.find(acc, p);
     if (o === undefined || !o.open) throw unknownOrder();
     const req = this.request.reset();
     req.instrumentId = o.market.inst.id as InstrumentId;
@@ -346,14 +351,93 @@ export class Trading implements VenueEventSink {
     return o;
   }
 
+  /**
+   * Cancels an open order and places a new one (POST /api/v3/order/cancelReplace, order.cancelReplace).
+   * STOP_ON_FAILURE places nothing when the cancel fails (-2022); ALLOW_FAILURE places anyway. A half done
+   * exchange answers -2021 with HTTP 409 and both results in `data`, as Binance does.
+   */
+  cancelReplace(acc: Account, p: Params): Record<string, unknown> {
+    const mode = p.cancelReplaceMode;
+    if (mode === undefined || mode === '') throw mandatory('cancelReplaceMode');
+    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE') {
+      throw illegal('cancelReplaceMode', 'STOP_ON_FAILURE|ALLOW_FAILURE');
+    }
+    if (p.cancelOrderId === undefined && p.cancelOrigClientOrderId === undefined) {
+      throw new ApiError(
+        BinanceCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+        "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!",
+      );
+    }
+    const target: Params = { symbol: p.symbol ?? '' };
+    if (p.cancelOrderId !== undefined) target.orderId = p.cancelOrderId;
+    else target.origClientOrderId = p.cancelOrigClientOrderId!;
+    let cancelResponse: Record<string, unknown>;
+    let canceled = false;
+    try {
+      const o = this.cancel(acc, target);
+      cancelResponse = cancelJson(o, p.cancelNewClientOrderId ?? `cancel${o.orderId}`);
+      canceled = true;
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      cancelResponse = e.body();
+    }
+    const result = (cancelResult: string, newOrderResult: string, newOrderResponse: unknown) => ({
+      cancelResult,
+      newOrderResult,
+      cancelResponse,
+      newOrderResponse,
+    });
+    if (!canceled && mode === 'STOP_ON_FAILURE') {
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_FAILED,
+        'Order cancel-replace failed.',
+        400,
+        0,
+        result('FAILURE', 'NOT_ATTEMPTED', null),
+      );
+    }
+    let placed: Record<string, unknown>;
+    try {
+      placed = placeJson(this.place(acc, p), p.newOrderRespType ?? 'FULL');
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (canceled) {
+        throw new ApiError(
+          BinanceCode.CANCEL_REPLACE_PARTIAL,
+          'Order cancel-replace partially failed.',
+          409,
+          0,
+          result('SUCCESS', 'FAILURE', e.body()),
+        );
+      }
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_FAILED,
+        'Order cancel-replace failed.',
+        400,
+        0,
+        result('FAILURE', 'FAILURE', e.body()),
+      );
+    }
+    if (!canceled) {
+      throw new ApiError(
+        BinanceCode.CANCEL_REPLACE_PARTIAL,
+        'Order cancel-replace partially failed.',
+        409,
+        0,
+        result('FAILURE', 'SUCCESS', placed),
+      );
+    }
+    return result('SUCCESS', 'SUCCESS', placed);
+  }
+
   /** The order named by orderId or origClientOrderId (any state); -2013 when unknown. */
   query(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p, false);
+    const o = this.find(acc, p);
     if (o === undefined) throw noSuchOrder();
     return o;
   }
 
-  private find(acc: Account, p: Params, forCancel: boolean): ServerOrder | undefined {
+  private find(acc: Account, p: Params): ServerOrder | undefined {
     const m = this.market(p.symbol);
     let o: ServerOrder | undefined;
     if (p.orderId !== undefined) {
@@ -367,8 +451,7 @@ export class Trading implements VenueEventSink {
         "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
       );
     }
-    if (o !== undefined && o.market !== m) return forCancel ? undefined : undefined;
-    return o;
+    return o !== undefined && o.market === m ? o : undefined;
   }
 
   openOrders(acc: Account, symbol: string | undefined): ServerOrder[] {

@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsPayload } from './auth.ts';
 import { type ExchangeServer, startExchangeServer } from './server.ts';
-import { Collector, type Json, rest, type Signer } from './test-client.ts';
+import { Collector, type Json, rest, type Signer, waitFor } from './test-client.ts';
 
 const key: Signer = { apiKey: 'udkey', secret: 'udsecret' };
 const ed = generateKeyPairSync('ed25519');
@@ -82,6 +82,11 @@ describe('user data stream and WebSocket API', () => {
         (m) => m?.e === 'executionReport' && m.x === 'CANCELED',
       );
       expect(canceled.X).toBe('CANCELED');
+      // Deleting the key ends the stream as Binance does: listenKeyExpired, then the connection closes.
+      await rest(s.url, 'DELETE', '/api/v3/userDataStream', { listenKey: lk }, { apiKey: 'udkey' });
+      const expired = await c.next('listenKeyExpired', (m) => m?.e === 'listenKeyExpired');
+      expect(expired.listenKey).toBe(lk);
+      await waitFor('close after expiry', () => c.closed);
     } finally {
       c.close();
     }

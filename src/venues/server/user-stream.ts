@@ -24,6 +24,8 @@ export class UserStreams implements UserEventListener {
   private readonly sinks = new Map<Account, Set<UserSink>>();
   /** Events delivered to sinks (tests and the fan-out bench read it). */
   delivered = 0;
+  /** Called when a listen key is deleted, so its connections get listenKeyExpired and close. */
+  onKeyClosed: (key: string) => void = () => {};
 
   /** POST: a new listen key, or the account's live one (Binance returns the same key while it is valid). */
   create(account: Account, nowMs: number): string {
@@ -48,6 +50,7 @@ export class UserStreams implements UserEventListener {
   close(account: Account, key: string | undefined, nowMs: number): void {
     this.require(account, key, nowMs);
     this.keys.delete(key!);
+    this.onKeyClosed(key!);
   }
 
   /** The account of a live listen key, or undefined (a /ws/<name> path that is not a key). */
