@@ -48,6 +48,8 @@ export class CcxtVenue implements VenueClient {
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byVenueId = new Map<string, Tracked>();
   private readonly seenTrades = new Set<string>();
+  /** Stream updates that arrived before createOrder's answer named their order: replayed on accept. */
+  private readonly early = new Map<string, (CcxtTrade | CcxtOrder)[]>();
   private readonly ev = [new OrderEvent(), new OrderEvent(), new OrderEvent(), new OrderEvent()];
   private depth = 0;
   private running = false;
@@ -205,7 +207,10 @@ export class CcxtVenue implements VenueClient {
   private onStreamOrder(o: CcxtOrder): void {
     const id = o.id ?? '';
     const t = this.byVenueId.get(id);
-    if (t === undefined) return;
+    if (t === undefined) {
+      this.keepEarly(id, o);
+      return;
+    }
     if (!t.accepted) this.accept(t, id);
     if (o.status === 'canceled' && t.venueId === id && t.replacing !== id)
       this.close(t, OrderEventKind.CANCELED, '');
@@ -215,6 +220,10 @@ export class CcxtVenue implements VenueClient {
 
   private onTrade(tr: CcxtTrade): void {
     const t = tr.order === undefined ? undefined : this.byVenueId.get(tr.order);
+    if (t === undefined && tr.order !== undefined) {
+      this.keepEarly(tr.order, tr);
+      return;
+    }
     if (t === undefined || t.inst === undefined || tr.id === undefined || this.seenTrades.has(tr.id)) return;
     this.seenTrades.add(tr.id);
     if (!t.accepted) this.accept(t, tr.order!);
@@ -234,6 +243,13 @@ export class CcxtVenue implements VenueClient {
     if (o.leavesQty === 0) t.closed = true;
   }
 
+  private keepEarly(venueId: string, x: CcxtTrade | CcxtOrder): void {
+    if (venueId === '') return;
+    const list = this.early.get(venueId);
+    if (list === undefined) this.early.set(venueId, [x]);
+    else list.push(x);
+  }
+
   // ---- events -----------------------------------------------------------------------------------------------
 
   private accept(t: Tracked, venueId: string): void {
@@ -244,6 +260,13 @@ export class CcxtVenue implements VenueClient {
     const ev = this.begin(t, OrderEventKind.ACCEPTED);
     ev.setVenueOrderId(venueId);
     this.deliver(ev);
+    const early = this.early.get(venueId);
+    if (early === undefined) return;
+    this.early.delete(venueId);
+    for (const x of early) {
+      if ('side' in x && 'takerOrMaker' in x) this.onTrade(x as CcxtTrade);
+      else this.onStreamOrder(x as CcxtOrder);
+    }
   }
 
   private close(t: Tracked, kind: OrderEventKind, reason: string): void {
