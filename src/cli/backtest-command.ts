@@ -8,8 +8,8 @@ import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
-import { FEE_OPTION_HELP, runFeeSchedules } from '../model/fee-schedule.ts';
 import type { EventBatch } from '../model/market-data.ts';
+import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import {
@@ -125,7 +125,7 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       'equity sampling interval (1m, 1h, 1d); default the bar interval of candle data, else 1m',
     )
     .option(...STRICT_OPTION)
-    .option('--fee <rates|preset>', FEE_OPTION_HELP)
+    .option(...FEE_OPTION)
     .option(
       '--late-rows <policy>',
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
@@ -183,6 +183,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         { resolveStrategy },
         { describeParams, parseParams },
         { DEFAULT_SAMPLE_INTERVAL },
+        { runFeeSchedules },
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
@@ -193,6 +194,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../strategy/loader.ts'),
         import('../strategy/params.ts'),
         import('../backtest/recorder.ts'),
+        import('../model/fee-schedule.ts'),
       ]);
       const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');

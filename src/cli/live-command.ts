@@ -5,8 +5,7 @@
 
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { NodeMode, TradingNode } from '../live/node.ts';
-import { loadNodeConfig } from '../live/node-config.ts';
+import type { NodeMode } from '../live/node.ts';
 
 async function runNode(mode: NodeMode, configFile: string | undefined): Promise<void> {
   if (configFile === undefined) {
@@ -15,6 +14,11 @@ async function runNode(mode: NodeMode, configFile: string | undefined): Promise<
       `bot4 ${mode} needs --config <file> (see examples/paper.json)`,
     );
   }
+  // The node (engine, venues, the local server) loads when it runs, not at bot4 start-up (--help stays fast).
+  const [{ TradingNode }, { loadNodeConfig }] = await Promise.all([
+    import('../live/node.ts'),
+    import('../live/node-config.ts'),
+  ]);
   const config = loadNodeConfig(configFile);
   const node = await TradingNode.start({ mode, config });
   process.stdout.write(
@@ -48,10 +52,10 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
     .command('paper')
     .description('paper trading: live market data, fills by the simulated exchange, real latency')
     .addHelpText('after', help('paper'))
-    .action(async () => runNode(NodeMode.PAPER, program.opts<{ config?: string }>().config));
+    .action(async () => runNode('paper', program.opts<{ config?: string }>().config));
   program
     .command('live')
     .description('live trading through the native Binance adapter (reconciles with the venue first)')
     .addHelpText('after', help('live'))
-    .action(async () => runNode(NodeMode.LIVE, program.opts<{ config?: string }>().config));
+    .action(async () => runNode('live', program.opts<{ config?: string }>().config));
 }

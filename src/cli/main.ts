@@ -10,7 +10,6 @@ import { registerDataCommands } from './data-command.ts';
 import { registerExchangeCommand } from './exchange-command.ts';
 import { Interrupted } from './interrupt.ts';
 import { registerLiveCommands } from './live-command.ts';
-import { registerMlCommands } from './ml-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { checkOutputFile } from './outputs.ts';
 import { registerProfileCommand } from './profile-command.ts';
@@ -54,6 +53,20 @@ export function configFrom(program: Command): Config {
   const env = { ...process.env };
   delete env.BOT4_CONFIG;
   return configModule.loadConfig({ ...(file === undefined ? {} : { file }), env });
+}
+
+/** `bot4 ml`'s description, shown by `bot4 --help` without loading the ML modules (see run()). */
+const ML_DESCRIPTION =
+  'machine learning: feature datasets, models trained here or imported (XGBoost, ONNX), evaluation';
+
+/** The command a command line names: its first word that is not an option or the --config value. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c' || a === '--config') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 }
 
 export function buildProgram(): Command {
@@ -145,7 +158,8 @@ export function buildProgram(): Command {
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
-  registerMlCommands(program, () => configFrom(program));
+  // The ML commands load their modules (the feature engine, models, onnxruntime) only when `ml` is the command.
+  program.command('ml').description(ML_DESCRIPTION);
 
   registerTaCommand(program);
   return program;
@@ -154,6 +168,16 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the exit code instead of exiting, so tests can call it. */
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram();
+  if (commandWord(argv) === 'ml') {
+    const { registerMlCommands } = await import('./ml-command.ts');
+    // Swap the listing-only `ml` for the real one (commander keeps its subcommands in a plain array).
+    const commands = program.commands as Command[];
+    commands.splice(
+      commands.findIndex((c) => c.name() === 'ml'),
+      1,
+    );
+    registerMlCommands(program, () => configFrom(program), ML_DESCRIPTION);
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.OK;

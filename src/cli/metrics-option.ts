@@ -3,8 +3,7 @@
 
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { NodeMetrics } from '../monitoring/node-metrics.ts';
-import { parseMetricsPort } from '../monitoring/server.ts';
+import type { NodeMetrics } from '../monitoring/node-metrics.ts';
 
 export interface MetricsCliOptions {
   metricsPort?: string;
@@ -51,6 +50,11 @@ export async function startCliMetrics(
     }
     return undefined;
   }
+  // prom-client and the collectors load only when metrics are asked for (bot4 start-up stays fast).
+  const [{ NodeMetrics }, { parseMetricsPort }] = await Promise.all([
+    import('../monitoring/node-metrics.ts'),
+    import('../monitoring/server.ts'),
+  ]);
   return NodeMetrics.start({
     port: parseMetricsPort(opts.metricsPort),
     ...(opts.metricsHost === undefined ? {} : { host: opts.metricsHost }),

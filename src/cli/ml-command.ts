@@ -183,12 +183,8 @@ async function loadDataset(file: string, names: string | undefined) {
   };
 }
 
-export function registerMlCommands(program: Command, loadConfig: () => Config): void {
-  const ml = program
-    .command('ml')
-    .description(
-      'machine learning: feature datasets, models trained here or imported (XGBoost, ONNX), evaluation',
-    );
+export function registerMlCommands(program: Command, loadConfig: () => Config, description: string): void {
+  const ml = program.command('ml').description(description);
 
   ml.command('dataset')
     .description('replay market data through the feature engine and write features + labels to Parquet')

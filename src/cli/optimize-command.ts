@@ -34,9 +34,10 @@ import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
-import { FEE_OPTION_HELP, type FeeSchedules, feeLine, runFeeSchedules } from '../model/fee-schedule.ts';
+import type { FeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { collect, parseBalance } from './backtest-command.ts';
+import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import {
@@ -195,7 +196,7 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--oos-length <d>', 'out-of-sample window length')
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
-    .option('--fee <rates|preset>', FEE_OPTION_HELP)
+    .option(...FEE_OPTION)
     .option(
       '--sample <d>',
       'equity sampling interval of the statistics (default: the bar interval of candle data, else 1m; 1h makes long runs faster, Sharpe on hourly returns)',
@@ -313,6 +314,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
       const latency = opts.latency === undefined ? undefined : wholeNumber(opts.latency, '--latency', 0);
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
+      const { feeLine, runFeeSchedules } = await import('../model/fee-schedule.ts');
       const fees = runFeeSchedules(config.fees, opts.fee);
 
       const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');

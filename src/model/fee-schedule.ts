@@ -272,11 +272,6 @@ export function runFeeSchedules(config: FeeConfig, feeOption: string | undefined
   return s.isEmpty ? undefined : s;
 }
 
-export const FEE_OPTION_HELP =
-  "maker/taker fees of every instrument, replacing the config's fees section: maker=0.02%,taker=0.05% " +
-  '(percent, bps such as 2bps, or fractions such as 0.0002; negative = rebate) or a preset: ' +
-  "binance-spot-vip0..vip9, binance-usdm-vip0..vip9, each also -bnb (Binance's published tiers), zero";
-
 /** "BTC-PERP.FTX: 0.02% / 0.05% (--fee)" for reports; rates as fractions (spec and report.json form). */
 export function feeLine(
   key: string,
