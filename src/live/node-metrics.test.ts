@@ -1,12 +1,21 @@
 // `bot4 paper --metrics-port 0` as a process (examples/paper.json: the local exchange server in-process, real
 // WebSocket market data, the simulated venue), scraped by Debian's real Prometheus: the trading and venue
 // series must hold data (events counted by kind, connected, rate-limit weight, feed latency, handler latency),
-// and SIGTERM still stops the node with exit code 0 after the endpoint has been scraped.
+// and SIGTERM still stops the node with exit code 0 after the endpoint has been scraped. A live node in-process
+// shows the connection seams: both sessions open is connected 1; a dropped market stream is a reconnect and
+// a book resync.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeMetrics } from '../monitoring/node-metrics.ts';
 import { hasPrometheus, PrometheusProcess, waitUntil } from '../monitoring/prometheus-kit.ts';
+import { startExchangeServer } from '../venues/server/server.ts';
+import { NodeMode, TradingNode } from './node.ts';
+import { NodeConfigSchema } from './node-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const available = hasPrometheus();
@@ -101,4 +110,51 @@ describe.skipIf(!available)('paper node metrics scraped by a real Prometheus', (
     expect(code, `the node did not exit 0 on SIGTERM within 30 s; log:\n${log}`).toBe(0);
     expect(log).toMatch(/summary: \[paper/);
   }, 40_000);
+});
+
+describe('live node venue seams', () => {
+  it('connected with both sessions open; a dropped market stream counts a reconnect and a book resync', async () => {
+    const srv = await startExchangeServer({
+      accounts: [{ apiKey: 'bot4Live', apiSecret: 'liveSecret' }],
+      log: () => {},
+    });
+    const metrics = await NodeMetrics.start({ port: 0, role: 'live', perf: false });
+    let node: TradingNode | undefined;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'bot4-live-metrics-'));
+      const keyFile = join(dir, 'keys.json');
+      writeFileSync(keyFile, JSON.stringify({ apiKey: 'bot4Live', apiSecret: 'liveSecret' }));
+      const config = NodeConfigSchema.parse({
+        venue: { restUrl: srv.url, keyFile },
+        instruments: ['BTCUSDT'],
+        strategies: [
+          {
+            name: 'ema-cross',
+            params: { instrument: 'BTCUSDT.BINANCE', source: 'quote', fast: 400, slow: 1000, qty: 0.001 },
+          },
+        ],
+        statusIntervalSec: 60,
+      });
+      node = await TradingNode.start({ mode: NodeMode.LIVE, config, print: () => {}, env: {}, metrics });
+      const slot = metrics.venues.venue('BINANCE');
+      expect(slot.connected).toBe(1);
+      expect(slot.rateLimitWeightLimit).toBe(6000);
+      await waitUntil(() => slot.feedLatency.totalCount > 0, 20_000, 'a venue-stamped market event');
+      expect(srv.faults.drop()).toBeGreaterThan(0);
+      await waitUntil(() => slot.connected === 0 || slot.reconnects > 0, 20_000, 'the drop to be seen');
+      await waitUntil(
+        () => slot.connected === 1 && slot.reconnects === 1,
+        20_000,
+        'the market stream to reconnect',
+      );
+      expect(slot.bookResyncs).toBeGreaterThan(0);
+      const text = await (await fetch(metrics.server.url, { signal: AbortSignal.timeout(5000) })).text();
+      expect(text).toContain('bot4_venue_reconnects_total{venue="BINANCE"} 1');
+      expect(text).toMatch(/bot4_market_events_total\{venue="BINANCE",kind="quote"\} [1-9]/);
+    } finally {
+      await node?.stop();
+      await metrics.close();
+      await srv.close();
+    }
+  }, 60_000);
 });
