@@ -9,6 +9,12 @@ import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { ExchangeServerOptions } from '../venues/server/server.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 
 interface ServeOptions {
   demo?: boolean;
@@ -50,7 +56,7 @@ export function registerExchangeCommand(program: Command, config: () => Config):
   const exchange = program
     .command('exchange')
     .description('the local exchange server: Binance spot protocol on loopback');
-  exchange
+  const serve = exchange
     .command('serve')
     .description(
       "serve BTCUSDT and ETHUSDT spot (or replayed markets) over Binance's REST, market streams, user data stream and WebSocket API",
@@ -85,7 +91,7 @@ SIGTERM or Ctrl-C stops it. Examples:
   bot4 exchange serve --data catalog:BTCUSDT/quotes,trades --speed 10x --api-key K --api-secret S
 `,
     )
-    .action(async (opts: ServeOptions) => {
+    .action(async (opts: ServeOptions & MetricsCliOptions) => {
       const speed = parseSpeed(opts.speed);
       const seed = wholeNumber(opts.seed, '--seed', 0, 2 ** 31 - 1);
       const port = wholeNumber(opts.port, '--port', 0, 65535);
@@ -148,6 +154,13 @@ SIGTERM or Ctrl-C stops it. Examples:
         }
         throw e;
       });
+      // Metrics (process figures plus the server's requests, weight, connections, messages) once it listens.
+      const metrics = await startCliMetrics(opts, 'exchange-server').catch(async (e: unknown) => {
+        await server.close();
+        closeData();
+        throw e;
+      });
+      if (metrics !== undefined) server.counters.register(metrics.registry);
       process.stdout.write(`listening ${server.url}\n`);
       process.stderr.write(
         `exchange: serving ${[...server.markets.keys()].join(', ')} at ${opts.speed}; REST ${server.url}/api/v3, ` +
@@ -165,6 +178,7 @@ SIGTERM or Ctrl-C stops it. Examples:
       });
       await server.close();
       closeData();
+      await closeCliMetrics(metrics, opts);
       const st = server.feed.stats;
       let orders = 0;
       for (const a of server.trading.accounts.values()) orders += a.orders.size;
@@ -172,4 +186,5 @@ SIGTERM or Ctrl-C stops it. Examples:
         `exchange: stopped; ${orders} orders taken, ${st.rows} market rows replayed (${st.ignored} not served, ${st.repairedLevels} stale book levels removed)\n`,
       );
     });
+  addMetricsOptions(serve);
 }

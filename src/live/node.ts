@@ -17,9 +17,10 @@ import { binanceSpotSpecs } from '../model/binance-instruments.ts';
 import { currencies } from '../model/currency.ts';
 import { stepsToDecimal } from '../model/decimal.ts';
 import { type Instrument, newInstrumentRegistry } from '../model/instrument.ts';
-import type { QuoteTick, TradeTick } from '../model/market-data.ts';
+import { type QuoteTick, RecordKind, type TradeTick } from '../model/market-data.ts';
 import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
+import type { NodeMetrics } from '../monitoring/node-metrics.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
@@ -35,6 +36,7 @@ import {
 import type { ExchangeServer } from '../venues/server/server.ts';
 import { SimulatedExchange } from '../venues/sim/exchange.ts';
 import type { NodeConfig } from './node-config.ts';
+import { NodeProbe } from './node-probe.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
@@ -46,6 +48,8 @@ export interface NodeOptions {
   env?: NodeJS.ProcessEnv;
   /** Status lines and notes (default stdout). */
   print?: (line: string) => void;
+  /** A started metrics endpoint (`--metrics-port`) the node feeds; the caller closes it. */
+  metrics?: NodeMetrics;
 }
 
 /** Counts for the status line and the summary. */
@@ -68,7 +72,8 @@ export class TradingNode implements MarketDataSink {
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
   /** Frame received on the socket -> parsed -> ... -> order signed and written, for events that sent one, ns. */
-  readonly tickToTrade = new HdrHistogram();
+  readonly tickToTrade: HdrHistogram;
+  private readonly probe: NodeProbe | undefined;
   private readonly clock: TestClock;
   private readonly sims: SimulatedExchange[];
   private readonly equity: PortfolioEquitySource;
@@ -90,6 +95,7 @@ export class TradingNode implements MarketDataSink {
     sims: SimulatedExchange[];
     reconciliation: ReconcileReport | undefined;
     print: (line: string) => void;
+    probe: NodeProbe | undefined;
   }) {
     this.mode = parts.mode;
     this.kernel = parts.kernel;
@@ -100,6 +106,10 @@ export class TradingNode implements MarketDataSink {
     this.sims = parts.sims;
     this.reconciliation = parts.reconciliation;
     this.print = parts.print;
+    this.probe = parts.probe;
+    // With metrics, tick-to-trade is the venue slot's histogram (one record serves the status line and /metrics).
+    this.tickToTrade = parts.probe?.slot.tickToTrade ?? new HdrHistogram();
+    parts.probe?.attach(parts.kernel, this.handler);
     const ccy = currencies.getOrCreate(parts.kernel.risk.config.accountCurrency);
     this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
     this.equity.read(this.eq);
@@ -223,6 +233,7 @@ export class TradingNode implements MarketDataSink {
         for (const line of report.lines) print(line);
       }
       let node: TradingNode | undefined;
+      const probe = o.metrics === undefined ? undefined : new NodeProbe(o.metrics, registry);
       const md = new BinanceMarketData({
         wsBaseUrl: wsBase,
         rest,
@@ -235,7 +246,11 @@ export class TradingNode implements MarketDataSink {
         },
         clock,
         bookFor: (inst) => kernel.books.book(inst.id),
-        onEvent: (e) => print(`market data: ${e.kind} ${e.symbol} (${e.reason})`),
+        onEvent: (e) => {
+          probe?.onMarketEvent(e);
+          print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
+        },
+        ...(probe === undefined ? {} : { onConnection: probe.onConnection }),
       });
       node = new TradingNode({
         mode: o.mode,
@@ -247,11 +262,18 @@ export class TradingNode implements MarketDataSink {
         sims,
         reconciliation: report,
         print,
+        probe,
       });
       node.wire();
       for (const h of kernel.hosts) h.start();
       await md.start();
       node.startTimers(cfg.statusIntervalSec);
+      if (probe !== undefined) {
+        probe.watch(client === undefined ? [md.supervisor] : [md.supervisor, client.supervisor]);
+        const refresh = (): void => probe.refreshRateLimit(rest.governor, rest.venueNow());
+        refresh();
+        node.timers.push(setInterval(refresh, 1000));
+      }
       return node;
     } catch (e) {
       await server?.close();
@@ -306,6 +328,7 @@ export class TradingNode implements MarketDataSink {
     const aggs = k.barAggs[id];
     if (aggs !== undefined) for (const a of aggs) a.updateQuote(q.tsEvent, q.bidPx, q.askPx);
     const sent = this.counters.submitted;
+    this.probe?.onMarket(RecordKind.QUOTE, q.tsEvent, q.tsEvent !== q.tsInit);
     k.bus.publish(k.quoteTopic, q);
     const t1 = monoNanos();
     this.handler.record(t1 - t0);
@@ -323,6 +346,7 @@ export class TradingNode implements MarketDataSink {
     k.engine.onTrade(t);
     if (k.isTraded[id] === 1) k.portfolio.mark(id as InstrumentId, t.px);
     const sent = this.counters.submitted;
+    this.probe?.onMarket(RecordKind.TRADE, t.tsEvent, true);
     k.bus.publish(k.tradeTopic, t);
     const t1 = monoNanos();
     this.handler.record(t1 - t0);
@@ -330,6 +354,7 @@ export class TradingNode implements MarketDataSink {
   }
 
   onBook(id: InstrumentId, book: L2Book, tsEvent: Micros): void {
+    this.probe?.onMarket(RecordKind.DELTA, tsEvent, true);
     if (this.kernel.books.book(id) !== book) return;
     this.tick();
     const u = this.bookUpdate;

@@ -1,7 +1,7 @@
-// The Grafana dashboards against a real Prometheus: a demo backtest serves /metrics (--metrics-port), a node's
-// venue seams are mounted in this process (what a paper/live node feeds; a backtest has no venue sessions),
-// Debian's Prometheus scrapes both every second, and every panel query of every dashboard must parse and
-// return data. Also checks the committed JSON is what generate.ts writes from dashboards.ts.
+// The Grafana dashboards against a real Prometheus: a demo backtest and a paper node (examples/paper.json:
+// the local exchange server in-process, real WebSocket market data, so the venue series are the node's own)
+// serve /metrics (--metrics-port), Debian's Prometheus scrapes both every second, and every panel query of
+// every dashboard must parse and return data. Also checks the committed JSON is what generate.ts writes from dashboards.ts.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, panelQueries } from '../../deploy/grafana/dashboards.ts';
 import { generatedFiles } from '../../deploy/grafana/generate.ts';
-import { NodeMetrics } from './node-metrics.ts';
 import { hasPrometheus, PrometheusProcess, waitUntil } from './prometheus-kit.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,7 +28,8 @@ if (!available && process.env.CI) throw new Error('prometheus/promtool missing i
 
 describe.skipIf(!available)('every dashboard panel against a real Prometheus', () => {
   let node: ChildProcess | undefined;
-  let seams: NodeMetrics | undefined;
+  let paper: ChildProcess | undefined;
+  let paperLog = '';
   let prom: PrometheusProcess | undefined;
   let nodeLog = '';
 
@@ -65,18 +65,32 @@ describe.skipIf(!available)('every dashboard panel against a real Prometheus', (
       `the node's metrics endpoint (log: ${nodeLog})`,
     );
     const nodeTarget = /serving http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(nodeLog)![1]!;
-    seams = await NodeMetrics.start({ port: 0, role: 'venue-seams', perf: false });
-    const slot = seams.venues.venue('BINANCE');
-    slot.connected = 1;
-    slot.reconnects = 1;
-    slot.rateLimitWeightLimit = 6000;
-    slot.rateLimitWeightUsed = 1200;
-    slot.lastMessageMicros = Date.now() * 1000;
-    for (let i = 1; i <= 100; i++) {
-      slot.feedLatency.record(i * 20_000);
-      slot.tickToTrade.record(i * 1_000);
+    paper = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        '--config',
+        'examples/paper.json',
+        'paper',
+        '--metrics-port',
+        '0',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    for (const s of [paper.stdout!, paper.stderr!]) {
+      s.setEncoding('utf8').on('data', (d: string) => {
+        paperLog = (paperLog + d).slice(-8000);
+      });
     }
-    prom = await PrometheusProcess.start([nodeTarget, `127.0.0.1:${seams.server.port}`], 1000);
+    await waitUntil(
+      () => /serving http:\/\/127\.0\.0\.1:\d+\/metrics/.test(paperLog),
+      60_000,
+      `the paper node's metrics endpoint (log: ${paperLog})`,
+    );
+    const paperTarget = /serving http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(paperLog)![1]!;
+    prom = await PrometheusProcess.start([nodeTarget, paperTarget], 1000);
     // rate() over 20 s needs two samples of a moving counter: wait for a dozen scrapes of both targets.
     await waitUntil(
       async () => {
@@ -91,7 +105,7 @@ describe.skipIf(!available)('every dashboard panel against a real Prometheus', (
   afterAll(async () => {
     node?.kill('SIGKILL');
     await prom?.stop();
-    await seams?.close();
+    paper?.kill('SIGKILL');
   });
 
   for (const d of DASHBOARDS) {
@@ -118,7 +132,10 @@ describe.skipIf(!available)('every dashboard panel against a real Prometheus', (
         if (!(r.data?.result ?? []).some((s) => s.metric[m[2]!] !== undefined))
           failures.push(`variable ${v.name}: no ${m[2]} values`);
       }
-      expect(failures, `node log:\n${nodeLog}\nprometheus:\n${prom!.stderr}`).toEqual([]);
+      expect(
+        failures,
+        `node log:\n${nodeLog}\npaper node log:\n${paperLog}\nprometheus:\n${prom!.stderr}`,
+      ).toEqual([]);
     }, 60_000);
   }
 });

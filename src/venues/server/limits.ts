@@ -42,6 +42,8 @@ export class RateLimits {
   readonly ordersPer10s: number;
   readonly ordersPerDay: number;
   readonly banMs: number;
+  /** Weight charged to all IPs since start (metrics). */
+  weightSpent = 0;
   private readonly ips = new Map<string, IpState>();
   private readonly orders = new Map<string, OrderState>();
 
@@ -84,6 +86,7 @@ export class RateLimits {
       s.warned = false;
     }
     s.used += weight;
+    this.weightSpent += weight;
     if (s.used > this.weightPerMinute) {
       if (s.warned) {
         s.bannedUntil = nowMs + this.banMs;

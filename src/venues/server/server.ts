@@ -23,6 +23,7 @@ import { FaultSet, type FaultSpec } from './faults.ts';
 import { type BatchSourceLike, MarketFeed } from './feed.ts';
 import { type LimitOptions, RateLimits, wallMs } from './limits.ts';
 import { SymbolMarket } from './market.ts';
+import { ServerCounters } from './metrics.ts';
 import { handleRest } from './rest.ts';
 import { StreamHub } from './streams.ts';
 import { Trading } from './trading.ts';
@@ -132,6 +133,8 @@ export interface ExchangeServer {
   readonly feed: MarketFeed;
   readonly markets: Map<string, SymbolMarket>;
   readonly streams: StreamHub;
+  /** Requests, weight, connections and messages for /metrics (counters.register(registry)). */
+  readonly counters: ServerCounters;
   /** Moves the market forward by ms of market time (any speed; lockstep tests use it between requests). */
   advance(ms: number): Promise<void>;
   close(): Promise<void>;
@@ -367,7 +370,9 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     return 0;
   }
 
+  const counters = new ServerCounters(hub, api, limits);
   const server: Server = createServer((req, res) => {
+    res.once('finish', () => counters.request(req.method, req.url, res.statusCode));
     if ((req.url ?? '').startsWith('/admin/')) {
       void admin(req, res);
       return;
@@ -466,6 +471,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     feed: theFeed,
     markets,
     streams: hub,
+    counters,
     advance: (ms) => theFeed.pumpTo(theFeed.now + ms * 1000),
     async close() {
       if (pacer !== undefined) clearInterval(pacer);

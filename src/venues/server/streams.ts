@@ -72,6 +72,8 @@ export interface StreamHubOptions {
 
 export class StreamHub implements MarketListener {
   readonly conns = new Map<number, StreamConn>();
+  /** Messages written to all connections since start, closed ones included (metrics). */
+  sentTotal = 0;
   private readonly subs = new Map<string, Set<StreamConn>>();
   private readonly markets: Map<string, SymbolMarket>;
   private readonly users: UserStreams;
@@ -200,6 +202,7 @@ export class StreamHub implements MarketListener {
     else if (f === FrameFault.TRUNCATED) out = text.slice(0, Math.max(1, text.length >> 1));
     ws.send(out);
     c.sent++;
+    this.sentTotal++;
   }
 
   private publish(name: string, data: string, depth: boolean): void {
