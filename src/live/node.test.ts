@@ -10,7 +10,7 @@ import { OrderEventKind, OrderStatus } from '../model/order-state.ts';
 import { BinanceRest } from '../venues/binance/rest.ts';
 import { BinanceCredentials } from '../venues/binance/signing.ts';
 import { type ExchangeServer, startExchangeServer } from '../venues/server/server.ts';
-import { NodeMode, TradingNode } from './node.ts';
+import { addDecimals, NodeMode, TradingNode } from './node.ts';
 import { NodeConfigSchema } from './node-config.ts';
 
 const quiet = () => {};
@@ -57,6 +57,13 @@ describe('paper node', () => {
     );
     expect(k.portfolio.netQty(btc.id)).toBe(net0 + net);
   }, 30_000);
+
+  it('adds venue balances exactly (free + locked)', () => {
+    expect(addDecimals('100000.00000000', '0.00000000')).toBe('100000');
+    expect(addDecimals('0.1', '0.2')).toBe('0.3');
+    expect(addDecimals('1.99999999', '0.00000001')).toBe('2');
+    expect(addDecimals('100', '0')).toBe('100');
+  });
 
   it('refuses a config with an unknown key, naming it', () => {
     expect(() =>

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { PortfolioEquitySource } from '../backtest/recorder.ts';
 import type { L2Book } from '../book/l2-book.ts';
-import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
+import { monoMillis, monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
 import type { VenueClient } from '../execution/venue.ts';
@@ -76,7 +76,7 @@ export class TradingNode implements MarketDataSink {
   private readonly startEquity: number;
   private readonly print: (line: string) => void;
   private readonly bookUpdate = new BookUpdate();
-  private readonly wall0 = Date.now();
+  private readonly wall0 = monoMillis();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
@@ -350,7 +350,7 @@ export class TradingNode implements MarketDataSink {
     const pos = k.traded
       .map((i) => `${i.symbol} ${stepsToDecimal(k.portfolio.netQty(i.id), i.lotSize)}`)
       .join(' ');
-    const up = Math.round((Date.now() - this.wall0) / 1000);
+    const up = Math.round((monoMillis() - this.wall0) / 1000);
     const c = this.counters;
     const st = this.md.stats;
     const h = this.handler;

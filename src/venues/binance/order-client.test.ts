@@ -69,4 +69,24 @@ describe('BinanceOrderClient against the local exchange server', () => {
     );
     expect(await venueOpen(h)).toEqual([]);
   }, 15_000);
+
+  it('amends price and quantity with order.cancelReplace: one order at the venue, UPDATED in the engine', async () => {
+    const h = await harness();
+    const px = (await bestBid(h)) - 50_000;
+    const o = h.engine.submit(limitBuy(h.btc, 300, px));
+    await waitFor(() => o.status === OrderStatus.ACCEPTED, 'ACCEPTED');
+    expect(h.engine.modify(o.id, 200, px - 100, Number.NaN)).toBe(0);
+    await waitFor(() => o.status === OrderStatus.ACCEPTED && o.qty === 200, 'UPDATED', 5_000);
+    expect(o.price).toBe(px - 100);
+    const open = (await h.rest.signed('GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, 6)) as {
+      price: string;
+      origQty: string;
+    }[];
+    expect(open).toHaveLength(1);
+    expect(open[0]!.origQty.startsWith('0.00200')).toBe(true);
+    // Cancelling the amended order reaches the venue's replacement.
+    h.engine.cancel(o.id);
+    await waitFor(() => o.status === OrderStatus.CANCELED, 'CANCELED after the amend');
+    expect(await venueOpen(h)).toEqual([]);
+  }, 15_000);
 });

@@ -7,7 +7,7 @@
 // from the user stream (a cancel's answer may overtake the fills before it); the engine drops a fill seen
 // twice by its trade id. Units: ticks/lots inside, Binance decimals on the wire, micros for event times.
 
-import { type Clock, monoNanos } from '../../core/clock.ts';
+import { type Clock, monoMillis, monoNanos, wallMicros } from '../../core/clock.ts';
 import type { Micros, OrderId } from '../../core/units.ts';
 import { typeMask, type VenueClient, type VenueEventSink } from '../../execution/venue.ts';
 import { currencies, moneyFromDecimal } from '../../model/currency.ts';
@@ -116,7 +116,7 @@ export class BinanceOrderClient implements VenueClient {
     this.o = o;
     this.name = o.name;
     for (const i of o.instruments) this.bySymbol.set(i.symbol, i);
-    this.prefix = o.clientIdPrefix ?? `b4${Date.now().toString(36)}-`;
+    this.prefix = o.clientIdPrefix ?? `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
     this.supervisor = new WsSupervisor({
       ...o.connection,
       name: `${o.name}-ws-api`,
@@ -131,9 +131,9 @@ export class BinanceOrderClient implements VenueClient {
   async start(): Promise<void> {
     await this.o.rest.syncTime();
     await this.supervisor.start();
-    const t0 = Date.now();
+    const t0 = monoMillis();
     while (!this.userStreamReady) {
-      if (Date.now() - t0 > 10_000)
+      if (monoMillis() - t0 > 10_000)
         throw new Error(`${this.name}: the user data stream did not subscribe in 10 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -208,7 +208,7 @@ export class BinanceOrderClient implements VenueClient {
     this.request(
       'order.cancelReplace',
       p,
-      { kind: 'replace', t, sentMs: Date.now() },
+      { kind: 'replace', t, sentMs: monoMillis() },
       'POST',
       '/api/v3/order/cancelReplace',
     );
@@ -222,7 +222,7 @@ export class BinanceOrderClient implements VenueClient {
       return;
     }
     const p = { symbol: t.inst.symbol, origClientOrderId: t.venueCoid };
-    this.request('order.cancel', p, { kind: 'cancel', t, sentMs: Date.now() }, 'DELETE', '/api/v3/order');
+    this.request('order.cancel', p, { kind: 'cancel', t, sentMs: monoMillis() }, 'DELETE', '/api/v3/order');
   }
 
   // ---- sending ----------------------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ export class BinanceOrderClient implements VenueClient {
     const order = t.order!;
     const inst = t.inst!;
     t.attempts++;
-    t.sentAtMs = Date.now();
+    t.sentAtMs = monoMillis();
     t.answered = false;
     const limit = asType === OrderType.LIMIT;
     const p: Record<string, ParamValue | undefined> = {
@@ -314,7 +314,7 @@ export class BinanceOrderClient implements VenueClient {
     this.userStreamReady = false;
     const rest = this.o.rest;
     const id = `${this.nextReq++}`;
-    this.pending.set(id, { kind: 'subscribe', t: undefined, sentMs: Date.now() });
+    this.pending.set(id, { kind: 'subscribe', t: undefined, sentMs: monoMillis() });
     const params = signedWsParams(this.o.credentials, {}, rest.venueNow(), rest.recvWindowMs);
     this.supervisor.send(JSON.stringify({ id, method: 'userDataStream.subscribe.signature', params }));
   }
@@ -370,7 +370,7 @@ export class BinanceOrderClient implements VenueClient {
     if (pend.kind === 'place') {
       t.answered = true;
       if (status === 200) {
-        this.lastAckMs = Date.now() - pend.sentMs;
+        this.lastAckMs = monoMillis() - pend.sentMs;
         if (pend.sentNs !== undefined) this.ackNanos.record(monoNanos() - pend.sentNs);
         if (!t.accepted && !t.closed) {
           t.accepted = true;
@@ -380,7 +380,7 @@ export class BinanceOrderClient implements VenueClient {
       } else if (code === -2010 && /duplicate/i.test(text)) {
         // A re-send the venue already has: the first send arrived. Its reports (or the next look-up) settle it.
         t.answered = false;
-        t.sentAtMs = Date.now();
+        t.sentAtMs = monoMillis();
       } else if (status === 0 || status === 429 || status === 418 || status >= 500 || code === -1021) {
         // Unknown outcome (no answer, or refused before matching): the look-up decides.
         t.answered = false;
@@ -467,7 +467,7 @@ export class BinanceOrderClient implements VenueClient {
   /** Orders without an answer past the timeout: ask the venue by client id, re-send only if it has none. */
   private checkTimeouts(): void {
     const timeout = this.o.ackTimeoutMs ?? 2_000;
-    const now = Date.now();
+    const now = monoMillis();
     for (const t of this.byCoid.values()) {
       if (t.answered || t.accepted || t.closed || t.lookingUp || now - t.sentAtMs < timeout) continue;
       t.lookingUp = true;

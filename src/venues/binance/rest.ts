@@ -3,6 +3,7 @@
 // recvWindow) re-measures the server-time offset and retries once. Errors are BinanceApiError values that
 // say whether a retry can help. Units: ms (Binance's), weights as Binance documents them.
 
+import { wallMicros } from '../../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import { RateGovernor, type RateLimitSpec } from './rate-governor.ts';
 import { type BinanceCredentials, type ParamValue, queryString, ServerTime, signedQuery } from './signing.ts';
@@ -59,6 +60,9 @@ export interface BinanceRestOptions {
   localMs?: () => number;
 }
 
+/** Local wall-clock ms (Binance's unit), from the engine's one wall-clock reader. */
+const wallMillis = (): number => Math.floor(wallMicros() / 1000);
+
 export type Params = Readonly<Record<string, ParamValue | undefined>>;
 
 export class BinanceRest {
@@ -88,7 +92,7 @@ export class BinanceRest {
       );
     }
     this.timeoutMs = o.timeoutMs ?? 10_000;
-    this.localMs = o.localMs ?? Date.now;
+    this.localMs = o.localMs ?? wallMillis;
   }
 
   get hasCredentials(): boolean {

@@ -151,6 +151,8 @@ describe('fault switches', () => {
   });
 
   it('weight limit: 429 (-1003, Retry-After), then 418 when the client keeps going, until the ban ends', async () => {
+    // Weight counts in fixed one-minute windows: start away from a window's end so the run stays in one.
+    await waitFor('a fresh weight window', () => Date.now() % 60_000 < 55_000, 6000);
     s.faults.set({ weightLimit: 3 });
     const statuses: number[] = [];
     let r429: Awaited<ReturnType<typeof rest>> | undefined;

@@ -3,7 +3,13 @@
 // Past the weight limit a request gets 429 (-1003, Retry-After = seconds to the window's end); a client that
 // keeps sending after a 429 is banned with 418 for `banMs`, as Binance does. Times are wall-clock ms.
 
+import { wallMicros } from '../../core/clock.ts';
 import { ApiError, BinanceCode } from './errors.ts';
+
+/** Wall-clock milliseconds: limits, listen keys, server time and signatures all live on the wall clock. */
+export function wallMs(): number {
+  return Math.floor(wallMicros() / 1000);
+}
 
 export interface LimitOptions {
   /** REQUEST_WEIGHT per minute; Binance spot: 6000. */
@@ -102,6 +108,17 @@ export class RateLimits {
   used(ip: string, nowMs: number): number {
     const s = this.ips.get(ip);
     return s === undefined || s.window !== nowMs - (nowMs % 60_000) ? 0 : s.used;
+  }
+
+  /** GET /api/v3/rateLimit/order: the key's order counts in the current windows. */
+  orderCounts(apiKey: string, nowMs: number): Record<string, unknown>[] {
+    const s = this.orders.get(apiKey);
+    const c10 = s !== undefined && s.window10s === nowMs - (nowMs % 10_000) ? s.count10s : 0;
+    const cDay = s !== undefined && s.day === nowMs - (nowMs % 86_400_000) ? s.countDay : 0;
+    return [
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: this.ordersPer10s, count: c10 },
+      { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: this.ordersPerDay, count: cDay },
+    ];
   }
 
   /** Counts a new order for an API key; -1015 (429) past either order limit. Returns [10 s, day] counts. */

@@ -89,6 +89,8 @@ export class SymbolMarket {
   /** Diff accumulators, one per published interval (100 and 1000 ms). */
   readonly fast = new DepthAccumulator();
   readonly slow = new DepthAccumulator();
+  /** Open time of the last 1-minute candle streamed as closed (x=true). */
+  lastClosedKline = 0;
   /** Diffs accumulate only once the server is open (not over the warm-up history, which nobody streams). */
   publishing = false;
   /** Synthesise depth from L1 quotes (the demo feed and quote-only captures) instead of real deltas. */

@@ -96,6 +96,14 @@ describe('local exchange server: REST', () => {
       fills: [],
     });
     expect(place.headers.get('x-mbx-order-count-10s')).toBe('1');
+    const counts = await rest(s.url, 'GET', '/api/v3/rateLimit/order', {}, key);
+    expect(counts.body[0]).toMatchObject({
+      rateLimitType: 'ORDERS',
+      interval: 'SECOND',
+      intervalNum: 10,
+      limit: 100,
+      count: expect.any(Number),
+    });
     const during = await rest(s.url, 'GET', '/api/v3/account', {}, key);
     expect(usdt(during.body)).toEqual({ asset: 'USDT', free: '99990.00000000', locked: '10.00000000' });
     const q = await rest(

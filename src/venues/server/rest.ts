@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountOf, checkSignature, checkTimestamp, restPayload } from './auth.ts';
 import { ApiError, BinanceCode } from './errors.ts';
 import { takeAckFault } from './faults.ts';
+import { wallMs } from './limits.ts';
 import {
   aggTrades,
   bookTicker,
@@ -227,6 +228,11 @@ const ROUTES: Record<string, Route> = {
       );
     },
   },
+  'GET /api/v3/rateLimit/order': {
+    security: Security.SIGNED,
+    weight: 40,
+    handle: (c) => c.core.limits.orderCounts(c.account!.apiKey, wallMs()),
+  },
   'GET /api/v3/allOrders': {
     security: Security.SIGNED,
     weight: 20,
@@ -266,13 +272,13 @@ const ROUTES: Record<string, Route> = {
   'POST /api/v3/userDataStream': {
     security: Security.API_KEY,
     weight: 2,
-    handle: (c) => ({ listenKey: c.core.users.create(c.account!, Date.now()) }),
+    handle: (c) => ({ listenKey: c.core.users.create(c.account!, wallMs()) }),
   },
   'PUT /api/v3/userDataStream': {
     security: Security.API_KEY,
     weight: 2,
     handle: (c) => {
-      c.core.users.keepAlive(c.account!, c.p.listenKey, Date.now());
+      c.core.users.keepAlive(c.account!, c.p.listenKey, wallMs());
       return {};
     },
   },
@@ -280,7 +286,7 @@ const ROUTES: Record<string, Route> = {
     security: Security.API_KEY,
     weight: 2,
     handle: (c) => {
-      c.core.users.close(c.account!, c.p.listenKey, Date.now());
+      c.core.users.close(c.account!, c.p.listenKey, wallMs());
       return {};
     },
   },
@@ -298,7 +304,7 @@ function send(
   const ip = req.socket.remoteAddress ?? '';
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json;charset=UTF-8');
-  res.setHeader('X-MBX-USED-WEIGHT-1M', String(core.limits.used(ip, Date.now())));
+  res.setHeader('X-MBX-USED-WEIGHT-1M', String(core.limits.used(ip, wallMs())));
   if (retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
   res.end(JSON.stringify(body));
 }
@@ -335,7 +341,7 @@ export async function handleRest(core: ServerCore, req: IncomingMessage, res: Se
     if (body !== '') for (const [k, v] of new URLSearchParams(body)) p[k] = v;
     const ip = req.socket.remoteAddress ?? '';
     const weight = typeof route.weight === 'number' ? route.weight : route.weight(p);
-    core.limits.spend(ip, weight, Date.now());
+    core.limits.spend(ip, weight, wallMs());
     await core.beforeRequest();
     const serverMs = core.serverMs();
     let account: Account | null = null;
@@ -347,7 +353,7 @@ export async function handleRest(core: ServerCore, req: IncomingMessage, res: Se
       }
     }
     if (route.order === true) {
-      const [n10, nDay] = core.limits.order(account!.apiKey, Date.now());
+      const [n10, nDay] = core.limits.order(account!.apiKey, wallMs());
       res.setHeader('X-MBX-ORDER-COUNT-10S', String(n10));
       res.setHeader('X-MBX-ORDER-COUNT-1D', String(nDay));
     }

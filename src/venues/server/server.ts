@@ -21,7 +21,7 @@ import type { EventBatch } from '../../model/market-data.ts';
 import { SimulatedExchange } from '../sim/exchange.ts';
 import { FaultSet, type FaultSpec } from './faults.ts';
 import { type BatchSourceLike, MarketFeed } from './feed.ts';
-import { type LimitOptions, RateLimits } from './limits.ts';
+import { type LimitOptions, RateLimits, wallMs } from './limits.ts';
 import { SymbolMarket } from './market.ts';
 import { handleRest } from './rest.ts';
 import { StreamHub } from './streams.ts';
@@ -204,7 +204,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     const demo = demoInstruments();
     instruments = demo.list;
     // Lockstep sessions start at a fixed time so timestamps repeat too; real-time ones end their warm-up now.
-    marketStart = speed === 'max' ? DEMO_START : Date.now() * 1000 - warmupMicros;
+    marketStart = speed === 'max' ? DEMO_START : wallMs() * 1000 - warmupMicros;
     source = demoSource(instruments, seed, marketStart);
     for (let k = 0; k < DEMO_PAIRS.length; k++) {
       scales.set(instruments[k]!.id, [DEMO_PAIRS[k]!.scale, DEMO_PAIRS[k]!.spacing]);
@@ -270,12 +270,12 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   await theFeed.pumpTo(marketStart + warmupMicros);
   for (const m of markets.values()) m.publishing = true;
 
-  const wallStart = Date.now();
+  const wallStart = wallMs();
   const marketAtStart = theFeed.now;
   let pacer: NodeJS.Timeout | undefined;
   if (speed !== 'max') {
     pacer = setInterval(() => {
-      const target = marketAtStart + (Date.now() - wallStart) * 1000 * speed;
+      const target = marketAtStart + (wallMs() - wallStart) * 1000 * speed;
       theFeed.pumpTo(target).catch((e: unknown) => log(`market feed failed: ${String(e)}`));
     }, 20);
   }
@@ -286,7 +286,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     users,
     limits,
     faults: globalFaults,
-    serverMs: () => Date.now() + globalFaults.clockSkewMs,
+    serverMs: () => wallMs() + globalFaults.clockSkewMs,
     marketMs,
     beforeRequest: () => (speed === 'max' ? theFeed.pumpTo(theFeed.now + stepMs * 1000) : Promise.resolve()),
     log,
@@ -389,7 +389,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     wss.handleUpgrade(req, socket, head, (ws) => {
       const id = nextConnId++;
       if (isApi) api.accept(ws, req.socket.remoteAddress ?? '', id);
-      else hub.accept(ws, path, url.searchParams, Date.now(), id);
+      else hub.accept(ws, path, url.searchParams, wallMs(), id);
     });
   });
 

@@ -80,6 +80,30 @@ describe('market streams', () => {
     }
   });
 
+  it('kline_1m: a minute that closes is pushed once with x=true and equals the REST kline', async () => {
+    const lock = await startExchangeServer({ speed: 'max', warmupMs: 120_000, seed: 5 });
+    const c = new Collector(`${lock.wsUrl}/ws/btcusdt@kline_1m`);
+    try {
+      await c.open();
+      await c.next('an open candle', (m) => m?.k?.x === false, 0, 3000);
+      await lock.advance(60_000);
+      const closed = await c.next('a closed candle', (m) => m?.k?.x === true, 0, 3000);
+      const rows = await rest(lock.url, 'GET', '/api/v3/klines', {
+        symbol: 'BTCUSDT',
+        interval: '1m',
+        startTime: closed.k.t,
+        limit: 1,
+      });
+      const [t, o, h, l, cl, v, T, q, n] = rows.body[0];
+      expect(closed.k).toMatchObject({ t, o, h, l, c: cl, v, T, q, n });
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(c.json.filter((m) => m?.k?.x === true && m.k.t === closed.k.t)).toHaveLength(1);
+    } finally {
+      c.close();
+      await lock.close();
+    }
+  }, 20_000);
+
   it('diff depth with U/u continues the REST snapshot: a client syncs and holds the server book', async () => {
     const lock = await startExchangeServer({ speed: 'max', warmupMs: 30_000, seed: 3 });
     const c = new Collector(`${lock.wsUrl}/ws/btcusdt@depth@100ms`);

@@ -7,6 +7,7 @@
 
 import type { WebSocket } from 'ws';
 import { FaultSet, FrameFault, takeFrameFault } from './faults.ts';
+import { wallMs } from './limits.ts';
 import type { DepthAccumulator, MarketListener, PublicTrade, SymbolMarket } from './market.ts';
 import {
   aggTradeJson,
@@ -31,7 +32,8 @@ export class StreamConn implements UserSink {
   /** The listen key's account for a user-data connection. */
   account: Account | null = null;
   listenKey = '';
-  alive = true;
+  /** Wall ms of the last pong (or of the connection); Binance closes a client silent for a minute. */
+  lastPong: number;
   /** Messages written (after faults). */
   sent = 0;
   private readonly hub: StreamHub;
@@ -41,7 +43,8 @@ export class StreamConn implements UserSink {
     this.ws = ws;
     this.combined = combined;
     this.hub = hub;
-    this.openedAt = Date.now();
+    this.openedAt = wallMs();
+    this.lastPong = this.openedAt;
   }
 
   sendUserEvent(json: string): void {
@@ -51,6 +54,8 @@ export class StreamConn implements UserSink {
 
 const STREAM_RE =
   /^([a-z0-9]+)@(trade|aggTrade|bookTicker|depth(?:5|10|20)?(?:@100ms|@1000ms)?|kline_1m|ticker)$/;
+/** A client that answers no ping for this long is disconnected (Binance: one minute). */
+const PONG_TIMEOUT_MS = 60_000;
 /** Binance closes a connection whose client falls this far behind. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
@@ -108,7 +113,7 @@ export class StreamHub implements MarketListener {
       } else if (STREAM_RE.test(name)) this.subscribe(c, name);
     }
     ws.on('pong', () => {
-      c.alive = true;
+      c.lastPong = wallMs();
     });
     ws.on('message', (data) => this.onMessage(c, String(data)));
     ws.on('close', () => this.remove(c));
@@ -282,8 +287,10 @@ export class StreamHub implements MarketListener {
       }
       if (this.has(`${lower}@kline_1m`) && m.candles.length > 0) {
         const k = m.candleAt(E, m.lastTrade?.px ?? 0);
+        // The minute before the current one closed since the last push: send it once with x=true.
         const closed = m.candles[m.candles.length - 2];
-        if (closed !== undefined && closed.openTime + 60_000 > E - 1000) {
+        if (closed !== undefined && closed.openTime > m.lastClosedKline) {
+          m.lastClosedKline = closed.openTime;
           const data = JSON.stringify({ e: 'kline', E, s: m.symbol, k: klineStream(m, closed, true) });
           this.publish(`${lower}@kline_1m`, data, false);
         }
@@ -355,25 +362,27 @@ export class StreamHub implements MarketListener {
   private expireKey(c: StreamConn): void {
     if (c.account === null) return;
     this.users.detach(c.account, c);
-    const E = Date.now();
+    const E = wallMs();
     c.sendUserEvent(JSON.stringify({ e: 'listenKeyExpired', E, listenKey: c.listenKey }));
     c.account = null;
     c.ws.close(1000, 'listenKey expired');
   }
 
   private heartbeat(): void {
-    const now = Date.now();
+    const now = wallMs();
     for (const c of this.conns.values()) {
       if (c.account !== null && this.users.accountOfKey(c.listenKey, now) === undefined) {
         this.expireKey(c);
         continue;
       }
-      if (!c.alive || now - c.openedAt >= this.maxLifetimeMs) {
-        if (c.alive) this.rollover(c);
-        else c.ws.terminate();
+      if (now - c.lastPong > PONG_TIMEOUT_MS) {
+        c.ws.terminate();
         continue;
       }
-      c.alive = false;
+      if (now - c.openedAt >= this.maxLifetimeMs) {
+        this.rollover(c);
+        continue;
+      }
       c.ws.ping();
     }
   }

@@ -5,6 +5,7 @@
 import { createHmac, type KeyObject, sign } from 'node:crypto';
 import ccxt from 'ccxt';
 import WebSocket from 'ws';
+import { wallMs } from './limits.ts';
 import type { ExchangeServer } from './server.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of any shape, read by tests
@@ -42,7 +43,7 @@ export async function rest(
   const headers: Record<string, string> = {};
   if (signer !== undefined) {
     headers['X-MBX-APIKEY'] = signer.apiKey;
-    p.timestamp ??= String(Date.now());
+    p.timestamp ??= String(wallMs());
   }
   let qs = new URLSearchParams(p).toString();
   if (signer !== undefined && (signer.secret !== undefined || signer.ed25519 !== undefined)) {
@@ -63,11 +64,11 @@ export async function waitFor<T>(
   cond: () => T | undefined | null | false,
   ms = 5000,
 ): Promise<T> {
-  const end = Date.now() + ms;
+  const end = wallMs() + ms;
   for (;;) {
     const v = cond();
     if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (wallMs() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

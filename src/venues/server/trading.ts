@@ -22,6 +22,7 @@ import {
   noSuchOrder,
   unknownOrder,
 } from './errors.ts';
+import { wallMs } from './limits.ts';
 import type { SymbolMarket } from './market.ts';
 
 export type Params = Record<string, string>;
@@ -272,7 +273,7 @@ export class Trading implements VenueEventSink {
     if (Number.isFinite(refPx) && m.quoteUnits(refPx, qty) < this.minNotional(m)) {
       throw filterFailure('NOTIONAL');
     }
-    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}${Date.now().toString(36)}`;
+    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}${wallMs().toString(36)}`;
     if (!CLIENT_ID.test(cid)) throw illegal('newClientOrderId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
     const prior = acc.byClientId.get(cid);
     if (prior?.open) throw new ApiError(BinanceCode.NEW_ORDER_REJECTED, 'Duplicate order sent.');

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { accountOf, checkSignature, checkTimestamp, wsPayload } from './auth.ts';
 import { ApiError, BinanceCode, badApiKey } from './errors.ts';
 import { FaultSet, takeAckFault } from './faults.ts';
+import { wallMs } from './limits.ts';
 import { bookTicker, depth, exchangeInfo, intParam, ticker24 } from './public-data.ts';
 import type { ServerCore } from './server.ts';
 import { type Account, cancelJson, fmt8, orderJson, type Params, placeJson } from './trading.ts';
@@ -94,7 +95,7 @@ export class WsApi {
         interval: 'MINUTE',
         intervalNum: 1,
         limit: this.core.limits.weightPerMinute,
-        count: this.core.limits.used(ip, Date.now()),
+        count: this.core.limits.used(ip, wallMs()),
       },
     ];
   }
@@ -122,7 +123,7 @@ export class WsApi {
       const raw = (msg.params ?? {}) as Record<string, unknown>;
       const p: Params = {};
       for (const [k, v] of Object.entries(raw)) p[k] = String(v);
-      this.core.limits.spend(ip, weight, Date.now());
+      this.core.limits.spend(ip, weight, wallMs());
       await this.core.beforeRequest();
       const result = this.call(c, method, raw, p);
       if (method === 'order.place') {
@@ -138,7 +139,7 @@ export class WsApi {
       if (e instanceof ApiError) {
         const body: Record<string, unknown> = { error: e.body() };
         if (e.retryAfter > 0)
-          (body.error as Record<string, unknown>).data = { retryAfter: Date.now() + e.retryAfter * 1000 };
+          (body.error as Record<string, unknown>).data = { retryAfter: wallMs() + e.retryAfter * 1000 };
         this.reply(c, id, e.status === 401 ? 401 : e.status, body, ip);
       } else {
         this.core.log(`internal error in WebSocket API: ${(e as Error).stack ?? String(e)}`);
@@ -201,7 +202,7 @@ export class WsApi {
         c.session = null;
         return this.sessionStatus(c);
       case 'order.place': {
-        core.limits.order(acc!.apiKey, Date.now());
+        core.limits.order(acc!.apiKey, wallMs());
         return placeJson(core.trading.place(acc!, p), p.newOrderRespType ?? 'FULL');
       }
       case 'order.cancel': {
@@ -209,7 +210,7 @@ export class WsApi {
         return cancelJson(o, p.newClientOrderId ?? `cancel${o.orderId}`);
       }
       case 'order.cancelReplace':
-        core.limits.order(acc!.apiKey, Date.now());
+        core.limits.order(acc!.apiKey, wallMs());
         return core.trading.cancelReplace(acc!, p);
       case 'order.status':
         return orderJson(core.trading.query(acc!, p));
@@ -250,7 +251,7 @@ export class WsApi {
   }
 
   private sessionStatus(c: WsApiConn): unknown {
-    const now = Date.now();
+    const now = wallMs();
     return {
       apiKey: c.session?.apiKey ?? null,
       authorizedSince: c.session === null ? null : now,
