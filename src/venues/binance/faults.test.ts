@@ -153,4 +153,23 @@ describe('market data under the server fault switches', () => {
       await md.stop();
     }
   }, 30_000);
+
+  it("Binance's 24-hour close (rollover) early: reconnected, resubscribed, the book resynced", async () => {
+    const h = await harness();
+    const { md, crossed } = await marketData(h);
+    try {
+      const quotes = md.stats.quotes;
+      expect(h.server.faults.rollover()).toBeGreaterThan(0);
+      await waitFor(() => md.supervisor.reconnects === 1, 'the reconnect after the rollover', 8_000);
+      await waitFor(
+        () => md.inSync(h.btc.id) && md.stats.quotes > quotes + 3,
+        'quotes and sync again',
+        8_000,
+      );
+      expect(md.stats.resyncs).toBeGreaterThanOrEqual(1);
+      expect(crossed()).toBe(0);
+    } finally {
+      await md.stop();
+    }
+  }, 30_000);
 });

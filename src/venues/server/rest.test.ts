@@ -412,7 +412,7 @@ describe('local exchange server: lockstep determinism', () => {
         s.url,
         'POST',
         '/api/v3/order',
-        { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.02000', newClientOrderId: 'd2' },
+        { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.02000' },
         k,
       );
       out.push(mkt.body);

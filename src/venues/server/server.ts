@@ -291,7 +291,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     beforeRequest: () => (speed === 'max' ? theFeed.pumpTo(theFeed.now + stepMs * 1000) : Promise.resolve()),
     log,
   };
-  const api = new WsApi(core);
+  const api = new WsApi(core, opts.pingIntervalMs);
 
   const faults: FaultControls = {
     global: globalFaults,
@@ -452,6 +452,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     // Nothing may keep the process alive after a failed start (a port in use).
     if (pacer !== undefined) clearInterval(pacer);
     hub.close();
+    api.close();
     throw e;
   }
   const port = (server.address() as AddressInfo).port;

@@ -22,7 +22,6 @@ import {
   noSuchOrder,
   unknownOrder,
 } from './errors.ts';
-import { wallMs } from './limits.ts';
 import type { SymbolMarket } from './market.ts';
 
 export type Params = Record<string, string>;
@@ -273,7 +272,8 @@ export class Trading implements VenueEventSink {
     if (Number.isFinite(refPx) && m.quoteUnits(refPx, qty) < this.minNotional(m)) {
       throw filterFailure('NOTIONAL');
     }
-    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}${wallMs().toString(36)}`;
+    // A default id from the order number keeps lockstep sessions reproducible (Binance makes a random one).
+    const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}`;
     if (!CLIENT_ID.test(cid)) throw illegal('newClientOrderId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
     const prior = acc.byClientId.get(cid);
     if (prior?.open) throw new ApiError(BinanceCode.NEW_ORDER_REJECTED, 'Duplicate order sent.');
@@ -563,6 +563,8 @@ export class Trading implements VenueEventSink {
       default:
         break;
     }
+    // A closed order gets no more venue events: forget its routing entry (its record stays in the account).
+    if (!o.open && o.status !== Status.REJECTED) this.bySimId.delete(o.orderId);
     this.flushBalances(acc);
   }
 

@@ -30,6 +30,7 @@ describe('user data stream and WebSocket API', () => {
     s = await startExchangeServer({
       speed: 10,
       warmupMs: 60_000,
+      pingIntervalMs: 300,
       accounts: [
         { apiKey: 'udkey', apiSecret: 'udsecret' },
         {
@@ -94,6 +95,8 @@ describe('user data stream and WebSocket API', () => {
 
   it('WebSocket API: time, exchangeInfo, order.place/status/cancel with HMAC, errors in its shape', async () => {
     const c = new Collector(`${s.wsUrl}/ws-api/v3`);
+    let pings = 0;
+    c.ws.on('ping', () => pings++);
     try {
       await c.open();
       c.send({ id: 'a', method: 'time' });
@@ -146,6 +149,7 @@ describe('user data stream and WebSocket API', () => {
         signed('order.place', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '500.0000' }, 5),
       );
       expect((await c.next('over balance', (m) => m?.id === 5)).error.code).toBe(-2010);
+      await waitFor('a ping from the WebSocket API', () => pings > 0, 3000);
     } finally {
       c.close();
     }

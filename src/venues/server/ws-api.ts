@@ -52,6 +52,8 @@ export class WsApiConn implements UserSink {
   session: Account | null = null;
   subscriptionId = -1;
   subscribed: Account | null = null;
+  /** Wall ms of the last pong (or of the connection). */
+  lastPong = wallMs();
 
   constructor(id: number, ws: WebSocket) {
     this.id = id;
@@ -70,8 +72,19 @@ export class WsApi {
   private nextSubscription = 0;
   private readonly core: ServerCore;
 
-  constructor(core: ServerCore) {
+  private readonly timer: NodeJS.Timeout;
+
+  /** Pings every connection each `pingIntervalMs` (Binance: 20 s); one silent for a minute is dropped. */
+  constructor(core: ServerCore, pingIntervalMs = 20_000) {
     this.core = core;
+    this.timer = setInterval(() => {
+      const now = wallMs();
+      for (const c of this.conns.values()) {
+        if (now - c.lastPong > 60_000) c.ws.terminate();
+        else c.ws.ping();
+      }
+    }, pingIntervalMs);
+    this.timer.unref();
   }
 
   accept(ws: WebSocket, ip: string, id: number): void {
@@ -79,6 +92,9 @@ export class WsApi {
     this.conns.set(c.id, c);
     ws.on('message', (data) => {
       void this.onMessage(c, String(data), ip);
+    });
+    ws.on('pong', () => {
+      c.lastPong = wallMs();
     });
     const gone = (): void => {
       this.conns.delete(c.id);
@@ -263,6 +279,7 @@ export class WsApi {
   }
 
   close(): void {
+    clearInterval(this.timer);
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();
   }
