@@ -20,6 +20,7 @@ import { type Instrument, newInstrumentRegistry } from '../model/instrument.ts';
 import type { QuoteTick, TradeTick } from '../model/market-data.ts';
 import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
+import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
@@ -64,6 +65,8 @@ export class TradingNode implements MarketDataSink {
   readonly orders: BinanceOrderClient | undefined;
   readonly server: ExchangeServer | undefined;
   readonly reconciliation: ReconcileReport | undefined;
+  /** The crash-safe journal, when the config names one. */
+  readonly journal: NodeJournal | undefined;
   readonly counters = new NodeCounters();
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
@@ -89,6 +92,7 @@ export class TradingNode implements MarketDataSink {
     clock: TestClock;
     sims: SimulatedExchange[];
     reconciliation: ReconcileReport | undefined;
+    journal: NodeJournal | undefined;
     print: (line: string) => void;
   }) {
     this.mode = parts.mode;
@@ -99,6 +103,7 @@ export class TradingNode implements MarketDataSink {
     this.clock = parts.clock;
     this.sims = parts.sims;
     this.reconciliation = parts.reconciliation;
+    this.journal = parts.journal;
     this.print = parts.print;
     const ccy = currencies.getOrCreate(parts.kernel.risk.config.accountCurrency);
     this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
@@ -147,6 +152,7 @@ export class TradingNode implements MarketDataSink {
       }),
       recvWindowMs: cfg.venue.recvWindowMs,
     });
+    let journal: NodeJournal | undefined;
     try {
       await rest.syncTime();
       const info = await rest.exchangeInfo(cfg.instruments);
@@ -163,7 +169,12 @@ export class TradingNode implements MarketDataSink {
         registry.add(spec);
       }
       // Live balances are the venue's; paper starts from the config's.
-      const balances = o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances;
+      journal = cfg.journal === undefined ? undefined : NodeJournal.open(cfg.journal, print);
+      // A journal restates the first run's balances (its fills are replayed onto them); else live balances
+      // are the venue's, paper starts from the config's.
+      const balances =
+        journal?.startBalances ??
+        (o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances);
       const strategies = [];
       for (const s of cfg.strategies) {
         const cls = await resolveStrategy(s.name);
@@ -194,7 +205,7 @@ export class TradingNode implements MarketDataSink {
               latency: { orderEntry: lat, response: lat },
             });
             sims.push(sim);
-            return sim;
+            return journal?.wrapVenue(sim) ?? sim;
           }
           orders = new BinanceOrderClient({
             name,
@@ -206,10 +217,12 @@ export class TradingNode implements MarketDataSink {
             onNote: print,
           });
           orders.sink = k.engine;
-          return orders;
+          return journal?.wrapVenue(orders) ?? orders;
         },
       });
       const client = orders as BinanceOrderClient | undefined;
+      const session = { mode: o.mode, instruments: cfg.instruments, balances };
+      for (const l of (await journal?.recover(kernel, session, client && rest)) ?? []) print(l);
       let report: ReconcileReport | undefined;
       if (client !== undefined) {
         await client.start();
@@ -219,6 +232,7 @@ export class TradingNode implements MarketDataSink {
           kernel,
           instruments: registry.all(),
           policy: cfg.unknownOrders,
+          ...(journal === undefined ? {} : { known: journal.knownClientIds() }),
         });
         for (const line of report.lines) print(line);
       }
@@ -246,6 +260,7 @@ export class TradingNode implements MarketDataSink {
         clock,
         sims,
         reconciliation: report,
+        journal,
         print,
       });
       node.wire();
@@ -254,6 +269,7 @@ export class TradingNode implements MarketDataSink {
       node.startTimers(cfg.statusIntervalSec);
       return node;
     } catch (e) {
+      journal?.close();
       await server?.close();
       throw e;
     }
@@ -391,6 +407,7 @@ export class TradingNode implements MarketDataSink {
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
     ];
     await this.orders?.stop();
+    this.journal?.close();
     await this.server?.close();
     return lines;
   }
