@@ -216,7 +216,7 @@ export class TradingNode implements MarketDataSink {
             clock,
             onNote: print,
           });
-          orders.sink = k.engine;
+          orders.sink = journal?.wrapSink(k.engine) ?? k.engine;
           return journal?.wrapVenue(orders) ?? orders;
         },
       });

@@ -18,7 +18,7 @@
 
 import { wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import type { VenueClient } from '../execution/venue.ts';
+import type { VenueClient, VenueEventSink } from '../execution/venue.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { type CurrencyId, currencies, moneyFromDecimal, moneyToDecimal } from '../model/currency.ts';
 import { decimalToStepsRounded, Rounding } from '../model/decimal.ts';
@@ -111,6 +111,8 @@ export interface RecoveryReport {
   recoveredFills: number;
   /** Orders the journal left open that the venue still has open (adopted by the reconciliation). */
   stillOpen: number;
+  /** Fills the venue delivered again that the journal already held (dropped). */
+  duplicateFills: number;
   /** Orders closed at recovery: the venue closed them while down, or never saw them, or (paper) died. */
   closedAtRecovery: number;
   lines: string[];
@@ -245,6 +247,7 @@ export class NodeJournal {
       fills: this.state.fills.length,
       recoveredFills: 0,
       stillOpen: 0,
+      duplicateFills: 0,
       closedAtRecovery: 0,
       lines: [],
     };
@@ -269,6 +272,24 @@ export class NodeJournal {
   wrapVenue(venue: VenueClient): VenueClient {
     // Client ids unique across runs (a restart's order 1 is not the previous run's): run start in ms, base 36.
     return new JournallingVenue(venue, this, `b4${Math.floor(wallMicros() / 1000).toString(36)}-`);
+  }
+
+  /**
+   * The engine behind a filter dropping fills the journal already holds from an earlier run (a venue replaying
+   * an adopted order's trades): the engine deduplicates only within a run, by its own order ids.
+   */
+  wrapSink(engine: VenueEventSink): VenueEventSink {
+    const tradeIds = this.state.tradeIds;
+    const report = this.report;
+    return {
+      onVenueEvent(ev: OrderEvent): void {
+        if (ev.kind === OrderEventKind.FILLED && ev.tradeId !== '' && tradeIds.has(ev.tradeId)) {
+          report.duplicateFills++;
+          return;
+        }
+        engine.onVenueEvent(ev);
+      },
+    };
   }
 
   /**
