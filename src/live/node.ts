@@ -205,7 +205,7 @@ export class TradingNode implements MarketDataSink {
               latency: { orderEntry: lat, response: lat },
             });
             sims.push(sim);
-            return journal?.wrapVenue(sim) ?? sim;
+            return sim;
           }
           orders = new BinanceOrderClient({
             name,

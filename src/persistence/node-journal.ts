@@ -160,6 +160,7 @@ export class JournalState {
   readonly orders = new Map<string, JournalOrder>();
   readonly fills: FillRec[] = [];
   readonly tradeIds = new Set<string>();
+  /** The checkpoints written after the last fill (empty when a crash came between a fill and its checkpoint). */
   readonly lastBalance = new Map<string, number>();
   readonly lastPosition = new Map<string, number>();
   /** The first run's starting balances, or undefined for a new journal. */
@@ -219,6 +220,9 @@ export class JournalState {
     if (this.tradeIds.has(f.tradeId)) return;
     this.tradeIds.add(f.tradeId);
     this.fills.push(f);
+    // The checkpoint that follows this fill replaces the earlier ones; a crash before it leaves none to check.
+    this.lastPosition.clear();
+    this.lastBalance.clear();
     const o = this.orders.get(f.cid);
     if (o === undefined) return;
     o.filledQty += f.qty;
@@ -236,6 +240,8 @@ export class NodeJournal {
   readonly state: JournalState;
   readonly report: RecoveryReport;
   private kernel: Kernel | undefined = undefined;
+  /** Client ids unique across runs (a restart's order 1 is not the previous run's): run start in ms, base 36. */
+  private readonly prefix = `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
 
   private constructor(writer: JournalWriter, records: JournalRecord[], repaired: number) {
     this.writer = writer;
@@ -270,8 +276,7 @@ export class NodeJournal {
 
   /** The venue client with its submit and cancel commands journalled before they are sent. */
   wrapVenue(venue: VenueClient): VenueClient {
-    // Client ids unique across runs (a restart's order 1 is not the previous run's): run start in ms, base 36.
-    return new JournallingVenue(venue, this, `b4${Math.floor(wallMicros() / 1000).toString(36)}-`);
+    return new JournallingVenue(venue, this, this.prefix);
   }
 
   /**
@@ -334,7 +339,12 @@ export class NodeJournal {
   private onEvent(ev: OrderEvent): void {
     const k = this.kernel!;
     const order = k.cache.order(ev.orderId);
-    if (order === undefined || order.clientOrderId === '') return;
+    if (order === undefined || ev.kind === OrderEventKind.INITIALIZED || ev.kind === OrderEventKind.DENIED)
+      return;
+    // A paper node's simulated venue is not wrapped (the node drives it directly, and it dies with the node):
+    // its orders are recorded at their first event.
+    if (order.clientOrderId === '') order.clientOrderId = `${this.prefix}${order.id}`;
+    if (!this.state.orders.has(order.clientOrderId)) this.command(order, 'submit');
     if (ev.kind === OrderEventKind.FILLED) {
       const inst = k.cache.instruments.require(order.instrumentId);
       const fee = ev.feeCurrencyId < 0 ? undefined : currencies.byId(ev.feeCurrencyId as CurrencyId);
@@ -352,7 +362,6 @@ export class NodeJournal {
       this.append(RecordKind.FILL, f);
       return;
     }
-    if (ev.kind === OrderEventKind.INITIALIZED) return;
     const e: EventRec = {
       cid: order.clientOrderId,
       kind: orderEventName(ev.kind),
@@ -391,6 +400,7 @@ export class NodeJournal {
       const feeCcy = f.feeCcy === '' ? -1 : currencies.getOrCreate(f.feeCcy).id;
       p.applyFill(inst, f.side as OrderSide, f.qty, f.px, f.fee, feeCcy, f.ts);
     }
+    const checked = this.state.lastPosition.size + this.state.lastBalance.size;
     for (const [sym, qty] of this.state.lastPosition) {
       const inst = bySymbol(kernel, sym);
       if (inst !== undefined && p.netQty(inst.id) !== qty) {
@@ -419,7 +429,7 @@ export class NodeJournal {
     if (r.records > 0) {
       r.lines.push(
         `journal ${this.writer.path}: replayed ${r.records} record(s): ${r.orders} order(s), ${r.fills} fill(s)` +
-          `${r.repairedBytes > 0 ? `, torn tail of ${r.repairedBytes} byte(s) cut` : ''}; positions and balances match the last checkpoint`,
+          `${r.repairedBytes > 0 ? `, torn tail of ${r.repairedBytes} byte(s) cut` : ''}; ${checked === 0 ? 'no checkpoint after the last fill to check' : `positions and balances match the last checkpoint (${checked} figure(s))`}`,
       );
     }
   }
