@@ -9,12 +9,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../src/core/worker.ts';
 import { NodeMode, TradingNode } from '../src/live/node.ts';
 import { NodeConfigSchema } from '../src/live/node-config.ts';
 import { type BenchSpec, startProbe } from './harness.ts';
 
-const STRATEGY = fileURLToPath(new URL('./tick-to-trade.strategy.ts', import.meta.url));
-const SERVER = new URL('../src/venues/server/server.ts', import.meta.url).href;
+// Compiled (dist/) or sources: each keeps its own extension.
+const STRATEGY = fileURLToPath(siblingModule(import.meta.url, 'tick-to-trade.strategy'));
+const SERVER = siblingModule(import.meta.url, '../src/venues/server/server').href;
+const CHILD_ARGS = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
 /** The local exchange server in a child process (order limits raised: the bench sends an order per 2 quotes). */
 async function spawnServer(): Promise<{ url: string; kill(): void }> {
@@ -26,7 +29,7 @@ async function spawnServer(): Promise<{ url: string; kill(): void }> {
     });
     process.stdout.write('listening ' + s.url + '\\n');
     process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+  const child = spawn(process.execPath, [...CHILD_ARGS, '--input-type=module', '-e', code], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
