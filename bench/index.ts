@@ -35,6 +35,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./parallel.bench.ts'),
     import('./server.bench.ts'),
     import('./live.bench.ts'),
+    import('./journal.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

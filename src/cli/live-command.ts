@@ -61,7 +61,8 @@ export function registerLiveCommands(program: Command): void {
   const help = (mode: string) => `
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
 Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, instruments, strategies [{ name, params }],
-balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt).
+balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
+journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
 

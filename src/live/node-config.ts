@@ -45,6 +45,15 @@ export const NodeConfigSchema = z.strictObject({
   statusIntervalSec: z.number().positive().default(5),
   /** Stop by itself after this many seconds (0: run until Ctrl-C / SIGTERM). */
   durationSec: z.number().nonnegative().default(0),
+  /** Crash-safe journal (src/persistence/node-journal.ts); absent: none, nothing survives a crash. */
+  journal: z
+    .strictObject({
+      path: z.string().min(1),
+      /** always: fdatasync per record; group: within groupMs, off the engine thread; os: never (kill -9 safe). */
+      fsync: z.enum(['always', 'group', 'os']).default('group'),
+      groupMs: z.number().int().positive().max(1_000).default(5),
+    })
+    .optional(),
   /** Live start-up: orders open at the venue that this node did not place. */
   unknownOrders: z.enum(['adopt', 'report', 'halt']).default('report'),
 });

@@ -21,6 +21,7 @@ import { type QuoteTick, RecordKind, type TradeTick } from '../model/market-data
 import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
 import type { NodeMetrics } from '../monitoring/node-metrics.ts';
+import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
@@ -68,6 +69,8 @@ export class TradingNode implements MarketDataSink {
   readonly orders: BinanceOrderClient | undefined;
   readonly server: ExchangeServer | undefined;
   readonly reconciliation: ReconcileReport | undefined;
+  /** The crash-safe journal, when the config names one. */
+  readonly journal: NodeJournal | undefined;
   readonly counters = new NodeCounters();
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
@@ -94,6 +97,7 @@ export class TradingNode implements MarketDataSink {
     clock: TestClock;
     sims: SimulatedExchange[];
     reconciliation: ReconcileReport | undefined;
+    journal: NodeJournal | undefined;
     print: (line: string) => void;
     probe: NodeProbe | undefined;
   }) {
@@ -105,6 +109,7 @@ export class TradingNode implements MarketDataSink {
     this.clock = parts.clock;
     this.sims = parts.sims;
     this.reconciliation = parts.reconciliation;
+    this.journal = parts.journal;
     this.print = parts.print;
     this.probe = parts.probe;
     // With metrics, tick-to-trade is the venue slot's histogram (one record serves the status line and /metrics).
@@ -157,6 +162,7 @@ export class TradingNode implements MarketDataSink {
       }),
       recvWindowMs: cfg.venue.recvWindowMs,
     });
+    let journal: NodeJournal | undefined;
     try {
       await rest.syncTime();
       const info = await rest.exchangeInfo(cfg.instruments);
@@ -173,7 +179,12 @@ export class TradingNode implements MarketDataSink {
         registry.add(spec);
       }
       // Live balances are the venue's; paper starts from the config's.
-      const balances = o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances;
+      journal = cfg.journal === undefined ? undefined : NodeJournal.open(cfg.journal, print);
+      // A journal restates the first run's balances (its fills are replayed onto them); else live balances
+      // are the venue's, paper starts from the config's.
+      const balances =
+        journal?.startBalances ??
+        (o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances);
       const strategies = [];
       for (const s of cfg.strategies) {
         const cls = await resolveStrategy(s.name);
@@ -215,11 +226,13 @@ export class TradingNode implements MarketDataSink {
             clock,
             onNote: print,
           });
-          orders.sink = k.engine;
-          return orders;
+          orders.sink = journal?.wrapSink(k.engine) ?? k.engine;
+          return journal?.wrapVenue(orders) ?? orders;
         },
       });
       const client = orders as BinanceOrderClient | undefined;
+      const session = { mode: o.mode, instruments: cfg.instruments, balances };
+      for (const l of (await journal?.recover(kernel, session, client && rest)) ?? []) print(l);
       let report: ReconcileReport | undefined;
       if (client !== undefined) {
         await client.start();
@@ -229,6 +242,7 @@ export class TradingNode implements MarketDataSink {
           kernel,
           instruments: registry.all(),
           policy: cfg.unknownOrders,
+          ...(journal === undefined ? {} : { known: journal.knownClientIds() }),
         });
         for (const line of report.lines) print(line);
       }
@@ -261,6 +275,7 @@ export class TradingNode implements MarketDataSink {
         clock,
         sims,
         reconciliation: report,
+        journal,
         print,
         probe,
       });
@@ -276,6 +291,7 @@ export class TradingNode implements MarketDataSink {
       }
       return node;
     } catch (e) {
+      journal?.close();
       await server?.close();
       throw e;
     }
@@ -416,6 +432,7 @@ export class TradingNode implements MarketDataSink {
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
     ];
     await this.orders?.stop();
+    this.journal?.close();
     await this.server?.close();
     return lines;
   }

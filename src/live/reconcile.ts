@@ -45,6 +45,8 @@ export async function reconcile(o: {
   kernel: Kernel;
   instruments: readonly Instrument[];
   policy: 'adopt' | 'report' | 'halt';
+  /** Client ids the node's journal knows (its own orders of earlier runs): adopted whatever the policy. */
+  known?: ReadonlySet<string>;
 }): Promise<ReconcileReport> {
   const lines: string[] = [];
   const open: VenueOrder[] = [];
@@ -56,17 +58,19 @@ export async function reconcile(o: {
   const describe = (v: VenueOrder) =>
     `${v.clientOrderId} (${v.symbol} ${v.side} ${v.origQty} @ ${v.price}, filled ${v.executedQty})`;
   // Without a journal of earlier runs every open order is one this run did not place.
-  if (open.length > 0 && o.policy === 'halt') {
+  const isKnown = (v: VenueOrder) => o.known?.has(v.clientOrderId) === true;
+  const unknown = open.filter((v) => !isKnown(v));
+  if (unknown.length > 0 && o.policy === 'halt') {
     throw new Bot4Error(
       ErrorCode.CONFIG_INVALID,
-      `reconciliation: ${open.length} open order(s) at the venue that this node did not place: ${open.map(describe).join(', ')}; trading halted (unknownOrders is 'halt': cancel them, or set it to 'adopt' or 'report')`,
+      `reconciliation: ${unknown.length} open order(s) at the venue that this node did not place: ${unknown.map(describe).join(', ')}; trading halted (unknownOrders is 'halt': cancel them, or set it to 'adopt' or 'report')`,
     );
   }
   let adopted = 0;
   let reported = 0;
   for (const v of open) {
     const inst = o.instruments.find((i) => i.symbol === v.symbol)!;
-    if (o.policy === 'report') {
+    if (o.policy === 'report' && !isKnown(v)) {
       reported++;
       lines.push(`reconcile: open order ${describe(v)} left to the venue, not managed by this node`);
       continue;
