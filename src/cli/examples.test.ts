@@ -11,6 +11,8 @@ import { present, SHARED_DATA } from '../core/test-resources.ts';
 import { run } from './main.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const SERVER =
+  'a server that runs until stopped: src/cli/exchange-command.test.ts spawns it, checks the listening line and SIGTERM';
 /** Examples this test does not run, and why (each must still appear among the examples). */
 const NOT_RUN: Readonly<Record<string, string>> = {
   '...': 'README: "`npx bot4 ...`" stands for any command',
@@ -23,7 +25,25 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'needs the network',
   'ta rsi --param period=14 --input btcusdt_1h.csv --out rsi.csv': 'placeholder file',
   'ta macd --param fast=12 --param slow=26 --param signal=9 --input ETH_BTC-5m.feather': 'placeholder file',
-  'bench --quick': 'the whole benchmark suite: minutes (bench --quick speed is issue 11, helper h14)',
+  'bench --quick': 'the whole benchmark suite: minutes',
+  'bench --filter live.': 'benchmarks take minutes on a loaded machine',
+  'bench --filter journal.': 'benchmarks take minutes on a loaded machine',
+  'bench --compare old.json new.json':
+    'placeholder files (src/cli/main.test.ts compares two real result files)',
+  'exchange serve --demo --api-key K --api-secret S': SERVER,
+  'exchange serve --demo --port 0 --api-key K --api-secret S': SERVER,
+  'exchange serve --data catalog:BTCUSDT/quotes,trades,depth --speed 10x --api-key K --api-secret S': SERVER,
+  'exchange serve --demo --seed 7 --speed max --api-key K --api-secret S': SERVER,
+  'exchange serve --demo --metrics-port 9465':
+    'a server that runs until stopped: src/venues/server/metrics.test.ts spawns it and scrapes it',
+  'paper --config examples/paper.json':
+    'a node that runs until stopped: src/live/node.test.ts spawns it and stops it with SIGTERM',
+  '--config examples/paper.json paper --metrics-port 9464':
+    'a node that runs until stopped: src/live/node-metrics.test.ts spawns it and scrapes it',
+  'backtest --demo --hours 2000 --metrics-port 9464 --metrics-hold 600':
+    'holds its endpoint ten minutes: src/monitoring/dashboards.test.ts runs it with a short hold',
+  'profile -- backtest --demo':
+    'spawns a profiled child: src/cli/profile-command.test.ts runs it and opens the flamegraph in Chromium',
   'bench --quick --json out.json --filter memory.': 'benchmarks take minutes on a loaded machine',
   'bench --filter memory.pool --json bench.json': 'benchmarks take minutes on a loaded machine',
   'optimize --data FILE ... --walk-forward 6 --is-ratio 0.75 --search tpe --trials 50 --out reports/wf':
