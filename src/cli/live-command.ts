@@ -7,8 +7,18 @@ import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { NodeMode, TradingNode } from '../live/node.ts';
 import { loadNodeConfig } from '../live/node-config.ts';
+import {
+  addMetricsOptions,
+  closeCliMetrics,
+  type MetricsCliOptions,
+  startCliMetrics,
+} from './metrics-option.ts';
 
-async function runNode(mode: NodeMode, configFile: string | undefined): Promise<void> {
+async function runNode(
+  mode: NodeMode,
+  configFile: string | undefined,
+  metricsOpts: MetricsCliOptions,
+): Promise<void> {
   if (configFile === undefined) {
     throw new Bot4Error(
       ErrorCode.INVALID_ARGUMENT,
@@ -16,6 +26,8 @@ async function runNode(mode: NodeMode, configFile: string | undefined): Promise<
     );
   }
   const config = loadNodeConfig(configFile);
+  // Process metrics (CPU, memory, event loop) for Prometheus and the container/systemd health checks.
+  const metrics = await startCliMetrics(metricsOpts, mode);
   const node = await TradingNode.start({ mode, config });
   process.stdout.write(
     `${mode} trading ${config.instruments.join(', ')} with ${config.strategies.map((s) => s.name).join(', ')}; Ctrl-C stops\n`,
@@ -33,6 +45,7 @@ async function runNode(mode: NodeMode, configFile: string | undefined): Promise<
   });
   process.stdout.write('stopping...\n');
   for (const line of await node.stop()) process.stdout.write(`${line}\n`);
+  await closeCliMetrics(metrics, metricsOpts);
 }
 
 export function registerLiveCommands(program: Command): void {
@@ -44,14 +57,20 @@ Without venue.restUrl the local exchange server starts in-process (demo market) 
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
-  program
-    .command('paper')
-    .description('paper trading: live market data, fills by the simulated exchange, real latency')
-    .addHelpText('after', help('paper'))
-    .action(async () => runNode(NodeMode.PAPER, program.opts<{ config?: string }>().config));
-  program
-    .command('live')
-    .description('live trading through the native Binance adapter (reconciles with the venue first)')
-    .addHelpText('after', help('live'))
-    .action(async () => runNode(NodeMode.LIVE, program.opts<{ config?: string }>().config));
+  addMetricsOptions(
+    program
+      .command('paper')
+      .description('paper trading: live market data, fills by the simulated exchange, real latency')
+      .addHelpText('after', help('paper')),
+  ).action(async (opts: MetricsCliOptions) =>
+    runNode(NodeMode.PAPER, program.opts<{ config?: string }>().config, opts),
+  );
+  addMetricsOptions(
+    program
+      .command('live')
+      .description('live trading through the native Binance adapter (reconciles with the venue first)')
+      .addHelpText('after', help('live')),
+  ).action(async (opts: MetricsCliOptions) =>
+    runNode(NodeMode.LIVE, program.opts<{ config?: string }>().config, opts),
+  );
 }
