@@ -75,7 +75,6 @@ async function load(loader: Loader, file: string, strict: boolean): Promise<void
  */
 const OPEN_CRASHES: Readonly<Record<string, string>> = {
   'bybit-v5': 'a TypeError (reading map) escapes when a message field has another shape',
-  'binance-klines-csv': 'a non-Bot4Error escapes on some mutated rows',
   'freqtrade-feather': 'a mutated feather file hangs the loader synchronously (the test timeout cannot fire)',
   'freqtrade-trades-feather': 'a mutated feather file exhausts the heap (the worker dies out of memory)',
 };
