@@ -72,7 +72,16 @@ async function* messageLines(
     (head[0] === '{' && /^\{\s*$/.test(readHeadBytes(file, 64).toString().split('\n')[0]!))
   ) {
     if (statSync(file).size < 64 * 1024 * 1024) {
-      yield { text: JSON.stringify(JSON.parse(readFileSync(file, 'utf8'))), line: 1 };
+      let doc: unknown;
+      try {
+        doc = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        // A damaged document is bad input naming the file, not a SyntaxError (found by fuzzing).
+        throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: not valid JSON (${(e as Error).message})`, {
+          file,
+        });
+      }
+      yield { text: JSON.stringify(doc), line: 1 };
       return;
     }
   }

@@ -660,6 +660,8 @@ const RATE_STEP = stepOfScale(Math.round(Math.log10(RATE_SCALE)));
 export function isoMicros(us: number): string {
   if (!Number.isFinite(us)) return String(us);
   const ms = Math.floor(us / MS);
+  // Beyond Date's range (+-8.64e15 ms) toISOString throws; a message about such a time shows the number (fuzz).
+  if (Math.abs(ms) > 8.64e15) return `${us} us`;
   const iso = new Date(ms).toISOString();
   const sub = us - ms * MS;
   return sub === 0 ? iso : `${iso.slice(0, -1)}${String(sub).padStart(3, '0')}Z`;

@@ -81,6 +81,18 @@ function symbolFromName(file: string): string {
   return (m?.[1] ?? base.replace(/\.parquet$/, '')).replace(/[_-]/g, '').toUpperCase();
 }
 
+/**
+ * A damaged file makes hyparquet throw plain errors (bad footer, thrift types, failed decompression, reads past
+ * the end); found by fuzzing. They become the loader's typed error naming the file.
+ */
+function unreadable(path: string, e: unknown): never {
+  throw new Bot4Error(
+    ErrorCode.DATA_MALFORMED,
+    `${path}: unreadable Parquet file: ${e instanceof Error ? e.message : String(e)}`,
+    { file: path },
+  );
+}
+
 /** Rows of the file one row group at a time (hyparquet decodes a group whole; memory is one group). */
 async function* groupRows(
   file: Awaited<ReturnType<typeof asyncBufferFromFile>>,
@@ -108,7 +120,7 @@ async function* groupRows(
       onComplete: (r: unknown[][]) => {
         rows = r;
       },
-    });
+    }).catch((e: unknown) => unreadable(path, e));
     yield { rows, first: start };
     start += n;
   }
@@ -122,7 +134,7 @@ export const parquetTicksLoader: Loader = {
   async *load(path: string, options: LoadOptions, report: ValidationReport): AsyncGenerator<EventBatch> {
     const { asyncBufferFromFile, parquetMetadataAsync } = await hyparquet();
     const file = await asyncBufferFromFile(path);
-    const md = await parquetMetadataAsync(file);
+    const md = await parquetMetadataAsync(file).catch((e: unknown) => unreadable(path, e));
     const layout = layoutOf(md);
     if (layout === undefined) {
       throw new Bot4Error(

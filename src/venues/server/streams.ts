@@ -146,6 +146,11 @@ export class StreamHub implements MarketListener {
       this.reply(c, { error: { code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' }, id: null });
       return;
     }
+    // `null` is valid JSON but no request (found by fuzzing: reading .id threw out of the socket handler).
+    if (typeof msg !== 'object' || msg === null) {
+      this.reply(c, { error: { code: 2, msg: 'Invalid request: not a JSON object' }, id: null });
+      return;
+    }
     const id = msg.id ?? null;
     const params = Array.isArray(msg.params) ? (msg.params as unknown[]) : [];
     switch (msg.method) {

@@ -129,6 +129,11 @@ export class WsApi {
       this.reply(c, null, 400, { error: { code: -1000, msg: 'Malformed request: invalid JSON.' } }, ip);
       return;
     }
+    // `null` is valid JSON but no request (found by fuzzing: reading .id threw outside the handler's catch).
+    if (typeof msg !== 'object' || msg === null) {
+      this.reply(c, null, 400, { error: { code: -1000, msg: 'Malformed request: not a JSON object.' } }, ip);
+      return;
+    }
     const id = msg.id ?? null;
     try {
       const method = typeof msg.method === 'string' ? msg.method : '';
