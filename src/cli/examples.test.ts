@@ -40,6 +40,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'a node that runs until stopped: src/live/node.test.ts spawns it and stops it with SIGTERM',
   '--config examples/paper.json paper --metrics-port 9464':
     'a node that runs until stopped: src/live/node-metrics.test.ts spawns it and scrapes it',
+  'backtest --demo --hours 2000 --metrics-port 9464':
+    'a 2,000-hour demo on a fixed port: src/monitoring/dashboards.test.ts runs a demo with --metrics-port 0',
   'backtest --demo --hours 2000 --metrics-port 9464 --metrics-hold 600':
     'holds its endpoint ten minutes: src/monitoring/dashboards.test.ts runs it with a short hold',
   'profile -- backtest --demo':
@@ -115,7 +117,7 @@ async function helpExamples(): Promise<string[]> {
     const help = (await capture([...cmd, '--help'])).out;
     const text = help.slice(help.indexOf('Examples:')).replace(/\\\n\s*/g, ' ');
     for (const line of text.split('\n')) {
-      const t = line.trim();
+      const t = line.replace(/\s+#.*$/, '').trim();
       if (t.startsWith('bot4 ')) out.push(t.slice('bot4 '.length));
     }
   }

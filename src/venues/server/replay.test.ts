@@ -38,8 +38,14 @@ describe.skipIf(!present)(`exchange server replaying ${FILE} (skipped when absen
       const t = await rest(s.url, 'GET', '/api/v3/trades', { symbol: 'BTCUSDT', limit: 3 });
       expect(t.body).toHaveLength(3);
       await c.open();
-      for (let i = 0; i < 5; i++) await s.advance(1000);
-      await waitFor('diffs', () => c.json.filter((j) => j?.e === 'depthUpdate').length >= 2);
+      // Diffs go out on a 100 ms wall-clock timer with what accumulated since the last one: wait for each
+      // advance's diff before the next, or a fast machine folds all five seconds into one message.
+      const diffCount = (): number => c.json.filter((j) => j?.e === 'depthUpdate').length;
+      for (let i = 0; i < 5; i++) {
+        const before = diffCount();
+        await s.advance(1000);
+        await waitFor('a depth diff after the market moved a second', () => diffCount() > before, 20_000);
+      }
       const diffs = c.json.filter((j) => j?.e === 'depthUpdate');
       for (let i = 1; i < diffs.length; i++) expect(diffs[i].U).toBe(diffs[i - 1].u + 1);
       const qty = m.inst.lotsToQty(Math.max(m.inst.minQty, m.inst.qtyFromFloat(0.001)));
