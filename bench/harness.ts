@@ -13,7 +13,7 @@ import { GCProfiler } from 'node:v8';
 export type Better = 'lower' | 'higher';
 
 export interface BenchContext {
-  /** Quick mode: fewer and shorter samples, smaller message counts; the whole suite in under a minute. */
+  /** Quick mode: fewer and shorter samples, smaller message counts (the whole suite still takes minutes). */
   readonly quick: boolean;
 }
 

@@ -89,7 +89,7 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('run the benchmark suite and print median figures beside their targets and peer libraries')
-    .option('-q, --quick', 'fewer, shorter samples: the whole suite in under a minute')
+    .option('-q, --quick', 'fewer, shorter samples (the whole suite still takes minutes)')
     .option('-f, --filter <pattern>', 'only benchmarks whose id contains PATTERN (or matches it as a regex)')
     .option(
       '-j, --json <file>',
