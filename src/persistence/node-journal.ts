@@ -480,19 +480,7 @@ export class NodeJournal {
         throw e;
       }
       if (decimalToStepsRounded(v.executedQty, inst.lotSize, Rounding.HALF_EVEN) > o.filledQty) {
-        const trades = (await rest.signed(
-          'GET',
-          '/api/v3/myTrades',
-          { symbol: o.sym, orderId: v.orderId },
-          20,
-        )) as {
-          id: number;
-          price: string;
-          qty: string;
-          commission: string;
-          commissionAsset: string;
-          time: number;
-        }[];
+        const trades = await rest.orderTrades(o.sym, v.orderId);
         for (const t of trades) {
           const tradeId = `${o.sym}:${t.id}`;
           if (this.state.tradeIds.has(tradeId)) continue;

@@ -572,20 +572,7 @@ export class BinanceOrderClient implements VenueClient {
           this.emit(t, OrderEventKind.ACCEPTED, now, String(o.orderId), '');
         }
         if (Number(o.executedQty) > 0) {
-          const trades = (await rest.signed(
-            'GET',
-            '/api/v3/myTrades',
-            { symbol, orderId: o.orderId },
-            20,
-          )) as {
-            id: number;
-            price: string;
-            qty: string;
-            commission: string;
-            commissionAsset: string;
-            time: number;
-            isMaker: boolean;
-          }[];
+          const trades = await rest.orderTrades(symbol, o.orderId);
           this.stats.recovered += trades.length;
           for (const tr of trades) {
             if (t.closed) break;

@@ -65,6 +65,17 @@ const wallMillis = (): number => Math.floor(wallMicros() / 1000);
 
 export type Params = Readonly<Record<string, ParamValue | undefined>>;
 
+/** One row of GET /api/v3/myTrades: the fields Bot4 reads. */
+export interface BinanceMyTrade {
+  id: number;
+  price: string;
+  qty: string;
+  commission: string;
+  commissionAsset: string;
+  time: number;
+  isMaker: boolean;
+}
+
 export class BinanceRest {
   readonly baseUrl: string;
   readonly governor: RateGovernor;
@@ -140,6 +151,11 @@ export class BinanceRest {
     order = false,
   ) {
     return this.request(method, path, params, weight, order, true);
+  }
+
+  /** The account's trades of one order (GET /api/v3/myTrades, weight 20). */
+  async orderTrades(symbol: string, orderId: ParamValue): Promise<BinanceMyTrade[]> {
+    return (await this.signed('GET', '/api/v3/myTrades', { symbol, orderId }, 20)) as BinanceMyTrade[];
   }
 
   private async request(
