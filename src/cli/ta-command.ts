@@ -281,11 +281,29 @@ function cell(x: number): string {
   return Number.isNaN(x) ? '' : String(x);
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `text`. Standard output may be a non-blocking pipe: a full pipe answers EAGAIN and a write may
+ * take part of the bytes, so wait a millisecond for the reader and go on from where the write stopped.
+ */
+function writeAllSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(fd, bytes, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /** Writes the CSV in chunks so a long file never becomes one giant string. */
 function writeCsv(fd: number, spec: IndicatorSpec, candles: Candles, outs: Float64Array[]): void {
   const rows: string[] = [`timestamp,close,${spec.outputs.join(',')}`];
   const flush = () => {
-    writeSync(fd, `${rows.join('\n')}\n`);
+    writeAllSync(fd, `${rows.join('\n')}\n`);
     rows.length = 0;
   };
   for (let i = 0; i < candles.close.length; i++) {
