@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market.ts';
 import { runBacktest } from '../backtest/runner.ts';
@@ -116,6 +116,84 @@ describe('/metrics endpoint', () => {
       expect(other.status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+
+  it('serves from its worker thread the same text as formatted in this thread', async () => {
+    const registry = new Registry();
+    const c = new Counter({
+      name: 't_events_total',
+      help: 'h',
+      labelNames: ['venue', 'kind'],
+      registers: [registry],
+    });
+    c.inc({ venue: 'BINANCE', kind: 'quote' }, 7);
+    c.inc({ venue: 'BYBIT', kind: 'trade"x' }, 2);
+    new Gauge({
+      name: 't_pos',
+      help: 'with a collector',
+      registers: [registry],
+      collect() {
+        this.set(-1.5);
+      },
+    });
+    const h = new Histogram({
+      name: 't_lat_seconds',
+      help: 'h',
+      buckets: [0.001, 0.01],
+      registers: [registry],
+    });
+    for (const v of [0.0005, 0.002, 0.5]) h.observe(v);
+    const cost = new HdrHistogram();
+    const worker = await startMetricsServer({ registry, port: 0, scrapeCost: cost });
+    const here = await startMetricsServer({ registry, port: 0, inThread: true });
+    try {
+      const a = await (await fetch(worker.url, { signal: AbortSignal.timeout(5000) })).text();
+      const b = await (await fetch(here.url, { signal: AbortSignal.timeout(5000) })).text();
+      expect(a).toBe(b);
+      expect(samples(a).get('t_events_total{venue="BINANCE",kind="quote"}')).toBe(7);
+      expect(cost.totalCount).toBe(1);
+    } finally {
+      await worker.close();
+      await here.close();
+    }
+  });
+
+  it('answers 503 when the engine thread does not hand over the values in time', async () => {
+    const registry = new Registry();
+    let release: () => void = () => {};
+    new Gauge({
+      name: 't_stuck',
+      help: 'a collector that waits until released',
+      registers: [registry],
+      collect() {
+        return new Promise<void>((r) => {
+          release = r;
+        });
+      },
+    });
+    const server = await startMetricsServer({ registry, port: 0, answerMs: 200 });
+    try {
+      const r = await fetch(server.url, { signal: AbortSignal.timeout(5000) });
+      expect(r.status).toBe(503);
+      expect(await r.text()).toMatch(/did not answer within 200 ms/);
+    } finally {
+      release();
+      await server.close();
+    }
+  });
+
+  it('names a taken port from either mode', async () => {
+    const registry = new Registry();
+    const first = await startMetricsServer({ registry, port: 0 });
+    try {
+      for (const inThread of [false, true]) {
+        await expect(startMetricsServer({ registry, port: first.port, inThread })).rejects.toThrow(
+          /EADDRINUSE \(the port is taken/,
+        );
+      }
+    } finally {
+      await first.close();
     }
   });
 

@@ -23,6 +23,8 @@ export interface NodeMetricsOptions {
   perf?: boolean;
   /** perf stat interval, ms (default 1000). */
   perfIntervalMs?: number;
+  /** Serve and format /metrics on this thread instead of a worker (default false; see server.ts). */
+  inThread?: boolean;
   /** Startup lines (where the endpoint is, whether hardware counters are available and why not). */
   log?: (line: string) => void;
 }
@@ -67,7 +69,8 @@ export class NodeMetrics {
       { role: options.role, version: process.env.npm_package_version ?? 'unknown', node: process.version },
       1,
     );
-    const proc = new ProcessMetrics(registry);
+    const inThread = options.inThread ?? false;
+    const proc = new ProcessMetrics(registry, inThread);
     const usePerf = options.perf ?? process.platform === 'linux';
     const perf = usePerf
       ? new PerfCounters({
@@ -88,6 +91,8 @@ export class NodeMetrics {
         port: options.port,
         ...(options.host === undefined ? {} : { host: options.host }),
         scrapeCost,
+        inThread,
+        procFs: !inThread,
       });
     } catch (e) {
       proc.close();

@@ -93,8 +93,14 @@ export class ProcessMetrics {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly eluStart = performance.eventLoopUtilization();
   private readonly linux = process.platform === 'linux';
+  private readonly withProcFs: boolean;
 
-  constructor(registry: Registry) {
+  /**
+   * `withProcFs` false leaves the /proc series to whoever serves them from another thread (the metrics
+   * worker: /proc/self is the process's from any thread, so its reads need not cost the engine thread).
+   */
+  constructor(registry: Registry, withProcFs = true) {
+    this.withProcFs = withProcFs;
     this.gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
@@ -220,70 +226,7 @@ export class ProcessMetrics {
         this.inc(performance.eventLoopUtilization(self.eluStart).active / 1000);
       },
     });
-    if (!this.linux) return;
-    new Counter({
-      name: 'bot4_context_switches_total',
-      help: 'Context switches of the whole process, voluntary (waited) and involuntary (preempted) (/proc/self/status).',
-      labelNames: ['kind'],
-      registers: [registry],
-      collect() {
-        const c = parseContextSwitches(readFileSync('/proc/self/status', 'utf8'));
-        this.reset();
-        this.inc({ kind: 'voluntary' }, c.voluntary);
-        this.inc({ kind: 'involuntary' }, c.involuntary);
-      },
-    });
-    new Counter({
-      name: 'bot4_page_faults_total',
-      help: 'Page faults of the whole process, minor (no I/O) and major (read from disk) (/proc/self/stat).',
-      labelNames: ['kind'],
-      registers: [registry],
-      collect() {
-        const s = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
-        this.reset();
-        this.inc({ kind: 'minor' }, s.minorFaults);
-        this.inc({ kind: 'major' }, s.majorFaults);
-      },
-    });
-    // One /proc walk feeds both per-thread counters: the first collector to run reads, the other reuses it.
-    let threads: ThreadSample[] | undefined;
-    const sample = (): ThreadSample[] => {
-      if (threads === undefined) {
-        threads = readThreads();
-        setImmediate(() => {
-          threads = undefined;
-        });
-      }
-      return threads;
-    };
-    new Counter({
-      name: 'bot4_thread_cpu_seconds_total',
-      help: 'CPU time per thread, seconds, by mode user/system (/proc/self/task/*/stat; thread = its name, e.g. bot4-pool-0).',
-      labelNames: ['thread', 'tid', 'mode'],
-      registers: [registry],
-      collect() {
-        const rows = sample();
-        this.reset();
-        for (const t of rows) {
-          this.inc({ thread: t.name, tid: t.tid, mode: 'user' }, t.userSeconds);
-          this.inc({ thread: t.name, tid: t.tid, mode: 'system' }, t.systemSeconds);
-        }
-      },
-    });
-    new Counter({
-      name: 'bot4_thread_context_switches_total',
-      help: 'Context switches per thread, voluntary/involuntary (/proc/self/task/*/status).',
-      labelNames: ['thread', 'tid', 'kind'],
-      registers: [registry],
-      collect() {
-        const rows = sample();
-        this.reset();
-        for (const t of rows) {
-          this.inc({ thread: t.name, tid: t.tid, kind: 'voluntary' }, t.voluntary);
-          this.inc({ thread: t.name, tid: t.tid, kind: 'involuntary' }, t.involuntary);
-        }
-      },
-    });
+    if (this.linux && this.withProcFs) registerProcFsMetrics(registry);
   }
 
   close(): void {
@@ -297,4 +240,75 @@ export class ProcessMetrics {
 interface GcStat {
   beforeGC: { heapStatistics: { usedHeapSize: number } };
   afterGC: { heapStatistics: { usedHeapSize: number } };
+}
+
+/**
+ * Process-wide series read from /proc (context switches, page faults, per-thread CPU and context switches;
+ * Linux only). Any thread of the process may collect them: the metrics worker does, off the engine thread.
+ */
+export function registerProcFsMetrics(registry: Registry): void {
+  if (process.platform !== 'linux') return;
+  new Counter({
+    name: 'bot4_context_switches_total',
+    help: 'Context switches of the whole process, voluntary (waited) and involuntary (preempted) (/proc/self/status).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const c = parseContextSwitches(readFileSync('/proc/self/status', 'utf8'));
+      this.reset();
+      this.inc({ kind: 'voluntary' }, c.voluntary);
+      this.inc({ kind: 'involuntary' }, c.involuntary);
+    },
+  });
+  new Counter({
+    name: 'bot4_page_faults_total',
+    help: 'Page faults of the whole process, minor (no I/O) and major (read from disk) (/proc/self/stat).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const s = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
+      this.reset();
+      this.inc({ kind: 'minor' }, s.minorFaults);
+      this.inc({ kind: 'major' }, s.majorFaults);
+    },
+  });
+  // One /proc walk feeds both per-thread counters: the first collector to run reads, the other reuses it.
+  let threads: ThreadSample[] | undefined;
+  const sample = (): ThreadSample[] => {
+    if (threads === undefined) {
+      threads = readThreads();
+      setImmediate(() => {
+        threads = undefined;
+      });
+    }
+    return threads;
+  };
+  new Counter({
+    name: 'bot4_thread_cpu_seconds_total',
+    help: 'CPU time per thread, seconds, by mode user/system (/proc/self/task/*/stat; thread = its name, e.g. bot4-pool-0).',
+    labelNames: ['thread', 'tid', 'mode'],
+    registers: [registry],
+    collect() {
+      const rows = sample();
+      this.reset();
+      for (const t of rows) {
+        this.inc({ thread: t.name, tid: t.tid, mode: 'user' }, t.userSeconds);
+        this.inc({ thread: t.name, tid: t.tid, mode: 'system' }, t.systemSeconds);
+      }
+    },
+  });
+  new Counter({
+    name: 'bot4_thread_context_switches_total',
+    help: 'Context switches per thread, voluntary/involuntary (/proc/self/task/*/status).',
+    labelNames: ['thread', 'tid', 'kind'],
+    registers: [registry],
+    collect() {
+      const rows = sample();
+      this.reset();
+      for (const t of rows) {
+        this.inc({ thread: t.name, tid: t.tid, kind: 'voluntary' }, t.voluntary);
+        this.inc({ thread: t.name, tid: t.tid, kind: 'involuntary' }, t.involuntary);
+      }
+    },
+  });
 }

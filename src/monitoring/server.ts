@@ -1,12 +1,17 @@
-// The `/metrics` endpoint: node:http serving a prom-client registry in Prometheus text format, bound to
-// 127.0.0.1 unless told otherwise (metrics name instruments and positions). Each scrape's cost on this thread
-// (collectors plus formatting) is recorded in ns into a latency stage, so the endpoint measures itself.
+// The `/metrics` endpoint: a prom-client registry in Prometheus text format over node:http, bound to 127.0.0.1
+// unless told otherwise (metrics name instruments and positions). By default the HTTP server and the text
+// formatting run on a worker thread (metrics-server.worker.ts), which also reads /proc itself; this thread only
+// runs the collectors that need its objects (getMetricsAsJSON) and hands the values over as one JSON string
+// (`monitoring.scrape.full` measures its cost against serving here). `inThread: true` keeps everything here (one thread fewer; tests and tools).
+// Each scrape's cost on this thread is recorded in ns into a latency stage, so the endpoint measures itself.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import { monoNanos } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { siblingModule, startWorker } from '../core/worker.ts';
 import type { HdrHistogram } from './latency.ts';
 
 export interface MetricsServerOptions {
@@ -17,7 +22,31 @@ export interface MetricsServerOptions {
   host?: string;
   /** Where each scrape's main-thread cost goes, ns. */
   scrapeCost?: HdrHistogram;
+  /** Serve and format on this thread instead of a worker (default false). */
+  inThread?: boolean;
+  /** Worker mode: a scrape the engine thread has not answered within this many ms gets 503 (default 10 s). */
+  answerMs?: number;
+  /** Worker mode: the worker adds the /proc series itself (registerProcFsMetrics), off the engine thread. */
+  procFs?: boolean;
 }
+
+/** What the worker is started with. */
+export interface WorkerServerData {
+  host: string;
+  port: number;
+  answerMs: number;
+  procFs: boolean;
+}
+/** Worker -> engine thread. */
+export type WorkerMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'collect'; id: number };
+/** Engine thread -> worker. */
+export type EngineMessage =
+  | { type: 'values'; id: number; json: string }
+  | { type: 'failed'; id: number; error: string }
+  | { type: 'close' };
 
 export interface MetricsServer {
   readonly port: number;
@@ -45,6 +74,82 @@ export function parseMetricsPort(text: string, option = '--metrics-port'): numbe
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const host = options.host ?? '127.0.0.1';
+  const port =
+    options.inThread === true ? await serveInThread(options, host) : await serveFromWorker(options, host);
+  return {
+    port: port.port,
+    host,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port.port}/metrics`,
+    close: port.close,
+  };
+}
+
+function bindError(host: string, port: number, code: string): Bot4Error {
+  return new Bot4Error(
+    ErrorCode.INVALID_ARGUMENT,
+    `cannot serve metrics on ${host}:${port}: ${code}` +
+      (code === 'EADDRINUSE' ? ' (the port is taken; pick another --metrics-port, or 0 for a free one)' : ''),
+    { host, port },
+  );
+}
+
+interface Bound {
+  port: number;
+  close: () => Promise<void>;
+}
+
+async function serveFromWorker(options: MetricsServerOptions, host: string): Promise<Bound> {
+  const { registry, scrapeCost } = options;
+  const data: WorkerServerData = {
+    host,
+    port: options.port,
+    answerMs: options.answerMs ?? 10_000,
+    procFs: options.procFs ?? false,
+  };
+  const worker: Worker = startWorker(siblingModule(import.meta.url, 'metrics-server.worker'), {
+    workerData: data,
+    name: 'bot4-metrics',
+  });
+  const collect = (id: number): void => {
+    const t0 = monoNanos();
+    registry.getMetricsAsJSON().then(
+      (values) => {
+        // A string crosses threads as one copy; structured-cloning the objects cost ~8x JSON.stringify.
+        worker.postMessage({ type: 'values', id, json: JSON.stringify(values) } satisfies EngineMessage);
+        scrapeCost?.record(monoNanos() - t0);
+      },
+      (e: unknown) => worker.postMessage({ type: 'failed', id, error: String(e) } satisfies EngineMessage),
+    );
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'collect') collect(m.id);
+      else if (m.type === 'listening') resolve(m.port);
+      else reject(bindError(host, options.port, m.code || m.message));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the metrics worker exited (${code}) before listening`)));
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
+    throw e;
+  });
+  // The endpoint must not keep a finished command alive; close() ends it when asked.
+  worker.unref();
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2_000);
+        worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        worker.postMessage({ type: 'close' } satisfies EngineMessage);
+      }),
+  };
+}
+
+async function serveInThread(options: MetricsServerOptions, host: string): Promise<Bound> {
   const { registry, scrapeCost } = options;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -67,24 +172,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new Bot4Error(
-          ErrorCode.INVALID_ARGUMENT,
-          `cannot serve metrics on ${host}:${options.port}: ${e.code ?? e.message}` +
-            (e.code === 'EADDRINUSE'
-              ? ' (the port is taken; pick another --metrics-port, or 0 for a free one)'
-              : ''),
-          { host, port: options.port },
-        ),
-      ),
+      reject(bindError(host, options.port, e.code ?? e.message)),
     );
     server.listen(options.port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
   return {
-    port,
-    host,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
