@@ -27,6 +27,8 @@ export class Cache {
   private readonly allOpen = new OpenSet();
   /** Orders closed since the last purge, so a purge costs what it frees, not the whole history. */
   private readonly closedSincePurge: OrderId[] = [];
+  /** 1 where the slot's order is already in closedSincePurge (an O(1) test instead of a search). */
+  private queued = new Uint8Array(INITIAL_SLOTS);
   private maxId = 0;
 
   constructor(instruments: InstrumentRegistry) {
@@ -67,14 +69,19 @@ export class Cache {
   markClosed(order: Order): void {
     const slot = order.id & this.mask;
     if (this.posAll[slot]! < 0) {
-      if (this.slots[slot] === order && !this.closedSincePurge.includes(order.id))
-        this.closedSincePurge.push(order.id);
+      if (this.slots[slot] === order) this.queueForPurge(slot, order.id);
       return;
     }
     this.remove(this.allOpen, this.posAll, order.id);
     this.remove(setAt(this.byInstrument, order.instrumentId), this.posInstrument, order.id);
     this.remove(setAt(this.byStrategy, order.strategyId), this.posStrategy, order.id);
-    this.closedSincePurge.push(order.id);
+    this.queueForPurge(slot, order.id);
+  }
+
+  private queueForPurge(slot: number, id: OrderId): void {
+    if (this.queued[slot] === 1) return;
+    this.queued[slot] = 1;
+    this.closedSincePurge.push(id);
   }
 
   /** Open order ids on an instrument. The array is live: copy it before changing orders while iterating. */
@@ -102,6 +109,7 @@ export class Cache {
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
       const o = this.order(ids[i]!);
+      if (o !== undefined) this.queued[o.id & this.mask] = 0;
       if (o !== undefined && this.posAll[o.id & this.mask]! < 0) {
         this.slots[o.id & this.mask] = undefined;
         release(o);
@@ -131,7 +139,9 @@ export class Cache {
     const pi = this.posInstrument;
     const ps = this.posStrategy;
     const pa = this.posAll;
+    const q = this.queued;
     this.slots = new Array<Order | undefined>(size).fill(undefined);
+    this.queued = new Uint8Array(size);
     this.mask = size - 1;
     this.posInstrument = new Int32Array(size).fill(-1);
     this.posStrategy = new Int32Array(size).fill(-1);
@@ -144,6 +154,7 @@ export class Cache {
       this.posInstrument[slot] = pi[s]!;
       this.posStrategy[slot] = ps[s]!;
       this.posAll[slot] = pa[s]!;
+      this.queued[slot] = q[s]!;
     }
   }
 }

@@ -24,8 +24,11 @@ function firesUp(order: Order): boolean {
 export class OrderEmulator {
   /** Held orders per instrument id. Small arrays: a strategy rarely holds more than a handful per instrument. */
   private readonly held: Order[][] = [];
-  /** Best price seen since a trailing order was held (peak for sells, trough for buys), by order id. */
-  private readonly extreme: number[] = [];
+  /**
+   * Best price seen since a trailing order was held (peak for sells, trough for buys), parallel to `held`
+   * (same instrument, same index), so memory follows the orders held, not the highest order id ever seen.
+   */
+  private readonly extreme: number[][] = [];
   private readonly actions: EmulatorActions;
 
   constructor(actions: EmulatorActions) {
@@ -35,18 +38,23 @@ export class OrderEmulator {
   hold(order: Order): void {
     const list = this.listFor(order.instrumentId);
     list.push(order);
-    while (this.extreme.length <= order.id) this.extreme.push(Number.NaN);
-    this.extreme[order.id] = Number.NaN;
+    this.extreme[order.instrumentId]!.push(Number.NaN);
   }
 
-  /** Stops holding the order (cancelled, expired, or released). Returns false if it was not held. */
+  /**
+   * Stops holding the order (cancelled, expired, or released). Returns false if it was not held. The search
+   * is over this instrument's held orders, which every quote on it walks anyway.
+   */
   drop(order: Order): boolean {
     const list = this.held[order.instrumentId];
     if (list === undefined) return false;
     const i = list.indexOf(order);
     if (i < 0) return false;
+    const ext = this.extreme[order.instrumentId]!;
     list[i] = list[list.length - 1]!;
     list.pop();
+    ext[i] = ext[ext.length - 1]!;
+    ext.pop();
     return true;
   }
 
@@ -67,7 +75,7 @@ export class OrderEmulator {
       if (o === undefined) continue;
       // A buy trigger watches the ask (what it would pay), a sell trigger the bid.
       const px = o.side === OrderSide.BUY ? q.askPx : q.bidPx;
-      if (px > 0) this.check(o, px);
+      if (px > 0) this.check(o, i, px);
     }
   }
 
@@ -76,13 +84,14 @@ export class OrderEmulator {
     if (list === undefined || list.length === 0) return;
     for (let i = list.length - 1; i >= 0; i--) {
       const o = list[i];
-      if (o !== undefined) this.check(o, t.px);
+      if (o !== undefined) this.check(o, i, t.px);
     }
   }
 
-  private check(o: Order, px: PriceTicks): void {
+  /** `at`: the order's index in its instrument's held list. */
+  private check(o: Order, at: number, px: PriceTicks): void {
     if (o.type === OrderType.TRAILING_STOP_MARKET || o.type === OrderType.TRAILING_STOP_LIMIT) {
-      this.trailTo(o, px);
+      this.trailTo(o, at, px);
     }
     const trigger = o.triggerPrice;
     if (!hasPrice(trigger)) return;
@@ -93,11 +102,12 @@ export class OrderEmulator {
   }
 
   /** Ratchets a trailing stop's trigger: sells trail below the peak, buys above the trough; never loosens. */
-  private trailTo(o: Order, px: number): void {
+  private trailTo(o: Order, at: number, px: number): void {
     const sell = o.side === OrderSide.SELL;
-    const prev = this.extreme[o.id]!;
+    const ext = this.extreme[o.instrumentId]!;
+    const prev = ext[at]!;
     const best = Number.isNaN(prev) ? px : sell ? Math.max(prev, px) : Math.min(prev, px);
-    this.extreme[o.id] = best;
+    ext[at] = best;
     const offset =
       o.trailingOffsetType === TrailingOffsetType.TICKS
         ? o.trailingOffset
@@ -110,7 +120,10 @@ export class OrderEmulator {
   }
 
   private listFor(instrumentId: InstrumentId): Order[] {
-    while (this.held.length <= instrumentId) this.held.push([]);
+    while (this.held.length <= instrumentId) {
+      this.held.push([]);
+      this.extreme.push([]);
+    }
     return this.held[instrumentId]!;
   }
 }
