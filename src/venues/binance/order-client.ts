@@ -19,7 +19,7 @@ import { OrderEventKind } from '../../model/order-state.ts';
 import { HdrHistogram } from '../../monitoring/latency.ts';
 import { GovernorVerdict, type RateLimitSpec } from './rate-governor.ts';
 import { BinanceApiError, type BinanceRest } from './rest.ts';
-import { type BinanceCredentials, type ParamValue, signedWsParams } from './signing.ts';
+import { type BinanceCredentials, type ParamValue, signedWsParams, signedWsRequest } from './signing.ts';
 import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
 
 export interface BinanceOrderClientOptions {
@@ -94,6 +94,9 @@ export class BinanceOrderClient implements VenueClient {
   /** Ack round trips of order.place, ms (last), and all of them in ns. */
   lastAckMs = Number.NaN;
   readonly ackNanos = new HdrHistogram();
+  /** When the last request sent on the socket was signed, and when its write returned, monotonic ns. */
+  signedNanos = 0;
+  sentNanos = 0;
   /** True once the user stream is subscribed on the current connection. */
   userStreamReady = false;
   /** Why the last subscription was refused ('' when it was not). */
@@ -293,9 +296,20 @@ export class BinanceOrderClient implements VenueClient {
       return;
     }
     if (this.supervisor.state === 'open') {
-      const signed = signedWsParams(this.o.credentials, params, rest.venueNow(), rest.recvWindowMs);
+      const text = signedWsRequest(
+        this.o.credentials,
+        id,
+        method,
+        params,
+        rest.venueNow(),
+        rest.recvWindowMs,
+      );
       this.pending.set(id, pend);
-      if (this.supervisor.send(JSON.stringify({ id, method, params: signed }))) return;
+      this.signedNanos = monoNanos();
+      if (this.supervisor.send(text)) {
+        this.sentNanos = monoNanos();
+        return;
+      }
       this.pending.delete(id);
     }
     this.stats.restFallbacks++;
