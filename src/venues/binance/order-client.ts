@@ -104,6 +104,7 @@ export class BinanceOrderClient implements VenueClient {
 
   private readonly o: BinanceOrderClientOptions;
   private readonly bySymbol = new Map<string, Instrument>();
+  private readonly byId: (Instrument | undefined)[] = [];
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byCoid = new Map<string, Tracked>();
   private readonly pending = new Map<string, Pending>();
@@ -118,7 +119,10 @@ export class BinanceOrderClient implements VenueClient {
   constructor(o: BinanceOrderClientOptions) {
     this.o = o;
     this.name = o.name;
-    for (const i of o.instruments) this.bySymbol.set(i.symbol, i);
+    for (const i of o.instruments) {
+      this.bySymbol.set(i.symbol, i);
+      this.byId[i.id] = i;
+    }
     this.prefix = o.clientIdPrefix ?? `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
     this.supervisor = new WsSupervisor({
       ...o.connection,
@@ -238,7 +242,7 @@ export class BinanceOrderClient implements VenueClient {
       t.order = order;
       t.coid = order.clientOrderId !== '' ? order.clientOrderId : `${this.prefix}${order.id}`;
       t.venueCoid = t.coid;
-      t.inst = this.o.instruments.find((i) => i.id === order.instrumentId);
+      t.inst = this.byId[order.instrumentId];
       while (this.byOrder.length <= order.id) this.byOrder.push(undefined);
       this.byOrder[order.id] = t;
       this.byCoid.set(t.coid, t);

@@ -17,10 +17,11 @@ export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
 export class BinanceCredentials {
   readonly apiKey: string;
   readonly kind: KeyKind;
-  readonly #hmacSecret: string;
+  /** The HMAC secret's bytes (a Buffer key skips the string-to-bytes conversion of every signature). */
+  readonly #hmacSecret: Buffer;
   readonly #edKey: KeyObject | undefined;
 
-  private constructor(apiKey: string, kind: KeyKind, hmacSecret: string, edKey: KeyObject | undefined) {
+  private constructor(apiKey: string, kind: KeyKind, hmacSecret: Buffer, edKey: KeyObject | undefined) {
     if (apiKey === '') throw new Bot4Error(ErrorCode.CONFIG_INVALID, 'Binance API key is empty');
     this.apiKey = apiKey;
     this.kind = kind;
@@ -30,7 +31,7 @@ export class BinanceCredentials {
 
   static hmac(apiKey: string, secret: string): BinanceCredentials {
     if (secret === '') throw new Bot4Error(ErrorCode.CONFIG_INVALID, 'Binance API secret is empty');
-    return new BinanceCredentials(apiKey, KeyKind.HMAC, secret, undefined);
+    return new BinanceCredentials(apiKey, KeyKind.HMAC, Buffer.from(secret, 'utf8'), undefined);
   }
 
   /** An Ed25519 key: PEM text of the private key (PKCS#8), as Binance's key generator writes it. */
@@ -47,7 +48,7 @@ export class BinanceCredentials {
         `Binance private key is ${key.asymmetricKeyType ?? 'not asymmetric'}, expected ed25519`,
       );
     }
-    return new BinanceCredentials(apiKey, KeyKind.ED25519, '', key);
+    return new BinanceCredentials(apiKey, KeyKind.ED25519, Buffer.alloc(0), key);
   }
 
   /** The signature of `payload`: lowercase hex (HMAC) or base64 (Ed25519). */
@@ -177,7 +178,18 @@ function wsSignedKeys(params: Readonly<Record<string, ParamValue | undefined>>, 
   out.length = 0;
   for (const k in params) if (params[k] !== undefined) out.push(k);
   out.push('apiKey', 'timestamp', 'recvWindow');
-  return out.sort();
+  // Insertion sort: a dozen names, and Array.prototype.sort's generic path cost more than the rest of the
+  // request in the tick-to-trade profile.
+  for (let i = 1; i < out.length; i++) {
+    const k = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && out[j]! > k) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = k;
+  }
+  return out;
 }
 
 /**
