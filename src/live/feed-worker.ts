@@ -106,7 +106,11 @@ export class WorkerFedMarketData extends BinanceMarketData {
       if (this.running) this.fail(`feed worker exited (code ${code}) while the feed was running`);
     });
     this.pumping = this.pump();
-    return first;
+    // A worker that never opens leaves nothing running behind the caller's error.
+    return first.catch(async (e: unknown) => {
+      await this.stop();
+      throw e;
+    });
   }
 
   override async stop(): Promise<void> {
@@ -140,7 +144,7 @@ export class WorkerFedMarketData extends BinanceMarketData {
     const o = this.opened;
     this.opened = undefined;
     if (o !== undefined) o.reject(new Error(message));
-    else this.o.onEvent?.({ kind: 'snapshot-failed', symbol: '*', reason: message });
+    else this.o.onEvent?.({ kind: 'feed-failed', symbol: '*', reason: message });
   }
 
   private onWorker(m: FeedWorkerMessage): void {

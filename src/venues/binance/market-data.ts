@@ -30,7 +30,8 @@ export interface MarketDataSink {
 }
 
 export interface MarketDataEvent {
-  kind: 'resync' | 'in-sync' | 'snapshot-failed';
+  /** feed-failed: the feed worker died or failed (src/live/feed-worker.ts); no more frames arrive. */
+  kind: 'resync' | 'in-sync' | 'snapshot-failed' | 'feed-failed';
   symbol: string;
   reason: string;
 }
