@@ -16,7 +16,7 @@ import {
 async function runNode(
   mode: NodeMode,
   configFile: string | undefined,
-  metricsOpts: MetricsCliOptions,
+  metricsOpts: MetricsCliOptions & { cpus?: string },
 ): Promise<void> {
   if (configFile === undefined) {
     throw new Bot4Error(
@@ -30,6 +30,10 @@ async function runNode(
     import('../live/node-config.ts'),
   ]);
   const config = loadNodeConfig(configFile);
+  if (metricsOpts.cpus !== undefined) {
+    const { parseCpuList } = await import('../live/affinity.ts');
+    config.engine.cpus = parseCpuList(metricsOpts.cpus);
+  }
   const metrics = await startCliMetrics(metricsOpts, mode);
   let node: TradingNode;
   try {
@@ -57,10 +61,16 @@ async function runNode(
   await closeCliMetrics(metrics, metricsOpts);
 }
 
+const CPUS_FLAG = '--cpus <list>';
+const CPUS_HELP =
+  'pin to these CPUs (e.g. 0,1 or 2-3; Linux, taskset): the process to all, the engine thread to the first, ' +
+  'the feed worker to the second; overrides engine.cpus';
+
 export function registerLiveCommands(program: Command): void {
   const help = (mode: string) => `
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
-Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, instruments, strategies [{ name, params }],
+Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, engine { feed (engine|worker), cpus },
+instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
@@ -72,12 +82,14 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
     program
       .command('paper')
       .description('paper trading: live market data, fills by the simulated exchange, real latency')
+      .option(CPUS_FLAG, CPUS_HELP)
       .addHelpText('after', help('paper')),
-  ).action(async (opts: MetricsCliOptions) => runNode('paper', config(), opts));
+  ).action(async (opts: MetricsCliOptions & { cpus?: string }) => runNode('paper', config(), opts));
   addMetricsOptions(
     program
       .command('live')
       .description('live trading through the native Binance adapter (reconciles with the venue first)')
+      .option(CPUS_FLAG, CPUS_HELP)
       .addHelpText('after', help('live')),
-  ).action(async (opts: MetricsCliOptions) => runNode('live', config(), opts));
+  ).action(async (opts: MetricsCliOptions & { cpus?: string }) => runNode('live', config(), opts));
 }

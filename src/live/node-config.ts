@@ -21,7 +21,18 @@ const VenueSchema = z.strictObject({
   seed: z.number().int().default(42),
 });
 
+const EngineSchema = z.strictObject({
+  /**
+   * Where market-data socket I/O and decoding run: 'engine' (the engine thread) or 'worker' (a feed worker
+   * handing decoded rows over an SPSC ring; src/live/feed-worker.ts). README says which is faster and why.
+   */
+  feed: z.enum(['engine', 'worker']).default('engine'),
+  /** CPUs to pin to (Linux, taskset): the process to all, the engine thread to the first, the feed worker to the second. */
+  cpus: z.array(z.number().int().nonnegative()).default([]),
+});
+
 export const NodeConfigSchema = z.strictObject({
+  engine: EngineSchema.default(EngineSchema.parse({})),
   venue: VenueSchema.default(VenueSchema.parse({})),
   /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
   instruments: z.array(z.string().min(1)).min(1),

@@ -25,7 +25,7 @@ import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
-import { BinanceMarketData, type MarketDataSink } from '../venues/binance/market-data.ts';
+import type { BinanceMarketData, MarketDataSink } from '../venues/binance/market-data.ts';
 import { BinanceOrderClient } from '../venues/binance/order-client.ts';
 import { RateGovernor } from '../venues/binance/rate-governor.ts';
 import { BinanceRest } from '../venues/binance/rest.ts';
@@ -36,9 +36,12 @@ import {
 } from '../venues/binance/signing.ts';
 import type { ExchangeServer } from '../venues/server/server.ts';
 import { SimulatedExchange } from '../venues/sim/exchange.ts';
+import { pinNode } from './affinity.ts';
+import { createMarketData } from './feed-worker.ts';
 import type { NodeConfig } from './node-config.ts';
 import { NodeProbe } from './node-probe.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
+import { TickToTradeStages } from './tick-to-trade.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
 export type NodeMode = (typeof NodeMode)[keyof typeof NodeMode];
@@ -74,8 +77,10 @@ export class TradingNode implements MarketDataSink {
   readonly counters = new NodeCounters();
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
-  /** Frame received on the socket -> parsed -> ... -> order signed and written, for events that sent one, ns. */
+  /** Socket read -> parsed -> ... -> order signed and written, for events that sent one, ns. */
   readonly tickToTrade: HdrHistogram;
+  /** The same span split into stages (src/live/tick-to-trade.ts). */
+  readonly t2tStages: TickToTradeStages;
   private readonly probe: NodeProbe | undefined;
   private readonly clock: TestClock;
   private readonly sims: SimulatedExchange[];
@@ -114,6 +119,7 @@ export class TradingNode implements MarketDataSink {
     this.probe = parts.probe;
     // With metrics, tick-to-trade is the venue slot's histogram (one record serves the status line and /metrics).
     this.tickToTrade = parts.probe?.slot.tickToTrade ?? new HdrHistogram();
+    this.t2tStages = new TickToTradeStages(this.tickToTrade);
     parts.probe?.attach(parts.kernel, this.handler);
     const ccy = currencies.getOrCreate(parts.kernel.risk.config.accountCurrency);
     this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
@@ -125,6 +131,8 @@ export class TradingNode implements MarketDataSink {
   static async start(o: NodeOptions): Promise<TradingNode> {
     const cfg = o.config;
     const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+    const pins = pinNode(cfg.engine.cpus);
+    for (const l of pins.lines) print(l);
     let server: ExchangeServer | undefined;
     let creds: BinanceCredentials | undefined;
     let restUrl = cfg.venue.restUrl;
@@ -248,24 +256,28 @@ export class TradingNode implements MarketDataSink {
       }
       let node: TradingNode | undefined;
       const probe = o.metrics === undefined ? undefined : new NodeProbe(o.metrics, registry);
-      const md = new BinanceMarketData({
-        wsBaseUrl: wsBase,
-        rest,
-        market: 'spot',
-        instruments: registry.all(),
-        sink: {
-          onQuote: (q) => node?.onQuote(q),
-          onTrade: (t) => node?.onTrade(t),
-          onBook: (id, b, ts) => node?.onBook(id, b, ts),
+      const md = createMarketData(
+        {
+          wsBaseUrl: wsBase,
+          rest,
+          market: 'spot',
+          instruments: registry.all(),
+          sink: {
+            onQuote: (q) => node?.onQuote(q),
+            onTrade: (t) => node?.onTrade(t),
+            onBook: (id, b, ts) => node?.onBook(id, b, ts),
+          },
+          clock,
+          bookFor: (inst) => kernel.books.book(inst.id),
+          onEvent: (e) => {
+            probe?.onMarketEvent(e);
+            print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
+          },
+          ...(probe === undefined ? {} : { onConnection: probe.onConnection }),
         },
-        clock,
-        bookFor: (inst) => kernel.books.book(inst.id),
-        onEvent: (e) => {
-          probe?.onMarketEvent(e);
-          print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
-        },
-        ...(probe === undefined ? {} : { onConnection: probe.onConnection }),
-      });
+        cfg.engine.feed,
+        { cpu: pins.feedCpu, onPinned: (t) => print(`feed worker: ${t}`) },
+      );
       node = new TradingNode({
         mode: o.mode,
         kernel,
@@ -299,9 +311,13 @@ export class TradingNode implements MarketDataSink {
 
   private wire(): void {
     const c = this.counters;
+    const st = this.t2tStages;
     this.kernel.bus.subscribe(this.kernel.engine.orderEvents, (ev) => {
-      if (ev.kind === OrderEventKind.SUBMITTED) c.submitted++;
-      else if (ev.kind === OrderEventKind.FILLED) c.fills++;
+      if (ev.kind === OrderEventKind.INITIALIZED) st.onDecision();
+      else if (ev.kind === OrderEventKind.SUBMITTED) {
+        st.onRiskPassed();
+        c.submitted++;
+      } else if (ev.kind === OrderEventKind.FILLED) c.fills++;
       else if (ev.kind === OrderEventKind.REJECTED) c.rejected++;
       else if (ev.kind === OrderEventKind.DENIED) c.denied++;
       else if (ev.kind === OrderEventKind.CANCELED) c.canceled++;
@@ -332,6 +348,7 @@ export class TradingNode implements MarketDataSink {
 
   onQuote(q: QuoteTick): void {
     const t0 = monoNanos();
+    this.t2tStages.begin();
     this.tick();
     const k = this.kernel;
     const id = q.instrumentId;
@@ -348,11 +365,12 @@ export class TradingNode implements MarketDataSink {
     k.bus.publish(k.quoteTopic, q);
     const t1 = monoNanos();
     this.handler.record(t1 - t0);
-    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
+    if (this.counters.submitted !== sent) this.recordTickToTrade(t1);
   }
 
   onTrade(t: TradeTick): void {
     const t0 = monoNanos();
+    this.t2tStages.begin();
     this.tick();
     const k = this.kernel;
     const id = t.instrumentId;
@@ -366,7 +384,20 @@ export class TradingNode implements MarketDataSink {
     k.bus.publish(k.tradeTopic, t);
     const t1 = monoNanos();
     this.handler.record(t1 - t0);
-    if (this.counters.submitted !== sent) this.tickToTrade.record(t1 - this.md.recvNanos);
+    if (this.counters.submitted !== sent) this.recordTickToTrade(t1);
+  }
+
+  private recordTickToTrade(endNs: number): void {
+    const md = this.md;
+    const o = this.orders;
+    this.t2tStages.record(
+      md.readNanos,
+      md.recvNanos,
+      md.parsedNanos,
+      o?.signedNanos ?? 0,
+      o?.sentNanos ?? 0,
+      endNs,
+    );
   }
 
   onBook(id: InstrumentId, book: L2Book, tsEvent: Micros): void {
@@ -427,7 +458,8 @@ export class TradingNode implements MarketDataSink {
       `summary: ${this.status()}`,
       `market data: ${st.messages} messages (${st.quotes} quotes, ${st.trades} trades, ${st.depthEvents} depth), ` +
         `${st.snapshots} snapshots, ${st.gaps} gaps, ${st.resyncs} resyncs, ${st.malformed} malformed, ` +
-        `${st.badValue} bad values, ${st.unknown} other`,
+        `${st.badValue} bad values, ${st.unknown} other` +
+        (st.feedDropped === 0 ? '' : `, ${st.feedDropped} dropped by the feed worker (ring full)`),
       `orders: ${this.counters.submitted} submitted, ${this.counters.fills} fills, ${this.counters.canceled} canceled, ` +
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
     ];

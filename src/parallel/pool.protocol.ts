@@ -3,6 +3,7 @@
 // back result batches and one 'done' per job. Indices are claimed from NEXT, never sent one by one.
 
 import { execFileSync } from 'node:child_process';
+import { readlinkSync, writeFileSync } from 'node:fs';
 
 /** Int32 slots of the control buffer. GEN and NEXT sit 64 bytes apart so claims do not bounce GEN's line. */
 export const CTL_GEN = 0;
@@ -97,5 +98,27 @@ export function taskset(args: readonly string[]): { why: string; cause: unknown 
         ? 'taskset is not installed (apt-get install util-linux)'
         : (err.stderr?.toString().trim() ?? err.message);
     return { why, cause: e };
+  }
+}
+
+/** Pins this thread (not the process) to one CPU: taskset on the thread id that /proc/thread-self names. */
+export function pinThread(cpu: number): void {
+  const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+  const failed = taskset(['-p', '-c', String(cpu), tid]);
+  if (failed !== null) {
+    throw new Error(`cannot pin thread ${tid} to CPU ${cpu}: ${failed.why}`, { cause: failed.cause });
+  }
+}
+
+/**
+ * Gives the OS thread the pool thread's name (Linux keeps 15 bytes), so top -H, perf and gdb show it; Node 20
+ * leaves every thread named "node". Best effort: elsewhere, or if /proc is read-only, the name stays JS-only.
+ */
+export function nameThread(name: string): void {
+  if (process.platform !== 'linux') return;
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Naming is a diagnostic aid, never a reason to fail.
   }
 }

@@ -2,7 +2,6 @@
 // spin), take this job's one message synchronously from its port, claim indices from the shared NEXT
 // counter until none are left, report. No per-task message and no event-loop wake-up between tasks.
 
-import { readlinkSync, writeFileSync } from 'node:fs';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { monoMillis } from '../core/clock.ts';
 import {
@@ -11,8 +10,9 @@ import {
   claim,
   FLUSH_MS,
   type JobMessage,
+  nameThread,
+  pinThread,
   type TaskFailure,
-  taskset,
   toFailure,
   type WorkerMessage,
   type WorkerSetup,
@@ -29,28 +29,6 @@ function send(m: WorkerMessage): void {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
-}
-
-/** Pins this thread (not the process) to one CPU: taskset on the thread id that /proc/thread-self names. */
-function pinThread(cpu: number): void {
-  const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-  const failed = taskset(['-p', '-c', String(cpu), tid]);
-  if (failed !== null) {
-    throw new Error(`cannot pin thread ${tid} to CPU ${cpu}: ${failed.why}`, { cause: failed.cause });
-  }
-}
-
-/**
- * Gives the OS thread the pool thread's name (Linux keeps 15 bytes), so top -H, perf and gdb show it; Node 20
- * leaves every thread named "node". Best effort: elsewhere, or if /proc is read-only, the name stays JS-only.
- */
-function nameThread(name: string): void {
-  if (process.platform !== 'linux') return;
-  try {
-    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
-  } catch {
-    // Naming is a diagnostic aid, never a reason to fail.
-  }
 }
 
 nameThread(init.name);

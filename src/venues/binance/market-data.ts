@@ -13,7 +13,7 @@ import {
   SyncState,
 } from '../../book/binance-sync.ts';
 import { L2Book } from '../../book/l2-book.ts';
-import type { Clock } from '../../core/clock.ts';
+import { type Clock, monoNanos } from '../../core/clock.ts';
 import type { InstrumentId, Micros } from '../../core/units.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { BookDelta, EventBatch, QuoteTick, Side, TradeTick } from '../../model/market-data.ts';
@@ -30,7 +30,8 @@ export interface MarketDataSink {
 }
 
 export interface MarketDataEvent {
-  kind: 'resync' | 'in-sync' | 'snapshot-failed';
+  /** feed-failed: the feed worker died or failed (src/live/feed-worker.ts); no more frames arrive. */
+  kind: 'resync' | 'in-sync' | 'snapshot-failed' | 'feed-failed';
   symbol: string;
   reason: string;
 }
@@ -77,6 +78,21 @@ export class MarketDataStats {
   snapshotFailures = 0;
   /** Applied depth events after which the book was crossed (should stay 0). */
   crossed = 0;
+  /** Frames a feed worker dropped because its ring to the engine thread stayed full (src/live/feed-worker.ts). */
+  feedDropped = 0;
+}
+
+/** What the parser said of one frame (reused): its result, instrument, rows [rowStart, rowEnd) and ids. */
+export class DecodedFrame {
+  result: number = ParseResult.UNKNOWN;
+  /** -1 when the frame named no known instrument. */
+  instrumentId = -1;
+  rowStart = 0;
+  rowEnd = 0;
+  firstId = Number.NaN;
+  lastId = Number.NaN;
+  prevId = Number.NaN;
+  tsEvent = 0;
 }
 
 /** One instrument's book and its sync state. */
@@ -95,7 +111,7 @@ class BookState {
 export class BinanceMarketData {
   readonly stats = new MarketDataStats();
   readonly supervisor: WsSupervisor;
-  private readonly o: BinanceMarketDataOptions;
+  protected readonly o: BinanceMarketDataOptions;
   private readonly parser: BinanceParser;
   private readonly batch = new EventBatch(8192);
   private readonly snapBatch = new EventBatch(8192);
@@ -106,9 +122,12 @@ export class BinanceMarketData {
   private readonly snap = new DepthEvent();
   /** By instrument id. */
   private readonly books: (BookState | undefined)[] = [];
+  private readonly frame = new DecodedFrame();
   private stopped = false;
-  /** Monotonic receive time of the frame being handled, ns (tick-to-trade latency starts here). */
+  /** Monotonic receive time of the frame being handled, ns ('message' from ws). */
   recvNanos = 0;
+  /** When the frame being handled was decoded, monotonic ns (a tick-to-trade stage boundary). */
+  parsedNanos = 0;
 
   constructor(o: BinanceMarketDataOptions) {
     this.o = o;
@@ -155,6 +174,11 @@ export class BinanceMarketData {
     await this.supervisor.stop();
   }
 
+  /** When the socket's bytes of the frame being handled reached JavaScript, monotonic ns. */
+  get readNanos(): number {
+    return this.supervisor.readNanos;
+  }
+
   /** The book of an instrument (undefined when depth is off), and whether it is in sync now. */
   book(id: number): L2Book | undefined {
     return this.books[id]?.book;
@@ -165,7 +189,7 @@ export class BinanceMarketData {
   }
 
   /** Every connection (the first too) starts books afresh: diffs missed while away cannot be replayed. */
-  private onOpen(): void {
+  protected onOpen(): void {
     for (const b of this.books) {
       if (b === undefined) continue;
       if (this.supervisor.opens > 1) {
@@ -179,22 +203,41 @@ export class BinanceMarketData {
 
   /** One frame. Public so a feed replaying recorded frames (tests, benches) drives the same path. */
   onMessage(text: string): void {
-    const st = this.stats;
-    st.messages++;
     const batch = this.batch;
     batch.clear();
-    const r = this.parser.parse(text, 0, this.o.clock.now(), batch);
-    switch (r) {
+    const p = this.parser;
+    const r = p.parse(text, 0, this.o.clock.now(), batch);
+    this.parsedNanos = monoNanos();
+    const f = this.frame;
+    f.result = r;
+    f.instrumentId = p.instrument === undefined ? -1 : p.instrument.id;
+    f.rowStart = p.rowStart;
+    f.rowEnd = p.rowEnd;
+    f.firstId = p.firstId;
+    f.lastId = p.lastId;
+    f.prevId = p.prevId;
+    f.tsEvent = p.tsEvent;
+    this.onDecoded(f, batch);
+  }
+
+  /**
+   * One frame decoded elsewhere (the feed worker, src/live/feed-worker.ts) or by `onMessage`: its rows in
+   * `batch`, what the parser said of it in `f`. Counts it and hands it on (quotes, trades, depth to the sync).
+   */
+  onDecoded(f: DecodedFrame, batch: EventBatch): void {
+    const st = this.stats;
+    st.messages++;
+    switch (f.result) {
       case ParseResult.QUOTE:
         st.quotes++;
-        this.o.sink.onQuote(batch.readQuote(0, this.q));
+        this.o.sink.onQuote(batch.readQuote(f.rowStart, this.q));
         break;
       case ParseResult.TRADE:
         st.trades++;
-        this.o.sink.onTrade(batch.readTrade(0, this.t));
+        this.o.sink.onTrade(batch.readTrade(f.rowStart, this.t));
         break;
       case ParseResult.DEPTH:
-        this.onDepth();
+        this.onDepth(f, batch);
         break;
       case ParseResult.MALFORMED:
         st.malformed++;
@@ -211,18 +254,17 @@ export class BinanceMarketData {
     }
   }
 
-  private onDepth(): void {
+  private onDepth(f: DecodedFrame, batch: EventBatch): void {
     const st = this.stats;
     st.depthEvents++;
-    const p = this.parser;
-    const b = p.instrument === undefined ? undefined : this.books[p.instrument.id];
+    const b = f.instrumentId < 0 ? undefined : this.books[f.instrumentId];
     if (b === undefined) return;
     const ev = this.ev;
-    this.fill(ev, this.batch, p.rowStart, p.rowEnd);
-    ev.firstId = p.firstId;
-    ev.finalId = p.lastId;
-    ev.prevFinalId = Number.isNaN(p.prevId) ? -1 : p.prevId;
-    ev.tsEvent = p.tsEvent as Micros;
+    this.fill(ev, batch, f.rowStart, f.rowEnd);
+    ev.firstId = f.firstId;
+    ev.finalId = f.lastId;
+    ev.prevFinalId = Number.isNaN(f.prevId) ? -1 : f.prevId;
+    ev.tsEvent = f.tsEvent as Micros;
     const gaps = b.sync.gaps;
     const r = b.sync.onDepth(ev);
     if (b.sync.gaps !== gaps) {

@@ -19,7 +19,7 @@ import { OrderEventKind } from '../../model/order-state.ts';
 import { HdrHistogram } from '../../monitoring/latency.ts';
 import { GovernorVerdict, type RateLimitSpec } from './rate-governor.ts';
 import { BinanceApiError, type BinanceRest } from './rest.ts';
-import { type BinanceCredentials, type ParamValue, signedWsParams } from './signing.ts';
+import { type BinanceCredentials, type ParamValue, signedWsParams, signedWsRequest } from './signing.ts';
 import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
 
 export interface BinanceOrderClientOptions {
@@ -94,6 +94,9 @@ export class BinanceOrderClient implements VenueClient {
   /** Ack round trips of order.place, ms (last), and all of them in ns. */
   lastAckMs = Number.NaN;
   readonly ackNanos = new HdrHistogram();
+  /** When the last request sent on the socket was signed, and when its write returned, monotonic ns. */
+  signedNanos = 0;
+  sentNanos = 0;
   /** True once the user stream is subscribed on the current connection. */
   userStreamReady = false;
   /** Why the last subscription was refused ('' when it was not). */
@@ -101,6 +104,7 @@ export class BinanceOrderClient implements VenueClient {
 
   private readonly o: BinanceOrderClientOptions;
   private readonly bySymbol = new Map<string, Instrument>();
+  private readonly byId: (Instrument | undefined)[] = [];
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byCoid = new Map<string, Tracked>();
   private readonly pending = new Map<string, Pending>();
@@ -115,7 +119,10 @@ export class BinanceOrderClient implements VenueClient {
   constructor(o: BinanceOrderClientOptions) {
     this.o = o;
     this.name = o.name;
-    for (const i of o.instruments) this.bySymbol.set(i.symbol, i);
+    for (const i of o.instruments) {
+      this.bySymbol.set(i.symbol, i);
+      this.byId[i.id] = i;
+    }
     this.prefix = o.clientIdPrefix ?? `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
     this.supervisor = new WsSupervisor({
       ...o.connection,
@@ -235,7 +242,7 @@ export class BinanceOrderClient implements VenueClient {
       t.order = order;
       t.coid = order.clientOrderId !== '' ? order.clientOrderId : `${this.prefix}${order.id}`;
       t.venueCoid = t.coid;
-      t.inst = this.o.instruments.find((i) => i.id === order.instrumentId);
+      t.inst = this.byId[order.instrumentId];
       while (this.byOrder.length <= order.id) this.byOrder.push(undefined);
       this.byOrder[order.id] = t;
       this.byCoid.set(t.coid, t);
@@ -293,9 +300,20 @@ export class BinanceOrderClient implements VenueClient {
       return;
     }
     if (this.supervisor.state === 'open') {
-      const signed = signedWsParams(this.o.credentials, params, rest.venueNow(), rest.recvWindowMs);
+      const text = signedWsRequest(
+        this.o.credentials,
+        id,
+        method,
+        params,
+        rest.venueNow(),
+        rest.recvWindowMs,
+      );
       this.pending.set(id, pend);
-      if (this.supervisor.send(JSON.stringify({ id, method, params: signed }))) return;
+      this.signedNanos = monoNanos();
+      if (this.supervisor.send(text)) {
+        this.sentNanos = monoNanos();
+        return;
+      }
       this.pending.delete(id);
     }
     this.stats.restFallbacks++;

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BinanceCredentials, loadCredentials, ServerTime, signedQuery, signedWsParams } from './signing.ts';
+import {
+  BinanceCredentials,
+  loadCredentials,
+  ServerTime,
+  signedQuery,
+  signedWsParams,
+  signedWsRequest,
+} from './signing.ts';
 
 // Binance's published HMAC example (Spot API docs, "SIGNED endpoint examples for POST /api/v3/order").
 const DOC_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
@@ -38,6 +45,21 @@ describe('Binance signing', () => {
     expect(p.signature).toBe(
       c.sign(
         `apiKey=${DOC_KEY}&quantity=0.01&recvWindow=100&side=SELL&symbol=BTCUSDT&timestamp=1655971200000`,
+      ),
+    );
+  });
+
+  it('writes a signed WebSocket API request whole, with the same params and signature as signedWsParams', () => {
+    const c = BinanceCredentials.hmac(DOC_KEY, DOC_SECRET);
+    const params = { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', price: undefined, n: 3, q: 'a"b' };
+    const text = signedWsRequest(c, '7', 'order.place', params, 1655971200000, 100);
+    const msg = JSON.parse(text) as { id: string; method: string; params: Record<string, unknown> };
+    expect(msg.id).toBe('7');
+    expect(msg.method).toBe('order.place');
+    expect(msg.params).toEqual(signedWsParams(c, params, 1655971200000, 100));
+    expect(msg.params.signature).toBe(
+      c.sign(
+        `apiKey=${DOC_KEY}&n=3&q=a"b&quantity=0.01&recvWindow=100&side=SELL&symbol=BTCUSDT&timestamp=1655971200000`,
       ),
     );
   });

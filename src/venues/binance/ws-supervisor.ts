@@ -64,6 +64,8 @@ export class WsSupervisor {
   frames = 0;
   /** The last ping's round trip, ms (NaN before the first pong). */
   lastPingRttMs = Number.NaN;
+  /** When the socket's last bytes reached JavaScript (before ws decoded frames from them), monotonic ns. */
+  readNanos = 0;
 
   private readonly o: WsSupervisorOptions;
   private ws: WebSocket | undefined = undefined;
@@ -132,6 +134,12 @@ export class WsSupervisor {
       handshakeTimeout: this.o.connectTimeoutMs ?? 10_000,
     });
     this.ws = ws;
+    // Stamped ahead of ws's own 'data' listener (added after 'upgrade'): the start of tick-to-trade.
+    ws.once('upgrade', (res) => {
+      res.socket.prependListener('data', () => {
+        this.readNanos = monoNanos();
+      });
+    });
     ws.on('open', () => {
       if (this.ws !== ws) return;
       this.opens++;
