@@ -170,6 +170,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   app.get('/', asset('text/html; charset=utf-8', assets.html));
   app.get('/app.js', asset('text/javascript; charset=utf-8', assets.js));
   app.get('/app.css', asset('text/css; charset=utf-8', assets.css));
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).send());
 
   // ---- reads ------------------------------------------------------------------------------------------------
   const read = (path: string, fn: (req: FastifyRequest) => unknown) =>

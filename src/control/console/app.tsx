@@ -138,7 +138,11 @@ function Equity(props: { points: { t: number; equity: number }[] }) {
   const chart = useRef<{ chart: IChartApi; series: ISeriesApi<'Line'>; last: number } | null>(null);
   useEffect(() => {
     if (el.current === null) return;
-    const c = createChart(el.current, { height: 220, layout: { attributionLogo: false } });
+    const c = createChart(el.current, {
+      height: 220,
+      layout: { attributionLogo: false },
+      timeScale: { timeVisible: true, secondsVisible: true },
+    });
     chart.current = { chart: c, series: c.addSeries(LineSeries, { lineWidth: 2 }), last: 0 };
     return () => c.remove();
   }, []);
