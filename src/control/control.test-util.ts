@@ -16,6 +16,7 @@ export interface ControlRig {
   server: ControlServer;
   url: string;
   stateDir: string;
+  journalPath: string;
   operator: string;
   read: string;
   /** What the CLI would print (URL, tokens, status lines). */
@@ -23,11 +24,14 @@ export interface ControlRig {
   close(): Promise<void>;
 }
 
+/** `journal`: the node also keeps its crash-safe journal at `<tmp>/node.journal` (rig.journalPath). */
 export async function startRig(
   control: Record<string, unknown> = {},
-  strategyParams: Record<string, unknown> = {},
+  options: { journal?: boolean } = {},
 ): Promise<ControlRig> {
-  const stateDir = join(mkdtempSync(join(tmpdir(), 'bot4-control-')), 'state');
+  const root = mkdtempSync(join(tmpdir(), 'bot4-control-'));
+  const stateDir = join(root, 'state');
+  const journalPath = join(root, 'node.journal');
   const config = NodeConfigSchema.parse({
     instruments: ['BTCUSDT'],
     strategies: [
@@ -39,12 +43,12 @@ export async function startRig(
           fast: 3,
           slow: 8,
           qty: 0.001,
-          ...strategyParams,
         },
       },
     ],
     statusIntervalSec: 1,
     control: { port: 0, stateDir, ...control },
+    ...(options.journal === true ? { journal: { path: journalPath, fsync: 'os' } } : {}),
   });
   const lines: string[] = [];
   const prepared = prepareControl({ console: true }, config.control, (l) => lines.push(l), false)!;
@@ -62,13 +66,14 @@ export async function startRig(
     server,
     url: server.url,
     stateDir,
+    journalPath,
     operator: prepared.tokens.token(Role.OPERATOR),
     read: prepared.tokens.token(Role.READ),
     lines,
     close: async () => {
       await prepared.close();
       await node.stop();
-      rmSync(join(stateDir, '..'), { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -306,16 +306,14 @@ export class NodeControl {
     return h;
   }
 
-  /** Starts a NEW strategy. A stopped one cannot restart (its state is gone): restart the node for that. */
+  /** Starts a strategy not yet started, or resumes a stopped one (its indicators kept). */
   startStrategy(id: number): string {
     const h = this.host(id);
-    if (h.state !== StrategyState.NEW) {
-      throw new Bot4Error(
-        ErrorCode.INVALID_ARGUMENT,
-        `strategy ${id} (${h.name}) is ${STRATEGY_STATES[h.state]}: only a strategy not yet started can start`,
-      );
+    if (h.state === StrategyState.RUNNING) {
+      throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `strategy ${id} (${h.name}) is already running`);
     }
-    h.start();
+    if (h.state === StrategyState.STOPPED) h.resume();
+    else h.start();
     this.log.push(`control: strategy ${id} (${h.name}) started`);
     return STRATEGY_STATES[h.state]!;
   }

@@ -9,15 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../core/poll.test-util.ts';
+import { readJournal } from '../persistence/journal.ts';
+import { RecordKind, readNodeJournal } from '../persistence/node-journal.ts';
 import { TradingState } from '../risk/risk-engine.ts';
-import { readAudit } from './audit.ts';
+import { StrategyState } from '../strategy/strategy.ts';
+import { type AuditEntry, readAudit } from './audit.ts';
 import { type ControlRig, call, startRig } from './control.test-util.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ControlTokens, TOKENS_FILE } from './tokens.ts';
 
 let rig: ControlRig;
 beforeAll(async () => {
-  rig = await startRig();
+  // Writes limited loosely: this file makes many on purpose (reads keep the default limit, tested last).
+  rig = await startRig({ writesPerSec: 100 }, { journal: true });
 }, 30_000);
 afterAll(async () => {
   await rig?.close();
@@ -261,6 +265,18 @@ describe('control API: operator actions', () => {
     });
     expect(p.status).toBe(200);
     expect(host.strategy.params.qty).toBe(0.002);
+    const stop = await call(`${rig.url}api/strategies/1/stop`, {
+      method: 'POST',
+      token: rig.operator,
+      json: { cancelOrders: true },
+    });
+    expect(stop.body).toEqual({ state: 'STOPPED' });
+    expect(host.state).toBe(StrategyState.STOPPED);
+    const start = await call(`${rig.url}api/strategies/1/start`, { method: 'POST', token: rig.operator });
+    expect(start.body).toEqual({ state: 'RUNNING' });
+    const again = await call(`${rig.url}api/strategies/1/start`, { method: 'POST', token: rig.operator });
+    expect(again.status).toBe(400);
+    expect(again.body.error).toMatch(/already running/);
     const c = await call(`${rig.url}api/cancel-all`, { method: 'POST', token: rig.operator, json: {} });
     expect(c.status).toBe(200);
     expect(typeof c.body.cancelRequests).toBe('number');
@@ -293,6 +309,19 @@ describe('control API: operator actions', () => {
     );
     expect(kill).toMatchObject({ role: 'operator', tokenId: opId, ip: '127.0.0.1' });
     expect(readFileSync(join(rig.stateDir, 'control-audit.jnl'), 'latin1')).not.toContain(rig.operator);
+    // The node's own journal says who steered it too (record kind CONTROL, skipped by recovery).
+    const inJournal = readJournal(rig.journalPath)
+      .records.filter((rec) => rec.kind === RecordKind.CONTROL)
+      .map((rec) => JSON.parse(rec.payload.toString('utf8')) as AuditEntry);
+    expect(inJournal.find((e) => e.action === 'POST /api/kill' && e.outcome === 'accepted')).toMatchObject({
+      role: 'operator',
+      tokenId: opId,
+    });
+    // Replay (what recovery reads) passes over them: every fill record is still replayed.
+    const records = readJournal(rig.journalPath).records;
+    expect(readNodeJournal(rig.journalPath).fills.length).toBe(
+      records.filter((rec) => rec.kind === RecordKind.FILL).length,
+    );
   });
 });
 

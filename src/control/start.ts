@@ -65,7 +65,7 @@ export function prepareControl(
           port: cfg.port,
           bodyLimit: cfg.bodyLimitBytes,
           rate: { perSec: cfg.requestsPerSec, burst: cfg.requestsPerSec * 2 },
-          writeRate: { perSec: cfg.writesPerSec, burst: 10 },
+          writeRate: { perSec: cfg.writesPerSec, burst: Math.max(10, cfg.writesPerSec * 2) },
           authFailRate: { perSec: 0.5, burst: 10 },
         });
       } catch (e) {

@@ -64,7 +64,7 @@ export const NodeConfigSchema = z.strictObject({
       /** Tokens (0600) and the audit journal; created 0700 at first start. */
       stateDir: z.string().min(1).default('.bot4'),
       bodyLimitBytes: z.number().int().min(256).max(1_048_576).default(16_384),
-      /** Per token: sustained requests per second (burst twice that), and writes per second (burst 10). */
+      /** Per token: sustained requests per second (burst twice that), and writes per second (burst 10 or twice). */
       requestsPerSec: z.number().positive().max(10_000).default(20),
       writesPerSec: z.number().positive().max(1_000).default(2),
     })

@@ -667,6 +667,11 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
     this.onOrderEvent(ev);
   }
 
+  /** @internal Drops rebalance targets waiting for a working order (the host calls it on resume). */
+  clearDeferredTargets(): void {
+    this.pendingTarget.fill(Number.NaN);
+  }
+
   /** @internal Cancels every timer the strategy set (the host calls it on stop). */
   cancelTimers(): void {
     const clock = this.ctx.clock;
