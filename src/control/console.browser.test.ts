@@ -15,6 +15,14 @@ import { TradingState } from '../risk/risk-engine.ts';
 import { type ControlRig, startRig } from './control.test-util.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The little of the page's DOM the waits read (the project's types have no DOM; the casts are erased). */
+interface PageGlobals {
+  document: {
+    querySelector(s: string): { textContent: string | null } | null;
+    querySelectorAll(s: string): Iterable<{ textContent: string | null }>;
+  };
+}
 const shots = mkdtempSync(join(tmpdir(), 'bot4-console-shots-'));
 
 describe.skipIf(!present(CHROMIUM, "Debian's chromium (.ci/run installs it)"))(
@@ -67,8 +75,12 @@ describe.skipIf(!present(CHROMIUM, "Debian's chromium (.ci/run installs it)"))(
       await page.waitForSelector('#trading-state', { timeout: 10_000 });
       // The node's strategy buys on its first up-cross; the console shows the position once it fills.
       await page.waitForFunction(
-        // (Page functions as text: the project's types have no DOM.)
-        "[...document.querySelectorAll('#positions tbody tr td:nth-child(2)')].some((c) => Number(c.textContent) !== 0)",
+        () =>
+          [
+            ...(globalThis as unknown as PageGlobals).document.querySelectorAll(
+              '#positions tbody tr td:nth-child(2)',
+            ),
+          ].some((c) => Number(c.textContent) !== 0),
         undefined,
         { timeout: 40_000 },
       );
@@ -79,7 +91,9 @@ describe.skipIf(!present(CHROMIUM, "Debian's chromium (.ci/run installs it)"))(
 
       await page.click('#kill', { timeout: 10_000 });
       await page.waitForFunction(
-        "document.querySelector('#trading-state')?.textContent === 'HALTED'",
+        () =>
+          (globalThis as unknown as PageGlobals).document.querySelector('#trading-state')?.textContent ===
+          'HALTED',
         undefined,
         { timeout: 10_000 },
       );
@@ -90,7 +104,10 @@ describe.skipIf(!present(CHROMIUM, "Debian's chromium (.ci/run installs it)"))(
       await new Promise((r) => setTimeout(r, 1500));
       expect(rig.node.counters.submitted).toBe(sent);
       await page.waitForFunction(
-        "document.querySelector('#log')?.textContent?.includes('kill switch') === true",
+        () =>
+          (globalThis as unknown as PageGlobals).document
+            .querySelector('#log')
+            ?.textContent?.includes('kill switch') === true,
         undefined,
         { timeout: 10_000 },
       );

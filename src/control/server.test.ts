@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { waitFor } from '../core/poll.test-util.ts';
 import { readJournal } from '../persistence/journal.ts';
 import { RecordKind, readNodeJournal } from '../persistence/node-journal.ts';
+import { BreakerScope } from '../risk/breakers.ts';
 import { TradingState } from '../risk/risk-engine.ts';
 import { StrategyState } from '../strategy/strategy.ts';
 import { type AuditEntry, readAudit } from './audit.ts';
@@ -277,6 +278,24 @@ describe('control API: operator actions', () => {
     const again = await call(`${rig.url}api/strategies/1/start`, { method: 'POST', token: rig.operator });
     expect(again.status).toBe(400);
     expect(again.body.error).toMatch(/already running/);
+    // A tripped breaker shows OPEN and an operator closes it.
+    rig.node.kernel.risk.breakers.tripManually(BreakerScope.STRATEGY, 1);
+    const open = await call(`${rig.url}api/breakers`, { token: rig.read });
+    expect(open.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ scope: 'strategy', id: 1, state: 'OPEN' })]),
+    );
+    const reset = await call(`${rig.url}api/breakers/reset`, {
+      method: 'POST',
+      token: rig.operator,
+      json: { scope: 'strategy', id: 1 },
+    });
+    expect(reset.body).toEqual({ state: 'CLOSED' });
+    const noBreaker = await call(`${rig.url}api/breakers/reset`, {
+      method: 'POST',
+      token: rig.operator,
+      json: { scope: 'strategy', id: 7 },
+    });
+    expect(noBreaker.status).toBe(404);
     const c = await call(`${rig.url}api/cancel-all`, { method: 'POST', token: rig.operator, json: {} });
     expect(c.status).toBe(200);
     expect(typeof c.body.cancelRequests).toBe('number');

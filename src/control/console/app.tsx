@@ -140,7 +140,8 @@ function Equity(props: { points: { t: number; equity: number }[] }) {
     if (el.current === null) return;
     const c = createChart(el.current, {
       height: 220,
-      layout: { attributionLogo: false },
+      layout: { attributionLogo: false, background: { color: '#182028' }, textColor: '#d8e0e8' },
+      grid: { vertLines: { color: '#2a3540' }, horzLines: { color: '#2a3540' } },
       timeScale: { timeVisible: true, secondsVisible: true },
     });
     chart.current = { chart: c, series: c.addSeries(LineSeries, { lineWidth: 2 }), last: 0 };
@@ -311,12 +312,29 @@ function Dashboard(props: { token: string; role: string; onLogout: () => void })
         </section>
         <section>
           <h2>Breakers</h2>
-          <Table
-            id="breakers"
-            rows={snap?.breakers ?? []}
-            cols={['scope', 'name', 'state', 'reopensAt']}
-            empty="-"
-          />
+          <table id="breakers">
+            <tbody>
+              {(snap?.breakers ?? []).map((b) => (
+                <tr key={`${b.scope}-${b.id}`}>
+                  <td>{String(b.scope)}</td>
+                  <td>{String(b.name)}</td>
+                  <td class={`breaker ${String(b.state)}`}>{String(b.state)}</td>
+                  <td>{b.reopensAt === null ? '' : String(b.reopensAt)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      disabled={!operator || b.state === 'CLOSED'}
+                      onClick={() =>
+                        act(`reset ${b.name}`, '/api/breakers/reset', { scope: b.scope, id: b.id })
+                      }
+                    >
+                      reset
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
           <h2>Strategies</h2>
           <table id="strategies">
             <tbody>
@@ -326,6 +344,13 @@ function Dashboard(props: { token: string; role: string; onLogout: () => void })
                   <td>{String(s.name)}</td>
                   <td>{String(s.state)}</td>
                   <td>
+                    <button
+                      type="button"
+                      disabled={!operator || s.state === 'RUNNING'}
+                      onClick={() => act(`start ${s.name}`, `/api/strategies/${s.id}/start`)}
+                    >
+                      start
+                    </button>{' '}
                     <button
                       type="button"
                       disabled={!operator || s.state !== 'RUNNING'}
