@@ -24,7 +24,8 @@ export interface AuditEntry {
   action: string;
   /** The call's parameters (route ids and the parsed body). */
   args: unknown;
-  /** "accepted", or "refused: <why>" (a read-only token on a write call is recorded too). */
+  /** "accepted" (authorised and well-formed, written before it acts; the action may still fail, e.g. no such
+   * strategy, which the caller sees as 4xx), or "refused: <why>" (a read-only token on a write call). */
   outcome: string;
 }
 

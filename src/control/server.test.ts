@@ -17,6 +17,7 @@ import { StrategyState } from '../strategy/strategy.ts';
 import { type AuditEntry, readAudit } from './audit.ts';
 import { type ControlRig, call, startRig } from './control.test-util.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { prepareControl } from './start.ts';
 import { ControlTokens, TOKENS_FILE } from './tokens.ts';
 
 let rig: ControlRig;
@@ -341,6 +342,29 @@ describe('control API: operator actions', () => {
     expect(readNodeJournal(rig.journalPath).fills.length).toBe(
       records.filter((rec) => rec.kind === RecordKind.FILL).length,
     );
+  });
+});
+
+describe('control start-up', () => {
+  it('a port already in use fails the start with a message naming the config section', async () => {
+    const port = Number(new URL(rig.url).port);
+    const again = prepareControl(
+      { console: true },
+      {
+        host: '127.0.0.1',
+        port,
+        stateDir: rig.stateDir,
+        bodyLimitBytes: 16_384,
+        requestsPerSec: 20,
+        writesPerSec: 2,
+      },
+      () => {},
+      false,
+    )!;
+    await expect(again.start(rig.node)).rejects.toThrow(
+      new RegExp(`config 'control': cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+    );
+    await again.close();
   });
 });
 
