@@ -213,26 +213,38 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     params: control.setParam(idOf(req), b.key, b.value),
   }));
 
-  // ---- live updates: a snapshot every push interval, log lines as they are printed -------------------------
+  // ---- live updates: one snapshot per push interval shared by every socket, log lines as they are printed --
   const pushMs = o.pushIntervalMs ?? 1000;
-  app.get('/api/ws', { websocket: true }, (socket) => {
-    const snapshot = () =>
-      JSON.stringify({
-        type: 'snapshot',
-        status: control.status(),
-        positions: control.positions(),
-        orders: control.orders(),
-        breakers: control.breakers(),
-        equity: control.pnl().curve.at(-1) ?? null,
-      });
-    socket.send(snapshot());
-    const timer = setInterval(() => socket.send(snapshot()), pushMs);
-    const stopLog = control.log.listen((e) => socket.send(JSON.stringify({ type: 'log', ...e })));
-    // The socket is one way: anything a client sends is ignored (maxPayload bounds it).
-    socket.on('close', () => {
-      clearInterval(timer);
-      stopLog();
+  const sockets = new Set<{ send(data: string): void }>();
+  const snapshot = (): string =>
+    JSON.stringify({
+      type: 'snapshot',
+      status: control.status(),
+      positions: control.positions(),
+      orders: control.orders(),
+      breakers: control.breakers(),
+      equity: control.pnl().curve.at(-1) ?? null,
     });
+  const pushTimer = setInterval(() => {
+    if (sockets.size === 0) return;
+    const s = snapshot();
+    for (const sock of sockets) sock.send(s);
+  }, pushMs);
+  pushTimer.unref();
+  const stopLog = control.log.listen((e) => {
+    if (sockets.size === 0) return;
+    const s = JSON.stringify({ type: 'log', ...e });
+    for (const sock of sockets) sock.send(s);
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(pushTimer);
+    stopLog();
+  });
+  app.get('/api/ws', { websocket: true }, (socket) => {
+    socket.send(snapshot());
+    sockets.add(socket);
+    // The socket is one way: anything a client sends is ignored (maxPayload bounds it).
+    socket.on('close', () => sockets.delete(socket));
   });
 
   await app.listen({ host: o.host, port: o.port });
