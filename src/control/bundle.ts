@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
 export interface ConsoleAssets {
   html: string;
@@ -60,11 +61,15 @@ export async function bundleConsole(): Promise<ConsoleAssets> {
 
 /** The console: the bundle `npm run build` wrote, else bundled now from the sources. */
 export async function consoleAssets(): Promise<ConsoleAssets> {
+  if (existsSync(SOURCE)) return bundleConsole();
   const js = join(BUILT, 'app.js');
-  if (existsSync(js) && !existsSync(SOURCE)) {
-    return { html: HTML, js: readFileSync(js, 'utf8'), css: readFileSync(join(BUILT, 'app.css'), 'utf8') };
+  if (!existsSync(js)) {
+    throw new Bot4Error(
+      ErrorCode.NOT_FOUND,
+      `the web console's bundle ${js} is missing: run 'npm run build' (or 'npm run build:console')`,
+    );
   }
-  return bundleConsole();
+  return { html: HTML, js: readFileSync(js, 'utf8'), css: readFileSync(join(BUILT, 'app.css'), 'utf8') };
 }
 
 /** Build step: writes app.js and app.css into `outDir`. */
