@@ -38,6 +38,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'a server that runs until stopped: src/venues/server/metrics.test.ts spawns it and scrapes it',
   'paper --config examples/paper.json':
     'a node that runs until stopped: src/live/node.test.ts spawns it and stops it with SIGTERM',
+  'paper --config examples/paper.json --console':
+    'a node that runs until stopped on port 8470: src/control/console-command.test.ts spawns it (port 0) and stops it',
   '--config examples/paper.json paper --metrics-port 9464':
     'a node that runs until stopped: src/live/node-metrics.test.ts spawns it and scrapes it',
   'backtest --demo --hours 2000 --metrics-port 9464':

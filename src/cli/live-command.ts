@@ -4,6 +4,7 @@
 // in-process. A status line every few seconds; Ctrl-C or SIGTERM stops cleanly with a summary (exit 0).
 
 import type { Command } from 'commander';
+import { addControlOptions, type ControlCliOptions } from '../control/cli-options.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { NodeMode, TradingNode } from '../live/node.ts';
 import {
@@ -13,10 +14,13 @@ import {
   startCliMetrics,
 } from './metrics-option.ts';
 
+/** `bot4 paper|live` options: metrics, the control API and CPU pinning. */
+type NodeCliOptions = MetricsCliOptions & ControlCliOptions & { cpus?: string };
+
 async function runNode(
   mode: NodeMode,
   configFile: string | undefined,
-  metricsOpts: MetricsCliOptions & { cpus?: string },
+  metricsOpts: NodeCliOptions,
 ): Promise<void> {
   if (configFile === undefined) {
     throw new Bot4Error(
@@ -34,10 +38,24 @@ async function runNode(
     const { parseCpuList } = await import('../live/affinity.ts');
     config.engine.cpus = parseCpuList(metricsOpts.cpus);
   }
+  // The control API (--console): tokens checked before the node starts; its print feeds the console's log.
+  const control =
+    metricsOpts.console === true || metricsOpts.rotateTokens === true
+      ? (await import('../control/start.ts')).prepareControl(metricsOpts, config.control)
+      : undefined;
   const metrics = await startCliMetrics(metricsOpts, mode);
   let node: TradingNode;
   try {
-    node = await TradingNode.start({ mode, config, ...(metrics === undefined ? {} : { metrics }) });
+    node = await TradingNode.start({
+      mode,
+      config,
+      ...(metrics === undefined ? {} : { metrics }),
+      ...(control === undefined ? {} : { print: control.print }),
+    });
+    await control?.start(node).catch(async (e: unknown) => {
+      await node.stop();
+      throw e;
+    });
   } catch (e) {
     await metrics?.close();
     throw e;
@@ -57,6 +75,7 @@ async function runNode(
     process.on('SIGTERM', done);
   });
   process.stdout.write('stopping...\n');
+  await control?.close();
   for (const line of await node.stop()) process.stdout.write(`${line}\n`);
   await closeCliMetrics(metrics, metricsOpts);
 }
@@ -72,7 +91,8 @@ The config file (JSON) is given with the global option: bot4 ${mode} --config ex
 Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, engine { feed (engine|worker), cpus },
 instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
-journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it).
+journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),
+control { host, port, stateDir, bodyLimitBytes, requestsPerSec, writesPerSec } (--console).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
 
@@ -84,12 +104,13 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
       .description('paper trading: live market data, fills by the simulated exchange, real latency')
       .option(CPUS_FLAG, CPUS_HELP)
       .addHelpText('after', help('paper')),
-  ).action(async (opts: MetricsCliOptions & { cpus?: string }) => runNode('paper', config(), opts));
+  ).action(async (opts: NodeCliOptions) => runNode('paper', config(), opts));
   addMetricsOptions(
     program
       .command('live')
       .description('live trading through the native Binance adapter (reconciles with the venue first)')
       .option(CPUS_FLAG, CPUS_HELP)
       .addHelpText('after', help('live')),
-  ).action(async (opts: MetricsCliOptions & { cpus?: string }) => runNode('live', config(), opts));
+  ).action(async (opts: NodeCliOptions) => runNode('live', config(), opts));
+  for (const c of program.commands) if (c.name() === 'paper' || c.name() === 'live') addControlOptions(c);
 }

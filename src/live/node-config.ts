@@ -65,6 +65,28 @@ export const NodeConfigSchema = z.strictObject({
       groupMs: z.number().int().positive().max(1_000).default(5),
     })
     .optional(),
+  /** The control API and web console (`--console`; src/control/). */
+  control: z
+    .strictObject({
+      /** Interface; anything but loopback exposes the API (the tokens still guard it). */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0: any free port. */
+      port: z.number().int().min(0).max(65_535).default(8470),
+      /** Tokens (0600) and the audit journal; created 0700 at first start. */
+      stateDir: z.string().min(1).default('.bot4'),
+      bodyLimitBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+      /** Per token: sustained requests per second (burst twice that), and writes per second (burst 10 or twice). */
+      requestsPerSec: z.number().positive().max(10_000).default(20),
+      writesPerSec: z.number().positive().max(1_000).default(2),
+    })
+    .default({
+      host: '127.0.0.1',
+      port: 8470,
+      stateDir: '.bot4',
+      bodyLimitBytes: 16_384,
+      requestsPerSec: 20,
+      writesPerSec: 2,
+    }),
   /** Live start-up: orders open at the venue that this node did not place. */
   unknownOrders: z.enum(['adopt', 'report', 'halt']).default('report'),
 });

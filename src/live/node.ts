@@ -86,7 +86,8 @@ export class TradingNode implements MarketDataSink {
   private readonly sims: SimulatedExchange[];
   private readonly equity: PortfolioEquitySource;
   private readonly eq = new Float64Array(3);
-  private readonly startEquity: number;
+  /** Equity at start (account currency units): the PnL baseline of the status line and the control API. */
+  readonly startEquity: number;
   private readonly print: (line: string) => void;
   private readonly bookUpdate = new BookUpdate();
   private readonly wall0 = monoMillis();

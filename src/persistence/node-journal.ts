@@ -35,7 +35,16 @@ import {
   readJournal,
 } from './journal.ts';
 
-export const RecordKind = { SESSION: 1, COMMAND: 2, EVENT: 3, FILL: 4, POSITION: 5, BALANCE: 6 } as const;
+export const RecordKind = {
+  SESSION: 1,
+  COMMAND: 2,
+  EVENT: 3,
+  FILL: 4,
+  POSITION: 5,
+  BALANCE: 6,
+  /** An operator's call through the control API (src/control/audit.ts): who, what; not replayed. */
+  CONTROL: 7,
+} as const;
 
 /** First on the order-event topic (the portfolio is at -100): the journal records before anyone acts. */
 const JOURNAL_EVENT_PRIORITY = -1000;
@@ -534,6 +543,11 @@ export class NodeJournal {
       }
     }
     this.report.lines.push('journal: rebuilt balances equal the venue balances');
+  }
+
+  /** Records an operator's control call (written before it acts; recovery skips it). */
+  control(body: unknown): void {
+    this.writer.appendJson(RecordKind.CONTROL, body);
   }
 
   close(): void {

@@ -115,6 +115,20 @@ export class StrategyHost {
     this.guard('onStart', () => this.strategy.onStart());
   }
 
+  /**
+   * Starts a stopped strategy again (an operator, through the control API): subscribes and calls onStart
+   * again. What the strategy kept (indicators, fields) stays; a rebalance target deferred before the stop is
+   * dropped (the new onStart and the next signal decide).
+   */
+  resume(): void {
+    if (this.strategy.state !== StrategyState.STOPPED) {
+      throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `strategy ${this.name} is not stopped`);
+    }
+    this.strategy.clearDeferredTargets();
+    this.strategy.state = StrategyState.NEW;
+    this.start();
+  }
+
   /** Calls onStop, cancels the strategy's timers (and, if asked, its open orders), then unsubscribes. */
   stop(options: { cancelOrders?: boolean } = {}): void {
     const st = this.strategy;

@@ -300,6 +300,12 @@ describe('Strategy: lifecycle and failures', () => {
     k.venue.send(o.id, OrderEventKind.CANCELED);
     expect(s.seen.length).toBe(n);
     expect(() => host.start()).toThrow(/already started/);
+    // An operator may resume it: subscribed again, onStart again, events delivered again.
+    host.resume();
+    expect(host.state).toBe(StrategyState.RUNNING);
+    k.quote(k.btc.id, START + 2, 1, 2);
+    expect(s.seen.length).toBeGreaterThan(n);
+    expect(() => host.resume()).toThrow(/is not stopped/);
   });
 
   it('names the strategy and the hook when a hook throws', () => {

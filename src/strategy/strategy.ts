@@ -199,6 +199,11 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
   static readonly params: ParamSchema = {};
   /** One line for `bot4 strategy list`. */
   static readonly description: string = '';
+  /**
+   * Parameters an operator may change while the strategy runs (the control API); none unless a strategy
+   * lists them and rebuilds what derives from them in onParamsChanged.
+   */
+  static readonly liveParams: readonly string[] = [];
 
   readonly params: ParamValues<P>;
   /** Set by the host: the id on its orders, and the name in logs and errors. */
@@ -253,6 +258,8 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
   /** A fill (or funding) changed the position of a subscribed instrument. */
   onPositionChanged(_event: PositionEvent): void {}
   onTimer(_firedAt: Micros, _timerId: number): void {}
+  /** After an operator changed `key` (one of liveParams; this.params holds the new value). */
+  onParamsChanged(_key: string): void {}
 
   // ---- reads ------------------------------------------------------------------------------------------
 
@@ -597,6 +604,36 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
 
   // ---- host side (called by StrategyHost only) --------------------------------------------------------------
 
+  /**
+   * Edge: sets one of the class's liveParams to `value`, checked against the schema (type, range) like a
+   * constructor argument, then calls onParamsChanged. Throws Bot4Error naming the key when refused.
+   */
+  changeParam(key: string, value: unknown): void {
+    const cls = this.constructor as unknown as {
+      readonly params: ParamSchema;
+      readonly liveParams: readonly string[];
+    };
+    if (!cls.liveParams.includes(key)) {
+      const live = cls.liveParams.length === 0 ? 'none' : cls.liveParams.join(', ');
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `strategy ${this.name}: parameter '${key}' cannot change while running (live parameters: ${live})`,
+        { key },
+      );
+    }
+    const next = resolveParams(cls.params, { ...this.params, [key]: value }, `strategy ${this.name}`);
+    const self = this as { params: ParamValues<P> };
+    const before = self.params;
+    self.params = next as ParamValues<P>;
+    try {
+      this.onParamsChanged(key);
+    } catch (e) {
+      // The strategy refused the value (e.g. a size below one lot): it keeps the old one.
+      self.params = before;
+      throw e;
+    }
+  }
+
   /** @internal Binds the strategy to its context; the host calls it once. */
   attach(ctx: StrategyContext, strategyId: StrategyId, name: string): void {
     if (this.ctx !== UNBOUND) {
@@ -628,6 +665,11 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
       }
     }
     this.onOrderEvent(ev);
+  }
+
+  /** @internal Drops rebalance targets waiting for a working order (the host calls it on resume). */
+  clearDeferredTargets(): void {
+    this.pendingTarget.fill(Number.NaN);
   }
 
   /** @internal Cancels every timer the strategy set (the host calls it on stop). */

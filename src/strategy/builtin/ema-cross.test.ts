@@ -27,6 +27,25 @@ describe('EmaCross', () => {
     expect(k.portfolio.netQty(k.btc.id)).toBe(0);
   });
 
+  it('changes its size while running (a live parameter); the EMA periods and sub-lot sizes are refused', () => {
+    const k = makeStrategyKit();
+    const s = new EmaCross({ fast: 3, slow: 6, qty: 0.01 });
+    k.run(s);
+    s.changeParam('qty', 0.02);
+    expect(s.params.qty).toBe(0.02);
+    expect(() => s.changeParam('fast', 4)).toThrow(
+      /'fast' cannot change while running \(live parameters: qty, allowShort\)/,
+    );
+    expect(() => s.changeParam('qty', 'a lot')).toThrow(/qty/);
+    expect(() => s.changeParam('qty', 0)).toThrow(/at least one lot/);
+    expect(s.params.qty).toBe(0.02);
+    DOWN_UP_DOWN.forEach((c, i) => {
+      k.bar(k.btc.id, START + i * MINUTE, MINUTE, c * 10, c * 10, c * 10, c * 10);
+      k.fillOpen(OrderType.MARKET, c * 10);
+    });
+    expect(orders(k)).toEqual(['B20', 'S20']);
+  });
+
   it('trades quote mids when source=quote, and reverses when shorts are allowed', () => {
     const k = makeStrategyKit();
     k.run(new EmaCross({ fast: 3, slow: 6, qty: 0.005, source: 'quote', allowShort: true }));

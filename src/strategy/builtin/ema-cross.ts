@@ -36,6 +36,8 @@ export class EmaCross extends Strategy<typeof PARAMS> {
   static override readonly params = PARAMS;
   static override readonly description =
     'EMA crossover trend following (long on up-cross, flat/short on down-cross)';
+  /** The size may change while running (the next signal trades the new size); the EMAs may not. */
+  static override readonly liveParams = ['qty', 'allowShort'];
 
   private readonly fast = new Ema(this.params.fast);
   private readonly slow = new Ema(this.params.slow);
@@ -71,6 +73,20 @@ export class EmaCross extends Strategy<typeof PARAMS> {
     this.lots = inst.qtyFromFloat(this.params.qty);
     if (this.lots <= 0) {
       throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `strategy ${this.name}: qty must be at least one lot`);
+    }
+  }
+
+  override onParamsChanged(key: string): void {
+    if (key === 'qty' && this.inst !== undefined) {
+      const lots = this.inst.qtyFromFloat(this.params.qty);
+      // The check ran in the schema (qty >= 0); a size below one lot would silence the strategy.
+      if (lots <= 0) {
+        throw new Bot4Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `strategy ${this.name}: qty must be at least one lot`,
+        );
+      }
+      this.lots = lots;
     }
   }
 
