@@ -7,7 +7,7 @@ import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isoMicros, parseTime } from '../core/time-text.ts';
+import { parseRangeOptions, resolveLast } from '../core/time-text.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
@@ -20,6 +20,14 @@ import {
 } from './metrics-option.ts';
 import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
+import {
+  LAST_OPTION,
+  SIZING_OPTION,
+  SLIPPAGE_OPTION,
+  SYMBOL_OPTION,
+  TIMERANGE_OPTION,
+  VENUE_OPTION,
+} from './run-options.ts';
 
 interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
@@ -28,6 +36,12 @@ interface BacktestCliOptions extends MetricsCliOptions {
   catalog?: string;
   from?: string;
   to?: string;
+  timerange?: string;
+  last?: string;
+  symbol?: string;
+  venue?: string;
+  slippage?: string;
+  sizing?: string;
   param: string[];
   balance: string[];
   out: string;
@@ -114,6 +128,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--from <time>', 'start of the replay (ISO time, date or micros)')
     .option('--to <time>', 'end of the replay, exclusive')
+    .option(...TIMERANGE_OPTION)
+    .option(...LAST_OPTION)
+    .option(...SYMBOL_OPTION)
+    .option(...VENUE_OPTION)
     .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('-o, --out <dir>', 'report folder', 'reports/latest')
@@ -126,6 +144,8 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     )
     .option(...STRICT_OPTION)
     .option(...FEE_OPTION)
+    .option(...SLIPPAGE_OPTION)
+    .option(...SIZING_OPTION)
     .option(
       '--late-rows <policy>',
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
@@ -184,6 +204,10 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         { describeParams, parseParams },
         { DEFAULT_SAMPLE_INTERVAL },
         { runFeeSchedules },
+        { dataDefaults },
+        { dataEnd },
+        { parseSlippage },
+        { parseSizing },
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
@@ -195,6 +219,10 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../strategy/params.ts'),
         import('../backtest/recorder.ts'),
         import('../model/fee-schedule.ts'),
+        import('../backtest/run-defaults.ts'),
+        import('../backtest/data-end.ts'),
+        import('../venues/sim/slippage.ts'),
+        import('../risk/sizing-text.ts'),
       ]);
       const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
@@ -209,20 +237,31 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
       );
-      const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       instruments.fees = runFeeSchedules(config.fees, opts.fee);
-      const balances =
+      let balances =
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
-      const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-      const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      const rangeSpec = parseRangeOptions(opts);
+      const slippage = opts.slippage === undefined ? undefined : parseSlippage(opts.slippage, '--slippage');
+      const riskConfig =
+        opts.sizing === undefined
+          ? config.risk
+          : { ...config.risk, sizing: parseSizing(opts.sizing, '--sizing') };
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
-      if (from !== undefined && to !== undefined && !(from < to)) {
-        throw new Bot4Error(
-          ErrorCode.INVALID_ARGUMENT,
-          `--from ${isoMicros(from)} is not before --to ${isoMicros(to)}: the range is empty`,
-        );
-      }
+      const dataSpecs = opts.data ?? [];
+      const pick = {
+        ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
+        ...(opts.venue === undefined ? {} : { venue: opts.venue }),
+      };
+      // --last counts back from the end of the data: the demo's is known, files are read once to find theirs.
+      const dataLast =
+        rangeSpec.last === undefined
+          ? Number.NaN
+          : dataSpecs.length > 0
+            ? await dataEnd(dataSpecs, { catalogDir: opts.catalog ?? config.data.catalogDir, ...pick })
+            : DEMO_START + Number(opts.hours) * HOUR;
+      const { from, to } = resolveLast(rangeSpec, dataLast);
+      let runParams = params;
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
@@ -241,14 +280,26 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           ...(from === undefined ? {} : { from }),
           ...(to === undefined ? {} : { to }),
           ...(opts.strict === true ? { strict: true } : {}),
+          ...pick,
         });
         data = opened.data;
         label = opened.label;
         closeData = opened.close;
-        dataNotes = opened.notes;
         if (sample === undefined && opened.barInterval !== undefined) {
           sampleEvery = Math.max(sampleEvery, opened.barInterval);
         }
+        // A first run needs no more than --strategy and --data: instrument, interval and balance from the data.
+        const defaults = dataDefaults({
+          schema: cls.params,
+          given: new Set(opts.param.map((p) => p.slice(0, p.indexOf('=')).trim())),
+          instruments,
+          ...pick,
+          barInterval: opened.barInterval,
+          balanceGiven: opts.balance.length > 0,
+        });
+        runParams = { ...params, ...defaults.params };
+        if (defaults.balance !== undefined) balances = [defaults.balance];
+        dataNotes = () => [...defaults.notes, ...opened.notes()];
       } else {
         const inst = instruments.add(DEMO_INSTRUMENT);
         const hours = Number(opts.hours);
@@ -266,6 +317,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         rangeTo ??= start + hours * HOUR;
       }
 
+      const strategy = new cls(runParams);
       const interrupt = onInterrupt('interrupted: stopping at the next batch, then writing a partial report');
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
@@ -274,20 +326,25 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
-          strategies: [{ strategy, parameters: params }],
+          strategies: [{ strategy, parameters: runParams }],
           instruments,
           data,
           dataLabel: label,
           balances,
-          riskConfig: config.risk,
+          riskConfig,
           sampleIntervalMicros: sampleEvery,
           dataNotes,
           orderCapacity: config.memory.pools.orders,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
-          ...(latency === undefined
+          ...(latency === undefined && slippage === undefined
             ? {}
-            : { venue: { latency: { orderEntry: latency, response: latency } } }),
+            : {
+                venue: {
+                  ...(latency === undefined ? {} : { latency: { orderEntry: latency, response: latency } }),
+                  ...(slippage === undefined ? {} : { slippageModel: slippage }),
+                },
+              }),
           signal: interrupt.signal,
           onProgress,
           lateRows,
