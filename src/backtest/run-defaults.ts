@@ -65,7 +65,7 @@ function pick(input: DataDefaultsInput): Instrument | undefined {
     .join(' ');
   throw new Bot4Error(
     ErrorCode.INVALID_ARGUMENT,
-    `${named} names ${found.length === 0 ? 'no' : found.length} instrument${found.length === 1 ? '' : 's'} of the data (it holds ${all.map((i) => i.key).join(', ') || 'none'})`,
+    `${named} names ${found.length === 0 ? 'no instrument' : `${found.length} instruments`} of the data (it holds ${all.map((i) => i.key).join(', ') || 'none'}); add --venue or pick another`,
     { symbol, venue },
   );
 }

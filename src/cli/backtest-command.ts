@@ -253,12 +253,14 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
         ...(opts.venue === undefined ? {} : { venue: opts.venue }),
       };
+      // One file: --symbol/--venue also name its instrument (a file name may not say); several: they only pick.
+      const rename = dataSpecs.length === 1 && !isCatalogQuery(dataSpecs[0]!) ? pick : {};
       // --last counts back from the end of the data: the demo's is known, files are read once to find theirs.
       const dataLast =
         rangeSpec.last === undefined
           ? Number.NaN
           : dataSpecs.length > 0
-            ? await dataEnd(dataSpecs, { catalogDir: opts.catalog ?? config.data.catalogDir, ...pick })
+            ? await dataEnd(dataSpecs, { catalogDir: opts.catalog ?? config.data.catalogDir, ...rename })
             : DEMO_START + Number(opts.hours) * HOUR;
       const { from, to } = resolveLast(rangeSpec, dataLast);
       let runParams = params;
@@ -280,7 +282,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           ...(from === undefined ? {} : { from }),
           ...(to === undefined ? {} : { to }),
           ...(opts.strict === true ? { strict: true } : {}),
-          ...pick,
+          ...rename,
         });
         data = opened.data;
         label = opened.label;

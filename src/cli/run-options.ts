@@ -15,12 +15,12 @@ export const LAST_OPTION = [
 
 export const SYMBOL_OPTION = [
   '--symbol <symbol>',
-  "instrument to trade (default: the data's only instrument) and the symbol of file data whose name does not say it",
+  'instrument to trade when the data holds several (default: the only one); with one data file, also the symbol its instrument gets',
 ] as const;
 
 export const VENUE_OPTION = [
   '--venue <venue>',
-  'venue of that instrument (e.g. BINANCE_USDM), and of file data whose name does not say it',
+  'venue of that instrument (e.g. BINANCE_USDM); with one data file, also the venue its instrument gets',
 ] as const;
 
 export const SLIPPAGE_OPTION = [
