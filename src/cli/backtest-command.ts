@@ -163,6 +163,9 @@ Examples:
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --demo --fee maker=0.02%,taker=0.05%
   bot4 backtest --demo --fee binance-spot-vip0-bnb
+  bot4 backtest --strategy ema-cross --data ../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv
+  bot4 backtest --demo --timerange 20240101-2024-01-01T12:00 --slippage ticks:2 --sizing stake:500
+  bot4 backtest --demo --last 6h --slippage spread:0.5 --sizing risk:0.5%,stop=1%
   bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
@@ -187,6 +190,11 @@ How it fills (README "How a backtest fills" has the details):
   funding       perpetuals, every 8 h (00:00/08:00/16:00 UTC) from funding-rate records in the data
   end of data   open positions stay open, marked at the last price: in equity and return, not in trade stats
   ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
+Defaults from the data: --strategy and --data are enough. The instrument (the data's only one, or --symbol/
+--venue), its bar interval and a balance of 10,000 in its settlement currency (1 of a coin) are taken from
+the data when not given; the report's notes say which.
+Costs: --fee, --slippage (taker fills on quote and bar data; none on L2 data, where the book walk is the
+slippage) and funding each have a line in the summary, and 'Net profit before costs' is the result without.
 A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
