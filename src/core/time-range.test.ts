@@ -142,7 +142,7 @@ describe('parseRangeOptions and --last', () => {
     );
     expect(invalid(() => parseRangeOptions({ timerange: '20240101-', last: '30d' }))).toMatch(/--last 30d/);
     expect(invalid(() => parseRangeOptions({ from: '2024-02-01', to: '2024-01-01' }))).toMatch(
-      /--from\/--to: 2024-02-01T00:00:00.000000Z is not before 2024-01-01/,
+      /--from 2024-02-01T00:00:00.000000Z is not before --to 2024-01-01T00:00:00.000000Z: the range is empty/,
     );
     expect(invalid(() => parseRangeOptions({ last: '30 days' }))).toMatch(
       /--last '30 days' is not a duration/,

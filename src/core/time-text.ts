@@ -140,11 +140,14 @@ export function parseTimeRange(text: string, option = '--timerange'): TimeRange 
   return found;
 }
 
-function checkRange(r: TimeRange, what: string): void {
+function checkRange(r: TimeRange, option: string | undefined): void {
   if (r.from !== undefined && r.to !== undefined && !(r.from < r.to)) {
+    const [a, b] = [isoMicros(r.from), isoMicros(r.to)];
     throw new Bot4Error(
       ErrorCode.INVALID_ARGUMENT,
-      `${what}: ${isoMicros(r.from)} is not before ${isoMicros(r.to)}, the range is empty`,
+      option === undefined
+        ? `--from ${a} is not before --to ${b}: the range is empty`
+        : `${option}: ${a} is not before ${b}, the range is empty`,
       { from: r.from, to: r.to },
     );
   }
@@ -182,7 +185,7 @@ export function parseRangeOptions(o: RangeText): RangeSpec {
           ...(o.from === undefined ? {} : { from: parseTime(o.from, '--from') }),
           ...(o.to === undefined ? {} : { to: parseTime(o.to, '--to') }),
         };
-  if (o.timerange === undefined) checkRange(r, '--from/--to');
+  if (o.timerange === undefined) checkRange(r, undefined);
   if (o.last === undefined) return r;
   const last = parseDuration(o.last, '--last');
   if (r.from !== undefined) {
