@@ -75,6 +75,9 @@ export interface BacktestDataOptions {
   to?: number;
   /** Any file row a loader policy would skip is an error (see LoadOptions.strict). */
   strict?: boolean;
+  /** Symbol and venue of file data whose name or rows do not say, or say wrongly (--symbol, --venue). */
+  symbol?: string;
+  venue?: string;
 }
 
 export interface BacktestData {
@@ -148,6 +151,8 @@ export async function openBacktestData(
     const replay = replayFiles(files, {
       instruments: options.instruments,
       ...(options.strict === true ? { strict: true } : {}),
+      ...(options.symbol === undefined ? {} : { symbol: options.symbol }),
+      ...(options.venue === undefined ? {} : { venue: options.venue }),
     });
     reports = replay.reports;
     sources.push(replay.stream);

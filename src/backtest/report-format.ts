@@ -153,7 +153,9 @@ export function statRows(s: BacktestStats): StatRow[] {
     row('Turnover', s.turnover === null ? 'n/a' : `${s.turnover.toFixed(2)}x`),
     row('Traded notional', m(s.tradedNotional)),
     row('Fees', m(s.fees)),
+    row('Slippage', m(s.slippage)),
     row('Funding paid', m(s.funding)),
+    row('Net profit before costs', m(s.netProfitBeforeCosts, true), tone(s.netProfitBeforeCosts)),
     row('Orders / fills', `${s.orders} / ${s.fills}`),
   ];
 }

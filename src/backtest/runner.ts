@@ -32,6 +32,7 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
+import { slippageOf } from '../venues/sim/slippage.ts';
 import { noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
@@ -485,9 +486,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   for (const sim of sims) sim.advanceTo(lastTs);
   recorder.end(lastTs);
   const recording = recorder.recording();
-  const stats = statsFromRecording(recording);
+  const slippage = slippageOf(sims, reportCurrency.id, reportCurrency.code, options.venue?.slippageModel);
+  const stats = statsFromRecording(recording, {}, { slippage: slippage.cost });
   // What the data loaders and the risk monitor have to say, then the runner's own findings.
   const notes: string[] = [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes()];
+  notes.push(...slippage.notes);
   const lateNote = late.note();
   if (lateNote !== undefined) notes.push(lateNote);
   notes.push(

@@ -25,6 +25,8 @@ export interface StatsInput {
   /** Fees and funding paid over the run (money units; negative: rebates, funding received). */
   readonly fees: number;
   readonly funding: number;
+  /** Slippage paid (money units, >= 0): value the venue's slippage model moved fills by. Default 0. */
+  readonly slippage?: number;
   /** Sum of |notional| of every fill, money units. */
   readonly tradedNotional: number;
   readonly orders: number;
@@ -105,6 +107,10 @@ export interface BacktestStats {
   turnover: number | null;
   fees: number;
   funding: number;
+  /** Slippage paid (money units, >= 0; see StatsInput.slippage). */
+  slippage: number;
+  /** netProfit + fees + funding + slippage: what the run would have made without trading costs. */
+  netProfitBeforeCosts: number;
   orders: number;
   fills: number;
 }
@@ -344,13 +350,19 @@ export function computeStats(input: StatsInput, options: StatsOptions = {}): Bac
     turnover: meanEquity > 0 ? input.tradedNotional / meanEquity : null,
     fees: input.fees,
     funding: input.funding,
+    slippage: input.slippage ?? 0,
+    netProfitBeforeCosts: endEquity - startEquity + input.fees + input.funding + (input.slippage ?? 0),
     orders: input.orders,
     fills: input.fills,
   };
 }
 
 /** computeStats over what a BacktestRecorder recorded. */
-export function statsFromRecording(rec: Recording, options: StatsOptions = {}): BacktestStats {
+export function statsFromRecording(
+  rec: Recording,
+  options: StatsOptions = {},
+  costs: { slippage?: number } = {},
+): BacktestStats {
   let fees = 0;
   let notional = 0;
   for (let i = 0; i < rec.fills.length; i++) {
@@ -368,6 +380,7 @@ export function statsFromRecording(rec: Recording, options: StatsOptions = {}): 
       trades: rec.trades,
       fees,
       funding,
+      ...(costs.slippage === undefined ? {} : { slippage: costs.slippage }),
       tradedNotional: notional,
       orders: rec.orders,
       fills: rec.fills.length,

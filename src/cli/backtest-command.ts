@@ -7,7 +7,7 @@ import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isoMicros, parseTime } from '../core/time-text.ts';
+import { parseRangeOptions, resolveLast } from '../core/time-text.ts';
 import type { EventBatch } from '../model/market-data.ts';
 import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
@@ -20,6 +20,14 @@ import {
 } from './metrics-option.ts';
 import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
+import {
+  LAST_OPTION,
+  SIZING_OPTION,
+  SLIPPAGE_OPTION,
+  SYMBOL_OPTION,
+  TIMERANGE_OPTION,
+  VENUE_OPTION,
+} from './run-options.ts';
 
 interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
@@ -28,6 +36,12 @@ interface BacktestCliOptions extends MetricsCliOptions {
   catalog?: string;
   from?: string;
   to?: string;
+  timerange?: string;
+  last?: string;
+  symbol?: string;
+  venue?: string;
+  slippage?: string;
+  sizing?: string;
   param: string[];
   balance: string[];
   out: string;
@@ -114,6 +128,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--from <time>', 'start of the replay (ISO time, date or micros)')
     .option('--to <time>', 'end of the replay, exclusive')
+    .option(...TIMERANGE_OPTION)
+    .option(...LAST_OPTION)
+    .option(...SYMBOL_OPTION)
+    .option(...VENUE_OPTION)
     .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('-o, --out <dir>', 'report folder', 'reports/latest')
@@ -126,6 +144,8 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     )
     .option(...STRICT_OPTION)
     .option(...FEE_OPTION)
+    .option(...SLIPPAGE_OPTION)
+    .option(...SIZING_OPTION)
     .option(
       '--late-rows <policy>',
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
@@ -143,6 +163,9 @@ Examples:
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --demo --fee maker=0.02%,taker=0.05%
   bot4 backtest --demo --fee binance-spot-vip0-bnb
+  bot4 backtest --strategy ema-cross --data ../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv
+  bot4 backtest --demo --timerange 20240101-2024-01-01T12:00 --slippage ticks:2 --sizing stake:500
+  bot4 backtest --demo --last 6h --slippage spread:0.5 --sizing risk:0.5%,stop=1%
   bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
@@ -167,6 +190,11 @@ How it fills (README "How a backtest fills" has the details):
   funding       perpetuals, every 8 h (00:00/08:00/16:00 UTC) from funding-rate records in the data
   end of data   open positions stay open, marked at the last price: in equity and return, not in trade stats
   ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
+Defaults from the data: --strategy and --data are enough. The instrument (the data's only one, or --symbol/
+--venue), its bar interval and a balance of 10,000 in its settlement currency (1 of a coin) are taken from
+the data when not given; the report's notes say which.
+Costs: --fee, --slippage (taker fills on quote and bar data; none on L2 data, where the book walk is the
+slippage) and funding each have a line in the summary, and 'Net profit before costs' is the result without.
 A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
@@ -184,6 +212,10 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         { describeParams, parseParams },
         { DEFAULT_SAMPLE_INTERVAL },
         { runFeeSchedules },
+        { dataDefaults },
+        { dataEnd },
+        { parseSlippage },
+        { parseSizing },
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
@@ -195,6 +227,10 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../strategy/params.ts'),
         import('../backtest/recorder.ts'),
         import('../model/fee-schedule.ts'),
+        import('../backtest/run-defaults.ts'),
+        import('../backtest/data-end.ts'),
+        import('../venues/sim/slippage.ts'),
+        import('../risk/sizing-text.ts'),
       ]);
       const config = loadConfig();
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
@@ -209,20 +245,33 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
       );
-      const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       instruments.fees = runFeeSchedules(config.fees, opts.fee);
-      const balances =
+      let balances =
         opts.balance.length > 0 ? opts.balance.map(parseBalance) : [{ amount: '10000', currency: 'USDT' }];
-      const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-      const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      const rangeSpec = parseRangeOptions(opts);
+      const slippage = opts.slippage === undefined ? undefined : parseSlippage(opts.slippage, '--slippage');
+      const riskConfig =
+        opts.sizing === undefined
+          ? config.risk
+          : { ...config.risk, sizing: parseSizing(opts.sizing, '--sizing') };
       const sample = opts.sample === undefined ? undefined : parseDuration(opts.sample, '--sample');
-      if (from !== undefined && to !== undefined && !(from < to)) {
-        throw new Bot4Error(
-          ErrorCode.INVALID_ARGUMENT,
-          `--from ${isoMicros(from)} is not before --to ${isoMicros(to)}: the range is empty`,
-        );
-      }
+      const dataSpecs = opts.data ?? [];
+      const pick = {
+        ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
+        ...(opts.venue === undefined ? {} : { venue: opts.venue }),
+      };
+      // One file: --symbol/--venue also name its instrument (a file name may not say); several: they only pick.
+      const rename = dataSpecs.length === 1 && !isCatalogQuery(dataSpecs[0]!) ? pick : {};
+      // --last counts back from the end of the data: the demo's is known, files are read once to find theirs.
+      const dataLast =
+        rangeSpec.last === undefined
+          ? Number.NaN
+          : dataSpecs.length > 0
+            ? await dataEnd(dataSpecs, { catalogDir: opts.catalog ?? config.data.catalogDir, ...rename })
+            : DEMO_START + Number(opts.hours) * HOUR;
+      const { from, to } = resolveLast(rangeSpec, dataLast);
+      let runParams = params;
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
@@ -241,14 +290,26 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           ...(from === undefined ? {} : { from }),
           ...(to === undefined ? {} : { to }),
           ...(opts.strict === true ? { strict: true } : {}),
+          ...rename,
         });
         data = opened.data;
         label = opened.label;
         closeData = opened.close;
-        dataNotes = opened.notes;
         if (sample === undefined && opened.barInterval !== undefined) {
           sampleEvery = Math.max(sampleEvery, opened.barInterval);
         }
+        // A first run needs no more than --strategy and --data: instrument, interval and balance from the data.
+        const defaults = dataDefaults({
+          schema: cls.params,
+          given: new Set(opts.param.map((p) => p.slice(0, p.indexOf('=')).trim())),
+          instruments,
+          ...pick,
+          barInterval: opened.barInterval,
+          balanceGiven: opts.balance.length > 0,
+        });
+        runParams = { ...params, ...defaults.params };
+        if (defaults.balance !== undefined) balances = [defaults.balance];
+        dataNotes = () => [...defaults.notes, ...opened.notes()];
       } else {
         const inst = instruments.add(DEMO_INSTRUMENT);
         const hours = Number(opts.hours);
@@ -266,6 +327,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         rangeTo ??= start + hours * HOUR;
       }
 
+      const strategy = new cls(runParams);
       const interrupt = onInterrupt('interrupted: stopping at the next batch, then writing a partial report');
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
@@ -274,20 +336,25 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
-          strategies: [{ strategy, parameters: params }],
+          strategies: [{ strategy, parameters: runParams }],
           instruments,
           data,
           dataLabel: label,
           balances,
-          riskConfig: config.risk,
+          riskConfig,
           sampleIntervalMicros: sampleEvery,
           dataNotes,
           orderCapacity: config.memory.pools.orders,
           ...(rangeFrom === undefined ? {} : { from: rangeFrom }),
           ...(rangeTo === undefined ? {} : { to: rangeTo }),
-          ...(latency === undefined
+          ...(latency === undefined && slippage === undefined
             ? {}
-            : { venue: { latency: { orderEntry: latency, response: latency } } }),
+            : {
+                venue: {
+                  ...(latency === undefined ? {} : { latency: { orderEntry: latency, response: latency } }),
+                  ...(slippage === undefined ? {} : { slippageModel: slippage }),
+                },
+              }),
           signal: interrupt.signal,
           onProgress,
           lateRows,

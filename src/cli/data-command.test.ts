@@ -88,6 +88,15 @@ describe('bot4 data (spawned CLI)', () => {
     expect(bad.stderr).toMatch(/--policy "order=fail": problem must be one of/);
   }, 120_000);
 
+  it('download needs a start: --from, --timerange or --last', () => {
+    const r = bot4(['data', 'download', 'BTCUSDT', '--out', join(tmp, 'dl')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('data download needs a start: --from, --timerange FROM-[TO] or --last');
+    const both = bot4(['data', 'download', 'BTCUSDT', '--timerange', '20240808-', '--to', '2024-08-09']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --timerange or --from/--to, not both');
+  }, 60_000);
+
   it('says when Binance cannot be reached', async () => {
     // A port that was free a moment ago: nothing listens there.
     const port = await new Promise<number>((done) => {
@@ -186,6 +195,22 @@ describe.skipIf(!hasData)('bot4 data on real files (../shared/data)', () => {
     );
     expect(r.stdout).toContain('first rows:');
     expect(r.stdout).toMatch(/imports:\n {2}#1 .*ethusdt_20240808\.gz \(binance-ws-capture/);
+    // --timerange is the same range in one option (the parser every command shares).
+    const ranged = bot4([
+      'data',
+      'inspect',
+      'ETHUSDT',
+      '--kind',
+      'trade',
+      '--timerange',
+      '2024-08-08T23:58:00Z-20240809',
+      '--rows',
+      '2',
+      '--catalog',
+      cat(),
+    ]);
+    expect(ranged.code, ranged.stderr).toBe(0);
+    expect(ranged.stdout).toBe(r.stdout);
     const j = JSON.parse(
       bot4(['data', 'inspect', 'BTCUSDT.BINANCE', '--kind', 'bar', '--json', '--catalog', cat()]).stdout,
     ) as { kinds: { rows: number; first: { open: string }[] }[] };

@@ -7,13 +7,14 @@ import type { Command } from 'commander';
 import { monoMillis, wallMicros } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isoMicros, parseTime } from '../core/time-text.ts';
+import { isoMicros, parseRangeOptions, resolveLast } from '../core/time-text.ts';
 import type { ImportResult, InspectKind, InspectResult, ListingRow } from '../data/catalog.ts';
 import type { DownloadMarket, DownloadType } from '../data/download.ts';
 import { type LoadProgress, type Policy, Problem } from '../data/loader.ts';
 import { loadNotes } from '../data/validate.ts';
 import { InstrumentKind, instrumentKindName } from '../model/instrument.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
+import { TIMERANGE_OPTION } from './run-options.ts';
 
 const PROBLEMS = Object.values(Problem);
 /** Kline intervals offered (download.ts checks them); listed here so --help needs no DuckDB or loaders. */
@@ -363,6 +364,7 @@ Examples:
     .option('--kind <kind>', 'only this record kind: quote, trade, delta, bar, mark, funding')
     .option('--from <time>', 'from this time (ISO UTC or epoch s/ms/µs)')
     .option('--to <time>', 'up to this time (exclusive)')
+    .option(...TIMERANGE_OPTION)
     .option('--rows <n>', 'rows shown from each end', '3')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -372,8 +374,17 @@ Examples:
     .action(
       async (
         instrument: string,
-        opts: { catalog?: string; kind?: string; from?: string; to?: string; rows: string; json?: boolean },
+        opts: {
+          catalog?: string;
+          kind?: string;
+          from?: string;
+          to?: string;
+          timerange?: string;
+          rows: string;
+          json?: boolean;
+        },
       ) => {
+        const { from, to } = parseRangeOptions(opts);
         const rows = Number(opts.rows);
         if (!Number.isInteger(rows) || rows < 0 || rows > 1000) {
           throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `--rows ${opts.rows} must be an integer 0..1000`);
@@ -384,8 +395,8 @@ Examples:
           const res = await catalog.inspect(instrument, {
             rows,
             ...(opts.kind === undefined ? {} : { kind: kindByName(opts.kind) }),
-            ...(opts.from === undefined ? {} : { from: parseTime(opts.from, '--from') }),
-            ...(opts.to === undefined ? {} : { to: parseTime(opts.to, '--to') }),
+            ...(from === undefined ? {} : { from }),
+            ...(to === undefined ? {} : { to }),
           });
           if (opts.json === true) process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
           else printInspect(res);
@@ -402,8 +413,10 @@ Examples:
     .option('--market <market>', 'spot or usdm', 'spot')
     .option('--type <type>', 'klines or trades (aggregate trades)', 'klines')
     .option('--interval <interval>', `kline interval: ${INTERVALS}`, '1m')
-    .requiredOption('--from <time>', 'start time (ISO UTC or epoch s/ms/µs)')
+    .option('--from <time>', 'start time (ISO UTC or epoch s/ms/µs); or --timerange FROM-TO, or --last')
     .option('--to <time>', 'end time, exclusive (default: now)')
+    .option(...TIMERANGE_OPTION)
+    .option('--last <duration>', 'the last stretch before --to (default: now): 30d, 12h, 2w')
     .option('--out <dir>', 'output directory (default: downloads/ beside the catalog)')
     .option('--import', 'import the downloaded file into the catalog afterwards')
     .option('--retries <n>', 'attempts per request on network errors and HTTP 5xx', '6')
@@ -430,8 +443,10 @@ Examples:
           market: string;
           type: string;
           interval: string;
-          from: string;
+          from?: string;
           to?: string;
+          timerange?: string;
+          last?: string;
           out?: string;
           import?: boolean;
           retries: string;
@@ -452,6 +467,14 @@ Examples:
         if (opts.type !== 'klines' && opts.type !== 'trades') {
           throw new Bot4Error(ErrorCode.INVALID_ARGUMENT, `--type ${opts.type} must be klines or trades`);
         }
+        const spec = parseRangeOptions(opts);
+        const range = resolveLast(spec, spec.to ?? wallMicros());
+        if (range.from === undefined) {
+          throw new Bot4Error(
+            ErrorCode.INVALID_ARGUMENT,
+            'data download needs a start: --from, --timerange FROM-[TO] or --last (e.g. --last 30d)',
+          );
+        }
         const dir = catalogDir(opts, config);
         const progress = new Progress();
         const { download } = await import('../data/download.ts');
@@ -460,8 +483,8 @@ Examples:
           type: opts.type as DownloadType,
           symbol: symbol.toUpperCase(),
           interval: opts.interval,
-          from: parseTime(opts.from, '--from'),
-          to: opts.to === undefined ? wallMicros() : parseTime(opts.to, '--to'),
+          from: range.from,
+          to: range.to ?? wallMicros(),
           outDir: opts.out ?? join(dirname(dir), 'downloads'),
           maxRetries: retries,
           ...(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl.replace(/\/+$/, '') }),

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { parseTime } from '../core/time-text.ts';
+import { parseRangeOptions } from '../core/time-text.ts';
 import { buildDataset, META_COLUMNS, parseLabel, purgedKFold } from '../ml/dataset.ts';
 import { loadFeatureSpec } from '../ml/feature-feed.ts';
 import { linearModelFile, loadModel } from '../ml/model-file.ts';
@@ -30,6 +30,7 @@ import { tradeFolds } from '../ml/wf-trade.ts';
 import { collect, parseBalance } from './backtest-command.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { ProgressLine } from './progress.ts';
+import { TIMERANGE_OPTION } from './run-options.ts';
 
 function num(text: string | undefined, option: string, min = Number.NEGATIVE_INFINITY): number | undefined {
   if (text === undefined) return undefined;
@@ -208,6 +209,7 @@ export function registerMlCommands(program: Command, loadConfig: () => Config, d
     .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--from <time>', 'start (ISO time, date or micros)')
     .option('--to <time>', 'end, exclusive')
+    .option(...TIMERANGE_OPTION)
     .option('--no-progress', 'no progress on standard error')
     .addHelpText(
       'after',
@@ -232,12 +234,12 @@ dropped and counted. Example:
         catalog?: string;
         from?: string;
         to?: string;
+        timerange?: string;
         progress: boolean;
       }) => {
         const spec = loadFeatureSpec(o.features);
         const label = parseLabel(o.label);
-        const from = o.from === undefined ? undefined : parseTime(o.from, '--from');
-        const to = o.to === undefined ? undefined : parseTime(o.to, '--to');
+        const { from, to } = parseRangeOptions(o);
         const interrupt = onInterrupt('interrupted: stopping the replay; no dataset is written');
         const progress = new ProgressLine(o.progress);
         let ds: Awaited<ReturnType<typeof buildDataset>>;

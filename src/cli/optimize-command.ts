@@ -33,7 +33,7 @@ import { formatPct } from '../backtest/report-format.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isoMicros, parseTime } from '../core/time-text.ts';
+import { isoMicros, parseRangeOptions } from '../core/time-text.ts';
 import type { FeeSchedules } from '../model/fee-schedule.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { collect, parseBalance } from './backtest-command.ts';
@@ -48,6 +48,7 @@ import {
 } from './metrics-option.ts';
 import { checkInputFiles, checkOutputDir } from './outputs.ts';
 import { ProgressLine } from './progress.ts';
+import { LAST_OPTION, SIZING_OPTION, SLIPPAGE_OPTION, TIMERANGE_OPTION } from './run-options.ts';
 
 interface OptimizeCliOptions extends MetricsCliOptions {
   strategy: string;
@@ -57,6 +58,10 @@ interface OptimizeCliOptions extends MetricsCliOptions {
   bars?: string;
   from?: string;
   to?: string;
+  timerange?: string;
+  last?: string;
+  slippage?: string;
+  sizing?: string;
   param: string[];
   where: string[];
   search: string;
@@ -173,6 +178,8 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--bars <n>', 'N seeded synthetic one-minute bars (e.g. 1000000) instead of files')
     .option('--from <time>', 'start of the range (ISO time, date or micros)')
     .option('--to <time>', 'end of the range, exclusive')
+    .option(...TIMERANGE_OPTION)
+    .option(...LAST_OPTION)
     .option('-p, --param <spec>', 'name=lo..hi:step, name=a,b,c or name=value (repeatable)', collect, [])
     .option('--where <cond>', "constraint between parameters, e.g. 'fast < slow' (repeatable)", collect, [])
     .option('--search <kind>', `${SEARCH_KINDS.join(' | ')}`, 'tpe')
@@ -197,6 +204,8 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
     .option(...FEE_OPTION)
+    .option(...SLIPPAGE_OPTION)
+    .option(...SIZING_OPTION)
     .option(
       '--sample <d>',
       'equity sampling interval of the statistics (default: the bar interval of candle data, else 1m; 1h makes long runs faster, Sharpe on hourly returns)',
@@ -317,8 +326,14 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       const { feeLine, runFeeSchedules } = await import('../model/fee-schedule.ts');
       const fees = runFeeSchedules(config.fees, opts.fee);
 
-      const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-      const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      const { from, to, last } = parseRangeOptions(opts);
+      const { parseSlippage } = await import('../venues/sim/slippage.ts');
+      const { parseSizing } = await import('../risk/sizing-text.ts');
+      const slippage = opts.slippage === undefined ? undefined : parseSlippage(opts.slippage, '--slippage');
+      const riskConfig =
+        opts.sizing === undefined
+          ? config.risk
+          : { ...config.risk, sizing: parseSizing(opts.sizing, '--sizing') };
       const t0 = monoMillis();
       const { data, notes, barInterval } = await loadData(
         opts,
@@ -335,7 +350,11 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         sample ??
         (barInterval !== undefined && barInterval > DEFAULT_SAMPLE_INTERVAL ? barInterval : undefined);
       const full = datasetRange(data);
-      const range = { from: from ?? full.from, to: to ?? full.to };
+      // --last counts back from the end of the loaded data (from --to, when given, parseRangeOptions did).
+      const range = {
+        from: from ?? (last === undefined ? full.from : full.to - 1 - last),
+        to: to ?? full.to,
+      };
       if (!(range.from < range.to)) {
         bad(`--from ${isoMicros(range.from)} is not before --to ${isoMicros(range.to)}: the range is empty`);
       }
@@ -344,7 +363,8 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         data,
         strategy,
         balances,
-        riskConfig: config.risk,
+        riskConfig,
+        ...(slippage === undefined ? {} : { slippage }),
         ...(latency === undefined ? {} : { latency }),
         ...(sampleEvery === undefined ? {} : { sampleIntervalMicros: sampleEvery }),
       };
@@ -361,7 +381,8 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         balances,
         latency: latency ?? null,
         sample: sampleEvery ?? null,
-        risk: config.risk,
+        risk: riskConfig,
+        ...(slippage === undefined ? {} : { slippage: slippage.text }),
       };
       const store = new TrialStore(opts.out, spec, {
         fresh: opts.fresh === true,

@@ -159,20 +159,44 @@ export const RiskConfigSchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * How strategies size orders through Strategy.size(): `fixed` keeps each strategy's own quantity;
-   * `equity-fraction` takes `fraction` of equity at the order's price; `kelly` takes the fractional Kelly
-   * share `fraction` x (p b - (1 - p)) / b of equity for win probability `winProb` and payoff `payoff` (average
-   * win / average loss). Sizes are whole lots within the instrument's limits, then checked like every order.
+   * How strategies size orders through Strategy.size() (src/risk/sizing.ts): `fixed` keeps each strategy's own
+   * quantity; `quantity` is `qty` base units; `stake` is `amount` of the settlement currency (the quote, for
+   * spot and linear instruments) per position; `equity-fraction` takes `fraction` of equity; `risk` loses
+   * `fraction` of equity when the stop is hit, the stop the strategy's or `stop` (a fraction of the price) away;
+   * `volatility` holds a position whose annualised volatility is `target` of equity, from the realised
+   * volatility the strategy passes, at most `maxLeverage` (default 1) times equity; `kelly` takes the fractional
+   * Kelly share `fraction` x (p b - (1 - p)) / b of equity for win probability `winProb` and payoff `payoff`.
+   * Sizes are whole lots within the instrument's limits, then checked by risk like every order.
    */
   sizing: z
     .strictObject({
-      method: z.enum(['fixed', 'equity-fraction', 'kelly']).default('fixed'),
+      method: z
+        .enum(['fixed', 'quantity', 'stake', 'equity-fraction', 'risk', 'volatility', 'kelly'])
+        .default('fixed'),
       fraction: z.number().positive().max(100).optional(),
+      qty: z.number().positive().optional(),
+      amount: z.number().positive().optional(),
+      stop: z.number().positive().lt(1).optional(),
+      target: z.number().positive().optional(),
+      maxLeverage: z.number().positive().optional(),
       winProb: z.number().min(0).max(1).optional(),
       payoff: z.number().positive().optional(),
     })
+    .refine((v) => v.method !== 'quantity' || v.qty !== undefined, {
+      message: "method 'quantity' needs qty (base units, e.g. 0.5)",
+    })
+    .refine((v) => v.method !== 'stake' || v.amount !== undefined, {
+      message: "method 'stake' needs amount (settlement currency, e.g. 1000)",
+    })
     .refine((v) => v.method !== 'equity-fraction' || v.fraction !== undefined, {
       message: "method 'equity-fraction' needs fraction (e.g. 0.1 for 10% of equity)",
+    })
+    .refine((v) => v.method !== 'risk' || (v.fraction !== undefined && v.stop !== undefined), {
+      message:
+        "method 'risk' needs fraction (of equity lost at the stop, e.g. 0.01) and stop (its distance as a fraction of the price, e.g. 0.02, used when the strategy gives none)",
+    })
+    .refine((v) => v.method !== 'volatility' || v.target !== undefined, {
+      message: "method 'volatility' needs target (annualised volatility as a fraction of equity, e.g. 0.2)",
     })
     .refine((v) => v.method !== 'kelly' || (v.winProb !== undefined && v.payoff !== undefined), {
       message: "method 'kelly' needs winProb and payoff (fraction, default 0.5, scales the Kelly share)",

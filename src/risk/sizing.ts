@@ -1,6 +1,8 @@
-// Position sizing: fixed quantity, fixed fraction of equity, volatility targeting (ATR or realised volatility),
-// fractional Kelly, and risk-parity weights from a covariance matrix. Sizes come out in whole lots, rounded
-// down and within the instrument's min/max quantity (0 when the minimum cannot be met). Money in units, px in ticks.
+// Position sizing: fixed quantity, stake (a notional), fixed fraction of equity, risk per trade (stop distance),
+// volatility targeting (ATR or realised volatility), fractional Kelly, and risk-parity weights from a covariance
+// matrix; sizeByPolicy applies the config's policy (risk.sizing) for Strategy.size(). Sizes come out in whole
+// lots, rounded down and within the instrument's min/max quantity (0 when the minimum cannot be met). Money in
+// units, px in ticks.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { PriceTicks, QtyLots } from '../core/units.ts';
@@ -187,7 +189,10 @@ export function riskContributions(
 
 /**
  * Lots for an order at `px` under the config's sizing policy (risk.sizing); `fixedLots` (the strategy's own
- * size) for method `fixed`. `equity` in money units of the instrument's settlement currency. No allocation.
+ * size) for method `fixed`. `equity` in money units of the instrument's settlement currency. `stopTicks`: the
+ * strategy's stop distance for method `risk` (NaN: the policy's `stop` fraction of px); `realisedVol`: the
+ * instrument's annualised realised volatility for method `volatility` (NaN: the strategy's own size, as it
+ * gave nothing to target with). Whole lots, rounded down within the limits. No allocation.
  */
 export function sizeByPolicy(
   policy: SizingConfig,
@@ -196,10 +201,23 @@ export function sizeByPolicy(
   equity: number,
   fixedLots: number,
   market = true,
+  stopTicks = Number.NaN,
+  realisedVol = Number.NaN,
 ): QtyLots {
   switch (policy.method) {
+    case 'quantity':
+      return fixedQtyLots(inst, policy.qty!, market);
+    case 'stake':
+      return lotsForNotional(inst, px, policy.amount! * 10 ** inst.settlement.precision, market);
     case 'equity-fraction':
       return fixedFractionLots(inst, px, equity, policy.fraction!, market);
+    case 'risk': {
+      const stop = stopTicks > 0 ? stopTicks : policy.stop! * px;
+      return atrRiskLots(inst, px, equity, policy.fraction!, stop, 1, market);
+    }
+    case 'volatility':
+      if (!(realisedVol > 0)) return fixedLots as QtyLots;
+      return volTargetLots(inst, px, equity, policy.target!, realisedVol, policy.maxLeverage ?? 1, market);
     case 'kelly':
       return fixedFractionLots(
         inst,
@@ -210,5 +228,47 @@ export function sizeByPolicy(
       );
     default:
       return fixedLots as QtyLots;
+  }
+}
+
+const MICROS_PER_YEAR = 365 * 86_400_000_000;
+
+/**
+ * Annualised realised volatility of a price series sampled at any times (bars, quote mids): an exponentially
+ * weighted mean of squared log returns per micro, so irregular sampling needs no interval. NaN until
+ * `minSamples` returns are in. For volatility targeting (sizeByPolicy method `volatility`). No allocation.
+ */
+export class EwmaVolatility {
+  private readonly alpha: number;
+  private readonly minSamples: number;
+  private lastPx = Number.NaN;
+  private lastTs = Number.NaN;
+  private variance = 0;
+  private n = 0;
+
+  /** `halfLife` in samples (a return's weight halves after that many more). */
+  constructor(halfLife = 100, minSamples = 20) {
+    this.alpha = 1 - 0.5 ** (1 / halfLife);
+    this.minSamples = minSamples;
+  }
+
+  /** A price (> 0, any unit) at time `ts` (micros); returns the current estimate. */
+  update(px: number, ts: number): number {
+    if (this.lastPx > 0 && px > 0 && ts > this.lastTs) {
+      const r = Math.log(px / this.lastPx);
+      const perMicro = (r * r) / (ts - this.lastTs);
+      this.variance = this.n === 0 ? perMicro : this.variance + this.alpha * (perMicro - this.variance);
+      this.n++;
+    }
+    if (px > 0 && !(ts <= this.lastTs)) {
+      this.lastPx = px;
+      this.lastTs = ts;
+    }
+    return this.value;
+  }
+
+  /** Annualised volatility (0.6 = 60% a year), NaN while warming up. */
+  get value(): number {
+    return this.n >= this.minSamples ? Math.sqrt(this.variance * MICROS_PER_YEAR) : Number.NaN;
   }
 }

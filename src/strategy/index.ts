@@ -11,6 +11,7 @@ export type { Order } from '../model/order.ts';
 export { OrderFlags, OrderSide, OrderType, TimeInForce } from '../model/order.ts';
 export { OrderEventKind, OrderStatus } from '../model/order-state.ts';
 export type { Position, PositionEvent } from '../portfolio/position.ts';
+export { EwmaVolatility } from '../risk/sizing.ts';
 export { BUILTIN_STRATEGIES } from './builtin/index.ts';
 export {
   BookArray,

@@ -27,7 +27,9 @@ import type { Position, PositionEvent } from '../portfolio/position.ts';
 import {
   atrRiskLots,
   fixedFractionLots,
+  fixedQtyLots,
   kellyFraction,
+  lotsForNotional,
   sizeByPolicy,
   volTargetLots,
 } from '../risk/sizing.ts';
@@ -323,14 +325,32 @@ export abstract class Strategy<P extends ParamSchema = ParamSchema> {
   }
 
   /**
-   * The lots for an order at `px` (ticks) under the run's sizing policy (config risk.sizing): `fixedLots` when
-   * it is `fixed` (the default), else a share of equity (equity-fraction, kelly). Strategies that take a `qty`
-   * parameter pass its lots here, so one config line resizes every one of them.
+   * The lots for an order at `px` (ticks) under the run's sizing policy (config risk.sizing or --sizing):
+   * `fixedLots` when it is `fixed` (the default), else a fixed quantity, a stake, a share of equity, the risk of
+   * a stop `stopTicks` away (NaN: the policy's stop), or a volatility target given the instrument's annualised
+   * `realisedVol` (EwmaVolatility; NaN: `fixedLots`). Strategies that take a `qty` parameter pass its lots here,
+   * so one config line resizes every one of them. Whole lots; every order is then checked by risk.
    */
-  size(inst: Instrument, px: number, fixedLots: number): QtyLots {
+  size(
+    inst: Instrument,
+    px: number,
+    fixedLots: number,
+    stopTicks = Number.NaN,
+    realisedVol = Number.NaN,
+  ): QtyLots {
     const policy = this.ctx.sizing;
     if (policy === undefined || policy.method === 'fixed') return fixedLots as QtyLots;
-    return sizeByPolicy(policy, inst, px, this.equityFor(inst), fixedLots);
+    return sizeByPolicy(policy, inst, px, this.equityFor(inst), fixedLots, true, stopTicks, realisedVol);
+  }
+
+  /** `qty` base units as whole lots within the instrument's limits. */
+  sizeQty(inst: Instrument, qty: number): QtyLots {
+    return fixedQtyLots(inst, qty, true);
+  }
+
+  /** A position worth `amount` of the settlement currency (the quote, for spot and linear) at `px`. */
+  sizeStake(inst: Instrument, px: number, amount: number): QtyLots {
+    return lotsForNotional(inst, px, amount * 10 ** inst.settlement.precision, true);
   }
 
   /** `fraction` of equity at `px`. */

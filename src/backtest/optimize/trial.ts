@@ -7,6 +7,7 @@ import type { RiskConfig } from '../../risk/risk-config.ts';
 import { resolveStrategy } from '../../strategy/loader.ts';
 import type { ParamPrimitive } from '../../strategy/params.ts';
 import type { StrategyClass } from '../../strategy/strategy.ts';
+import type { SlippageModel } from '../../venues/sim/slippage.ts';
 import { downsampleIndices } from '../report-html.ts';
 import { runBacktest } from '../runner.ts';
 import { datasetRegistry, datasetViews, type SharedDataset } from './dataset.ts';
@@ -23,6 +24,8 @@ export interface TrialSetup {
   readonly latency?: number;
   /** Equity sampling interval of the statistics, micros (runner default: one minute). */
   readonly sampleIntervalMicros?: number;
+  /** Slippage model of the simulated venue (--slippage); none when absent. */
+  readonly slippage?: SlippageModel;
 }
 
 export interface TrialInput {
@@ -79,9 +82,16 @@ export async function runTrial(setup: TrialSetup, input: TrialInput): Promise<Tr
       ...(setup.sampleIntervalMicros === undefined
         ? {}
         : { sampleIntervalMicros: setup.sampleIntervalMicros }),
-      ...(setup.latency === undefined
+      ...(setup.latency === undefined && setup.slippage === undefined
         ? {}
-        : { venue: { latency: { orderEntry: setup.latency, response: setup.latency } } }),
+        : {
+            venue: {
+              ...(setup.latency === undefined
+                ? {}
+                : { latency: { orderEntry: setup.latency, response: setup.latency } }),
+              ...(setup.slippage === undefined ? {} : { slippageModel: setup.slippage }),
+            },
+          }),
     });
     const scale = 10 ** res.stats.currency.precision;
     return {

@@ -78,13 +78,5 @@ function fmtDays(micros: number): string {
   return `${(micros / 86_400_000_000).toFixed(2)} days`;
 }
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/;
-const UNIT: Record<string, number> = { m: 60e6, h: 3600e6, d: 86_400e6, w: 7 * 86_400e6 };
-
-/** '90m', '12h', '7d', '2w' -> micros. */
-export function parseDuration(text: string, option: string): number {
-  const m = DURATION_RE.exec(text.trim());
-  if (m === null)
-    bad(`${option} '${text}' is not a duration like 90m, 12h, 7d or 2w`, { option, value: text });
-  return Math.round(Number(m[1]) * UNIT[m[2]!]!);
-}
+// One duration grammar for every command (--walk-forward, --sample, --last): src/core/time-text.ts.
+export { parseDuration } from '../../core/time-text.ts';

@@ -7,6 +7,7 @@ import type { InstrumentId } from '../../core/units.ts';
 import { Ema } from '../../indicators/moving-averages.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import type { Bar, QuoteTick } from '../../model/market-data.ts';
+import { EwmaVolatility } from '../../risk/sizing.ts';
 import { bool, choice, float, int, type ParamInput, text } from '../params.ts';
 import { Strategy, type Subscriptions } from '../strategy.ts';
 
@@ -42,6 +43,8 @@ export class EmaCross extends Strategy<typeof PARAMS> {
   private readonly fast = new Ema(this.params.fast);
   private readonly slow = new Ema(this.params.slow);
   private readonly useQuotes: boolean = this.params.source === 'quote';
+  /** Realised volatility of the prices decided on, for a volatility-target sizing policy (--sizing vol:20%). */
+  private readonly vol = new EwmaVolatility(this.params.slow);
   /** Sign of fast - slow at the last decision: 1 above, -1 below, 0 before both EMAs are ready. */
   private regime = 0;
   private instrumentId = 0 as InstrumentId;
@@ -112,18 +115,21 @@ export class EmaCross extends Strategy<typeof PARAMS> {
   override onQuote(q: QuoteTick): void {
     if (this.useQuotes) {
       const mid = (q.bidPx + q.askPx) * 0.5;
+      this.vol.update(mid, q.tsEvent);
       this.act(this.decide(mid), mid);
     }
   }
 
   override onBar(bar: Bar): void {
-    if (!this.useQuotes) this.act(this.decide(bar.close), bar.close);
+    if (this.useQuotes) return;
+    this.vol.update(bar.close, bar.tsClose);
+    this.act(this.decide(bar.close), bar.close);
   }
 
   /** `px`: the price the decision was made at (ticks), which sizes the position under risk.sizing. */
   private act(intent: CrossIntent, px: number): void {
     if (intent === CrossIntent.NONE) return;
-    const lots = this.size(this.inst!, px, this.lots);
+    const lots = this.size(this.inst!, px, this.lots, Number.NaN, this.vol.value);
     if (intent === CrossIntent.UP) this.rebalanceTo(this.instrumentId, lots);
     else this.rebalanceTo(this.instrumentId, this.params.allowShort ? -lots : 0);
   }

@@ -50,6 +50,7 @@ import { OrderEventKind } from '../../model/order-state.ts';
 import { type Action, ActionKind, ActionQueue } from './action-queue.ts';
 import { LatencySampler, type LatencySpec } from './latency.ts';
 import { Prng } from './rng.ts';
+import { type SlippageModel, slipTicks } from './slippage.ts';
 import { Consumed, OrderIndex, OwnSide } from './structures.ts';
 
 /** Where the displayed size that leaves a level (cancels, not trades) came from, relative to our order. */
@@ -159,6 +160,8 @@ export interface SimulatedExchangeOptions {
   slippageTicks?: number;
   /** A fixed fee per fill in settlement money units instead of the instrument's maker/taker rates. */
   fixedFeePerFill?: number;
+  /** Slippage of taker fills on quote (L1) and bar data (src/venues/sim/slippage.ts); none when absent. */
+  slippageModel?: SlippageModel;
   /** Put a venue order id string on ACCEPTED and FILLED events (one string per order). Default true. */
   venueOrderIds?: boolean;
   /** Put a trade id string on FILLED events (one string per fill). Default true. */
@@ -199,6 +202,11 @@ export class SimStats {
   liquidations = 0;
   fundings = 0;
   delivered = 0;
+  /** Taker fills the slippage model moved, and the ticks it moved them in all. */
+  slippedFills = 0;
+  slippageTicks = 0;
+  /** Taker fills the model could not price (spread model without a spread, impact without a volume). */
+  unpricedSlippage = 0;
 }
 
 // Order record states.
@@ -281,6 +289,10 @@ class Market {
   position = 0;
   entryValue = 0;
   margin = 0;
+  /** Volume of the bar being matched (lots), for the impact slippage model. */
+  barVolume = 0;
+  /** Slippage paid on this instrument's fills, settlement money units (|value moved|). */
+  slippageCost = 0;
 
   constructor(inst: Instrument, marginOn: boolean) {
     this.inst = inst;
@@ -314,6 +326,7 @@ export class SimulatedExchange implements VenueClient {
   private readonly l1Remainder: L1Remainder;
   private readonly slippage: number;
   private readonly fixedFee: number;
+  private readonly slipModel: SlippageModel | null;
   private readonly venueIds: boolean;
   private readonly tradeIds: boolean;
   private readonly tradePrefix: string;
@@ -398,6 +411,7 @@ export class SimulatedExchange implements VenueClient {
       );
     }
     this.fixedFee = options.fixedFeePerFill ?? Number.NaN;
+    this.slipModel = options.slippageModel ?? null;
     this.venueIds = options.venueOrderIds ?? true;
     this.tradeIds = options.tradeIds ?? true;
     this.tradePrefix = `${this.name}-`;
@@ -677,6 +691,7 @@ export class SimulatedExchange implements VenueClient {
     this.enter();
     m.cBid.clear();
     m.cAsk.clear();
+    m.barVolume = bar.volume;
     this.barPoint(m, bar.open, true);
     this.barPoint(m, bar.low, false);
     this.barPoint(m, bar.high, false);
@@ -1431,7 +1446,9 @@ export class SimulatedExchange implements VenueClient {
 
   // ---- fills, positions, margin ---------------------------------------------------------------------------
 
-  private fill(m: Market, o: SimOrder, q: number, px: number, liq: LiquiditySide): void {
+  private fill(m: Market, o: SimOrder, q: number, px0: number, liq: LiquiditySide): void {
+    const px =
+      liq === LiquiditySide.TAKER && this.slipModel !== null && !m.hasL2 ? this.slip(m, o, q, px0) : px0;
     o.filled += q;
     o.visible = o.visible > q ? o.visible - q : 0;
     const fee = this.feeOf(m, px, q, liq);
@@ -1447,6 +1464,44 @@ export class SimulatedExchange implements VenueClient {
     a.liquidity = liq;
     if (this.tradeIds) a.tradeId = this.tradePrefix + String(++this.tradeSeq);
     this.post(a);
+  }
+
+  /**
+   * The price of a taker fill of q at px after the slippage model, never beyond the order's limit nor below a
+   * tick; books the value it moved as the instrument's slippage cost. Bar-only markets measure impact against
+   * the bar's volume, quoted ones against the size shown at the best.
+   */
+  private slip(m: Market, o: SimOrder, q: number, px: number): number {
+    const buy = o.dir > 0;
+    const spread = m.askPx - m.bidPx;
+    const volume = m.ticks ? (buy ? m.askQty : m.bidQty) : m.barVolume;
+    const t = slipTicks(this.slipModel!, px, q, spread, volume, m.inst.tickSize.value);
+    if (Number.isNaN(t)) {
+      this.stats.unpricedSlippage++;
+      return px;
+    }
+    let sp = px + o.dir * t;
+    const lim = o.price;
+    if (!Number.isNaN(lim) && (buy ? sp > lim : sp < lim)) sp = buy ? Math.max(px, lim) : Math.min(px, lim);
+    if (sp < 1) sp = 1;
+    if (sp === px) return px;
+    this.stats.slippedFills++;
+    this.stats.slippageTicks += (sp - px) * o.dir;
+    const moved = m.inst.tryNotional(sp, q) - m.inst.tryNotional(px, q);
+    if (!Number.isNaN(moved)) m.slippageCost += moved < 0 ? -moved : moved;
+    return sp;
+  }
+
+  /** Slippage paid on fills settled in `currencyId`, money units, and how many instruments settle elsewhere. */
+  slippageCost(currencyId: number): { cost: number; otherCurrencies: number } {
+    let cost = 0;
+    let otherCurrencies = 0;
+    for (const m of this.marketList) {
+      if (m.slippageCost === 0) continue;
+      if (m.feeCurrencyId === currencyId) cost += m.slippageCost;
+      else otherCurrencies++;
+    }
+    return { cost, otherCurrencies };
   }
 
   private feeOf(m: Market, px: number, q: number, liq: LiquiditySide): number {
