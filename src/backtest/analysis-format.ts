@@ -177,7 +177,8 @@ export function formatAnalysis(a: Analysis, c: StatsCurrency): string {
 // ---- HTML --------------------------------------------------------------------------------------------------
 
 function htmlTable(t: Table, cls = 'atable'): string {
-  const head = t.head.map((h, i) => `<th${i === 0 ? ' class="l"' : ''}>${escapeHtml(h)}</th>`).join('');
+  const left = (i: number): boolean => i === 0 || t.left?.includes(i) === true;
+  const head = t.head.map((h, i) => `<th${left(i) ? ' class="l"' : ''}>${escapeHtml(h)}</th>`).join('');
   const body =
     t.rows.length === 0
       ? `<tr><td class="l muted" colspan="${t.head.length}">None.</td></tr>`
@@ -187,7 +188,7 @@ function htmlTable(t: Table, cls = 'atable'): string {
               `<tr>${r
                 .map((v, i) => {
                   const tone = /^\+/.test(v) ? 'pos' : /^-\d/.test(v) ? 'neg' : '';
-                  return `<td class="${i === 0 ? 'l ' : ''}${tone}">${escapeHtml(v)}</td>`;
+                  return `<td class="${left(i) ? 'l ' : ''}${tone}">${escapeHtml(v)}</td>`;
                 })
                 .join('')}</tr>`,
           )

@@ -9,6 +9,7 @@ import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { isoMicros, parseTime } from '../core/time-text.ts';
 import type { EventBatch } from '../model/market-data.ts';
+import { MC_RUNS_OPTION, MC_SEED_OPTION, parseAnalysisOptions } from './analysis-options.ts';
 import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
@@ -30,8 +31,10 @@ interface BacktestCliOptions extends MetricsCliOptions {
   to?: string;
   param: string[];
   balance: string[];
-  out: string;
+  out?: string;
   seed: string;
+  mcRuns?: string;
+  mcSeed?: string;
   hours: string;
   latency?: string;
   sample?: string;
@@ -116,7 +119,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--to <time>', 'end of the replay, exclusive')
     .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
-    .option('-o, --out <dir>', 'report folder', 'reports/latest')
+    .option(
+      '-o, --out <dir>',
+      'report folder (default: a new run folder reports/<time>-<strategy>/, linked as reports/latest)',
+    )
     .option('--seed <n>', 'demo market seed', '42')
     .option('--hours <n>', 'demo market length in hours', '24')
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
@@ -130,6 +136,8 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       '--late-rows <policy>',
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
     )
+    .option(...MC_RUNS_OPTION)
+    .option(...MC_SEED_OPTION)
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
@@ -176,8 +184,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const [
         { isCatalogQuery, openBacktestData },
         { DEMO_INSTRUMENT, DEMO_START, demoMarket },
-        { writeReport },
-        { formatSummary },
+        { REPORTS_DIR, writeRun },
+        { reportText },
         { LATE_ROW_POLICIES, runBacktest },
         { newInstrumentRegistry },
         { resolveStrategy },
@@ -187,8 +195,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
+        import('../backtest/runs.ts'),
         import('../backtest/report.ts'),
-        import('../backtest/report-format.ts'),
         import('../backtest/runner.ts'),
         import('../model/instrument.ts'),
         import('../strategy/loader.ts'),
@@ -204,7 +212,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
       const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
-      checkOutputDir(opts.out);
+      checkOutputDir(opts.out ?? REPORTS_DIR);
+      const analysis = parseAnalysisOptions(opts.mcRuns, opts.mcSeed);
       checkInputFiles(
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
@@ -302,12 +311,18 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         progress.end();
       }
       printNotes('backtest', result.report.notes);
-      const paths = writeReport(opts.out, result.report);
-      process.stdout.write(`${formatSummary(result.stats)}\n`);
+      const kept = writeRun(result.report, {
+        strategy: opts.strategy ?? 'ema-cross',
+        analysis,
+        ...(opts.out === undefined ? {} : { out: opts.out }),
+      });
+      for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
+      const paths = kept.paths;
+      process.stdout.write(reportText({ ...result.report, analysis: kept.analysis }));
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
-          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
+          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n`,
       );
       await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');
