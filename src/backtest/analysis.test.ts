@@ -3,11 +3,17 @@
 // to the totals, group tables partition the closed trades, Monte Carlo percentiles ascend and a seed replays.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { present, SHARED_DATA } from '../core/test-resources.ts';
+import { typeMask } from '../execution/venue.ts';
+import { newInstrumentRegistry } from '../model/instrument.ts';
+import type { Bar } from '../model/market-data.ts';
 import { OrderType } from '../model/order.ts';
+import { Strategy, type Subscriptions } from '../strategy/strategy.ts';
 import {
   type AnalysisInput,
   analyse,
   drawdownEpisodes,
+  exitReasons,
   monteCarlo,
   PERCENTILES,
   pathFigures,
@@ -16,7 +22,9 @@ import {
   returnDistribution,
 } from './analysis.ts';
 import { formatAnalysis } from './analysis-format.ts';
+import { openBacktestData } from './data-query.ts';
 import type { Trade } from './recorder.ts';
+import { runBacktest } from './runner.ts';
 import type { BacktestStats } from './stats.ts';
 import { drawdownSeries } from './stats.ts';
 
@@ -358,4 +366,82 @@ describe('properties', () => {
     // 500 paths: the medians of two seeds agree to within a few standard errors of the mean trade.
     expect(Math.abs(a.totalReturn.p50 - b.totalReturn.p50)).toBeLessThan(0.05);
   });
+});
+
+// ---- real bars: exits by take-profit limit and by stop ---------------------------------------------------
+
+const BARS = `${SHARED_DATA}nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv`;
+
+/**
+ * Flat: buys 0.1 BTC at market. Long, the k-th trade exits by a take-profit limit 0.3% above the entry (k % 3
+ * = 0), a stop 0.3% below it (1), or at market after five bars (2).
+ */
+class ThreeExits extends Strategy {
+  static override readonly params = {};
+  private trades = 0;
+  private kind = 0;
+  private held = 0;
+  override subscriptions(): Subscriptions {
+    return { bars: [{ instrument: 'BTC-PERP.FTX', interval: '1m' }] };
+  }
+  override onBar(bar: Bar): void {
+    if (this.openOrders().length > 0) return; // an entry on its way, or the exit working
+    const id = 'BTC-PERP.FTX';
+    if (this.netQty(bar.instrumentId) === 0) {
+      this.buy(id, '0.1');
+      this.kind = this.trades++ % 3;
+      this.held = 0;
+      return;
+    }
+    const entry = this.position(bar.instrumentId)!.avgPx;
+    const inst = this.instrument(id);
+    if (this.kind === 0) this.limit(id, 'sell', '0.1', inst.ticksToPrice(Math.round(entry * 1.003)));
+    else if (this.kind === 1) this.stop(id, 'sell', '0.1', inst.ticksToPrice(Math.round(entry * 0.997)));
+    else if (++this.held >= 5) this.closePosition(id);
+  }
+}
+
+describe.skipIf(!present(BARS, 'the FTX BTC-PERP 1-minute bars'))('exit reasons on real bars', () => {
+  it('take-profit limits, stops and market exits: each its own row; limits win, stops lose', async () => {
+    const instruments = newInstrumentRegistry();
+    const data = await openBacktestData([BARS], { instruments, catalogDir: '/nonexistent' });
+    let r: Awaited<ReturnType<typeof runBacktest>>;
+    try {
+      r = await runBacktest({
+        strategies: [{ strategy: new ThreeExits({}) }],
+        instruments,
+        data: data.data,
+        dataLabel: 'btc-perp 1m',
+        balances: [{ currency: 'USD', amount: '100000' }],
+        // Stops native to the simulated venue: the engine's emulator watches quotes and trades, which bar-only
+        // data does not have, while the venue triggers stops on the bar's path.
+        venue: { nativeTypes: typeMask(OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET) },
+      });
+    } finally {
+      data.close();
+    }
+    const report = r.report;
+    const a = analyse(report, { runs: 100 });
+    const keys = a.exitReasons.map((g) => g.key);
+    expect(keys).toEqual(['limit order', 'market order', 'stop']);
+    const [tp, mkt, sl] = a.exitReasons;
+    expect(tp!.trades + mkt!.trades + sl!.trades).toBe(report.stats.trades);
+    // The strategy cycles the three exits, so each takes a third of the trades (54 in this month).
+    expect(report.stats.trades).toBeGreaterThan(30);
+    for (const g of a.exitReasons)
+      expect(Math.abs(g.trades - report.stats.trades / 3)).toBeLessThanOrEqual(1);
+    // Take-profits win, stops lose (no fees configured: the PnL is the price move).
+    expect(tp!.winRate).toBe(1);
+    expect(sl!.winRate).toBe(0);
+    const reasons = exitReasons(
+      report,
+      report.trades.filter((t) => !t.open),
+    );
+    report.trades
+      .filter((t) => !t.open)
+      .forEach((t, i) => {
+        if (reasons[i] === 'stop') expect(t.exitPx!).toBeLessThan(t.entryPx);
+        if (reasons[i] === 'limit order') expect(t.exitPx!).toBeGreaterThan(t.entryPx);
+      });
+  }, 120_000);
 });
