@@ -177,6 +177,11 @@ How it fills (README "How a backtest fills" has the details):
   ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
 A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
 
+Without --out each run is kept in reports/<time>-<strategy>/ and reports/latest links to the newest; bot4
+report ls|show|compare reads them. The report (terminal, report.txt, report.html) adds results by day, week,
+month, exit reason, hour and weekday, drawdown episodes, the trade-return distribution and a Monte Carlo of
+the trade sequence (--mc-runs paths drawn with --mc-seed: the same seed, the same figures).
+
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
