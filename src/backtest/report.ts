@@ -262,10 +262,14 @@ export interface ReportPaths {
   text: string;
 }
 
-/** The text report: the summary table, then the analysis tables. */
-export function reportText(report: BacktestReport): string {
+/** The text report: the summary table, the analysis tables, then the report's notes (unless `notes` is false). */
+export function reportText(report: BacktestReport, notes = true): string {
   const a = report.analysis ?? analyse(report);
-  return `${formatSummary(report.stats)}\n\n${formatAnalysis(a, report.stats.currency)}\n`;
+  const tail =
+    notes && report.notes.length > 0
+      ? `\nNotes\n-----\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`
+      : '';
+  return `${formatSummary(report.stats)}\n\n${formatAnalysis(a, report.stats.currency)}\n${tail}`;
 }
 
 /**

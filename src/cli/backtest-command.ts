@@ -323,7 +323,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       });
       for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
       const paths = kept.paths;
-      process.stdout.write(reportText({ ...result.report, analysis: kept.analysis }));
+      process.stdout.write(reportText({ ...result.report, analysis: kept.analysis }, false));
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +

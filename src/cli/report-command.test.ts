@@ -187,6 +187,8 @@ describe.skipIf(!present(BARS, 'the FTX BTC-PERP 1-minute bars'))('kept runs on 
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`${first}: EmaCross on ${BARS}`);
     expect(r.out).toContain('Results by week');
+    // The loader's repairs of the file are in the text report too, not only on the run's standard error.
+    expect(r.out).toMatch(/\nNotes\n-----\n- .*rows inexact_volume \(repaired\)/);
   });
 
   it('bad input exits 2 with one line naming it', async () => {
