@@ -23,6 +23,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./book.bench.ts'),
     import('./sim.bench.ts'),
     import('./backtest.bench.ts'),
+    import('./analysis.bench.ts'),
     import('./e2e.bench.ts'),
     import('./optimize.bench.ts'),
     import('./data.bench.ts'),

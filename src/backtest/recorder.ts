@@ -112,6 +112,8 @@ export interface FillTable {
   /** PositionSide code (BOTH in a netting account). */
   readonly positionSide: ArrayLike<number>;
   readonly orderId: ArrayLike<number>;
+  /** OrderType code of the fill's order (0: not known); the analysis names exit reasons from it. */
+  readonly orderType?: ArrayLike<number>;
 }
 
 /** Columnar funding payments; `afterFill` = fills recorded before it, which orders it among the fills. */
@@ -429,6 +431,7 @@ export class BacktestRecorder {
   private readonly fLiquidity: F64Column;
   private readonly fPosSide: F64Column;
   private readonly fOrderId: F64Column;
+  private readonly fOrderType: F64Column;
 
   private readonly uTs: F64Column;
   private readonly uSlot: F64Column;
@@ -488,6 +491,7 @@ export class BacktestRecorder {
     this.fLiquidity = col();
     this.fPosSide = col();
     this.fOrderId = col();
+    this.fOrderType = col();
     const small = (): F64Column => new F64Column(64);
     this.uTs = small();
     this.uSlot = small();
@@ -536,6 +540,7 @@ export class BacktestRecorder {
     realised: number,
     positionSide: PositionSide = PositionSide.BOTH,
     orderId = 0,
+    orderType = 0,
   ): void {
     const slot = this.requireSlot(instrumentId);
     const inst = this.instruments[slot]!;
@@ -550,6 +555,7 @@ export class BacktestRecorder {
     this.fLiquidity.push(liquidity);
     this.fPosSide.push(positionSide);
     this.fOrderId.push(orderId);
+    this.fOrderType.push(orderType);
   }
 
   /**
@@ -574,6 +580,7 @@ export class BacktestRecorder {
       position.lastRealised,
       position.side,
       order.id,
+      order.type,
     );
   }
 
@@ -632,6 +639,7 @@ export class BacktestRecorder {
       liquidity: this.fLiquidity.toArray(),
       positionSide: this.fPosSide.toArray(),
       orderId: this.fOrderId.toArray(),
+      orderType: this.fOrderType.toArray(),
     };
     const fundings: FundingTable = {
       length: this.uTs.length,

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { feeLine } from '../model/fee-schedule.ts';
+import { analyse } from './analysis.ts';
+import { ANALYSIS_CSS, analysisHtml } from './analysis-format.ts';
 import type { BacktestReport } from './report.ts';
 import {
   displayDecimals,
@@ -321,7 +323,7 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="bot4 ${escapeHtml(REPORT_GENERATOR)}">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${ANALYSIS_CSS}</style>
 </head>
 <body>
 <header>
@@ -345,6 +347,7 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
 <section class="panel"><h2>Run</h2>${kvTable(runRows)}<h2>Parameters</h2>${paramsHtml}</section>
 </div>
 ${notesHtml}
+${analysisHtml(report.analysis ?? analyse(report), c)}
 <section class="panel">
 <div class="toolbar"><h2>Trades</h2><span class="muted" id="trade-count"></span><span class="pager"><button id="prev" type="button">&lsaquo; Prev</button><span id="page"></span><button id="next" type="button">Next &rsaquo;</button></span></div>
 <div class="scroll"><table class="trades" id="trades"><thead></thead><tbody></tbody></table></div>
@@ -363,7 +366,7 @@ ${notesHtml}
 
 const REPORT_GENERATOR = 'backtest report v1';
 
-const CSS = `
+export const CSS = `
 :root{--bg:#f6f7f9;--panel:#fff;--ink:#1d2330;--muted:#6b7385;--line:#e3e6ec;--pos:#1a9850;--neg:#d73027;--accent:#1e6fd9}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}

@@ -15,12 +15,14 @@ import { AccountType } from '../portfolio/account.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
 import { PortfolioResult } from '../portfolio/result.ts';
 import { USDM_BTCUSDT } from '../portfolio/testing.ts';
+import { analyse } from './analysis.ts';
 import { BacktestRecorder, PortfolioEquitySource } from './recorder.ts';
 import {
   type BacktestReport,
   buildReport,
   formatSummary,
   REPORT_MAX_SAMPLES,
+  reportText,
   reportToJson,
   writeReport,
 } from './report.ts';
@@ -358,13 +360,17 @@ describe('report JSON and HTML', () => {
     );
   });
 
-  it('writeReport writes report.json and report.html into a new directory', () => {
+  it('writeReport writes report.json, report.html and report.txt into a new directory', () => {
     const dir = join(tmp(), 'nested', 'run-1');
     const paths = writeReport(dir, report);
     expect(paths.json).toBe(join(dir, 'report.json'));
     expect(paths.html).toBe(join(dir, 'report.html'));
-    expect(JSON.parse(readFileSync(paths.json, 'utf8'))).toEqual(JSON.parse(reportToJson(report)));
-    expect(readFileSync(paths.html, 'utf8')).toBe(html);
+    // The written report carries its analysis (default options), in the JSON and the page alike.
+    const written = { ...report, analysis: analyse(report) };
+    expect(JSON.parse(readFileSync(paths.json, 'utf8'))).toEqual(JSON.parse(reportToJson(written)));
+    expect(readFileSync(paths.html, 'utf8') === renderHtml(written)).toBe(true);
+    expect(readFileSync(paths.text, 'utf8')).toBe(reportText(written));
+    expect(readFileSync(paths.text, 'utf8')).toContain('Monte Carlo of the trade sequence');
   });
 });
 

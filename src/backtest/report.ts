@@ -6,11 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { wallMicros } from '../core/clock.ts';
 import { feeRateToDecimal } from '../model/instrument.ts';
+import { type Analysis, type AnalysisOptions, analyse } from './analysis.ts';
+import { formatAnalysis } from './analysis-format.ts';
 import type { Recording, Trade } from './recorder.ts';
+import { formatSummary } from './report-format.ts';
 import { downsampleIndices, renderHtml } from './report-html.ts';
 import type { BacktestStats } from './stats.ts';
 
-export { formatSummary } from './report-format.ts';
+export { formatSummary };
 
 export const REPORT_FORMAT = 'bot4.backtest-report';
 export const REPORT_VERSION = 1;
@@ -84,6 +87,8 @@ export interface ReportFills {
   liquidity: number[];
   positionSide: number[];
   orderId: number[];
+  /** OrderType code of the fill's order, 0 when not known (absent in reports made before it was recorded). */
+  orderType?: number[];
 }
 
 export interface ReportFundings {
@@ -134,6 +139,8 @@ export interface BacktestReport {
   prices: (number | null)[][];
   /** Things a reader should know (rows the data loaders skipped or repaired, funding outside any trade...). */
   notes: string[];
+  /** Periods, exit reasons, drawdowns, return distribution, Monte Carlo (analysis.ts); writeReport adds it. */
+  analysis?: Analysis;
 }
 
 function list(a: ArrayLike<number>): number[] {
@@ -223,6 +230,7 @@ export function buildReport(input: ReportInput): BacktestReport {
       liquidity: list(f.liquidity),
       positionSide: list(f.positionSide),
       orderId: list(f.orderId),
+      orderType: f.orderType === undefined ? new Array<number>(f.length).fill(0) : list(f.orderType),
     },
     fundings: {
       ts: list(u.ts),
@@ -251,15 +259,36 @@ export function reportToJson(report: BacktestReport): string {
 export interface ReportPaths {
   json: string;
   html: string;
+  text: string;
 }
 
-/** Writes report.json and report.html into `dir` (created if missing); returns their absolute paths. */
-export function writeReport(dir: string, report: BacktestReport): ReportPaths {
+/** The text report: the summary table, the analysis tables, then the report's notes (unless `notes` is false). */
+export function reportText(report: BacktestReport, notes = true): string {
+  const a = report.analysis ?? analyse(report);
+  const tail =
+    notes && report.notes.length > 0
+      ? `\nNotes\n-----\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`
+      : '';
+  return `${formatSummary(report.stats)}\n\n${formatAnalysis(a, report.stats.currency)}\n${tail}`;
+}
+
+/**
+ * Writes report.json, report.html and report.txt into `dir` (created if missing), with the analysis (computed
+ * with `analysis` options unless the report has one); returns their absolute paths.
+ */
+export function writeReport(
+  dir: string,
+  report: BacktestReport,
+  analysis: AnalysisOptions = {},
+): ReportPaths {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
+  const full: BacktestReport = { ...report, analysis: report.analysis ?? analyse(report, analysis) };
   const json = join(root, 'report.json');
   const html = join(root, 'report.html');
-  writeFileSync(json, reportToJson(report));
-  writeFileSync(html, renderHtml(report));
-  return { json, html };
+  const text = join(root, 'report.txt');
+  writeFileSync(json, reportToJson(full));
+  writeFileSync(html, renderHtml(full));
+  writeFileSync(text, reportText(full));
+  return { json, html, text };
 }

@@ -9,6 +9,7 @@ import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { parseRangeOptions, resolveLast } from '../core/time-text.ts';
 import type { EventBatch } from '../model/market-data.ts';
+import { MC_RUNS_OPTION, MC_SEED_OPTION, parseAnalysisOptions } from './analysis-options.ts';
 import { FEE_OPTION } from './fee-option.ts';
 import { Interrupted, onInterrupt } from './interrupt.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
@@ -44,8 +45,10 @@ interface BacktestCliOptions extends MetricsCliOptions {
   sizing?: string;
   param: string[];
   balance: string[];
-  out: string;
+  out?: string;
   seed: string;
+  mcRuns?: string;
+  mcSeed?: string;
   hours: string;
   latency?: string;
   sample?: string;
@@ -134,7 +137,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option(...VENUE_OPTION)
     .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
-    .option('-o, --out <dir>', 'report folder', 'reports/latest')
+    .option(
+      '-o, --out <dir>',
+      'report folder (default: a new run folder reports/<time>-<strategy>/, linked as reports/latest)',
+    )
     .option('--seed <n>', 'demo market seed', '42')
     .option('--hours <n>', 'demo market length in hours', '24')
     .option('--latency <micros>', 'order entry and response latency of the simulated venue, micros each')
@@ -150,6 +156,8 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       '--late-rows <policy>',
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
     )
+    .option(...MC_RUNS_OPTION)
+    .option(...MC_SEED_OPTION)
     .option('--list-params', "print the strategy's parameters and exit")
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
@@ -197,6 +205,11 @@ Costs: --fee, --slippage (taker fills on quote and bar data; none on L2 data, wh
 slippage) and funding each have a line in the summary, and 'Net profit before costs' is the result without.
 A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
 
+Without --out each run is kept in reports/<time>-<strategy>/ and reports/latest links to the newest; bot4
+report ls|show|compare reads them. The report (terminal, report.txt, report.html) adds results by day, week,
+month, exit reason, hour and weekday, drawdown episodes, the trade-return distribution and a Monte Carlo of
+the trade sequence (--mc-runs paths drawn with --mc-seed: the same seed, the same figures).
+
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
     .action(async (opts: BacktestCliOptions) => {
@@ -204,8 +217,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const [
         { isCatalogQuery, openBacktestData },
         { DEMO_INSTRUMENT, DEMO_START, demoMarket },
-        { writeReport },
-        { formatSummary },
+        { REPORTS_DIR, writeRun },
+        { reportText },
         { LATE_ROW_POLICIES, runBacktest },
         { newInstrumentRegistry },
         { resolveStrategy },
@@ -219,8 +232,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
+        import('../backtest/runs.ts'),
         import('../backtest/report.ts'),
-        import('../backtest/report-format.ts'),
         import('../backtest/runner.ts'),
         import('../model/instrument.ts'),
         import('../strategy/loader.ts'),
@@ -240,7 +253,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       }
       const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
       const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
-      checkOutputDir(opts.out);
+      checkOutputDir(opts.out ?? REPORTS_DIR);
+      const analysis = parseAnalysisOptions(opts.mcRuns, opts.mcSeed);
       checkInputFiles(
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
@@ -369,12 +383,18 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         progress.end();
       }
       printNotes('backtest', result.report.notes);
-      const paths = writeReport(opts.out, result.report);
-      process.stdout.write(`${formatSummary(result.stats)}\n`);
+      const kept = writeRun(result.report, {
+        strategy: opts.strategy ?? 'ema-cross',
+        analysis,
+        ...(opts.out === undefined ? {} : { out: opts.out }),
+      });
+      for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
+      const paths = kept.paths;
+      process.stdout.write(reportText({ ...result.report, analysis: kept.analysis }, false));
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
-          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n`,
+          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n`,
       );
       await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');

@@ -13,6 +13,7 @@ import { registerLiveCommands } from './live-command.ts';
 import { registerOptimizeCommand } from './optimize-command.ts';
 import { checkOutputFile } from './outputs.ts';
 import { registerProfileCommand } from './profile-command.ts';
+import { registerReportCommands } from './report-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
@@ -158,6 +159,7 @@ export function buildProgram(): Command {
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
+  registerReportCommands(program);
   // The ML commands load their modules (the feature engine, models, onnxruntime) only when `ml` is the command.
   program.command('ml').description(ML_DESCRIPTION);
 
