@@ -312,7 +312,13 @@ export const SIM_DEFAULT_TYPES = typeMask(OrderType.MARKET, OrderType.LIMIT);
 
 export class SimulatedExchange implements VenueClient {
   readonly name: string;
-  readonly nativeTypes: number;
+  /**
+   * MARKET and LIMIT (or what the options give); stops are added at the first bar of a market without
+   * ticks unless the options set the types: the engine's emulator triggers held stops on quotes and trades,
+   * which bar-only data has none of, while this venue's bar path (open, low, high, close) triggers them.
+   */
+  nativeTypes: number;
+  private readonly typesGiven: boolean;
   readonly stats = new SimStats();
   private sink: VenueEventSink | null = null;
   private readonly clock: Clock;
@@ -386,6 +392,7 @@ export class SimulatedExchange implements VenueClient {
       );
     }
     this.nativeTypes = types;
+    this.typesGiven = options.nativeTypes !== undefined;
     const seed = options.seed ?? 1;
     const lat = options.latency ?? {};
     this.latIn = new LatencySampler(lat.orderEntry ?? 0, seed, 1, 'orderEntry');
@@ -686,6 +693,7 @@ export class SimulatedExchange implements VenueClient {
     const m = this.markets[bar.instrumentId];
     this.runTo(bar.tsClose);
     if (m === undefined || m.ticks) return;
+    if (!this.typesGiven) this.nativeTypes = SUPPORTED_NATIVE;
     m.lastPx = bar.close;
     if (m.takingN === 0 && m.buys.count === 0 && m.sells.count === 0 && m.stopsN === 0) return;
     this.enter();
