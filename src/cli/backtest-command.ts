@@ -40,6 +40,7 @@ interface BacktestCliOptions extends MetricsCliOptions {
   listParams?: boolean;
   progress: boolean;
   lateRows?: string;
+  replaySession?: string;
 }
 
 const HOUR = 3_600_000_000;
@@ -131,6 +132,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       'a row older than rows already replayed: deliver (at the current time) or drop; counted in report notes (default: config data.lateRows, deliver)',
     )
     .option('--list-params', "print the strategy's parameters and exit")
+    .option(
+      '--replay-session <id>',
+      'replay a recorded paper/live session (from --catalog) with its own strategies, data and limits, and report where backtest and session diverged, order by order',
+    )
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
     .addHelpText(
@@ -147,6 +152,7 @@ Examples:
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
       --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
+  bot4 backtest --replay-session paper-20261207T163012Z-a1b2 --out reports/replay
 
 Rows a data loader skips or repairs (malformed, out of order, a volume finer than the lot...) are counted
 and named (first file:line) on standard error and in report.notes; --strict makes any skipped row an error.
@@ -168,6 +174,11 @@ How it fills (README "How a backtest fills" has the details):
   end of data   open positions stay open, marked at the last price: in equity and return, not in trade stats
   ema-cross     EMAs seeded with the SMA of their first 'period' inputs; ready after 'slow' bars
 A run without trades says why (data seen, warm-up, risk denials) on standard error and in the report notes.
+
+Session replay: bot4 paper/live record each session into the catalog and print its id; --replay-session
+re-runs it at the session's own engine times (same strategies, parameters, risk limits, balances, latency) and
+counts orders matched, missing in backtest, extra in backtest, and whose price, quantity, time or outcome
+differ, listing the first 20 (all in divergence.json beside the report).
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
@@ -197,6 +208,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../model/fee-schedule.ts'),
       ]);
       const config = loadConfig();
+      if (opts.replaySession !== undefined) {
+        const { runReplayCommand } = await import('./replay-command.ts');
+        const catalogDir = opts.catalog ?? config.data.catalogDir;
+        return runReplayCommand({ sessionId: opts.replaySession, catalogDir, out: opts.out });
+      }
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
       if (opts.listParams === true) {
         process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);

@@ -13,10 +13,15 @@ import {
   startCliMetrics,
 } from './metrics-option.ts';
 
+interface NodeCliOptions extends MetricsCliOptions {
+  catalog: string;
+  record: boolean;
+}
+
 async function runNode(
   mode: NodeMode,
   configFile: string | undefined,
-  metricsOpts: MetricsCliOptions,
+  metricsOpts: NodeCliOptions,
 ): Promise<void> {
   if (configFile === undefined) {
     throw new Bot4Error(
@@ -33,7 +38,12 @@ async function runNode(
   const metrics = await startCliMetrics(metricsOpts, mode);
   let node: TradingNode;
   try {
-    node = await TradingNode.start({ mode, config, ...(metrics === undefined ? {} : { metrics }) });
+    node = await TradingNode.start({
+      mode,
+      config,
+      ...(metrics === undefined ? {} : { metrics }),
+      ...(metricsOpts.record ? { record: { catalogDir: metricsOpts.catalog } } : {}),
+    });
   } catch (e) {
     await metrics?.close();
     throw e;
@@ -63,21 +73,32 @@ The config file (JSON) is given with the global option: bot4 ${mode} --config ex
 Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it).
+Each session is recorded (market and order events, config) into <catalog>/sessions/<id>; its id is printed
+at start and in the summary; bot4 backtest --replay-session <id> replays it.
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
   const config = (): string | undefined => program.opts<{ config?: string }>().config;
+  // --config is the node's config here, so the catalog is an option of its own (the engine config's default).
+  const recordOptions = (c: Command): Command =>
+    c
+      .option('--catalog <dir>', 'catalog the session is recorded into (sessions/<id>/)', '.bot4/catalog')
+      .option('--no-record', 'do not record the session');
   addMetricsOptions(
-    program
-      .command('paper')
-      .description('paper trading: live market data, fills by the simulated exchange, real latency')
-      .addHelpText('after', help('paper')),
-  ).action(async (opts: MetricsCliOptions) => runNode('paper', config(), opts));
+    recordOptions(
+      program
+        .command('paper')
+        .description('paper trading: live market data, fills by the simulated exchange, real latency')
+        .addHelpText('after', help('paper')),
+    ),
+  ).action(async (opts: NodeCliOptions) => runNode('paper', config(), opts));
   addMetricsOptions(
-    program
-      .command('live')
-      .description('live trading through the native Binance adapter (reconciles with the venue first)')
-      .addHelpText('after', help('live')),
-  ).action(async (opts: MetricsCliOptions) => runNode('live', config(), opts));
+    recordOptions(
+      program
+        .command('live')
+        .description('live trading through the native Binance adapter (reconciles with the venue first)')
+        .addHelpText('after', help('live')),
+    ),
+  ).action(async (opts: NodeCliOptions) => runNode('live', config(), opts));
 }

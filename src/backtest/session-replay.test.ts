@@ -1,0 +1,202 @@
+// Session recording and replay on loopback: a paper node trades the local exchange server and records its
+// session into a temporary catalog; the replay reproduces its decisions order by order; a recording with a fill
+// dropped, or with changed parameters, shows the divergence it should.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../core/poll.test-util.ts';
+import { Catalog } from '../data/catalog.ts';
+import {
+  Col,
+  ORDER_TAG,
+  ROW,
+  readSessionLog,
+  SESSION_LOG_FILE,
+  SESSION_LOG_HEADER_BYTES,
+  SESSION_MANIFEST_FILE,
+  type SessionManifest,
+  sessionDir,
+} from '../data/session-log.ts';
+import { NodeMode, TradingNode } from '../live/node.ts';
+import { NodeConfigSchema } from '../live/node-config.ts';
+import { OrderEventKind } from '../model/order-state.ts';
+import { replaySession } from './session-replay.ts';
+
+const catalogDir = mkdtempSync(join(tmpdir(), 'bot4-sessions-'));
+let sessionId = '';
+let summary: string[] = [];
+let started: string[] = [];
+let liveFills = 0;
+
+beforeAll(async () => {
+  const config = NodeConfigSchema.parse({
+    instruments: ['BTCUSDT'],
+    strategies: [
+      {
+        name: 'ema-cross',
+        params: { instrument: 'BTCUSDT.BINANCE', source: 'quote', fast: 3, slow: 8, qty: 0.001 },
+      },
+    ],
+    paperLatencyMicros: 300,
+    statusIntervalSec: 60,
+  });
+  const node = await TradingNode.start({
+    mode: NodeMode.PAPER,
+    config,
+    print: (l) => started.push(l),
+    record: { catalogDir, flushMs: 50, rowsPerBuffer: 64 },
+  });
+  try {
+    await waitFor(() => node.counters.fills >= 6, 'six fills on the paper node', 30_000);
+  } finally {
+    summary = await node.stop();
+  }
+  liveFills = node.counters.fills;
+  sessionId = node.recorder!.id;
+}, 60_000);
+
+afterAll(() => {
+  started = [];
+});
+
+/** A copy of the recorded session under a new id, its log and manifest passed through `edit`. */
+function perturbed(
+  id: string,
+  edit: { log?: (rows: Float64Array) => Float64Array; manifest?: (m: SessionManifest) => void },
+): string {
+  const from = sessionDir(catalogDir, sessionId);
+  const to = sessionDir(catalogDir, id);
+  cpSync(from, to, { recursive: true });
+  if (edit.log !== undefined) {
+    const file = join(to, SESSION_LOG_FILE);
+    const bytes = readFileSync(file);
+    const rows = edit.log(readSessionLog(file).rows);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        bytes.subarray(0, SESSION_LOG_HEADER_BYTES),
+        Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength),
+      ]),
+    );
+  }
+  if (edit.manifest !== undefined) {
+    const file = join(to, SESSION_MANIFEST_FILE);
+    const m = JSON.parse(readFileSync(file, 'utf8')) as SessionManifest;
+    edit.manifest(m);
+    writeFileSync(file, JSON.stringify(m));
+  }
+  return id;
+}
+
+describe('session recording', () => {
+  it('prints the session id at start and in the summary, and records every order event and market event', () => {
+    expect(
+      started.some((l) => l === `session ${sessionId} recording to ${sessionDir(catalogDir, sessionId)}`),
+    ).toBe(true);
+    expect(summary.join('\n')).toContain(`session ${sessionId}: `);
+    expect(summary.join('\n')).toContain(
+      `replay it: bot4 backtest --replay-session ${sessionId} --catalog ${catalogDir}`,
+    );
+    const log = readSessionLog(join(sessionDir(catalogDir, sessionId), SESSION_LOG_FILE));
+    expect(log.malformed + log.truncatedBytes).toBe(0);
+    let fills = 0;
+    let quotes = 0;
+    for (let i = 0; i < log.count; i++) {
+      const tag = log.rows[i * ROW + Col.TAG]!;
+      if (tag === ORDER_TAG + OrderEventKind.FILLED) fills++;
+      if (tag === 1) quotes++;
+    }
+    expect(fills).toBe(liveFills);
+    const m = JSON.parse(
+      readFileSync(join(sessionDir(catalogDir, sessionId), SESSION_MANIFEST_FILE), 'utf8'),
+    ) as SessionManifest;
+    expect(m.counts?.quote).toBe(quotes);
+    expect(m.counts?.FILLED).toBe(liveFills);
+    expect(m.stoppedAt).toBeDefined();
+    expect(m.strategies[0]).toMatchObject({ name: 'ema-cross', params: { fast: 3, slow: 8 } });
+  });
+
+  it("imports the session's market data into the session directory's catalog", async () => {
+    const catalog = Catalog.open(sessionDir(catalogDir, sessionId), { mustExist: true });
+    try {
+      const m = JSON.parse(
+        readFileSync(join(sessionDir(catalogDir, sessionId), SESSION_MANIFEST_FILE), 'utf8'),
+      ) as SessionManifest;
+      const quotes = catalog.list().find((r) => r.kind === 'quote');
+      expect(quotes?.rows).toBe(m.counts?.quote);
+      expect(quotes?.instrument).toBe('BTCUSDT.BINANCE');
+    } finally {
+      catalog.close();
+    }
+  });
+});
+
+describe('bot4 backtest --replay-session', () => {
+  it('reproduces every order of the session on its own data (zero divergence)', async () => {
+    const r = await replaySession({ catalogDir, sessionId });
+    const c = r.divergence.counts;
+    expect(c.liveOrders).toBeGreaterThanOrEqual(6);
+    expect(r.divergence.items.map((i) => i.text)).toEqual([]);
+    expect(c).toMatchObject({
+      matched: c.liveOrders,
+      backtestOrders: c.liveOrders,
+      missingInBacktest: 0,
+      extraInBacktest: 0,
+    });
+    expect(r.lines[1]).toBe('no divergence: the backtest reproduced every order of the session');
+    expect(r.result.report.notes).toContain(r.lines[0]);
+  }, 30_000);
+
+  it('a dropped fill in the recording shows as that order differing in quantity and outcome', async () => {
+    let dropped = -1;
+    const id = perturbed('dropped-fill', {
+      log: (rows) => {
+        const n = rows.length / ROW;
+        for (let i = 0; i < n; i++) {
+          if (rows[i * ROW + Col.TAG] === ORDER_TAG + OrderEventKind.FILLED) {
+            dropped = rows[i * ROW + Col.A]!;
+            const out = new Float64Array(rows.length - ROW);
+            out.set(rows.subarray(0, i * ROW));
+            out.set(rows.subarray((i + 1) * ROW), i * ROW);
+            return out;
+          }
+        }
+        throw new Error('no fill to drop');
+      },
+    });
+    const r = await replaySession({ catalogDir, sessionId: id });
+    const c = r.divergence.counts;
+    expect(c).toMatchObject({
+      matched: c.liveOrders - 1,
+      quantityDiffers: 1,
+      missingInBacktest: 0,
+      extraInBacktest: 0,
+    });
+    expect(r.divergence.items).toHaveLength(1);
+    const item = r.divergence.items[0]!;
+    expect(item.live?.orderId).toBe(dropped);
+    expect(item.fields).toContain('quantity');
+    expect(item.fields).toContain('outcome');
+    expect(item.text).toMatch(/^#\d+ (BUY|SELL) MARKET 0\.001 BTCUSDT created .*: .*quantity.*differ/);
+  }, 30_000);
+
+  it('changed parameters show orders missing in backtest and extra in backtest', async () => {
+    const id = perturbed('changed-params', {
+      manifest: (m) => {
+        m.strategies[0]!.params = { ...m.strategies[0]!.params, fast: 2, slow: 5 };
+      },
+    });
+    const r = await replaySession({ catalogDir, sessionId: id });
+    const c = r.divergence.counts;
+    expect(c.matched).toBeLessThan(c.liveOrders);
+    expect(c.missingInBacktest + c.extraInBacktest + c.timeDiffers).toBeGreaterThan(0);
+    expect(r.lines[1]).toMatch(/^first \d+ of \d+ divergence\(s\):$/);
+  }, 30_000);
+
+  it('an unknown session id is an error naming it', async () => {
+    await expect(replaySession({ catalogDir, sessionId: 'paper-nope' })).rejects.toThrow(
+      /--replay-session 'paper-nope': no session paper-nope in .*sessions \(latest: /,
+    );
+  });
+});
