@@ -129,6 +129,8 @@ export class SessionLogWriter {
   rowsWritten = 0;
   writeErrors = 0;
   firstError = '';
+  /** Buffers made so far: two at the start, one more each time every buffer was still being written. */
+  buffersMade = 2;
   private readonly fd: number;
   private readonly rowsPerBuffer: number;
   private free: Float64Array[] = [];
@@ -199,7 +201,12 @@ export class SessionLogWriter {
     const n = this.n;
     if (n === 0) return;
     const full = this.buf;
-    this.buf = this.free.pop() ?? new Float64Array(this.rowsPerBuffer * ROW);
+    let next = this.free.pop();
+    if (next === undefined) {
+      next = new Float64Array(this.rowsPerBuffer * ROW);
+      this.buffersMade++;
+    }
+    this.buf = next;
     this.n = 0;
     const bytes = n * ROW * 8;
     const at = this.position;
@@ -211,9 +218,15 @@ export class SessionLogWriter {
       this.pending--;
       if (err === null) this.rowsWritten += n;
       else if (this.writeErrors++ === 0) this.firstError = err.message;
-      this.free.push(full);
+      // Keep a few spare buffers; the extras a slow disk made go back to the GC.
+      if (this.free.length < 4) this.free.push(full);
       if (this.pending === 0) this.drained?.();
     });
+  }
+
+  /** Writes handed to the file and not yet completed. */
+  get pendingWrites(): number {
+    return this.pending;
   }
 
   /** Flushes, waits for every write, closes the file. */
