@@ -68,6 +68,8 @@ export interface Divergence {
   items: DivergenceItem[];
   /** Order events whose order was never created in the log (its INITIALIZED row missing), per side. */
   orphanEvents: { live: number; backtest: number };
+  /** Session orders no strategy placed (adopted at reconciliation): not compared. */
+  notByStrategy: number;
 }
 
 export interface CompareOptions {
@@ -152,7 +154,10 @@ export function compareOrders(
 ): Divergence {
   const tol = o.timeToleranceMicros ?? 0;
   const window = o.matchWindowMicros ?? 5_000_000;
-  const L = orderTrails(live, liveCount);
+  const all = orderTrails(live, liveCount);
+  // Strategy ids start at 1; 0 is an order the node adopted from the venue, which a backtest cannot place.
+  const L = { trails: all.trails.filter((t) => t.strategyId !== 0), orphanEvents: all.orphanEvents };
+  const notByStrategy = all.trails.length - L.trails.length;
   const B = orderTrails(backtest, backtestCount);
   const counts: DivergenceCounts = {
     liveOrders: L.trails.length,
@@ -229,7 +234,7 @@ export function compareOrders(
   }
   const at = (i: DivergenceItem) => (i.live ?? i.backtest)!.created;
   items.sort((a, b) => at(a) - at(b));
-  return { counts, items, orphanEvents: { live: L.orphanEvents, backtest: B.orphanEvents } };
+  return { counts, items, orphanEvents: { live: L.orphanEvents, backtest: B.orphanEvents }, notByStrategy };
 }
 
 /** The printed summary: counts, then the first `listMax` divergences. */
@@ -244,6 +249,11 @@ export function divergenceLines(d: Divergence, listMax = 20): string[] {
   if (d.orphanEvents.live + d.orphanEvents.backtest > 0) {
     lines.push(
       `order events of orders never created in the log (not compared): ${d.orphanEvents.live} live, ${d.orphanEvents.backtest} backtest`,
+    );
+  }
+  if (d.notByStrategy > 0) {
+    lines.push(
+      `${d.notByStrategy} session order(s) not placed by a strategy (adopted from the venue), not compared`,
     );
   }
   if (d.items.length === 0) {

@@ -181,6 +181,31 @@ describe('bot4 backtest --replay-session', () => {
     expect(item.text).toMatch(/^#\d+ (BUY|SELL) MARKET 0\.001 BTCUSDT created .*: .*quantity.*differ/);
   }, 30_000);
 
+  it('a changed fill price in the recording shows as that order differing in price only', async () => {
+    let changed = -1;
+    const id = perturbed('changed-fill-price', {
+      log: (rows) => {
+        const n = rows.length / ROW;
+        for (let i = n - 1; i >= 0; i--) {
+          if (rows[i * ROW + Col.TAG] === ORDER_TAG + OrderEventKind.FILLED) {
+            changed = rows[i * ROW + Col.A]!;
+            rows[i * ROW + Col.D] = rows[i * ROW + Col.D]! + 7;
+            return rows;
+          }
+        }
+        throw new Error('no fill to change');
+      },
+    });
+    const r = await replaySession({ catalogDir, sessionId: id });
+    expect(r.divergence.counts).toMatchObject({
+      priceDiffers: 1,
+      quantityDiffers: 0,
+      timeDiffers: 0,
+      outcomeDiffers: 0,
+    });
+    expect(r.divergence.items.map((i) => [i.live?.orderId, i.fields])).toEqual([[changed, ['price']]]);
+  }, 30_000);
+
   it('changed parameters show orders missing in backtest and extra in backtest', async () => {
     const id = perturbed('changed-params', {
       manifest: (m) => {

@@ -173,6 +173,7 @@ export function writeDivergence(outDir: string, r: SessionReplay): string {
         mode: r.manifest.mode,
         counts: d.counts,
         orphanEvents: d.orphanEvents,
+        notByStrategy: d.notByStrategy,
         items: d.items.map((i) => ({
           kind: i.kind,
           fields: i.fields,

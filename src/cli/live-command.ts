@@ -14,7 +14,7 @@ import {
 } from './metrics-option.ts';
 
 interface NodeCliOptions extends MetricsCliOptions {
-  catalog: string;
+  catalog?: string;
   record: boolean;
 }
 
@@ -35,6 +35,13 @@ async function runNode(
     import('../live/node-config.ts'),
   ]);
   const config = loadNodeConfig(configFile);
+  // --config is the node's file here: the catalog default is the engine config's (defaults + BOT4_* variables).
+  let catalogDir = metricsOpts.catalog;
+  if (metricsOpts.record && catalogDir === undefined) {
+    const env = { ...process.env };
+    delete env.BOT4_CONFIG;
+    catalogDir = (await import('../core/config.ts')).loadConfig({ env }).data.catalogDir;
+  }
   const metrics = await startCliMetrics(metricsOpts, mode);
   let node: TradingNode;
   try {
@@ -42,7 +49,7 @@ async function runNode(
       mode,
       config,
       ...(metrics === undefined ? {} : { metrics }),
-      ...(metricsOpts.record ? { record: { catalogDir: metricsOpts.catalog } } : {}),
+      ...(catalogDir === undefined || !metricsOpts.record ? {} : { record: { catalogDir } }),
     });
   } catch (e) {
     await metrics?.close();
@@ -80,10 +87,12 @@ Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
   const config = (): string | undefined => program.opts<{ config?: string }>().config;
-  // --config is the node's config here, so the catalog is an option of its own (the engine config's default).
   const recordOptions = (c: Command): Command =>
     c
-      .option('--catalog <dir>', 'catalog the session is recorded into (sessions/<id>/)', '.bot4/catalog')
+      .option(
+        '--catalog <dir>',
+        'catalog the session is recorded into, under sessions/<id>/ (default: config data.catalogDir, .bot4/catalog)',
+      )
       .option('--no-record', 'do not record the session');
   addMetricsOptions(
     recordOptions(
