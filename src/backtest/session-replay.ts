@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import {
   CLOCK_TAG,
+  Col,
   encodeOrderEvent,
   marketBatches,
   ROW,
@@ -20,6 +21,7 @@ import {
   sessionDir,
 } from '../data/session-log.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../model/instrument.ts';
+import { DeltaFlag, RecordKind } from '../model/market-data.ts';
 import { RiskConfigSchema } from '../risk/risk-config.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
@@ -45,7 +47,9 @@ export interface SessionReplay {
   log: SessionLog;
   result: BacktestResult;
   divergence: Divergence;
-  /** Market events of the session replayed (the runner's event count also has the stop-time row). */
+  /** The backtest's order events, in the session log's encoding. */
+  backtest: { rows: Float64Array; count: number };
+  /** Market events of the session replayed: quotes, trades, book updates (the runner counts rows). */
   marketEvents: number;
   /** Summary lines (also the first report notes). */
   lines: string[];
@@ -156,9 +160,23 @@ export async function replaySession(o: ReplayOptions): Promise<SessionReplay> {
   });
   // The report is built on first read, after dataNotes ran.
   void result.report;
+  // A book update is a group of delta rows ending in one with the LAST flag.
   let marketEvents = 0;
-  for (let i = 0; i < log.count; i++) if (log.rows[i * ROW]! < CLOCK_TAG) marketEvents++;
-  return { manifest, log, result, divergence: divergence!, marketEvents, lines };
+  for (let i = 0; i < log.count; i++) {
+    const tag = log.rows[i * ROW]!;
+    if (tag === RecordKind.DELTA ? (log.rows[i * ROW + Col.D]! & DeltaFlag.LAST) !== 0 : tag < CLOCK_TAG) {
+      marketEvents++;
+    }
+  }
+  return {
+    manifest,
+    log,
+    result,
+    divergence: divergence!,
+    backtest: { rows: bt, count: btCount },
+    marketEvents,
+    lines,
+  };
 }
 
 /** Writes divergence.json (counts and every divergence) beside the report files. */

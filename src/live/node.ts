@@ -397,6 +397,7 @@ export class TradingNode implements MarketDataSink {
     this.probe?.onMarket(RecordKind.DELTA, tsEvent, true);
     if (this.kernel.books.book(id) !== book) return;
     this.tick();
+    this.recorder?.book(id, book, this.clock.now());
     const u = this.bookUpdate;
     u.instrumentId = id;
     u.tsEvent = tsEvent;

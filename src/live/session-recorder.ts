@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { L2Book } from '../book/l2-book.ts';
 import { Catalog } from '../data/catalog.ts';
 import {
   DEFAULT_CATALOG_DIR,
@@ -21,7 +22,14 @@ import {
 } from '../data/session-log.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Instrument } from '../model/instrument.ts';
-import { type QuoteTick, RECORD_KIND_NAMES, RecordKind, type TradeTick } from '../model/market-data.ts';
+import {
+  DeltaFlag,
+  type QuoteTick,
+  RECORD_KIND_NAMES,
+  RecordKind,
+  Side,
+  type TradeTick,
+} from '../model/market-data.ts';
 import { orderEventName } from '../model/order-state.ts';
 
 export interface SessionRecordOptions {
@@ -42,6 +50,9 @@ export function newSessionId(mode: string, now = new Date()): string {
   return `${mode}-${t}-${randomBytes(2).toString('hex')}`;
 }
 
+/** Levels a side of a strategy's book recorded per book update (the book as strategies read it, top first). */
+export const BOOK_LEVELS = 20;
+
 export class SessionRecorder {
   readonly id: string;
   readonly dir: string;
@@ -54,6 +65,8 @@ export class SessionRecorder {
   private readonly subscription: number;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly levelPx = new Float64Array(BOOK_LEVELS);
+  private readonly levelQty = new Float64Array(BOOK_LEVELS);
 
   private constructor(
     id: string,
@@ -148,6 +161,47 @@ export class SessionRecorder {
     );
   }
 
+  /**
+   * A strategy's book after a depth update, as one snapshot of its top BOOK_LEVELS levels a side (CLEAR and
+   * SNAPSHOT on every row, LAST on the last): the depth stream's own deltas never reach the node, and a
+   * snapshot replays to the same top of book whatever the venue's diff messages were. ~2 x BOOK_LEVELS rows.
+   */
+  book(instrumentId: number, book: L2Book, engineTs: number): void {
+    this.counts[RecordKind.DELTA]!++;
+    const nb = book.bids.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
+    this.bookSide(instrumentId, book, engineTs, Side.BUY, nb, DeltaFlag.CLEAR, book.asks.count === 0);
+    const na = book.asks.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
+    this.bookSide(instrumentId, book, engineTs, Side.SELL, na, nb === 0 ? DeltaFlag.CLEAR : 0, true);
+  }
+
+  private bookSide(
+    id: number,
+    book: L2Book,
+    ts: number,
+    side: number,
+    n: number,
+    first: number,
+    last: boolean,
+  ): void {
+    const seq = book.sequence;
+    for (let i = 0; i < n; i++) {
+      const flags = DeltaFlag.SNAPSHOT | (i === 0 ? first : 0) | (last && i === n - 1 ? DeltaFlag.LAST : 0);
+      this.log.market(
+        RecordKind.DELTA,
+        id,
+        book.tsEvent,
+        ts,
+        this.levelPx[i]!,
+        this.levelQty[i]!,
+        side,
+        flags,
+        0,
+        0,
+        seq,
+      );
+    }
+  }
+
   /** Rows recorded, by kind name. */
   countsByName(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -175,12 +229,13 @@ export class SessionRecorder {
     this.manifest.stoppedAt = new Date().toISOString();
     this.manifest.counts = counts;
     writeManifest(this.dir, this.manifest);
-    const market = (counts.quote ?? 0) + (counts.trade ?? 0);
+    const market = (counts.quote ?? 0) + (counts.trade ?? 0) + (counts.delta ?? 0);
     const orders = Object.entries(counts)
-      .filter(([k]) => k !== 'quote' && k !== 'trade')
+      .filter(([k]) => k !== 'quote' && k !== 'trade' && k !== 'delta')
       .reduce((s, [, n]) => s + n, 0);
     const lines = [
-      `session ${this.id}: ${market} market events, ${orders} order events recorded in ${this.dir}` +
+      `session ${this.id}: ${market} market events${counts.delta === undefined ? '' : ` (${counts.delta} book updates)`}, ` +
+        `${orders} order events recorded in ${this.dir}` +
         (this.log.writeErrors > 0 ? ` (${this.log.writeErrors} writes FAILED: ${this.log.firstError})` : ''),
     ];
     if (market > 0) {
