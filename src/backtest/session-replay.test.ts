@@ -221,6 +221,23 @@ describe('bot4 backtest --replay-session', () => {
     expect(r.lines[1]).toMatch(/^first \d+ of \d+ divergence\(s\):$/);
   }, 30_000);
 
+  it('a session that crashed (no stop time, last row cut short) replays up to its last whole row, saying so', async () => {
+    const id = perturbed('crashed', {
+      manifest: (m) => {
+        delete m.stoppedAt;
+      },
+    });
+    const file = join(sessionDir(catalogDir, id), SESSION_LOG_FILE);
+    writeFileSync(file, readFileSync(file).subarray(0, -(ROW * 8 + 13)));
+    const r = await replaySession({ catalogDir, sessionId: id });
+    expect(r.log.truncatedBytes).toBe(ROW * 8 - 13);
+    expect(r.lines).toContain(
+      'the session did not stop cleanly (no stop time): compared up to the last whole row of its log',
+    );
+    expect(r.lines.some((l) => /^session log: the last row was cut short \(75 bytes/.test(l))).toBe(true);
+    expect(r.result.report.notes).toEqual(expect.arrayContaining(r.lines));
+  }, 30_000);
+
   it('an unknown session id is an error naming it', async () => {
     await expect(replaySession({ catalogDir, sessionId: 'paper-nope' })).rejects.toThrow(
       /--replay-session 'paper-nope': no session paper-nope in .*sessions \(latest: /,

@@ -10,15 +10,26 @@
 
 import { closeSync, openSync, readFileSync, write, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { L2Book } from '../book/l2-book.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { OrderEvent } from '../model/events.ts';
 import type { InstrumentRegistry, InstrumentSpec } from '../model/instrument.ts';
-import { EventBatch, RECORD_KIND_NAMES, RecordKind } from '../model/market-data.ts';
+import {
+  DeltaFlag,
+  EventBatch,
+  type QuoteTick,
+  RECORD_KIND_NAMES,
+  RecordKind,
+  Side,
+  type TradeTick,
+} from '../model/market-data.ts';
 import { ORDER_EVENT_KIND_COUNT, OrderEventKind } from '../model/order-state.ts';
 import type { Loader, LoadOptions, ValidationReport } from './loader.ts';
 
 export const SESSION_LOG_MAGIC = 'BOT4SES1';
 export const SESSION_LOG_HEADER_BYTES = 16;
+/** Levels a side of a strategy's book recorded per book update (the book as strategies read it, top first). */
+export const BOOK_LEVELS = 20;
 /** Doubles per row: tag, instrument, tsEvent, tsInit, a..f, seq. */
 export const ROW = 11;
 /** Order event rows: ORDER_TAG + OrderEventKind (market rows use RecordKind, 1..6). */
@@ -140,9 +151,16 @@ export class SessionLogWriter {
   private position: number;
   private closed = false;
   private drained: (() => void) | undefined = undefined;
+  private readonly levelPx = new Float64Array(BOOK_LEVELS);
+  private readonly levelQty = new Float64Array(BOOK_LEVELS);
+  /** The engine time of the book update being written: a slot, not an argument (a double argument is boxed). */
+  private readonly bookTs = new Float64Array(1);
+  private readonly engineClock: { now(): number };
 
-  constructor(file: string, rowsPerBuffer = 4096) {
+  /** `clock`: the engine clock, read for the engine time of quote, trade and book rows. */
+  constructor(file: string, rowsPerBuffer = 4096, clock: { now(): number } = { now: () => 0 }) {
     this.file = file;
+    this.engineClock = clock;
     this.rowsPerBuffer = rowsPerBuffer;
     this.fd = openSync(file, 'w');
     const head = Buffer.alloc(SESSION_LOG_HEADER_BYTES);
@@ -154,7 +172,10 @@ export class SessionLogWriter {
     this.free.push(new Float64Array(rowsPerBuffer * ROW));
   }
 
-  /** A market record's row (EventBatch columns). Allocation-free unless the buffer fills. */
+  /**
+   * A market record's row (EventBatch columns), for tests and the stop-time row: its double arguments are
+   * boxed unless V8 inlines the call, so the event path uses quote(), trade() and book().
+   */
   market(
     kind: RecordKind,
     instrument: number,
@@ -188,6 +209,77 @@ export class SessionLogWriter {
   /** A CLOCK_TAG row: the engine clock reached `engineTs`. */
   clock(engineTs: number): void {
     this.market(CLOCK_TAG as RecordKind, -1, engineTs, engineTs, 0, 0, 0, 0, 0, 0, 0);
+  }
+
+  /**
+   * A strategy's book after a depth update, as one snapshot of its top BOOK_LEVELS levels a side (SNAPSHOT on
+   * every row, CLEAR on the first, LAST on the last): the depth stream's own deltas never reach the node, and a
+   * snapshot replays to the same top of book whatever the venue's diff messages were. Up to 2 x BOOK_LEVELS rows.
+   */
+  book(instrumentId: number, book: L2Book): void {
+    this.bookTs[0] = this.engineClock.now();
+    const nb = book.bids.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
+    this.bookSide(instrumentId, book, Side.BUY, nb, DeltaFlag.CLEAR, book.asks.count === 0);
+    const na = book.asks.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
+    this.bookSide(instrumentId, book, Side.SELL, na, nb === 0 ? DeltaFlag.CLEAR : 0, true);
+  }
+
+  private bookSide(id: number, book: L2Book, side: number, n: number, first: number, last: boolean): void {
+    if (this.closed) return;
+    for (let i = 0; i < n; i++) {
+      const o = this.n * ROW;
+      const w = this.buf;
+      w[o + T_TAG] = RecordKind.DELTA;
+      w[o + T_INST] = id;
+      w[o + T_EV] = book.tsEvent;
+      w[o + T_INIT] = this.bookTs[0]!;
+      w[o + C_A] = this.levelPx[i]!;
+      w[o + C_B] = this.levelQty[i]!;
+      w[o + C_C] = side;
+      w[o + C_D] = DeltaFlag.SNAPSHOT | (i === 0 ? first : 0) | (last && i === n - 1 ? DeltaFlag.LAST : 0);
+      w[o + C_E] = 0;
+      w[o + C_F] = 0;
+      w[o + C_SEQ] = book.sequence;
+      if (++this.n === this.rowsPerBuffer) this.flush();
+    }
+  }
+
+  /** A quote at the engine's time. Reads fields, takes no double argument: nothing is boxed or allocated. */
+  quote(q: QuoteTick): void {
+    if (this.closed) return;
+    const o = this.n * ROW;
+    const w = this.buf;
+    w[o + T_TAG] = RecordKind.QUOTE;
+    w[o + T_INST] = q.instrumentId;
+    w[o + T_EV] = q.tsEvent;
+    w[o + T_INIT] = this.engineClock.now();
+    w[o + C_A] = q.bidPx;
+    w[o + C_B] = q.bidQty;
+    w[o + C_C] = q.askPx;
+    w[o + C_D] = q.askQty;
+    w[o + C_E] = 0;
+    w[o + C_F] = 0;
+    w[o + C_SEQ] = q.sequence;
+    if (++this.n === this.rowsPerBuffer) this.flush();
+  }
+
+  /** A trade at the engine's time (as quote()). */
+  trade(t: TradeTick): void {
+    if (this.closed) return;
+    const o = this.n * ROW;
+    const w = this.buf;
+    w[o + T_TAG] = RecordKind.TRADE;
+    w[o + T_INST] = t.instrumentId;
+    w[o + T_EV] = t.tsEvent;
+    w[o + T_INIT] = this.engineClock.now();
+    w[o + C_A] = t.px;
+    w[o + C_B] = t.qty;
+    w[o + C_C] = t.aggressor;
+    w[o + C_D] = 0;
+    w[o + C_E] = 0;
+    w[o + C_F] = 0;
+    w[o + C_SEQ] = t.tradeId;
+    if (++this.n === this.rowsPerBuffer) this.flush();
   }
 
   orderEvent(ev: OrderEvent): void {

@@ -358,7 +358,7 @@ export class TradingNode implements MarketDataSink {
     const k = this.kernel;
     const id = q.instrumentId;
     const sim = k.venueByInstrument[id];
-    this.recorder?.quote(q, this.clock.now());
+    this.recorder?.quote(q);
     if (sim instanceof SimulatedExchange) sim.onQuote(q);
     const mid = Math.round((q.bidPx + q.askPx) / 2);
     k.risk.onPrice(id as InstrumentId, mid, q.tsEvent);
@@ -380,7 +380,7 @@ export class TradingNode implements MarketDataSink {
     const k = this.kernel;
     const id = t.instrumentId;
     const sim = k.venueByInstrument[id];
-    this.recorder?.trade(t, this.clock.now());
+    this.recorder?.trade(t);
     if (sim instanceof SimulatedExchange) sim.onTrade(t);
     k.risk.onPrice(id as InstrumentId, t.px, t.tsEvent);
     k.engine.onTrade(t);
@@ -397,7 +397,7 @@ export class TradingNode implements MarketDataSink {
     this.probe?.onMarket(RecordKind.DELTA, tsEvent, true);
     if (this.kernel.books.book(id) !== book) return;
     this.tick();
-    this.recorder?.book(id, book, this.clock.now());
+    this.recorder?.book(id, book);
     const u = this.bookUpdate;
     u.instrumentId = id;
     u.tsEvent = tsEvent;

@@ -22,14 +22,7 @@ import {
 } from '../data/session-log.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Instrument } from '../model/instrument.ts';
-import {
-  DeltaFlag,
-  type QuoteTick,
-  RECORD_KIND_NAMES,
-  RecordKind,
-  Side,
-  type TradeTick,
-} from '../model/market-data.ts';
+import { type QuoteTick, RECORD_KIND_NAMES, RecordKind, type TradeTick } from '../model/market-data.ts';
 import { orderEventName } from '../model/order-state.ts';
 
 export interface SessionRecordOptions {
@@ -39,6 +32,8 @@ export interface SessionRecordOptions {
   rowsPerBuffer?: number;
   /** Milliseconds between hand-overs of a partly filled buffer (default 200). */
   flushMs?: number;
+  /** Import the market rows into the session's catalog at stop (default true; benchmarks skip it). */
+  importCatalog?: boolean;
 }
 
 /** A session id: mode, UTC start time to the second, 4 random hex digits (two nodes started the same second). */
@@ -50,9 +45,6 @@ export function newSessionId(mode: string, now = new Date()): string {
   return `${mode}-${t}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Levels a side of a strategy's book recorded per book update (the book as strategies read it, top first). */
-export const BOOK_LEVELS = 20;
-
 export class SessionRecorder {
   readonly id: string;
   readonly dir: string;
@@ -61,12 +53,11 @@ export class SessionRecorder {
   readonly counts = new Float64Array(ORDER_TAG + 16);
   private readonly manifest: SessionManifest;
   private readonly catalogDir: string;
+  private readonly importCatalog: boolean;
   private readonly kernel: Kernel;
   private readonly subscription: number;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
-  private readonly levelPx = new Float64Array(BOOK_LEVELS);
-  private readonly levelQty = new Float64Array(BOOK_LEVELS);
 
   private constructor(
     id: string,
@@ -79,8 +70,9 @@ export class SessionRecorder {
     this.dir = dir;
     this.manifest = manifest;
     this.catalogDir = o.catalogDir;
+    this.importCatalog = o.importCatalog !== false;
     this.kernel = kernel;
-    this.log = new SessionLogWriter(join(dir, SESSION_LOG_FILE), o.rowsPerBuffer ?? 4096);
+    this.log = new SessionLogWriter(join(dir, SESSION_LOG_FILE), o.rowsPerBuffer ?? 4096, kernel.clock);
     const log = this.log;
     const counts = this.counts;
     // Every order event the engine publishes, strategies' and reconciliation's alike, as it is published.
@@ -127,79 +119,21 @@ export class SessionRecorder {
     return new SessionRecorder(id, dir, manifest, o.kernel, o);
   }
 
-  quote(q: QuoteTick, engineTs: number): void {
+  // The event path: the writer reads the engine clock itself (a double argument would be boxed per call).
+  quote(q: QuoteTick): void {
     this.counts[RecordKind.QUOTE]!++;
-    this.log.market(
-      RecordKind.QUOTE,
-      q.instrumentId,
-      q.tsEvent,
-      engineTs,
-      q.bidPx,
-      q.bidQty,
-      q.askPx,
-      q.askQty,
-      0,
-      0,
-      q.sequence,
-    );
+    this.log.quote(q);
   }
 
-  trade(t: TradeTick, engineTs: number): void {
+  trade(t: TradeTick): void {
     this.counts[RecordKind.TRADE]!++;
-    this.log.market(
-      RecordKind.TRADE,
-      t.instrumentId,
-      t.tsEvent,
-      engineTs,
-      t.px,
-      t.qty,
-      t.aggressor,
-      0,
-      0,
-      0,
-      t.tradeId,
-    );
+    this.log.trade(t);
   }
 
-  /**
-   * A strategy's book after a depth update, as one snapshot of its top BOOK_LEVELS levels a side (CLEAR and
-   * SNAPSHOT on every row, LAST on the last): the depth stream's own deltas never reach the node, and a
-   * snapshot replays to the same top of book whatever the venue's diff messages were. ~2 x BOOK_LEVELS rows.
-   */
-  book(instrumentId: number, book: L2Book, engineTs: number): void {
+  /** A strategy's book after a depth update (see SessionLogWriter.book). */
+  book(instrumentId: number, book: L2Book): void {
     this.counts[RecordKind.DELTA]!++;
-    const nb = book.bids.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
-    this.bookSide(instrumentId, book, engineTs, Side.BUY, nb, DeltaFlag.CLEAR, book.asks.count === 0);
-    const na = book.asks.levels(BOOK_LEVELS, this.levelPx, this.levelQty);
-    this.bookSide(instrumentId, book, engineTs, Side.SELL, na, nb === 0 ? DeltaFlag.CLEAR : 0, true);
-  }
-
-  private bookSide(
-    id: number,
-    book: L2Book,
-    ts: number,
-    side: number,
-    n: number,
-    first: number,
-    last: boolean,
-  ): void {
-    const seq = book.sequence;
-    for (let i = 0; i < n; i++) {
-      const flags = DeltaFlag.SNAPSHOT | (i === 0 ? first : 0) | (last && i === n - 1 ? DeltaFlag.LAST : 0);
-      this.log.market(
-        RecordKind.DELTA,
-        id,
-        book.tsEvent,
-        ts,
-        this.levelPx[i]!,
-        this.levelQty[i]!,
-        side,
-        flags,
-        0,
-        0,
-        seq,
-      );
-    }
+    this.log.book(instrumentId, book);
   }
 
   /** Rows recorded, by kind name. */
@@ -238,7 +172,7 @@ export class SessionRecorder {
         `${orders} order events recorded in ${this.dir}` +
         (this.log.writeErrors > 0 ? ` (${this.log.writeErrors} writes FAILED: ${this.log.firstError})` : ''),
     ];
-    if (market > 0) {
+    if (market > 0 && this.importCatalog) {
       const catalog = Catalog.open(this.dir, { replayCache: false });
       try {
         const r = await catalog.importFile(join(this.dir, SESSION_LOG_FILE), {
