@@ -22,6 +22,9 @@ import { NodeMode, TradingNode } from '../live/node.ts';
 import { NodeConfigSchema } from '../live/node-config.ts';
 import { DeltaFlag, RecordKind } from '../model/market-data.ts';
 import { OrderEventKind } from '../model/order-state.ts';
+import { BinanceRest } from '../venues/binance/rest.ts';
+import { BinanceCredentials } from '../venues/binance/signing.ts';
+import { startExchangeServer } from '../venues/server/server.ts';
 import { orderTrails } from './session-divergence.ts';
 import { replaySession } from './session-replay.ts';
 
@@ -309,5 +312,69 @@ describe('a book-reading strategy (market-maker)', () => {
       live.qty,
       live.price,
     ]);
+  }, 60_000);
+});
+
+describe('a live session (on the local exchange server)', () => {
+  it('records the venue fills and the orders adopted at start; the replay leaves those out and says it is live', async () => {
+    const srv = await startExchangeServer({
+      accounts: [{ apiKey: 'bot4Rec', apiSecret: 'recSecret' }],
+      log: () => {},
+    });
+    try {
+      const keyFile = join(mkdtempSync(join(tmpdir(), 'bot4-live-rec-')), 'keys.json');
+      writeFileSync(keyFile, JSON.stringify({ apiKey: 'bot4Rec', apiSecret: 'recSecret' }));
+      const rest = new BinanceRest({
+        baseUrl: srv.url,
+        credentials: BinanceCredentials.hmac('bot4Rec', 'recSecret'),
+      });
+      // An order a previous run left resting: adopted at start, not the strategy's.
+      const prev = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01000' };
+      await rest.signed(
+        'POST',
+        '/api/v3/order',
+        { ...prev, price: '1000.00', newClientOrderId: 'prev-1' },
+        1,
+        true,
+      );
+      const config = NodeConfigSchema.parse({
+        venue: { restUrl: srv.url, keyFile },
+        instruments: ['BTCUSDT'],
+        strategies: [
+          {
+            name: 'ema-cross',
+            params: { instrument: 'BTCUSDT.BINANCE', source: 'quote', fast: 2, slow: 5, qty: 0.001 },
+          },
+        ],
+        unknownOrders: 'adopt',
+        statusIntervalSec: 60,
+      });
+      const node = await TradingNode.start({
+        mode: NodeMode.LIVE,
+        config,
+        print: () => {},
+        env: {},
+        record: { catalogDir },
+      });
+      try {
+        await waitFor(() => node.counters.fills >= 3, 'three fills from the venue', 30_000);
+      } finally {
+        await node.stop();
+      }
+      const r = await replaySession({ catalogDir, sessionId: node.recorder!.id });
+      expect(r.manifest.mode).toBe('live');
+      expect(r.divergence.notByStrategy).toBe(1);
+      expect(r.lines).toContain(
+        'a live session: its fills came from the venue, the backtest fills in the simulated exchange',
+      );
+      const c = r.divergence.counts;
+      expect(c.liveOrders).toBeGreaterThanOrEqual(3);
+      // The decisions are the strategy's on the same quotes: every live order has its backtest twin.
+      expect(c.missingInBacktest).toBe(0);
+      const differs = r.divergence.items.filter((i) => i.kind === 'differs').length;
+      expect(c.matched + differs).toBe(c.liveOrders);
+    } finally {
+      await srv.close();
+    }
   }, 60_000);
 });

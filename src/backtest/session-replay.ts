@@ -138,6 +138,8 @@ export async function replaySession(o: ReplayOptions): Promise<SessionReplay> {
     data: marketBatches(log),
     dataLabel: `session ${manifest.id} (${manifest.mode}, ${manifest.startedAt})`,
     balances: manifest.balances,
+    // The node's equity currency (a live session's balances come in the venue's order, BTC before USDT).
+    reportCurrency: riskConfig.accountCurrency,
     riskConfig,
     // Seconds-long sessions: a minute grid would be one sample.
     sampleIntervalMicros: 1_000_000,
