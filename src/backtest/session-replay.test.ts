@@ -4,7 +4,10 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBot4Error } from '../core/errors.ts';
+import { fuzzParams, mutatedBytes } from '../core/fuzz.test-util.ts';
 import { waitFor } from '../core/poll.test-util.ts';
 import { Catalog } from '../data/catalog.ts';
 import {
@@ -26,7 +29,7 @@ import { BinanceRest } from '../venues/binance/rest.ts';
 import { BinanceCredentials } from '../venues/binance/signing.ts';
 import { startExchangeServer } from '../venues/server/server.ts';
 import { orderTrails } from './session-divergence.ts';
-import { replaySession } from './session-replay.ts';
+import { loadSession, replaySession } from './session-replay.ts';
 
 const catalogDir = mkdtempSync(join(tmpdir(), 'bot4-sessions-'));
 let sessionId = '';
@@ -240,6 +243,31 @@ describe('bot4 backtest --replay-session', () => {
     expect(r.lines.some((l) => /^session log: the last row was cut short \(75 bytes/.test(l))).toBe(true);
     expect(r.result.report.notes).toEqual(expect.arrayContaining(r.lines));
   }, 30_000);
+
+  it('fuzz: a damaged session.json loads or is refused with a Bot4Error naming the file, never a crash', async () => {
+    const id = perturbed('fuzzed-manifest', {});
+    const file = join(sessionDir(catalogDir, id), SESSION_MANIFEST_FILE);
+    const seed = readFileSync(file);
+    let refused = 0;
+    let loaded = 0;
+    await fc.assert(
+      fc.asyncProperty(mutatedBytes([seed]), async (bytes) => {
+        writeFileSync(file, bytes);
+        try {
+          const s = await loadSession(catalogDir, id);
+          expect(s.registry.size).toBe(s.manifest.instruments.length);
+          loaded++;
+        } catch (e) {
+          expect(isBot4Error(e), String(e)).toBe(true);
+          expect((e as Error).message).toContain('session.json');
+          refused++;
+        }
+      }),
+      fuzzParams(150),
+    );
+    expect(refused).toBeGreaterThan(0);
+    expect(loaded).toBeGreaterThan(0);
+  }, 60_000);
 
   it('an unknown session id is an error naming it', async () => {
     await expect(replaySession({ catalogDir, sessionId: 'paper-nope' })).rejects.toThrow(

@@ -6,7 +6,8 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { z } from 'zod';
+import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import {
   CLOCK_TAG,
   Col,
@@ -22,9 +23,10 @@ import {
 } from '../data/session-log.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../model/instrument.ts';
 import { DeltaFlag, RecordKind } from '../model/market-data.ts';
-import { RiskConfigSchema } from '../risk/risk-config.ts';
+import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
+import type { Strategy } from '../strategy/strategy.ts';
 import { type BacktestResult, runBacktest } from './runner.ts';
 import {
   type CompareOptions,
@@ -55,7 +57,51 @@ export interface SessionReplay {
   lines: string[];
 }
 
-/** Reads a session's manifest; errors name the session and what is wrong. */
+const str = z.string().min(1);
+/** What a replay needs of session.json (data/session-log.ts SessionManifest); other keys are kept as they are. */
+const ManifestSchema = z.looseObject({
+  version: z.literal(1),
+  id: str,
+  mode: z.enum(['paper', 'live']),
+  startedAt: str,
+  stoppedAt: str.optional(),
+  config: z.record(z.string(), z.unknown()),
+  strategies: z
+    .array(
+      z.strictObject({
+        name: str,
+        params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+      }),
+    )
+    .min(1),
+  instruments: z
+    .array(
+      z.looseObject({
+        symbol: str,
+        venue: str,
+        kind: z.number().int(),
+        base: str,
+        quote: str,
+        settlement: str,
+        tickSize: str,
+        lotSize: str,
+      }),
+    )
+    .min(1),
+  balances: z.array(z.strictObject({ currency: str, amount: str })).min(1),
+  paperLatencyMicros: z.number().int().nonnegative(),
+  counts: z.record(z.string(), z.number()).optional(),
+});
+
+/** What a session needs to re-run: its manifest and, built from it, instruments, strategies and risk limits. */
+export interface LoadedSession {
+  manifest: SessionManifest;
+  registry: InstrumentRegistry;
+  strategies: { strategy: Strategy; parameters: Record<string, unknown> }[];
+  riskConfig: RiskConfig;
+}
+
+/** Reads a session's manifest; errors name the session, the file and the bad key (exit 2). */
 export function readSessionManifest(catalogDir: string, id: string): SessionManifest {
   const dir = sessionDir(catalogDir, id);
   const file = join(dir, SESSION_MANIFEST_FILE);
@@ -71,45 +117,82 @@ export function readSessionManifest(catalogDir: string, id: string): SessionMani
       { session: id, dir: root },
     );
   }
-  let m: SessionManifest;
+  return parseSessionManifest(readFileSync(file, 'utf8'), file);
+}
+
+export function parseSessionManifest(text: string, file: string): SessionManifest {
+  let raw: unknown;
   try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as SessionManifest;
+    raw = JSON.parse(text);
   } catch (e) {
     throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: ${(e as Error).message}`, { file });
   }
-  for (const key of ['strategies', 'instruments', 'balances'] as const) {
-    if (!Array.isArray(m[key])) {
-      throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: '${key}' is missing or not a list`, {
-        file,
-        key,
-      });
+  const r = ManifestSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.join('.');
+    throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: '${key}': ${issue.message}`, { file, key });
+  }
+  return r.data as unknown as SessionManifest;
+}
+
+/** The manifest with its instruments registered (at the log's ids), strategies constructed, risk limits parsed. */
+export async function loadSession(
+  catalogDir: string,
+  id: string,
+  params?: readonly Record<string, unknown>[],
+): Promise<LoadedSession> {
+  const manifest = readSessionManifest(catalogDir, id);
+  const file = join(sessionDir(catalogDir, id), SESSION_MANIFEST_FILE);
+  // The session's instruments at the ids its log uses (the node's registry order).
+  const registry: InstrumentRegistry = newInstrumentRegistry();
+  // What the registry and the strategy loader refuse is named with the file and the manifest key.
+  const where = async <T>(key: string, f: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (!isBot4Error(e)) throw e;
+      throw new Bot4Error(
+        ErrorCode.DATA_MALFORMED,
+        `${file}: '${key}': ${e.message}`,
+        { file, key },
+        { cause: e },
+      );
     }
+  };
+  for (const [i, spec] of manifest.instruments.entries())
+    await where(`instruments.${i}`, () => registry.add(spec));
+  const strategies = [];
+  for (const [i, s] of manifest.strategies.entries()) {
+    const built = await where(`strategies.${i}`, async () => {
+      const cls = await resolveStrategy(s.name);
+      const parsed = parseParams(
+        cls.params,
+        Object.entries(params?.[i] ?? s.params).map(([k, v]) => `${k}=${String(v)}`),
+        `strategy ${cls.name}`,
+      );
+      return { strategy: new cls(parsed), parameters: parsed };
+    });
+    strategies.push(built);
   }
-  if (m.version !== 1) {
-    throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: 'version' ${m.version} is not 1`, { file });
+  const risk = RiskConfigSchema.safeParse(manifest.config.risk ?? {});
+  if (!risk.success) {
+    const key = `config.risk.${risk.error.issues[0]!.path.join('.')}`;
+    throw new Bot4Error(ErrorCode.DATA_MALFORMED, `${file}: '${key}': ${risk.error.issues[0]!.message}`, {
+      file,
+      key,
+    });
   }
-  return m;
+  return { manifest, registry, strategies, riskConfig: risk.data };
 }
 
 export async function replaySession(o: ReplayOptions): Promise<SessionReplay> {
-  const manifest = readSessionManifest(o.catalogDir, o.sessionId);
-  const dir = sessionDir(o.catalogDir, o.sessionId);
-  const log = readSessionLog(join(dir, SESSION_LOG_FILE));
-  // The session's instruments at the ids its log uses (the node's registry order).
-  const registry: InstrumentRegistry = newInstrumentRegistry();
-  for (const spec of manifest.instruments) registry.add(spec);
-  const strategies = [];
-  for (const [i, s] of manifest.strategies.entries()) {
-    const cls = await resolveStrategy(s.name);
-    const given = o.params?.[i] ?? s.params;
-    const params = parseParams(
-      cls.params,
-      Object.entries(given).map(([k, v]) => `${k}=${String(v)}`),
-      `strategy ${cls.name}`,
-    );
-    strategies.push({ strategy: new cls(params), parameters: params });
-  }
-  const riskConfig = RiskConfigSchema.parse(manifest.config.risk ?? {});
+  const { manifest, registry, strategies, riskConfig } = await loadSession(
+    o.catalogDir,
+    o.sessionId,
+    o.params,
+  );
+  const log = readSessionLog(join(sessionDir(o.catalogDir, o.sessionId), SESSION_LOG_FILE));
   const lat = manifest.paperLatencyMicros;
   // The backtest's order events, in the log's encoding, to be paired with the session's.
   let bt = new Float64Array(1024 * ROW);
