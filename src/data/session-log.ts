@@ -4,9 +4,10 @@
 // file through async writes), read back whole for `bot4 backtest --replay-session`, and its market rows
 // imported into the session's own catalog (Parquet) when the session stops.
 // File: 16-byte header (magic "BOT4SES1", u32 doubles per row = 11, u32 0), then rows of 11 little-endian
-// float64: [tag, instrument, tsEvent, tsInit, a, b, c, d, e, f, seq]. Market rows: tag = RecordKind and the
-// columns mean what EventBatch's do. Order rows: tag = ORDER_TAG + OrderEventKind, a = order id,
-// b = strategy id, c.. by kind (see encodeOrderEvent). Units: µs (tsInit = engine time), ticks, lots.
+// float64: [tag, instrument, tsEvent, tsInit, a, b, c, d, e, f, seq]. Market rows: tag = RecordKind (quote,
+// trade, delta: a strategy's book as a snapshot, see book()) and the columns mean what EventBatch's do; tsEvent
+// is the venue's time. Order rows: tag = ORDER_TAG + OrderEventKind, a = order id, b = strategy id, c.. by kind
+// (see encodeOrderEvent). One CLOCK_TAG row at the stop time. Units: µs (tsInit = engine time), ticks, lots.
 
 import { closeSync, openSync, readFileSync, write, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
