@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { L2Book } from '../book/l2-book.ts';
+import { wallMicros } from '../core/clock.ts';
 import { Catalog } from '../data/catalog.ts';
 import {
   DEFAULT_CATALOG_DIR,
@@ -37,8 +38,8 @@ export interface SessionRecordOptions {
 }
 
 /** A session id: mode, UTC start time to the second, 4 random hex digits (two nodes started the same second). */
-export function newSessionId(mode: string, now = new Date()): string {
-  const t = now
+export function newSessionId(mode: string, nowMicros: number = wallMicros()): string {
+  const t = new Date(Math.floor(nowMicros / 1000))
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
@@ -101,7 +102,7 @@ export class SessionRecorder {
       version: 1,
       id,
       mode: o.mode,
-      startedAt: new Date().toISOString(),
+      startedAt: new Date(wallMicros() / 1000).toISOString(),
       config: o.config,
       // A strategy file is kept by its absolute path: the replay may run from another directory.
       strategies: o.config.strategies.map((s) => {
@@ -160,7 +161,7 @@ export class SessionRecorder {
     if (engineTs !== undefined) this.log.clock(engineTs);
     await this.log.close();
     const counts = this.countsByName();
-    this.manifest.stoppedAt = new Date().toISOString();
+    this.manifest.stoppedAt = new Date(wallMicros() / 1000).toISOString();
     this.manifest.counts = counts;
     writeManifest(this.dir, this.manifest);
     const market = (counts.quote ?? 0) + (counts.trade ?? 0) + (counts.delta ?? 0);
