@@ -89,6 +89,8 @@ export interface BacktestOptions {
   lateRows?: LateRowPolicy;
   /** Metrics seam (src/monitoring): told the wired components, then timed once per batch, never per event. */
   probe?: BacktestProbe;
+  /** Every order event as the engine publishes it (session replay compares them with a live session's). */
+  onOrderEvent?: (ev: OrderEvent) => void;
 }
 
 /** What the runner tells a metrics probe (the monitoring layer implements it; nothing here depends on it). */
@@ -289,11 +291,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.sampleIntervalMicros === undefined ? {} : { intervalMicros: options.sampleIntervalMicros }),
   });
   const fingerprint = new Fingerprint();
+  const onOrderEvent = options.onOrderEvent;
   // After the portfolio and before strategies: the recorder books each fill with the realised PnL it made.
   bus.subscribe(
     engine.orderEvents,
     (ev) => {
       fingerprint.addEvent(ev);
+      onOrderEvent?.(ev);
       if (ev.kind === OrderEventKind.SUBMITTED) recorder.orderSubmitted();
       if (ev.kind === OrderEventKind.FILLED) {
         const order = cache.order(ev.orderId);

@@ -57,6 +57,7 @@ interface BacktestCliOptions extends MetricsCliOptions {
   listParams?: boolean;
   progress: boolean;
   lateRows?: string;
+  replaySession?: string;
 }
 
 const HOUR = 3_600_000_000;
@@ -159,6 +160,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option(...MC_RUNS_OPTION)
     .option(...MC_SEED_OPTION)
     .option('--list-params', "print the strategy's parameters and exit")
+    .option(
+      '--replay-session <id>',
+      'replay a recorded paper/live session (from --catalog) with its own strategies, data and limits, and report where backtest and session diverged, order by order',
+    )
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
     .addHelpText(
@@ -178,6 +183,7 @@ Examples:
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
       --from 2024-08-08T23:55:00Z --to 2024-08-09 --param qty=0.01
+  bot4 backtest --replay-session paper-20261207T163012Z-a1b2 --out reports/replay
 
 Rows a data loader skips or repairs (malformed, out of order, a volume finer than the lot...) are counted
 and named (first file:line) on standard error and in report.notes; --strict makes any skipped row an error.
@@ -209,6 +215,10 @@ Without --out each run is kept in reports/<time>-<strategy>/ and reports/latest 
 report ls|show|compare reads them. The report (terminal, report.txt, report.html) adds results by day, week,
 month, exit reason, hour and weekday, drawdown episodes, the trade-return distribution and a Monte Carlo of
 the trade sequence (--mc-runs paths drawn with --mc-seed: the same seed, the same figures).
+Session replay: bot4 paper/live record each session into the catalog and print its id; --replay-session
+re-runs it at the session's own engine times (same strategies, parameters, risk limits, balances, latency) and
+counts orders matched, missing in backtest, extra in backtest, and whose price, quantity, time or outcome
+differ, listing the first 20 (all in divergence.json beside the report).
 
 Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interrupted (partial report written).`,
     )
@@ -246,6 +256,13 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../risk/sizing-text.ts'),
       ]);
       const config = loadConfig();
+      if (opts.replaySession !== undefined) {
+        const { runReplayCommand } = await import('./replay-command.ts');
+        const catalogDir = opts.catalog ?? config.data.catalogDir;
+        // Without --out the replay's report goes beside the kept runs, named by its session.
+        const out = opts.out ?? `${REPORTS_DIR}/replay-${opts.replaySession}`;
+        return runReplayCommand({ sessionId: opts.replaySession, catalogDir, out });
+      }
       const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
       if (opts.listParams === true) {
         process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);

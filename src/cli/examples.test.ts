@@ -40,6 +40,13 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'a node that runs until stopped: src/live/node.test.ts spawns it and stops it with SIGTERM',
   'paper --config examples/paper.json --console':
     'a node that runs until stopped on port 8470: src/control/console-command.test.ts spawns it (port 0) and stops it',
+  'paper --config examples/paper.json --catalog /tmp/bot4-sessions':
+    'a node that runs until stopped: src/cli/replay-command.test.ts runs paper with --catalog, stops it with Ctrl-C and replays its session',
+  'backtest --replay-session paper-20261207T163012Z-a1b2 --catalog /tmp/bot4-sessions --out reports/replay':
+    'needs a recorded session (paper prints its id): src/cli/replay-command.test.ts replays one',
+  'backtest --replay-session paper-20261207T163012Z-a1b2 --out reports/replay':
+    'needs a recorded session (paper prints its id): src/cli/replay-command.test.ts replays one',
+  'bench --filter live.session': 'a benchmark (writes ~100 MB to the temp folder); the bench run measures it',
   '--config examples/paper.json paper --metrics-port 9464':
     'a node that runs until stopped: src/live/node-metrics.test.ts spawns it and scrapes it',
   'backtest --demo --hours 2000 --metrics-port 9464':

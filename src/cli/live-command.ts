@@ -14,8 +14,9 @@ import {
   startCliMetrics,
 } from './metrics-option.ts';
 
-/** `bot4 paper|live` options: metrics, the control API and CPU pinning. */
-type NodeCliOptions = MetricsCliOptions & ControlCliOptions & { cpus?: string };
+/** `bot4 paper|live` options: metrics, the control API, CPU pinning and session recording. */
+type NodeCliOptions = MetricsCliOptions &
+  ControlCliOptions & { cpus?: string; catalog?: string; record: boolean };
 
 async function runNode(
   mode: NodeMode,
@@ -43,6 +44,13 @@ async function runNode(
     metricsOpts.console === true || metricsOpts.rotateTokens === true
       ? (await import('../control/start.ts')).prepareControl(metricsOpts, config.control)
       : undefined;
+  // --config is the node's file here: the catalog default is the engine config's (defaults + BOT4_* variables).
+  let catalogDir = metricsOpts.catalog;
+  if (metricsOpts.record && catalogDir === undefined) {
+    const env = { ...process.env };
+    delete env.BOT4_CONFIG;
+    catalogDir = (await import('../core/config.ts')).loadConfig({ env }).data.catalogDir;
+  }
   const metrics = await startCliMetrics(metricsOpts, mode);
   let node: TradingNode;
   try {
@@ -51,6 +59,7 @@ async function runNode(
       config,
       ...(metrics === undefined ? {} : { metrics }),
       ...(control === undefined ? {} : { print: control.print }),
+      ...(catalogDir === undefined || !metricsOpts.record ? {} : { record: { catalogDir } }),
     });
     await control?.start(node).catch(async (e: unknown) => {
       await node.stop();
@@ -93,24 +102,37 @@ instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),
 control { host, port, stateDir, bodyLimitBytes, requestsPerSec, writesPerSec } (--console).
+Each session is recorded (market and order events, config) into <catalog>/sessions/<id>; its id is printed
+at start and in the summary; bot4 backtest --replay-session <id> replays it.
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
   const config = (): string | undefined => program.opts<{ config?: string }>().config;
+  const recordOptions = (c: Command): Command =>
+    c
+      .option(
+        '--catalog <dir>',
+        'catalog the session is recorded into, under sessions/<id>/ (default: config data.catalogDir, .bot4/catalog)',
+      )
+      .option('--no-record', 'do not record the session');
   addMetricsOptions(
-    program
-      .command('paper')
-      .description('paper trading: live market data, fills by the simulated exchange, real latency')
-      .option(CPUS_FLAG, CPUS_HELP)
-      .addHelpText('after', help('paper')),
+    recordOptions(
+      program
+        .command('paper')
+        .description('paper trading: live market data, fills by the simulated exchange, real latency')
+        .option(CPUS_FLAG, CPUS_HELP)
+        .addHelpText('after', help('paper')),
+    ),
   ).action(async (opts: NodeCliOptions) => runNode('paper', config(), opts));
   addMetricsOptions(
-    program
-      .command('live')
-      .description('live trading through the native Binance adapter (reconciles with the venue first)')
-      .option(CPUS_FLAG, CPUS_HELP)
-      .addHelpText('after', help('live')),
+    recordOptions(
+      program
+        .command('live')
+        .description('live trading through the native Binance adapter (reconciles with the venue first)')
+        .option(CPUS_FLAG, CPUS_HELP)
+        .addHelpText('after', help('live')),
+    ),
   ).action(async (opts: NodeCliOptions) => runNode('live', config(), opts));
   for (const c of program.commands) if (c.name() === 'paper' || c.name() === 'live') addControlOptions(c);
 }

@@ -41,6 +41,7 @@ import { createMarketData } from './feed-worker.ts';
 import type { NodeConfig } from './node-config.ts';
 import { NodeProbe } from './node-probe.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
+import { SessionRecorder, type SessionRecordOptions } from './session-recorder.ts';
 import { TickToTradeStages } from './tick-to-trade.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
@@ -54,6 +55,8 @@ export interface NodeOptions {
   print?: (line: string) => void;
   /** A started metrics endpoint (`--metrics-port`) the node feeds; the caller closes it. */
   metrics?: NodeMetrics;
+  /** Records the session (market and order events, config) into a catalog (src/live/session-recorder.ts). */
+  record?: SessionRecordOptions;
 }
 
 /** Counts for the status line and the summary. */
@@ -74,6 +77,8 @@ export class TradingNode implements MarketDataSink {
   readonly reconciliation: ReconcileReport | undefined;
   /** The crash-safe journal, when the config names one. */
   readonly journal: NodeJournal | undefined;
+  /** The session recording, when asked for. */
+  readonly recorder: SessionRecorder | undefined;
   readonly counters = new NodeCounters();
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
@@ -104,6 +109,7 @@ export class TradingNode implements MarketDataSink {
     sims: SimulatedExchange[];
     reconciliation: ReconcileReport | undefined;
     journal: NodeJournal | undefined;
+    recorder: SessionRecorder | undefined;
     print: (line: string) => void;
     probe: NodeProbe | undefined;
   }) {
@@ -116,6 +122,7 @@ export class TradingNode implements MarketDataSink {
     this.sims = parts.sims;
     this.reconciliation = parts.reconciliation;
     this.journal = parts.journal;
+    this.recorder = parts.recorder;
     this.print = parts.print;
     this.probe = parts.probe;
     // With metrics, tick-to-trade is the venue slot's histogram (one record serves the status line and /metrics).
@@ -172,6 +179,7 @@ export class TradingNode implements MarketDataSink {
       recvWindowMs: cfg.venue.recvWindowMs,
     });
     let journal: NodeJournal | undefined;
+    let recorder: SessionRecorder | undefined;
     try {
       await rest.syncTime();
       const info = await rest.exchangeInfo(cfg.instruments);
@@ -240,6 +248,18 @@ export class TradingNode implements MarketDataSink {
         },
       });
       const client = orders as BinanceOrderClient | undefined;
+      if (o.record !== undefined) {
+        recorder = SessionRecorder.start({
+          ...o.record,
+          mode: o.mode,
+          config: cfg,
+          kernel,
+          instruments: registry.all(),
+          balances,
+          paperLatencyMicros: lat,
+        });
+        print(`session ${recorder.id} recording to ${recorder.dir}`);
+      }
       const session = { mode: o.mode, instruments: cfg.instruments, balances };
       for (const l of (await journal?.recover(kernel, session, client && rest)) ?? []) print(l);
       let report: ReconcileReport | undefined;
@@ -289,6 +309,7 @@ export class TradingNode implements MarketDataSink {
         sims,
         reconciliation: report,
         journal,
+        recorder,
         print,
         probe,
       });
@@ -304,6 +325,7 @@ export class TradingNode implements MarketDataSink {
       }
       return node;
     } catch (e) {
+      await recorder?.close();
       journal?.close();
       await server?.close();
       throw e;
@@ -354,6 +376,7 @@ export class TradingNode implements MarketDataSink {
     const k = this.kernel;
     const id = q.instrumentId;
     const sim = k.venueByInstrument[id];
+    this.recorder?.quote(q);
     if (sim instanceof SimulatedExchange) sim.onQuote(q);
     const mid = Math.round((q.bidPx + q.askPx) / 2);
     k.risk.onPrice(id as InstrumentId, mid, q.tsEvent);
@@ -376,6 +399,7 @@ export class TradingNode implements MarketDataSink {
     const k = this.kernel;
     const id = t.instrumentId;
     const sim = k.venueByInstrument[id];
+    this.recorder?.trade(t);
     if (sim instanceof SimulatedExchange) sim.onTrade(t);
     k.risk.onPrice(id as InstrumentId, t.px, t.tsEvent);
     k.engine.onTrade(t);
@@ -405,6 +429,7 @@ export class TradingNode implements MarketDataSink {
     this.probe?.onMarket(RecordKind.DELTA, tsEvent, true);
     if (this.kernel.books.book(id) !== book) return;
     this.tick();
+    this.recorder?.book(id, book);
     const u = this.bookUpdate;
     u.instrumentId = id;
     u.tsEvent = tsEvent;
@@ -465,6 +490,7 @@ export class TradingNode implements MarketDataSink {
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
     ];
     await this.orders?.stop();
+    if (this.recorder !== undefined) lines.push(...(await this.recorder.close(this.clock.now())));
     this.journal?.close();
     await this.server?.close();
     return lines;
