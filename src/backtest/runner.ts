@@ -32,6 +32,7 @@ import type { RiskEngine } from '../risk/risk-engine.ts';
 import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
+import { RecordedBarResampling } from './bar-resampling.ts';
 import { noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
@@ -281,6 +282,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Bars are built from quote mids where an instrument has quotes, else from its trades (trade-only data):
   // set on an instrument's first quote, after which its trades no longer feed its bars.
   const hasQuotes = new Uint8Array(registry.size + 1);
+  // Subscribed bar intervals the recorded bars of candle data are resampled to (15m from 1m candles).
+  const resampling = new RecordedBarResampling(barAggs, (bar) => bus.publish(barTopic, bar));
   const recorder = new BacktestRecorder({
     currency: reportCurrency,
     instruments: tradedList,
@@ -365,6 +368,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           recorder.observePrice(id, mid);
         }
         hasQuotes[id] = 1;
+        resampling.markTicks(id);
         const aggs = barAggs[id];
         if (aggs !== undefined) for (const a of aggs) a.updateQuote(ts, q.bidPx, q.askPx);
         bus.publish(quoteTopic, q);
@@ -379,6 +383,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           portfolio.mark(id as InstrumentId, t.px);
           recorder.observePrice(id, t.px);
         }
+        resampling.markTicks(id);
         if (hasQuotes[id] === 0) {
           const aggs = barAggs[id];
           if (aggs !== undefined) for (const a of aggs) a.update(ts, t.px, t.qty);
@@ -411,6 +416,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           recorder.observePrice(id, close);
         }
         bus.publish(barTopic, bar);
+        resampling.onBar(bar);
         break;
       }
       case RecordKind.MARK_PRICE:
