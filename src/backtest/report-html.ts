@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { feeLine } from '../model/fee-schedule.ts';
+import { breakdownHtml } from './breakdown.ts';
 import type { BacktestReport } from './report.ts';
 import {
   displayDecimals,
@@ -345,6 +346,7 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
 <section class="panel"><h2>Run</h2>${kvTable(runRows)}<h2>Parameters</h2>${paramsHtml}</section>
 </div>
 ${notesHtml}
+${breakdownHtml(report.breakdown, c)}
 <section class="panel">
 <div class="toolbar"><h2>Trades</h2><span class="muted" id="trade-count"></span><span class="pager"><button id="prev" type="button">&lsaquo; Prev</button><span id="page"></span><button id="next" type="button">Next &rsaquo;</button></span></div>
 <div class="scroll"><table class="trades" id="trades"><thead></thead><tbody></tbody></table></div>

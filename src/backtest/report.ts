@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { wallMicros } from '../core/clock.ts';
 import { feeRateToDecimal } from '../model/instrument.ts';
+import type { Breakdown } from './breakdown.ts';
 import type { Recording, Trade } from './recorder.ts';
 import { downsampleIndices, renderHtml } from './report-html.ts';
 import type { BacktestStats } from './stats.ts';
@@ -134,6 +135,8 @@ export interface BacktestReport {
   prices: (number | null)[][];
   /** Things a reader should know (rows the data loaders skipped or repaired, funding outside any trade...). */
   notes: string[];
+  /** Per-instrument and per-strategy tables of a run with several instruments or strategies (breakdown.ts). */
+  breakdown?: Breakdown;
 }
 
 function list(a: ArrayLike<number>): number[] {

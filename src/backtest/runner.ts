@@ -6,7 +6,7 @@
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
-import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
 import type { ExecutionEngine } from '../execution/engine.ts';
@@ -33,10 +33,12 @@ import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
 import { RecordedBarResampling } from './bar-resampling.ts';
+import { type Breakdown, buildBreakdown, FillStrategies } from './breakdown.ts';
 import { noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
 import { type BacktestStats, statsFromRecording } from './stats.ts';
+import { type FailurePoint, failurePoint, StrategyFailure } from './strategy-failure.ts';
 
 export interface BacktestProgress {
   events: number;
@@ -124,6 +126,8 @@ export interface BacktestResult {
   engine: ExecutionEngine;
   /** Rows that arrived older than the clock, and what happened to them (see BacktestOptions.lateRows). */
   late: LateRows;
+  /** Per-instrument and per-strategy tables, when the run had several of either. */
+  breakdown?: Breakdown;
   /** What a reader should know about the run (data repairs, risk that acted, late rows, why it traded nothing): `report.notes`. */
   notes: string[];
 }
@@ -174,6 +178,8 @@ function ms(us: number): string {
 /** The replay loop's per-event state (object fields hold doubles in place). */
 class RunState {
   events = 0;
+  /** Index of the row being run in its batch (where a strategy failure happened). */
+  row = 0;
   lastTs = Number.NaN;
   started = false;
 }
@@ -291,6 +297,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.sampleIntervalMicros === undefined ? {} : { intervalMicros: options.sampleIntervalMicros }),
   });
   const fingerprint = new Fingerprint();
+  const fillStrategies = new FillStrategies();
   // After the portfolio and before strategies: the recorder books each fill with the realised PnL it made.
   bus.subscribe(
     engine.orderEvents,
@@ -300,7 +307,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (ev.kind === OrderEventKind.FILLED) {
         const order = cache.order(ev.orderId);
         const pos = order === undefined ? undefined : portfolio.position(order.instrumentId);
-        if (order !== undefined && pos !== undefined) recorder.recordOrderFill(order, ev, pos);
+        if (order !== undefined && pos !== undefined) {
+          recorder.recordOrderFill(order, ev, pos);
+          fillStrategies.push(ev.strategyId);
+        }
       }
     },
     -50,
@@ -315,6 +325,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const late = new LateRows(options.lateRows ?? 'deliver');
   const dropLate = late.policy === 'drop';
   let partial = false;
+  let failure: { error: unknown; point: FailurePoint } | undefined;
   let lastProgress = wall0;
 
   const probe = options.probe;
@@ -444,6 +455,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       const ts = times[i]!;
       if (ts < from) continue;
       if (ts >= to) return;
+      st.row = i;
       runRow(batch, i);
     }
   };
@@ -455,7 +467,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     for await (const batch of options.data) {
       const t0 = probe === undefined ? 0 : monoNanos();
       const n = batch.length;
-      runBatch(batch);
+      try {
+        runBatch(batch);
+      } catch (e) {
+        // A strategy threw: stop here, and end the run as an interrupted one (partial report up to the event).
+        if (!isStrategyError(e)) throw e;
+        failure = { error: e, point: failurePoint(batch, st.row, registry, portfolio) };
+        partial = true;
+        break;
+      }
       const t1 = probe === undefined ? 0 : monoNanos();
       probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
@@ -526,11 +546,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
     notes,
   };
-  return {
+  const breakdown =
+    recording.instruments.length > 1 || hosts.length > 1
+      ? buildBreakdown(
+          recording,
+          fillStrategies,
+          hosts.map((h) => h.name),
+          portfolio,
+        )
+      : undefined;
+  const result: BacktestResult = {
     get report(): BacktestReport {
-      report ??= buildReport(reportInput);
+      if (report === undefined) {
+        report = buildReport(reportInput);
+        if (breakdown !== undefined) report.breakdown = breakdown;
+      }
       return report;
     },
+    ...(breakdown === undefined ? {} : { breakdown }),
     stats,
     recording,
     fingerprint: fp,
@@ -542,4 +575,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     late,
     notes,
   };
+  if (failure !== undefined) throw new StrategyFailure(failure.error, failure.point, result);
+  return result;
+}
+
+/** An error a strategy hook threw (the host names the strategy); anything else is the engine's and propagates. */
+function isStrategyError(e: unknown): boolean {
+  return isBot4Error(e) && typeof e.details['strategy'] === 'string' && typeof e.details['hook'] === 'string';
 }

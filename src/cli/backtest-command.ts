@@ -23,7 +23,7 @@ import { ProgressLine } from './progress.ts';
 
 interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
-  strategy?: string;
+  strategy: string[];
   data?: string[];
   catalog?: string;
   from?: string;
@@ -104,8 +104,9 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--demo', 'run on the built-in seeded demo market (no data needed)')
     .option(
       '-s, --strategy <name|file>',
-      'built-in strategy name or a .ts/.js file (file.ts:ExportName to pick one)',
-      'ema-cross',
+      'built-in strategy name or a .ts/.js file (file.ts:ExportName to pick one); repeatable: several share one account (default ema-cross)',
+      collect,
+      [],
     )
     .option(
       '-d, --data <files|query...>',
@@ -114,7 +115,12 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--catalog <dir>', 'catalog directory for catalog: queries (default: config data.catalogDir)')
     .option('--from <time>', 'start of the replay (ISO time, date or micros)')
     .option('--to <time>', 'end of the replay, exclusive')
-    .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
+    .option(
+      '-p, --param <key=value>',
+      'strategy parameter (repeatable); N.key=value or NAME.key=value for one of several strategies',
+      collect,
+      [],
+    )
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option('-o, --out <dir>', 'report folder', 'reports/latest')
     .option('--seed <n>', 'demo market seed', '42')
@@ -181,9 +187,12 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         { LATE_ROW_POLICIES, runBacktest },
         { newInstrumentRegistry },
         { resolveStrategy },
-        { describeParams, parseParams },
+        { describeParams },
         { DEFAULT_SAMPLE_INTERVAL },
         { runFeeSchedules },
+        { dataInstruments, planStrategies },
+        { formatBreakdown },
+        { StrategyFailure },
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
@@ -195,21 +204,27 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../strategy/params.ts'),
         import('../backtest/recorder.ts'),
         import('../model/fee-schedule.ts'),
+        import('../backtest/strategy-plan.ts'),
+        import('../backtest/breakdown.ts'),
+        import('../backtest/strategy-failure.ts'),
       ]);
       const config = loadConfig();
-      const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
+      const specs = opts.strategy.length > 0 ? opts.strategy : ['ema-cross'];
+      const entries = [];
+      for (const spec of specs) entries.push({ spec, cls: await resolveStrategy(spec) });
       if (opts.listParams === true) {
-        process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
+        for (const { cls } of entries)
+          process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
         return;
       }
-      const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      // Parameters are checked before any data is read; instances per instrument are made once it is open.
+      planStrategies(entries, opts.param, []);
       const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
       checkOutputDir(opts.out);
       checkInputFiles(
         (opts.data ?? []).filter((s) => !isCatalogQuery(s)),
         '--data',
       );
-      const strategy = new cls(params);
       const instruments = newInstrumentRegistry();
       instruments.fees = runFeeSchedules(config.fees, opts.fee);
       const balances =
@@ -271,10 +286,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
       const metrics = await startCliMetrics(opts, 'backtest');
+      const strategies = planStrategies(entries, opts.param, dataInstruments(opts.data ?? [], instruments));
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
-          strategies: [{ strategy, parameters: params }],
+          strategies,
           instruments,
           data,
           dataLabel: label,
@@ -295,6 +311,11 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         });
       } catch (e) {
         await metrics?.close();
+        // A strategy threw: its partial report is written, and the error says where (its file:line) and when.
+        if (e instanceof StrategyFailure) {
+          const paths = writeReport(opts.out, e.result.report);
+          process.stderr.write(`partial report (up to the failing event): ${paths.html}\n`);
+        }
         throw e;
       } finally {
         closeData();
@@ -304,6 +325,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       printNotes('backtest', result.report.notes);
       const paths = writeReport(opts.out, result.report);
       process.stdout.write(`${formatSummary(result.stats)}\n`);
+      if (result.breakdown !== undefined)
+        process.stdout.write(`\n${formatBreakdown(result.breakdown, result.report.currency)}\n`);
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
