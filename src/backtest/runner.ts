@@ -473,6 +473,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         // A strategy threw: stop here, and end the run as an interrupted one (partial report up to the event).
         if (!isStrategyError(e)) throw e;
         failure = { error: e, point: failurePoint(batch, st.row, registry, portfolio) };
+        // The recorder and the clock had reached the failing event: the run ends there.
+        st.lastTs = clock.now();
         partial = true;
         break;
       }

@@ -14,6 +14,7 @@ import { registerOptimizeCommand } from './optimize-command.ts';
 import { checkOutputFile } from './outputs.ts';
 import { registerProfileCommand } from './profile-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
+import { registerStrategyCommands } from './strategy-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
 export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
@@ -158,6 +159,7 @@ export function buildProgram(): Command {
   registerLiveCommands(program);
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
+  registerStrategyCommands(program);
   // The ML commands load their modules (the feature engine, models, onnxruntime) only when `ml` is the command.
   program.command('ml').description(ML_DESCRIPTION);
 

@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { resolveBot4ToEngine } from './bot4-resolution.ts';
 import { BUILTIN_STRATEGIES } from './builtin/index.ts';
 import { validateSchema } from './params.ts';
 import { isStrategyClass, STRATEGY_BRAND, type StrategyClass } from './strategy.ts';
@@ -123,6 +124,8 @@ export async function loadStrategyFile(path: string, options: LoadOptions = {}):
   }
   let mod: Record<string, unknown>;
   try {
+    // `import { Strategy } from 'bot4'` in a file outside any bot4 install resolves to this engine.
+    resolveBot4ToEngine();
     mod = await importModule(pathToFileURL(file).href, file);
   } catch (e) {
     if (e instanceof Bot4Error) throw e;
