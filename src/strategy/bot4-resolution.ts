@@ -1,7 +1,9 @@
 // 'bot4' for strategy files anywhere on disk: a strategy (or its test) imports `{ Strategy } from 'bot4'`, and a
 // file in a folder without node_modules/bot4 could not resolve that. The engine maps the bare specifier 'bot4'
 // to its own API module (src/api.ts, or dist/src/api.js when built) with a Node module resolve hook, so a user
-// file gets the very engine that runs it, whatever is installed beside it. Nothing else is redirected.
+// file gets the very engine that runs it, whatever is installed beside it. The hook also makes a user's .ts file
+// an ES module where no package.json says `"type": "module"` (tsx would compile it to CommonJS, whose require()
+// the hook cannot reach). Nothing else is redirected.
 // Vitest (which does not use Node's hooks) maps it in vitest.config.ts the same way.
 
 import { createRequire, register } from 'node:module';
@@ -15,10 +17,17 @@ export const BOT4_API_URL: string = new URL(FROM_SOURCE ? '../api.ts' : '../api.
 const HOOKS = `let target;
 export async function initialize(data) { target = data.target; }
 export async function resolve(specifier, context, next) {
-  // The rest of the chain (tsx's loader for a .ts engine) resolves the engine's URL as any other import.
-  const r = await next(specifier === 'bot4' ? target : specifier, context);
-  if (r.format === 'commonjs' && /^file:.*\\.ts$/.test(r.url) && !r.url.includes('/node_modules/')) {
-    return { ...r, format: 'module' };
+  if (specifier === 'bot4') {
+    // The built engine is plain JS: the user gets this very copy. A .ts engine (run from source) goes through
+    // the rest of the chain (tsx's loader) like any other import.
+    if (target.endsWith('.js')) return { url: target, format: 'module', shortCircuit: true };
+    return next(target, context);
+  }
+  const r = await next(specifier, context);
+  if (/^file:[^?]*\\.ts(\\?|$)/.test(r.url) && !r.url.includes('/node_modules/')) {
+    // No format: nothing said what it is (tsx's scoped import asks us before deciding): an ES module.
+    if (r.format === 'commonjs' || r.format === undefined || r.format === null) return { ...r, format: 'module' };
+    if (r.format === 'commonjs-typescript') return { ...r, format: 'module-typescript' };
   }
   return r;
 }`;
@@ -26,7 +35,11 @@ export const BOT4_HOOKS_URL = `data:text/javascript,${encodeURIComponent(HOOKS)}
 
 let registered = false;
 
-/** Registers the hook in this process (once). Safe to call before every user import. */
+/**
+ * Registers the hook in this process once; safe to call before every user import. Register it before any
+ * TypeScript loader (tsx's tsImport registers its own per import): hooks registered later run first, so tsx's
+ * resolver then asks this one, which answers 'bot4' and the user's .ts file's format.
+ */
 export function resolveBot4ToEngine(): void {
   if (registered) return;
   registered = true;

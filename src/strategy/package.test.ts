@@ -1,7 +1,7 @@
 // Strategies as a package, end to end through the real CLI in a child process (Node's module hooks, tsx, the
 // TypeScript compiler), with strategy files in a temp folder outside the repository importing from 'bot4'.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,10 +161,53 @@ describe.skipIf(!present(CANDLES, 'Bitstamp 1m candles'))(
   },
 );
 
-describe('the package entry', () => {
-  it("exports 'bot4' from the build, with types", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    expect(pkg.exports['.']).toEqual({ types: './dist/src/api.d.ts', default: './dist/src/api.js' });
-    expect(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')).toMatch(/"declaration": true/);
-  });
-});
+const DIST_API = join(ROOT, 'dist/src/api.d.ts');
+
+describe.skipIf(!present(DIST_API, 'the build (npm run build)'))(
+  "the package: 'bot4' from node_modules",
+  () => {
+    it('resolves through package.json exports to the build, and its shipped types check a strategy', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bot4-consumer-'));
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(ROOT, join(dir, 'node_modules/bot4'));
+      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { Strategy, Ema, backtest } from 'bot4'; console.log(typeof Strategy, typeof Ema, typeof backtest)",
+        ],
+        { cwd: dir, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim()).toBe('function function function');
+
+      const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+      const diagnose = (source: string): string[] => {
+        writeFileSync(join(dir, 'mine.ts'), source);
+        const program = ts.createProgram([join(dir, 'mine.ts')], {
+          target: ts.ScriptTarget.ES2023,
+          module: ts.ModuleKind.NodeNext,
+          moduleResolution: ts.ModuleResolutionKind.NodeNext,
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        });
+        return ts
+          .getPreEmitDiagnostics(program)
+          .map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+      };
+      expect(diagnose(STRATEGY)).toEqual([]);
+      expect(
+        diagnose(
+          STRATEGY.replace(
+            "this.buy(this.params.instrument, '0.5')",
+            'this.buy(this.params.instrument, 0.5)',
+          ),
+        ),
+      ).toEqual(["Argument of type 'number' is not assignable to parameter of type 'string'."]);
+    });
+  },
+);
