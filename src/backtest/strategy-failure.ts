@@ -9,10 +9,8 @@ import type { InstrumentId } from '../core/units.ts';
 import type { InstrumentRegistry } from '../model/instrument.ts';
 import { type EventBatch, RecordKind } from '../model/market-data.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
+import { isEngineFile } from '../strategy/bot4-resolution.ts';
 import type { BacktestResult } from './runner.ts';
-
-/** Bot4's own folder (the package root): frames inside it are the engine's, not the strategy author's. */
-const ENGINE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/[\\/]dist[\\/]$/, '/');
 
 /** The error a strategy threw: the innermost cause under the host's wrapper. */
 export function rootCause(e: unknown): unknown {
@@ -27,9 +25,9 @@ export function rootCause(e: unknown): unknown {
 
 /**
  * The frames of `e`'s stack in user code, as `path:line:column` (function name first when there is one): every
- * frame outside Bot4's folder, node: internals and node_modules. Empty when the error has no such frame.
+ * frame outside the engine's code (isEngineFile) and node: internals. Empty when the error has no such frame.
  */
-export function userFrames(e: unknown, engineRoot = ENGINE_ROOT): string[] {
+export function userFrames(e: unknown): string[] {
   const stack = (e as { stack?: unknown } | null)?.stack;
   if (typeof stack !== 'string') return [];
   const out: string[] = [];
@@ -38,7 +36,7 @@ export function userFrames(e: unknown, engineRoot = ENGINE_ROOT): string[] {
     if (m === null) continue;
     let file = m[2]!;
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || file.includes('/node_modules/') || file.startsWith(engineRoot)) continue;
+    if (file.startsWith('node:') || isEngineFile(file)) continue;
     out.push(`${m[1] === undefined ? '' : `${m[1]} `}${file}:${m[3]}:${m[4]}`);
   }
   return out;

@@ -7,8 +7,27 @@
 // Vitest (which does not use Node's hooks) maps it in vitest.config.ts the same way.
 
 import { createRequire, register } from 'node:module';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** The engine's package root, with a trailing separator (src/strategy or dist/src/strategy up from here). */
+export const ENGINE_ROOT: string = fileURLToPath(
+  new URL(FROM_SOURCE ? '../../' : '../../../', import.meta.url),
+);
+
+/**
+ * Whether a file is the engine's own code (its src/ or dist/, or an installed package), not a strategy author's:
+ * user files inside the repository (examples/, strategies/) are the author's.
+ */
+export function isEngineFile(path: string): boolean {
+  return (
+    path.startsWith(`${ENGINE_ROOT}src${sep}`) ||
+    path.startsWith(`${ENGINE_ROOT}dist${sep}`) ||
+    path.includes(`${sep}node_modules${sep}`)
+  );
+}
 
 /** URL of the engine's API module: the one `import ... from 'bot4'` gets. */
 export const BOT4_API_URL: string = new URL(FROM_SOURCE ? '../api.ts' : '../api.js', import.meta.url).href;

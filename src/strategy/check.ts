@@ -8,14 +8,9 @@ import { createRequire } from 'node:module';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { BOT4_API_URL } from './bot4-resolution.ts';
+import { BOT4_API_URL, ENGINE_ROOT, isEngineFile } from './bot4-resolution.ts';
 import { loadStrategyFile } from './loader.ts';
 import type { StrategyClass } from './strategy.ts';
-
-/** The engine's package root (where node_modules/@types and the API live). */
-const ENGINE_ROOT = fileURLToPath(
-  new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url),
-);
 
 export interface CheckResult {
   readonly file: string;
@@ -68,7 +63,7 @@ export async function typeCheck(path: string): Promise<string[]> {
     ...program.getSyntacticDiagnostics(),
   ];
   for (const sf of program.getSourceFiles()) {
-    if (!sf.fileName.startsWith(ENGINE_ROOT) && !sf.isDeclarationFile) {
+    if (!isEngineFile(resolve(sf.fileName)) && !sf.isDeclarationFile) {
       diagnostics.push(...program.getSemanticDiagnostics(sf));
     }
   }
@@ -79,7 +74,7 @@ export async function typeCheck(path: string): Promise<string[]> {
       out.push(`error TS${d.code}: ${msg}`);
       continue;
     }
-    if (d.file.fileName.startsWith(ENGINE_ROOT)) continue;
+    if (isEngineFile(resolve(d.file.fileName))) continue;
     const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
     out.push(
       `${relative(process.cwd(), d.file.fileName)}:${line + 1}:${character + 1} - error TS${d.code}: ${msg}`,
