@@ -84,3 +84,59 @@ describe.skipIf(!present(FILE, 'FTX BTC-PERP 1m candles'))('bars resampled from 
     }
   });
 });
+
+const XRP = `${SHARED_DATA}freqtrade/`;
+
+/** 15m bars a strategy gets from `file` (trades or 1m candles), as [tsOpen, open, high, low, close] decimal text. */
+async function strategyBars(file: string): Promise<string[][]> {
+  const instruments = newInstrumentRegistry();
+  const opened = await openBacktestData([file], { instruments, catalogDir: '/nonexistent' });
+  const strategy = new KeepBars({ instrument: 'XRPETH' });
+  await runBacktest({
+    strategies: [{ strategy }],
+    instruments,
+    data: opened.data,
+    dataLabel: opened.label,
+    balances: [{ currency: 'ETH', amount: '100' }],
+  });
+  const inst = instruments.all()[0]!;
+  return (strategy.bars.get(SLOT) ?? []).map((b) => [
+    String(b[0]),
+    ...b.slice(2, 6).map((x) => inst.ticksToPrice(x!)),
+  ]);
+}
+
+describe.skipIf(!present(`${XRP}XRP_ETH-trades.json.gz`, 'freqtrade XRP/ETH trades and candles'))(
+  '15m bars from trades and from 1m candles (freqtrade XRP/ETH)',
+  () => {
+    it("both equal the 15m aggregation of freqtrade's own 5m candles (built from the same trades)", async () => {
+      // Reference: freqtrade's 5m candles, three to a slot, straight from the loader's rows.
+      const reg = newInstrumentRegistry();
+      const five = await openBacktestData([`${XRP}XRP_ETH-5m.feather`], {
+        instruments: reg,
+        catalogDir: '/x',
+      });
+      const groups = new Map<number, number[]>();
+      for await (const b of five.data) {
+        for (let i = 0; i < b.length; i++) {
+          const ts = b.seq[i]!;
+          const slot = ts - (ts % SLOT);
+          const g = groups.get(slot);
+          if (g === undefined) groups.set(slot, [slot, b.a[i]!, b.b[i]!, b.c[i]!, b.d[i]!]);
+          else {
+            g[2] = Math.max(g[2]!, b.b[i]!);
+            g[3] = Math.min(g[3]!, b.c[i]!);
+            g[4] = b.d[i]!;
+          }
+        }
+      }
+      const inst = reg.all()[0]!;
+      const reference = [...groups.values()]
+        .slice(0, -1)
+        .map((g) => [String(g[0]), ...g.slice(1).map((x) => inst.ticksToPrice(x!))]);
+      expect(reference.length).toBeGreaterThan(230);
+      expect(await strategyBars(`${XRP}XRP_ETH-trades.json.gz`)).toEqual(reference);
+      expect(await strategyBars(`${XRP}XRP_ETH-1m.feather`)).toEqual(reference);
+    });
+  },
+);

@@ -35,6 +35,8 @@ export interface InstrumentBreakdown {
 export interface StrategyBreakdown {
   id: number;
   name: string;
+  /** Its parameters as resolved (each copy of a per-instrument strategy has its own `instrument`). */
+  parameters: Record<string, unknown>;
   /** Keys of the instruments its orders filled on. */
   instruments: string[];
   fills: number;
@@ -59,11 +61,14 @@ export class FillStrategies {
   }
 }
 
-/** The tables of a finished run; `names[k]` is the name of strategy id k + 1. */
+/** The tables of a finished run; `strategies[k]` is strategy id k + 1. */
 export function buildBreakdown(
   rec: Recording,
   fillStrategies: FillStrategies,
-  names: readonly string[],
+  runStrategies: readonly {
+    readonly name: string;
+    readonly parameters?: Readonly<Record<string, unknown>>;
+  }[],
   portfolio: Portfolio,
 ): Breakdown {
   const f = rec.fills;
@@ -84,9 +89,10 @@ export function buildBreakdown(
       total: 0,
     };
   });
-  const strategies: StrategyBreakdown[] = names.map((name, k) => ({
+  const strategies: StrategyBreakdown[] = runStrategies.map((r, k) => ({
     id: k + 1,
-    name,
+    name: r.name,
+    parameters: { ...(r.parameters ?? {}) },
     instruments: [],
     fills: 0,
     volume: 0,

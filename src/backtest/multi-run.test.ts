@@ -96,6 +96,8 @@ describe.skipIf(!present(ETH, 'freqtrade 5m candles') || !present(LTC, 'freqtrad
       expect(s[0]!.realised + s[1]!.realised).toBe(realised);
       expect(s[0]!.fees + s[1]!.fees).toBe(fees);
       expect(r.report.breakdown).toEqual(r.breakdown);
+      expect(s[1]!.parameters['period']).toBe(30);
+      expect(s[0]!.parameters['instrument']).toBe('ETHBTC.BINANCE');
       expect(r.report.meta.strategy).toBe('ema-cross, mean-reversion');
       const html = renderHtml(r.report);
       expect(html).toContain('<h2>By strategy</h2>');

@@ -553,7 +553,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       ? buildBreakdown(
           recording,
           fillStrategies,
-          hosts.map((h) => h.name),
+          hosts.map((h, k) => ({ name: h.name, parameters: options.strategies[k]!.parameters ?? {} })),
           portfolio,
         )
       : undefined;
