@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { present, SHARED_DATA } from '../core/test-resources.ts';
+import { Catalog } from '../data/catalog.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { BUILTIN_STRATEGIES } from '../strategy/builtin/index.ts';
 import { Strategy, type Subscriptions, text } from '../strategy/index.ts';
@@ -17,21 +21,26 @@ import {
 
 const ETH = `${SHARED_DATA}freqtrade/ETH_BTC-5m.feather`;
 const LTC = `${SHARED_DATA}freqtrade/LTC_BTC-5m.feather`;
+const ADA = `${SHARED_DATA}freqtrade/ADA_BTC-5m.feather`;
 const PARAMS = ['interval=5m', 'qty=1', 'fast=8', 'slow=21'];
 const builtin = (spec: string): StrategyEntry => ({ spec, cls: BUILTIN_STRATEGIES[spec]! });
 
-async function run(files: string[], entries: StrategyEntry[], params: string[]) {
+async function run(files: string[], entries: StrategyEntry[], params: string[], catalogDir = '/nonexistent') {
   const instruments = newInstrumentRegistry();
-  const opened = await openBacktestData(files, { instruments, catalogDir: '/nonexistent' });
+  const opened = await openBacktestData(files, { instruments, catalogDir });
   const strategies = planStrategies(entries, params, dataInstruments(files, instruments));
-  const r = await runBacktest({
-    strategies,
-    instruments,
-    data: opened.data,
-    dataLabel: opened.label,
-    balances: [{ currency: 'BTC', amount: '100' }],
-  });
-  return { ...r, strategies };
+  try {
+    const r = await runBacktest({
+      strategies,
+      instruments,
+      data: opened.data,
+      dataLabel: opened.label,
+      balances: [{ currency: 'BTC', amount: '100' }],
+    });
+    return { ...r, strategies };
+  } finally {
+    opened.close();
+  }
 }
 
 /** A trade without its run-specific numbering, for comparing runs. */
@@ -40,7 +49,7 @@ function plain(t: Trade) {
   return rest;
 }
 
-describe.skipIf(!present(ETH, 'freqtrade 5m candles') || !present(LTC, 'freqtrade 5m candles'))(
+describe.skipIf([ETH, LTC, ADA].some((f) => !present(f, 'freqtrade 5m candles')))(
   'several instruments and strategies in one run (freqtrade ETH/BTC and LTC/BTC 5m candles)',
   () => {
     it('runs one strategy per instrument whose results equal two single runs', async () => {
@@ -70,6 +79,28 @@ describe.skipIf(!present(ETH, 'freqtrade 5m candles') || !present(LTC, 'freqtrad
       // The combined equity is one account: its change is the instruments' totals added up.
       const eq = both.recording.curve.equity;
       expect(eq[eq.length - 1]! - eq[0]!).toBe(total);
+    });
+
+    it('takes the instruments from a catalog query naming several symbols (and not the others it holds)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bot4-multi-catalog-'));
+      try {
+        const cat = Catalog.open(dir);
+        try {
+          for (const f of [ETH, LTC, ADA]) await cat.importFile(f);
+        } finally {
+          cat.close();
+        }
+        const q = await run(['catalog:ETHBTC,LTCBTC/bars'], [builtin('ema-cross')], PARAMS, dir);
+        expect(q.strategies.map((s) => s.strategy.name)).toEqual([
+          'ema-cross[ETHBTC.BINANCE]',
+          'ema-cross[LTCBTC.BINANCE]',
+        ]);
+        const files = await run([ETH, LTC], [builtin('ema-cross')], PARAMS);
+        expect(q.breakdown!.instruments).toEqual(files.breakdown!.instruments);
+        expect(q.fingerprint).toBe(files.fingerprint);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('runs several strategies on one account, each credited with its own fills', async () => {
