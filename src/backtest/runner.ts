@@ -516,6 +516,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const stats = statsFromRecording(recording);
   // What the data loaders and the risk monitor have to say, then the runner's own findings.
   const notes: string[] = [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes()];
+  if (failure !== undefined) {
+    const why = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    notes.unshift(
+      `the run stopped at ${isoTime(failure.point.ts)} on ${failure.point.event}: ${why}; this report covers the run up to that event`,
+    );
+  }
   const lateNote = late.note();
   if (lateNote !== undefined) notes.push(lateNote);
   notes.push(

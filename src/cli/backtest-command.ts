@@ -149,6 +149,7 @@ Examples:
   bot4 backtest --strategy mean-reversion --list-params
   bot4 backtest --demo --fee maker=0.02%,taker=0.05%
   bot4 backtest --demo --fee binance-spot-vip0-bnb
+  bot4 backtest --demo --strategy ema-cross --strategy mean-reversion --param 2.period=30   # one account
   bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\

@@ -124,6 +124,9 @@ describe.skipIf(!present(CANDLES, 'Bitstamp 1m candles'))(
       expect(r.err).toContain('partial report (up to the failing event)');
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
       expect(report.meta.partial).toBe(true);
+      expect(report.notes[0]).toMatch(
+        /^the run stopped at 2020-01-01T05:00:00\.000Z on bar BTCUSD\.BITSTAMP 1m .*failed in onBar: cannot handle a close of/,
+      );
       expect(report.meta.eventsProcessed).toBe(299);
       expect(report.equity.ts.at(-1)).toBeLessThanOrEqual(Date.UTC(2020, 0, 1, 5) * 1000);
     });
