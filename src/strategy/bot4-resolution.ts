@@ -8,7 +8,7 @@
 
 import { createRequire, register } from 'node:module';
 import { sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -74,7 +74,7 @@ export function bot4NodeArgs(): string[] {
   const preload = `import { register } from 'node:module'; register(${JSON.stringify(BOT4_HOOKS_URL)}, { data: { target: ${JSON.stringify(BOT4_API_URL)} } });`;
   return [
     '--import',
-    new URL(`file://${tsx}`).href,
+    pathToFileURL(tsx).href,
     '--import',
     `data:text/javascript,${encodeURIComponent(preload)}`,
   ];
