@@ -9,6 +9,7 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { feeLine } from '../model/fee-schedule.ts';
 import { analyse } from './analysis.ts';
 import { ANALYSIS_CSS, analysisHtml } from './analysis-format.ts';
+import { breakdownHtml } from './breakdown.ts';
 import type { BacktestReport } from './report.ts';
 import {
   displayDecimals,
@@ -348,6 +349,7 @@ export function renderHtml(report: BacktestReport, options: HtmlOptions = {}): s
 </div>
 ${notesHtml}
 ${analysisHtml(report.analysis ?? analyse(report), c)}
+${breakdownHtml(report.breakdown, c)}
 <section class="panel">
 <div class="toolbar"><h2>Trades</h2><span class="muted" id="trade-count"></span><span class="pager"><button id="prev" type="button">&lsaquo; Prev</button><span id="page"></span><button id="next" type="button">Next &rsaquo;</button></span></div>
 <div class="scroll"><table class="trades" id="trades"><thead></thead><tbody></tbody></table></div>

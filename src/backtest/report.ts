@@ -8,6 +8,7 @@ import { wallMicros } from '../core/clock.ts';
 import { feeRateToDecimal } from '../model/instrument.ts';
 import { type Analysis, type AnalysisOptions, analyse } from './analysis.ts';
 import { formatAnalysis } from './analysis-format.ts';
+import type { Breakdown } from './breakdown.ts';
 import type { Recording, Trade } from './recorder.ts';
 import { formatSummary } from './report-format.ts';
 import { downsampleIndices, renderHtml } from './report-html.ts';
@@ -141,6 +142,8 @@ export interface BacktestReport {
   notes: string[];
   /** Periods, exit reasons, drawdowns, return distribution, Monte Carlo (analysis.ts); writeReport adds it. */
   analysis?: Analysis;
+  /** Per-instrument and per-strategy tables of a run with several instruments or strategies (breakdown.ts). */
+  breakdown?: Breakdown;
 }
 
 function list(a: ArrayLike<number>): number[] {

@@ -84,16 +84,8 @@ export function dataDefaults(input: DataDefaultsInput): DataDefaults {
         `instrument ${inst.key} (${instrumentKindName(inst.kind).toLowerCase()}, tick ${inst.tickSize.text}, lot ${inst.lotSize.text}, settles in ${inst.settlement.code})`,
       );
     }
-  } else if (spec.instrument?.type === 'string' && !input.given.has('instrument')) {
-    const keys = input.instruments.all().map((i) => i.key);
-    if (keys.length > 1 && !keys.some((k) => k.split('.')[0] === spec.instrument!.default)) {
-      throw new Bot4Error(
-        ErrorCode.INVALID_ARGUMENT,
-        `the data holds ${keys.length} instruments (${keys.join(', ')}): name the one to trade with --symbol (and --venue) or --param instrument=`,
-        { instruments: keys },
-      );
-    }
   }
+  // Several instruments and none picked: the strategy plan runs one instance per instrument (strategy-plan.ts).
   const iv = spec.interval;
   if (iv !== undefined && input.barInterval !== undefined && !input.given.has('interval')) {
     const text = intervalText(input.barInterval);

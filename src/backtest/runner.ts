@@ -6,7 +6,7 @@
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
-import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
 import type { ExecutionEngine } from '../execution/engine.ts';
@@ -33,10 +33,13 @@ import { BookUpdate, type StrategyLogger } from '../strategy/context.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { SimulatedExchange, type SimulatedExchangeOptions } from '../venues/sim/exchange.ts';
 import { slippageOf } from '../venues/sim/slippage.ts';
+import { RecordedBarResampling } from './bar-resampling.ts';
+import { type Breakdown, buildBreakdown, FillStrategies } from './breakdown.ts';
 import { noTradeNotes } from './diagnose.ts';
 import { BacktestRecorder, PortfolioEquitySource, type Recording } from './recorder.ts';
 import { type BacktestReport, buildReport } from './report.ts';
 import { type BacktestStats, statsFromRecording } from './stats.ts';
+import { type FailurePoint, failurePoint, StrategyFailure } from './strategy-failure.ts';
 
 export interface BacktestProgress {
   events: number;
@@ -126,6 +129,8 @@ export interface BacktestResult {
   engine: ExecutionEngine;
   /** Rows that arrived older than the clock, and what happened to them (see BacktestOptions.lateRows). */
   late: LateRows;
+  /** Per-instrument and per-strategy tables, when the run had several of either. */
+  breakdown?: Breakdown;
   /** What a reader should know about the run (data repairs, risk that acted, late rows, why it traded nothing): `report.notes`. */
   notes: string[];
 }
@@ -176,6 +181,8 @@ function ms(us: number): string {
 /** The replay loop's per-event state (object fields hold doubles in place). */
 class RunState {
   events = 0;
+  /** Index of the row being run in its batch (where a strategy failure happened). */
+  row = 0;
   lastTs = Number.NaN;
   started = false;
 }
@@ -284,6 +291,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Bars are built from quote mids where an instrument has quotes, else from its trades (trade-only data):
   // set on an instrument's first quote, after which its trades no longer feed its bars.
   const hasQuotes = new Uint8Array(registry.size + 1);
+  // Subscribed bar intervals the recorded bars of candle data are resampled to (15m from 1m candles).
+  const resampling = new RecordedBarResampling(barAggs, (bar) => bus.publish(barTopic, bar));
   const recorder = new BacktestRecorder({
     currency: reportCurrency,
     instruments: tradedList,
@@ -292,6 +301,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   });
   const fingerprint = new Fingerprint();
   const onOrderEvent = options.onOrderEvent;
+  const fillStrategies = new FillStrategies();
   // After the portfolio and before strategies: the recorder books each fill with the realised PnL it made.
   bus.subscribe(
     engine.orderEvents,
@@ -302,7 +312,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (ev.kind === OrderEventKind.FILLED) {
         const order = cache.order(ev.orderId);
         const pos = order === undefined ? undefined : portfolio.position(order.instrumentId);
-        if (order !== undefined && pos !== undefined) recorder.recordOrderFill(order, ev, pos);
+        if (order !== undefined && pos !== undefined) {
+          recorder.recordOrderFill(order, ev, pos);
+          fillStrategies.push(ev.strategyId);
+        }
       }
     },
     -50,
@@ -317,6 +330,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const late = new LateRows(options.lateRows ?? 'deliver');
   const dropLate = late.policy === 'drop';
   let partial = false;
+  let failure: { error: unknown; point: FailurePoint } | undefined;
   let lastProgress = wall0;
 
   const probe = options.probe;
@@ -370,6 +384,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           recorder.observePrice(id, mid);
         }
         hasQuotes[id] = 1;
+        resampling.markTicks(id);
         const aggs = barAggs[id];
         if (aggs !== undefined) for (const a of aggs) a.updateQuote(ts, q.bidPx, q.askPx);
         bus.publish(quoteTopic, q);
@@ -384,6 +399,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           portfolio.mark(id as InstrumentId, t.px);
           recorder.observePrice(id, t.px);
         }
+        resampling.markTicks(id);
         if (hasQuotes[id] === 0) {
           const aggs = barAggs[id];
           if (aggs !== undefined) for (const a of aggs) a.update(ts, t.px, t.qty);
@@ -416,6 +432,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           recorder.observePrice(id, close);
         }
         bus.publish(barTopic, bar);
+        resampling.onBar(bar);
         break;
       }
       case RecordKind.MARK_PRICE:
@@ -443,6 +460,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       const ts = times[i]!;
       if (ts < from) continue;
       if (ts >= to) return;
+      st.row = i;
       runRow(batch, i);
     }
   };
@@ -454,7 +472,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     for await (const batch of options.data) {
       const t0 = probe === undefined ? 0 : monoNanos();
       const n = batch.length;
-      runBatch(batch);
+      try {
+        runBatch(batch);
+      } catch (e) {
+        // A strategy threw: stop here, and end the run as an interrupted one (partial report up to the event).
+        if (!isStrategyError(e)) throw e;
+        failure = { error: e, point: failurePoint(batch, st.row, registry, portfolio) };
+        // The recorder and the clock had reached the failing event: the run ends there.
+        st.lastTs = clock.now();
+        partial = true;
+        break;
+      }
       const t1 = probe === undefined ? 0 : monoNanos();
       probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
       if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
@@ -495,6 +523,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // What the data loaders and the risk monitor have to say, then the runner's own findings.
   const notes: string[] = [...(options.dataNotes?.() ?? []), ...kernel.riskMonitor.notes()];
   notes.push(...slippage.notes);
+  if (failure !== undefined) {
+    const why = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    notes.unshift(
+      `the run stopped at ${isoTime(failure.point.ts)} on ${failure.point.event}: ${why}; this report covers the run up to that event`,
+    );
+  }
   const lateNote = late.note();
   if (lateNote !== undefined) notes.push(lateNote);
   notes.push(
@@ -527,11 +561,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     parameters: Object.assign({}, ...options.strategies.map((s) => s.parameters ?? {})),
     notes,
   };
-  return {
+  const breakdown =
+    recording.instruments.length > 1 || hosts.length > 1
+      ? buildBreakdown(
+          recording,
+          fillStrategies,
+          hosts.map((h, k) => ({ name: h.name, parameters: options.strategies[k]!.parameters ?? {} })),
+          portfolio,
+        )
+      : undefined;
+  const result: BacktestResult = {
     get report(): BacktestReport {
-      report ??= buildReport(reportInput);
+      if (report === undefined) {
+        report = buildReport(reportInput);
+        if (breakdown !== undefined) report.breakdown = breakdown;
+      }
       return report;
     },
+    ...(breakdown === undefined ? {} : { breakdown }),
     stats,
     recording,
     fingerprint: fp,
@@ -543,4 +590,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     late,
     notes,
   };
+  if (failure !== undefined) throw new StrategyFailure(failure.error, failure.point, result);
+  return result;
+}
+
+/** An error a strategy hook threw (the host names the strategy); anything else is the engine's and propagates. */
+function isStrategyError(e: unknown): boolean {
+  return isBot4Error(e) && typeof e.details['strategy'] === 'string' && typeof e.details['hook'] === 'string';
 }

@@ -32,7 +32,7 @@ import {
 
 interface BacktestCliOptions extends MetricsCliOptions {
   demo?: boolean;
-  strategy?: string;
+  strategy: string[];
   data?: string[];
   catalog?: string;
   from?: string;
@@ -122,8 +122,9 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option('--demo', 'run on the built-in seeded demo market (no data needed)')
     .option(
       '-s, --strategy <name|file>',
-      'built-in strategy name or a .ts/.js file (file.ts:ExportName to pick one)',
-      'ema-cross',
+      'built-in strategy name or a .ts/.js file (file.ts:ExportName to pick one); repeatable: several share one account (default ema-cross)',
+      collect,
+      [],
     )
     .option(
       '-d, --data <files|query...>',
@@ -136,7 +137,12 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option(...LAST_OPTION)
     .option(...SYMBOL_OPTION)
     .option(...VENUE_OPTION)
-    .option('-p, --param <key=value>', 'strategy parameter (repeatable)', collect, [])
+    .option(
+      '-p, --param <key=value>',
+      'strategy parameter (repeatable); N.key=value or NAME.key=value for one of several strategies',
+      collect,
+      [],
+    )
     .option('-b, --balance <amountCCY>', 'initial balance (repeatable), e.g. 10000USDT', collect, [])
     .option(
       '-o, --out <dir>',
@@ -179,6 +185,7 @@ Examples:
   bot4 backtest --strategy ema-cross --data ../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv
   bot4 backtest --demo --timerange 20240101-2024-01-01T12:00 --slippage ticks:2 --sizing stake:500
   bot4 backtest --demo --last 6h --slippage spread:0.5 --sizing risk:0.5%,stop=1%
+  bot4 backtest --demo --strategy ema-cross --strategy mean-reversion --param 2.period=30   # one account
   bot4 backtest --strategy examples/my-strategy.ts --data ../shared/data/hftbacktest/usdm/btcusdt_20240808.gz \\
       --param instrument=BTCUSDT --balance 10000USDT
   bot4 backtest --strategy market-maker --data catalog:BTCUSDT.BINANCE_USDM/quotes,trades,depth \\
@@ -232,13 +239,16 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         { LATE_ROW_POLICIES, runBacktest },
         { newInstrumentRegistry },
         { resolveStrategy },
-        { describeParams, parseParams },
+        { describeParams },
         { DEFAULT_SAMPLE_INTERVAL },
         { runFeeSchedules },
         { dataDefaults },
         { dataEnd },
         { parseSlippage },
         { parseSizing },
+        { dataInstruments, planStrategies },
+        { formatBreakdown },
+        { StrategyFailure },
       ] = await Promise.all([
         import('../backtest/data-query.ts'),
         import('../backtest/demo-market.ts'),
@@ -254,6 +264,9 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         import('../backtest/data-end.ts'),
         import('../venues/sim/slippage.ts'),
         import('../risk/sizing-text.ts'),
+        import('../backtest/strategy-plan.ts'),
+        import('../backtest/breakdown.ts'),
+        import('../backtest/strategy-failure.ts'),
       ]);
       const config = loadConfig();
       if (opts.replaySession !== undefined) {
@@ -263,12 +276,16 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         const out = opts.out ?? `${REPORTS_DIR}/replay-${opts.replaySession}`;
         return runReplayCommand({ sessionId: opts.replaySession, catalogDir, out });
       }
-      const cls = await resolveStrategy(opts.strategy ?? 'ema-cross');
+      const specs = opts.strategy.length > 0 ? opts.strategy : ['ema-cross'];
+      const entries = [];
+      for (const spec of specs) entries.push({ spec, cls: await resolveStrategy(spec) });
       if (opts.listParams === true) {
-        process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
+        for (const { cls } of entries)
+          process.stdout.write(`${cls.name}: ${cls.description}\n${describeParams(cls.params).join('\n')}\n`);
         return;
       }
-      const params = parseParams(cls.params, opts.param, `strategy ${cls.name}`);
+      // Parameters are checked before any data is read; instances per instrument are made once it is open.
+      planStrategies(entries, opts.param, []);
       const lateRows = parseLateRows(opts.lateRows ?? config.data.lateRows, LATE_ROW_POLICIES);
       checkOutputDir(opts.out ?? REPORTS_DIR);
       const analysis = parseAnalysisOptions(opts.mcRuns, opts.mcSeed);
@@ -302,7 +319,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
             ? await dataEnd(dataSpecs, { catalogDir: opts.catalog ?? config.data.catalogDir, ...rename })
             : DEMO_START + Number(opts.hours) * HOUR;
       const { from, to } = resolveLast(rangeSpec, dataLast);
-      let runParams = params;
+      // Defaults taken from the data (instrument when one is picked, bar interval) go to the plan as parameters.
+      let dataParams: string[] = [];
 
       let data: AsyncIterable<EventBatch> | Iterable<EventBatch>;
       let label: string;
@@ -331,14 +349,14 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         }
         // A first run needs no more than --strategy and --data: instrument, interval and balance from the data.
         const defaults = dataDefaults({
-          schema: cls.params,
+          schema: entries[0]!.cls.params,
           given: new Set(opts.param.map((p) => p.slice(0, p.indexOf('=')).trim())),
           instruments,
           ...pick,
           barInterval: opened.barInterval,
           balanceGiven: opts.balance.length > 0,
         });
-        runParams = { ...params, ...defaults.params };
+        dataParams = Object.entries(defaults.params).map(([k, v]) => `${k}=${v}`);
         if (defaults.balance !== undefined) balances = [defaults.balance];
         dataNotes = () => [...defaults.notes, ...opened.notes()];
       } else {
@@ -358,16 +376,20 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         rangeTo ??= start + hours * HOUR;
       }
 
-      const strategy = new cls(runParams);
       const interrupt = onInterrupt('interrupted: stopping at the next batch, then writing a partial report');
       const progress = new ProgressLine(opts.progress);
       const onProgress = (p: BacktestProgress): void => progress.show(progressLine(p));
       const latency = opts.latency === undefined ? undefined : Number(opts.latency);
       const metrics = await startCliMetrics(opts, 'backtest');
+      const strategies = planStrategies(
+        entries,
+        [...opts.param, ...dataParams],
+        dataInstruments(opts.data ?? [], instruments),
+      );
       let result: Awaited<ReturnType<typeof runBacktest>>;
       try {
         result = await runBacktest({
-          strategies: [{ strategy, parameters: runParams }],
+          strategies,
           instruments,
           data,
           dataLabel: label,
@@ -393,6 +415,15 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
         });
       } catch (e) {
         await metrics?.close();
+        // A strategy threw: its partial report is written, and the error says where (its file:line) and when.
+        if (e instanceof StrategyFailure) {
+          const kept = writeRun(e.result.report, {
+            strategy: specs,
+            analysis,
+            ...(opts.out === undefined ? {} : { out: opts.out }),
+          });
+          process.stderr.write(`partial report (up to the failing event): ${kept.paths.html}\n`);
+        }
         throw e;
       } finally {
         closeData();
@@ -401,13 +432,15 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       }
       printNotes('backtest', result.report.notes);
       const kept = writeRun(result.report, {
-        strategy: opts.strategy ?? 'ema-cross',
+        strategy: specs,
         analysis,
         ...(opts.out === undefined ? {} : { out: opts.out }),
       });
       for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
       const paths = kept.paths;
       process.stdout.write(reportText({ ...result.report, analysis: kept.analysis }, false));
+      if (result.breakdown !== undefined)
+        process.stdout.write(`\n${formatBreakdown(result.breakdown, result.report.currency)}\n`);
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +

@@ -148,12 +148,11 @@ describe.skipIf(!haveData && process.env.CI === undefined)(
       expect(rep.stats.trades).toBeGreaterThan(10);
     }, 120_000);
 
-    it('--symbol picks one of several instruments; without it the error lists them', () => {
-      const r = bot4(['backtest', '--data', ETH_BTC, LTC_BTC, '--no-progress']);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(
-        'the data holds 2 instruments (ETHBTC.BINANCE, LTCBTC.BINANCE): name the one to trade with --symbol',
-      );
+    it('--symbol picks one of several instruments; without it the strategy runs on each', () => {
+      const both = run(['--data', ETH_BTC, LTC_BTC]);
+      expect(
+        (both.rep as unknown as { breakdown: { instruments: unknown[] } }).breakdown.instruments,
+      ).toHaveLength(2);
       const { rep } = run(['--data', ETH_BTC, LTC_BTC, '--symbol', 'ltcbtc']);
       expect(rep.parameters.instrument).toBe('LTCBTC.BINANCE');
       const bad = bot4(['backtest', '--data', ETH_BTC, LTC_BTC, '--symbol', 'XRPBTC', '--no-progress']);

@@ -15,6 +15,7 @@ import { checkOutputFile } from './outputs.ts';
 import { registerProfileCommand } from './profile-command.ts';
 import { registerReportCommands } from './report-command.ts';
 import { registerRiskCommands } from './risk-command.ts';
+import { registerStrategyCommands } from './strategy-command.ts';
 import { registerTaCommand } from './ta-command.ts';
 
 export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
@@ -160,6 +161,7 @@ export function buildProgram(): Command {
   registerExchangeCommand(program, () => configFrom(program));
   registerProfileCommand(program);
   registerReportCommands(program);
+  registerStrategyCommands(program);
   // The ML commands load their modules (the feature engine, models, onnxruntime) only when `ml` is the command.
   program.command('ml').description(ML_DESCRIPTION);
 

@@ -6,11 +6,14 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { resolveBot4ToEngine } from './bot4-resolution.ts';
 import { BUILTIN_STRATEGIES } from './builtin/index.ts';
 import { validateSchema } from './params.ts';
 import { isStrategyClass, STRATEGY_BRAND, type StrategyClass } from './strategy.ts';
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
+/** The engine itself runs from TypeScript sources, so a TypeScript loader (tsx, vitest, Node) is active. */
+const RUNNING_TS = import.meta.url.endsWith('.ts');
 const JS_EXTENSIONS = ['.js', '.mjs', '.cjs'];
 
 export interface LoadOptions {
@@ -39,6 +42,9 @@ function loadError(
  * published CLI needs it as a dependency to load .ts strategy files).
  */
 async function importModule(url: string, file: string): Promise<Record<string, unknown>> {
+  // The compiled engine runs without a TypeScript loader: straight to tsx (a native attempt would now parse the
+  // file as JavaScript, the 'bot4' hook having declared it an ES module).
+  if (!RUNNING_TS && TS_EXTENSIONS.includes(extname(file))) return importWithTsx(url, file);
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (e) {
@@ -61,6 +67,9 @@ export async function importWithTsx(url: string, file: string): Promise<Record<s
       e,
     );
   }
+  // The 'bot4' hook must be registered before tsx's (hooks registered later run first): it then answers tsx's
+  // resolver with 'bot4' and with the format of the user's .ts file (an ES module).
+  resolveBot4ToEngine();
   return (await api.tsImport(url, import.meta.url)) as Record<string, unknown>;
 }
 
@@ -123,6 +132,8 @@ export async function loadStrategyFile(path: string, options: LoadOptions = {}):
   }
   let mod: Record<string, unknown>;
   try {
+    // `import { Strategy } from 'bot4'` in a file outside any bot4 install resolves to this engine.
+    resolveBot4ToEngine();
     mod = await importModule(pathToFileURL(file).href, file);
   } catch (e) {
     if (e instanceof Bot4Error) throw e;
