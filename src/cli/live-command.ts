@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { NodeMode, TradingNode } from '../live/node.ts';
+import { addHealthOptions, type HealthCliOptions, startCliHealth } from './health-option.ts';
 import {
   addMetricsOptions,
   closeCliMetrics,
@@ -16,7 +17,7 @@ import {
 async function runNode(
   mode: NodeMode,
   configFile: string | undefined,
-  metricsOpts: MetricsCliOptions,
+  metricsOpts: MetricsCliOptions & HealthCliOptions,
 ): Promise<void> {
   if (configFile === undefined) {
     throw new Bot4Error(
@@ -31,13 +32,17 @@ async function runNode(
   ]);
   const config = loadNodeConfig(configFile);
   const metrics = await startCliMetrics(metricsOpts, mode);
+  // /readyz answers 503 "starting" until the node has reconciled and started.
+  const health = await startCliHealth(metricsOpts, metrics);
   let node: TradingNode;
   try {
     node = await TradingNode.start({ mode, config, ...(metrics === undefined ? {} : { metrics }) });
   } catch (e) {
+    await health.close();
     await metrics?.close();
     throw e;
   }
+  for (const s of health.servers) s.setReadiness(() => node.readiness());
   process.stdout.write(
     `${mode} trading ${config.instruments.join(', ')} with ${config.strategies.map((s) => s.name).join(', ')}; Ctrl-C stops\n`,
   );
@@ -54,6 +59,7 @@ async function runNode(
   });
   process.stdout.write('stopping...\n');
   for (const line of await node.stop()) process.stdout.write(`${line}\n`);
+  await health.close();
   await closeCliMetrics(metrics, metricsOpts);
 }
 
@@ -62,22 +68,26 @@ export function registerLiveCommands(program: Command): void {
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
 Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
-journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it).
+journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),
+shutdown { policy (cancel-all|leave|flatten), timeoutSec } (what stopping does with orders and positions),
+notify { webhooks [{ url, secretEnv, events }], telegram { chatId, tokenEnv, baseUrl, events }, queueSize,
+maxRetries, backoffMs, timeoutMs, dailyPnlUtc } (events: fill, breaker, kill-switch, disconnect, daily-pnl).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
+
+Probes: /healthz (alive) and /readyz (reconciled, market data connected, not halted) on --metrics-port
+and on --health-port.
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
   const config = (): string | undefined => program.opts<{ config?: string }>().config;
   addMetricsOptions(
-    program
-      .command('paper')
+    addHealthOptions(program.command('paper'))
       .description('paper trading: live market data, fills by the simulated exchange, real latency')
       .addHelpText('after', help('paper')),
-  ).action(async (opts: MetricsCliOptions) => runNode('paper', config(), opts));
+  ).action(async (opts: MetricsCliOptions & HealthCliOptions) => runNode('paper', config(), opts));
   addMetricsOptions(
-    program
-      .command('live')
+    addHealthOptions(program.command('live'))
       .description('live trading through the native Binance adapter (reconciles with the venue first)')
       .addHelpText('after', help('live')),
-  ).action(async (opts: MetricsCliOptions) => runNode('live', config(), opts));
+  ).action(async (opts: MetricsCliOptions & HealthCliOptions) => runNode('live', config(), opts));
 }

@@ -21,6 +21,7 @@ import { type QuoteTick, RecordKind, type TradeTick } from '../model/market-data
 import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
 import type { NodeMetrics } from '../monitoring/node-metrics.ts';
+import { NodeNotify } from '../notify/node-notify.ts';
 import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -39,6 +40,7 @@ import { SimulatedExchange } from '../venues/sim/exchange.ts';
 import type { NodeConfig } from './node-config.ts';
 import { NodeProbe } from './node-probe.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
+import { applyShutdownPolicy, nodeReadiness, type ShutdownConfig } from './shutdown.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
 export type NodeMode = (typeof NodeMode)[keyof typeof NodeMode];
@@ -72,6 +74,9 @@ export class TradingNode implements MarketDataSink {
   /** The crash-safe journal, when the config names one. */
   readonly journal: NodeJournal | undefined;
   readonly counters = new NodeCounters();
+  /** Webhook and Telegram notifications, when the config has a `notify` section. */
+  readonly notify: NodeNotify | undefined;
+  private readonly shutdown: ShutdownConfig;
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
   /** Frame received on the socket -> parsed -> ... -> order signed and written, for events that sent one, ns. */
@@ -100,6 +105,8 @@ export class TradingNode implements MarketDataSink {
     journal: NodeJournal | undefined;
     print: (line: string) => void;
     probe: NodeProbe | undefined;
+    config: NodeConfig;
+    env: NodeJS.ProcessEnv;
   }) {
     this.mode = parts.mode;
     this.kernel = parts.kernel;
@@ -119,6 +126,22 @@ export class TradingNode implements MarketDataSink {
     this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
     this.equity.read(this.eq);
     this.startEquity = this.eq[0]!;
+    this.shutdown = parts.config.shutdown;
+    const nc = parts.config.notify;
+    this.notify =
+      nc === undefined
+        ? undefined
+        : new NodeNotify({
+            config: nc,
+            kernel: parts.kernel,
+            mode: parts.mode,
+            env: parts.env,
+            print: parts.print,
+            equity: () => {
+              this.equity.read(this.eq);
+              return this.eq[0]!;
+            },
+          });
   }
 
   /** Connects, reconciles (live), starts strategies and market data. */
@@ -264,7 +287,10 @@ export class TradingNode implements MarketDataSink {
           probe?.onMarketEvent(e);
           print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
         },
-        ...(probe === undefined ? {} : { onConnection: probe.onConnection }),
+        onConnection: (e) => {
+          probe?.onConnection(e);
+          node?.notify?.onConnection(e);
+        },
       });
       node = new TradingNode({
         mode: o.mode,
@@ -278,6 +304,8 @@ export class TradingNode implements MarketDataSink {
         journal,
         print,
         probe,
+        config: cfg,
+        env: o.env ?? process.env,
       });
       node.wire();
       for (const h of kernel.hosts) h.start();
@@ -413,10 +441,23 @@ export class TradingNode implements MarketDataSink {
     );
   }
 
-  /** Stops market data and orders, closes the in-process server; returns the summary lines. */
+  /** For /readyz: reconciled (the node exists), market data connected and in sync, not halted, not stopping. */
+  readiness(): { ready: boolean; reasons: string[] } {
+    return nodeReadiness({
+      kernel: this.kernel,
+      stopping: this.stopped,
+      md: this.md,
+    });
+  }
+
+  /**
+   * Applies the shutdown policy (config `shutdown`) while the venue still answers, stops market data and
+   * orders, closes the in-process server; returns the summary lines.
+   */
   async stop(): Promise<string[]> {
     if (this.stopped) return [];
     this.stopped = true;
+    const policy = await applyShutdownPolicy(this.kernel, this.shutdown);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.md.stop();
@@ -430,6 +471,8 @@ export class TradingNode implements MarketDataSink {
         `${st.badValue} bad values, ${st.unknown} other`,
       `orders: ${this.counters.submitted} submitted, ${this.counters.fills} fills, ${this.counters.canceled} canceled, ` +
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
+      ...policy,
+      ...((await this.notify?.close()) ?? []),
     ];
     await this.orders?.stop();
     this.journal?.close();
