@@ -237,16 +237,14 @@ describe('notify config and scheduling', () => {
     const tg = await fakeReceiver((r, res) => {
       if (first) {
         first = false;
-        res
-          .writeHead(429, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              ok: false,
-              error_code: 429,
-              description: 'Too Many Requests',
-              parameters: { retry_after: 0.05 },
-            }),
-          );
+        res.writeHead(429, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            ok: false,
+            error_code: 429,
+            description: 'Too Many Requests',
+            parameters: { retry_after: 0.05 },
+          }),
+        );
         return;
       }
       telegramOk(r, res);
