@@ -22,6 +22,7 @@ import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
 import type { NodeMetrics } from '../monitoring/node-metrics.ts';
 import { NodeNotify } from '../notify/node-notify.ts';
+import { checkNotifySecrets } from '../notify/notify-config.ts';
 import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -148,6 +149,7 @@ export class TradingNode implements MarketDataSink {
   static async start(o: NodeOptions): Promise<TradingNode> {
     const cfg = o.config;
     const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+    if (cfg.notify !== undefined) checkNotifySecrets(cfg.notify, o.env ?? process.env);
     let server: ExchangeServer | undefined;
     let creds: BinanceCredentials | undefined;
     let restUrl = cfg.venue.restUrl;

@@ -74,3 +74,11 @@ export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, key: string)
   }
   return v;
 }
+
+/** Every secret the section names is set: checked before the node connects anywhere (exit 2 naming the key). */
+export function checkNotifySecrets(config: NotifyConfig, env: NodeJS.ProcessEnv): void {
+  config.webhooks.forEach((w, i) => {
+    if (w.secretEnv !== undefined) secretFromEnv(env, w.secretEnv, `notify.webhooks.${i}.secretEnv`);
+  });
+  if (config.telegram !== undefined) secretFromEnv(env, config.telegram.tokenEnv, 'notify.telegram.tokenEnv');
+}

@@ -3,9 +3,13 @@
 // 127.0.0.1); a receiver that never answers or always fails holds up neither the engine nor the other
 // receiver, and its drops, failures and retries are counted; the bot token appears in no printed line.
 
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isBot4Error } from '../core/errors.ts';
 import { waitFor } from '../core/poll.test-util.ts';
@@ -169,7 +173,7 @@ describe('notifications from a paper node', () => {
           queueSize: 4,
           maxRetries: 2,
           backoffMs: 20,
-          timeoutMs: 20_000,
+          timeoutMs: 120_000,
         },
       }),
       print: () => {},
@@ -188,7 +192,7 @@ describe('notifications from a paper node', () => {
         `hung + failing receivers: p50 ${p(node.handler, 50)} us p99 ${p(node.handler, 99)} us ` +
         `(${node.handler.totalCount} events, machine shared)\n`,
     );
-    // Were a send awaited on the engine's path, a handler would take the receiver's hang (20 s timeout).
+    // Were a send awaited on the engine's path, a handler would take the receiver's hang (120 s timeout).
     expect(node.handler.valueAtPercentile(99)).toBeLessThan(1e9);
     const summary = await node.stop();
     const hungLine = summary.find((l) => l.startsWith('notify webhook 1'))!;
@@ -224,6 +228,28 @@ describe('notify config and scheduling', () => {
       NodeConfigSchema.parse({ instruments: ['X'], strategies: [STRATEGY], notify: { webhook: [] } }),
     ).toThrow(/webhook/);
   });
+
+  it('bot4 paper with a token variable unset exits 2 naming the key, before connecting anywhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bot4-notify-'));
+    const file = join(dir, 'paper.json');
+    const cfg = JSON.parse(readFileSync('examples/paper.json', 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      file,
+      JSON.stringify({ ...cfg, notify: { telegram: { chatId: 1, tokenEnv: 'NO_SUCH_TOKEN_VAR' } } }),
+    );
+    const env = { ...process.env };
+    delete env.NO_SUCH_TOKEN_VAR;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'paper', '--config', file], {
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      "config 'notify.telegram.tokenEnv': environment variable NO_SUCH_TOKEN_VAR is not set",
+    );
+    expect(r.stdout).not.toMatch(/local exchange server/);
+  }, 40_000);
 
   it('the daily PnL message waits until the next HH:MM UTC', () => {
     const at = (iso: string) => Date.parse(iso) * 1000;
