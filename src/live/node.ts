@@ -224,6 +224,8 @@ export class TradingNode implements MarketDataSink {
       const sims: SimulatedExchange[] = [];
       let orders: BinanceOrderClient | undefined;
       const lat = cfg.paperLatencyMicros;
+      // Set once constructed: the callbacks below (connection events, market data) reach it through this.
+      let node: TradingNode | undefined;
       const kernel = buildKernel({
         clock,
         instruments: registry,
@@ -250,6 +252,7 @@ export class TradingNode implements MarketDataSink {
             instruments: insts,
             clock,
             onNote: print,
+            onConnection: (e) => node?.notify?.onConnection(e),
           });
           orders.sink = journal?.wrapSink(k.engine) ?? k.engine;
           return journal?.wrapVenue(orders) ?? orders;
@@ -271,7 +274,6 @@ export class TradingNode implements MarketDataSink {
         });
         for (const line of report.lines) print(line);
       }
-      let node: TradingNode | undefined;
       const probe = o.metrics === undefined ? undefined : new NodeProbe(o.metrics, registry);
       const md = new BinanceMarketData({
         wsBaseUrl: wsBase,

@@ -73,7 +73,7 @@ const STRATEGY = {
 };
 
 describe('notifications from a paper node', () => {
-  it('fills and the kill switch reach the webhook (signed) and Telegram; the token is never printed', async () => {
+  it('fills, the kill switch and a disconnect reach the webhook (signed) and Telegram; the token is never printed', async () => {
     const hook = await fakeReceiver();
     const tg = await fakeReceiver(telegramOk);
     const config = NodeConfigSchema.parse({
@@ -129,6 +129,13 @@ describe('notifications from a paper node', () => {
       /^kill switch: trading halted/,
     );
 
+    // The local server drops the market-data connection: a disconnect message while the node reconnects.
+    const stream = node.server!.faults.connections().find((c) => c.kind === 'stream')!;
+    node.server!.faults.drop(stream.id);
+    await waitFor(() => events(hook.got).includes('disconnect'), 'the disconnect at the webhook', 10_000);
+    expect(JSON.parse(hook.got.find((r) => r.body.includes('"disconnect"'))!.body).text).toMatch(
+      /^disconnected: .*reconnecting in \d+ ms, attempt \d+$/,
+    );
     node.notify!.postDailyPnl();
     await waitFor(() => events(hook.got).includes('daily-pnl'), 'the daily PnL at the webhook', 10_000);
     const summary = await node.stop();
