@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../core/poll.test-util.ts';
 import type { StrategyId } from '../core/units.ts';
 import { OrderRequest, OrderSide, OrderType, TimeInForce } from '../model/order.ts';
+import { orderStatusName } from '../model/order-state.ts';
 import { type MetricsServer, startMetricsServer } from '../monitoring/server.ts';
 import { BinanceRest } from '../venues/binance/rest.ts';
 import { BinanceCredentials } from '../venues/binance/signing.ts';
@@ -89,6 +90,7 @@ async function venueBtc(rest: BinanceRest): Promise<string> {
 async function restingBuy(node: TradingNode, rest: BinanceRest): Promise<void> {
   const k = node.kernel;
   const inst = k.traded[0]!;
+  await waitFor(() => node.md.stats.quotes > 0, 'a first quote', 10_000);
   const depth = (await rest.get('/api/v3/depth', { symbol: 'BTCUSDT', limit: 5 }, 1)) as {
     bids: [string, string][];
   };
@@ -124,8 +126,14 @@ describe('shutdown policies against the local exchange server', () => {
     const k = node.kernel;
     const inst = k.traded[0]!;
     const pos0 = k.portfolio.netQty(inst.id);
-    submit(node, OrderSide.BUY, OrderType.MARKET, '0.01');
-    await waitFor(() => k.portfolio.netQty(inst.id) !== pos0, 'the market buy filled', 10_000);
+    // Risk prices a market order from the last quote: wait for one.
+    await waitFor(() => node.md.stats.quotes > 0, 'a first quote', 10_000);
+    const buy = submit(node, OrderSide.BUY, OrderType.MARKET, '0.01');
+    try {
+      await waitFor(() => k.portfolio.netQty(inst.id) !== pos0, 'the market buy filled', 10_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}: order ${orderStatusName(buy.status)} (${buy.lastReason})`);
+    }
     expect(await venueBtc(rest)).not.toBe(btc0);
     await restingBuy(node, rest);
     const summary = await node.stop();
