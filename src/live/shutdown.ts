@@ -5,6 +5,7 @@
 // still arrive. Also the node's readiness for orchestrators. Units: ms, lots.
 
 import { z } from 'zod';
+import { monoMillis } from '../core/clock.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { stepsToDecimal } from '../model/decimal.ts';
 import { formatKillReport } from '../risk/kill-switch.ts';
@@ -52,8 +53,8 @@ export async function applyShutdownPolicy(k: Kernel, cfg: ShutdownConfig): Promi
     lines.push(`shutdown policy flatten: ${formatKillReport(report).replace(/\n\s*/g, '; ')}`);
     done = () => k.cache.openCount() === 0 && positions(k).flat;
   }
-  const until = Date.now() + cfg.timeoutSec * 1000;
-  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const until = monoMillis() + cfg.timeoutSec * 1000;
+  while (!done() && monoMillis() < until) await new Promise((r) => setTimeout(r, 20));
   const left = k.cache.openCount();
   const pos = positions(k);
   lines.push(

@@ -3,6 +3,7 @@
 // typed slots on the engine thread (no allocation, no text) and turned into a message later, off the
 // engine's stack; the rare events build their text at once. Units: ticks/lots in the slots, micros.
 
+import { wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentId } from '../core/units.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -208,7 +209,7 @@ export class NodeNotify {
   /** Market-data connection events: a connection that left OPEN (closed, reconnecting) is a disconnect. */
   onConnection(e: ConnectionEvent): void {
     if (e.kind !== 'reconnect' && e.kind !== 'pong-timeout') return;
-    const now = Date.now() * 1000;
+    const now = wallMicros();
     this.notifier.post(
       this.message(
         NotifyEvent.DISCONNECT,
@@ -220,7 +221,7 @@ export class NodeNotify {
   }
 
   private scheduleDaily(): void {
-    const wait = microsUntilDaily(Date.now() * 1000, this.o.config.dailyPnlUtc) / 1000;
+    const wait = microsUntilDaily(wallMicros(), this.o.config.dailyPnlUtc) / 1000;
     this.daily = setTimeout(() => {
       this.postDailyPnl();
       this.scheduleDaily();
@@ -238,7 +239,7 @@ export class NodeNotify {
     this.notifier.post(
       this.message(
         NotifyEvent.DAILY_PNL,
-        Date.now() * 1000,
+        wallMicros(),
         `daily PnL ${money(pnl)} ${cur.code}, equity ${money(eq)} ${cur.code}`,
         {
           pnl: money(pnl),

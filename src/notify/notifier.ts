@@ -7,6 +7,7 @@
 // by origin only (a path can carry a secret, as Slack's do). Units: ms.
 
 import { createHmac } from 'node:crypto';
+import { monoMillis, wallMicros } from '../core/clock.ts';
 import { type NotifyConfig, NotifyEvent, secretFromEnv } from './notify-config.ts';
 
 export interface NotifyMessage {
@@ -78,7 +79,7 @@ export class WebhookReceiver implements Receiver {
     const body = JSON.stringify(m);
     const headers: Record<string, string> = {};
     if (this.secret !== undefined) {
-      const ts = String(Date.now());
+      const ts = String(Math.floor(wallMicros() / 1000));
       headers['x-bot4-timestamp'] = ts;
       headers['x-bot4-signature'] =
         `sha256=${createHmac('sha256', this.secret).update(`${ts}.${body}`).digest('hex')}`;
@@ -287,8 +288,8 @@ export class Notifier {
 
   /** Waits up to `graceMs` for the queues to empty, then stops; returns one summary line per receiver. */
   async close(graceMs = 3_000): Promise<string[]> {
-    const until = Date.now() + graceMs;
-    while (this.pending > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const until = monoMillis() + graceMs;
+    while (this.pending > 0 && monoMillis() < until) await new Promise((r) => setTimeout(r, 20));
     for (const b of this.boxes) b.stop();
     return this.boxes.map(
       ({ receiver: r, stats: s }) =>
