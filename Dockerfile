@@ -31,10 +31,12 @@ RUN groupadd --system bot4 && useradd --system --gid bot4 --home-dir /var/lib/bo
   && mkdir -p /var/lib/bot4 && chown bot4:bot4 /var/lib/bot4
 USER bot4
 WORKDIR /var/lib/bot4
-# The metrics endpoint answers while the node's event loop runs; 0.0.0.0 so Prometheus in another container
-# (or on the host through a published port) can scrape it.
+# The metrics endpoint also serves the probes: /healthz answers while the node's event loop runs (the
+# container's health: a halted node is alive and must not be restarted), /readyz once it has reconciled, its
+# market data is connected and trading is not halted (for an orchestrator's readiness probe). 0.0.0.0 so
+# Prometheus in another container (or on the host through a published port) can scrape it.
 EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/metrics').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/bin/bot4.js"]
 CMD ["paper", "--config", "/app/examples/paper.json", "--metrics-port", "9464", "--metrics-host", "0.0.0.0"]

@@ -101,14 +101,14 @@ describe('Dockerfile', () => {
     expect(readFileSync(`${ROOT}.npmrc`, 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
   });
 
-  it('runs as a non-root user with a health check on the metrics endpoint', () => {
+  it("runs as a non-root user with a health check on the node's /healthz probe", () => {
     const users = runtime.filter((i) => i.op === 'USER');
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)!.args).not.toMatch(/^(root|0)(:|$)/);
     const health = runtime.find((i) => i.op === 'HEALTHCHECK');
-    expect(health?.args).toMatch(/CMD .*\/metrics/);
+    expect(health?.args).toMatch(/CMD .*\/healthz/);
     const port = /EXPOSE (\d+)/.exec(runtime.map((i) => `${i.op} ${i.args}`).join('\n'))![1]!;
-    expect(health!.args).toContain(`:${port}/metrics`);
+    expect(health!.args).toContain(`:${port}/healthz`);
   });
 
   it('starts the CLI with options it accepts and a config that loads', async () => {

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { addControlOptions, type ControlCliOptions } from '../control/cli-options.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { NodeMode, TradingNode } from '../live/node.ts';
+import { addHealthOptions, type HealthCliOptions, startCliHealth } from './health-option.ts';
 import {
   addMetricsOptions,
   closeCliMetrics,
@@ -14,8 +15,9 @@ import {
   startCliMetrics,
 } from './metrics-option.ts';
 
-/** `bot4 paper|live` options: metrics, the control API, CPU pinning and session recording. */
+/** `bot4 paper|live` options: metrics, probes, the control API, CPU pinning and session recording. */
 type NodeCliOptions = MetricsCliOptions &
+  HealthCliOptions &
   ControlCliOptions & { cpus?: string; catalog?: string; record: boolean };
 
 async function runNode(
@@ -52,6 +54,8 @@ async function runNode(
     catalogDir = (await import('../core/config.ts')).loadConfig({ env }).data.catalogDir;
   }
   const metrics = await startCliMetrics(metricsOpts, mode);
+  // /readyz answers 503 "starting" until the node has reconciled and started.
+  const health = await startCliHealth(metricsOpts, metrics);
   let node: TradingNode;
   try {
     node = await TradingNode.start({
@@ -66,9 +70,11 @@ async function runNode(
       throw e;
     });
   } catch (e) {
+    await health.close();
     await metrics?.close();
     throw e;
   }
+  for (const s of health.servers) s.setReadiness(() => node.readiness());
   process.stdout.write(
     `${mode} trading ${config.instruments.join(', ')} with ${config.strategies.map((s) => s.name).join(', ')}; Ctrl-C stops\n`,
   );
@@ -86,6 +92,7 @@ async function runNode(
   process.stdout.write('stopping...\n');
   await control?.close();
   for (const line of await node.stop()) process.stdout.write(`${line}\n`);
+  await health.close();
   await closeCliMetrics(metrics, metricsOpts);
 }
 
@@ -104,8 +111,14 @@ journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a rest
 control { host, port, stateDir, bodyLimitBytes, requestsPerSec, writesPerSec } (--console).
 Each session is recorded (market and order events, config) into <catalog>/sessions/<id>; its id is printed
 at start and in the summary; bot4 backtest --replay-session <id> replays it.
+shutdown { policy (cancel-all|leave|flatten), timeoutSec } (what stopping does with orders and positions),
+notify { webhooks [{ url, secretEnv, events }], telegram { chatId, tokenEnv, baseUrl, events }, queueSize,
+maxRetries, backoffMs, timeoutMs, dailyPnlUtc } (events: fill, breaker, kill-switch, disconnect, daily-pnl).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
 Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
+
+Probes: /healthz (alive) and /readyz (reconciled, market data connected, not halted) on --metrics-port
+and on --health-port.
 
 Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconciliation halt, 1 failure.`;
   const config = (): string | undefined => program.opts<{ config?: string }>().config;
@@ -118,8 +131,7 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
       .option('--no-record', 'do not record the session');
   addMetricsOptions(
     recordOptions(
-      program
-        .command('paper')
+      addHealthOptions(program.command('paper'))
         .description('paper trading: live market data, fills by the simulated exchange, real latency')
         .option(CPUS_FLAG, CPUS_HELP)
         .addHelpText('after', help('paper')),
@@ -127,8 +139,7 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
   ).action(async (opts: NodeCliOptions) => runNode('paper', config(), opts));
   addMetricsOptions(
     recordOptions(
-      program
-        .command('live')
+      addHealthOptions(program.command('live'))
         .description('live trading through the native Binance adapter (reconciles with the venue first)')
         .option(CPUS_FLAG, CPUS_HELP)
         .addHelpText('after', help('live')),

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
+import { NotifyConfigSchema } from '../notify/notify-config.ts';
 import { RiskConfigSchema } from '../risk/risk-config.ts';
+import { ShutdownConfigSchema } from './shutdown.ts';
 
 const VenueSchema = z.strictObject({
   /** REST base URL; absent: the node starts the local exchange server in-process and trades there. */
@@ -89,6 +91,10 @@ export const NodeConfigSchema = z.strictObject({
     }),
   /** Live start-up: orders open at the venue that this node did not place. */
   unknownOrders: z.enum(['adopt', 'report', 'halt']).default('report'),
+  /** On stop: cancel-all (default), leave or flatten, and how long to wait for the venue (src/live/shutdown.ts). */
+  shutdown: ShutdownConfigSchema.default(ShutdownConfigSchema.parse({})),
+  /** Webhooks and a Telegram chat for fills, breakers, kill switch, disconnects, daily PnL (src/notify/). */
+  notify: NotifyConfigSchema.optional(),
 });
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 

@@ -21,6 +21,8 @@ import { type QuoteTick, RecordKind, type TradeTick } from '../model/market-data
 import { OrderEventKind } from '../model/order-state.ts';
 import { HdrHistogram } from '../monitoring/latency.ts';
 import type { NodeMetrics } from '../monitoring/node-metrics.ts';
+import { NodeNotify } from '../notify/node-notify.ts';
+import { checkNotifySecrets } from '../notify/notify-config.ts';
 import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
@@ -42,6 +44,7 @@ import type { NodeConfig } from './node-config.ts';
 import { NodeProbe } from './node-probe.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
 import { SessionRecorder, type SessionRecordOptions } from './session-recorder.ts';
+import { applyShutdownPolicy, nodeReadiness, type ShutdownConfig } from './shutdown.ts';
 import { TickToTradeStages } from './tick-to-trade.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
@@ -80,6 +83,9 @@ export class TradingNode implements MarketDataSink {
   /** The session recording, when asked for. */
   readonly recorder: SessionRecorder | undefined;
   readonly counters = new NodeCounters();
+  /** Webhook and Telegram notifications, when the config has a `notify` section. */
+  readonly notify: NodeNotify | undefined;
+  private readonly shutdown: ShutdownConfig;
   /** Market event in -> handled (book, risk, strategies, orders out), ns. */
   readonly handler = new HdrHistogram();
   /** Socket read -> parsed -> ... -> order signed and written, for events that sent one, ns. */
@@ -112,6 +118,8 @@ export class TradingNode implements MarketDataSink {
     recorder: SessionRecorder | undefined;
     print: (line: string) => void;
     probe: NodeProbe | undefined;
+    config: NodeConfig;
+    env: NodeJS.ProcessEnv;
   }) {
     this.mode = parts.mode;
     this.kernel = parts.kernel;
@@ -133,6 +141,22 @@ export class TradingNode implements MarketDataSink {
     this.equity = new PortfolioEquitySource(parts.kernel.portfolio, ccy);
     this.equity.read(this.eq);
     this.startEquity = this.eq[0]!;
+    this.shutdown = parts.config.shutdown;
+    const nc = parts.config.notify;
+    this.notify =
+      nc === undefined
+        ? undefined
+        : new NodeNotify({
+            config: nc,
+            kernel: parts.kernel,
+            mode: parts.mode,
+            env: parts.env,
+            print: parts.print,
+            equity: () => {
+              this.equity.read(this.eq);
+              return this.eq[0]!;
+            },
+          });
   }
 
   /** Connects, reconciles (live), starts strategies and market data. */
@@ -141,6 +165,7 @@ export class TradingNode implements MarketDataSink {
     const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     const pins = pinNode(cfg.engine.cpus);
     for (const l of pins.lines) print(l);
+    if (cfg.notify !== undefined) checkNotifySecrets(cfg.notify, o.env ?? process.env);
     let server: ExchangeServer | undefined;
     let creds: BinanceCredentials | undefined;
     let restUrl = cfg.venue.restUrl;
@@ -216,6 +241,8 @@ export class TradingNode implements MarketDataSink {
       const sims: SimulatedExchange[] = [];
       let orders: BinanceOrderClient | undefined;
       const lat = cfg.paperLatencyMicros;
+      // Set once constructed: the callbacks below (connection events, market data) reach it through this.
+      let node: TradingNode | undefined;
       const kernel = buildKernel({
         clock,
         instruments: registry,
@@ -242,6 +269,7 @@ export class TradingNode implements MarketDataSink {
             instruments: insts,
             clock,
             onNote: print,
+            onConnection: (e) => node?.notify?.onConnection(e),
           });
           orders.sink = journal?.wrapSink(k.engine) ?? k.engine;
           return journal?.wrapVenue(orders) ?? orders;
@@ -275,7 +303,6 @@ export class TradingNode implements MarketDataSink {
         });
         for (const line of report.lines) print(line);
       }
-      let node: TradingNode | undefined;
       const probe = o.metrics === undefined ? undefined : new NodeProbe(o.metrics, registry);
       const md = createMarketData(
         {
@@ -294,7 +321,10 @@ export class TradingNode implements MarketDataSink {
             probe?.onMarketEvent(e);
             print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
           },
-          ...(probe === undefined ? {} : { onConnection: probe.onConnection }),
+          onConnection: (e) => {
+            probe?.onConnection(e);
+            node?.notify?.onConnection(e);
+          },
         },
         cfg.engine.feed,
         { cpu: pins.feedCpu, onPinned: (t) => print(`feed worker: ${t}`) },
@@ -312,6 +342,8 @@ export class TradingNode implements MarketDataSink {
         recorder,
         print,
         probe,
+        config: cfg,
+        env: o.env ?? process.env,
       });
       node.wire();
       for (const h of kernel.hosts) h.start();
@@ -470,10 +502,23 @@ export class TradingNode implements MarketDataSink {
     );
   }
 
-  /** Stops market data and orders, closes the in-process server; returns the summary lines. */
+  /** For /readyz: reconciled (the node exists), market data connected and in sync, not halted, not stopping. */
+  readiness(): { ready: boolean; reasons: string[] } {
+    return nodeReadiness({
+      kernel: this.kernel,
+      stopping: this.stopped,
+      md: this.md,
+    });
+  }
+
+  /**
+   * Applies the shutdown policy (config `shutdown`) while the venue still answers, stops market data and
+   * orders, closes the in-process server; returns the summary lines.
+   */
   async stop(): Promise<string[]> {
     if (this.stopped) return [];
     this.stopped = true;
+    const policy = await applyShutdownPolicy(this.kernel, this.shutdown);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.md.stop();
@@ -488,6 +533,8 @@ export class TradingNode implements MarketDataSink {
         (st.feedDropped === 0 ? '' : `, ${st.feedDropped} dropped by the feed worker (ring full)`),
       `orders: ${this.counters.submitted} submitted, ${this.counters.fills} fills, ${this.counters.canceled} canceled, ` +
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
+      ...policy,
+      ...((await this.notify?.close()) ?? []),
     ];
     await this.orders?.stop();
     if (this.recorder !== undefined) lines.push(...(await this.recorder.close(this.clock.now())));

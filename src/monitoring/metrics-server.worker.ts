@@ -10,20 +10,27 @@ import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 import { registerProcFsMetrics } from './process-metrics.ts';
-import type { EngineMessage, WorkerMessage, WorkerServerData } from './server.ts';
+import {
+  type EngineMessage,
+  notServed,
+  PROBE_PATHS,
+  type WorkerMessage,
+  type WorkerServerData,
+} from './server.ts';
 
 const port = parentPort!;
-const { host, port: wantedPort, answerMs, procFs } = workerData as WorkerServerData;
+const { host, port: wantedPort, answerMs, procFs, metrics } = workerData as WorkerServerData;
 const own = new Registry();
 if (procFs) registerProcFsMetrics(own);
 type Json = MetricObjectWithValues<MetricValue<string>>[];
-const pending = new Map<number, (json: Json | string) => void>();
+const pending = new Map<number, (m: EngineMessage) => void>();
 let nextId = 1;
 
 const server = createServer((req, res) => {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method !== 'GET' || path !== '/metrics') {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const probe = req.method === 'GET' && PROBE_PATHS.includes(path);
+  if (!probe && (req.method !== 'GET' || path !== '/metrics' || !metrics)) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(notServed(metrics));
     return;
   }
   const id = nextId++;
@@ -33,34 +40,37 @@ const server = createServer((req, res) => {
       .writeHead(503, { 'content-type': 'text/plain' })
       .end(`the engine thread did not answer within ${answerMs} ms\n`);
   }, answerMs);
-  pending.set(id, (answer) => {
+  pending.set(id, (m) => {
     clearTimeout(timer);
-    if (typeof answer === 'string') {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${answer}\n`);
-      return;
+    if (m.type === 'answer') {
+      res.writeHead(m.status, { 'content-type': 'text/plain' }).end(m.body);
+    } else if (m.type === 'failed') {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${m.error}\n`);
+    } else if (m.type === 'values') {
+      const values = JSON.parse(m.json) as Json;
+      own
+        .getMetricsAsJSON()
+        .then((mine) => {
+          const registry = AggregatorRegistry.aggregate([values, mine]);
+          return registry
+            .metrics()
+            .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+        })
+        .catch((e: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`formatting failed: ${e}\n`),
+        );
     }
-    own
-      .getMetricsAsJSON()
-      .then((mine) => {
-        const registry = AggregatorRegistry.aggregate([answer, mine]);
-        return registry
-          .metrics()
-          .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-      })
-      .catch((e: unknown) =>
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`formatting failed: ${e}\n`),
-      );
   });
-  port.postMessage({ type: 'collect', id } satisfies WorkerMessage);
+  port.postMessage((probe ? { type: 'probe', id, path } : { type: 'collect', id }) satisfies WorkerMessage);
 });
 server.keepAliveTimeout = 5_000;
 
 port.on('message', (m: EngineMessage) => {
-  if (m.type === 'values' || m.type === 'failed') {
+  if (m.type !== 'close') {
     const answer = pending.get(m.id);
     pending.delete(m.id);
-    answer?.(m.type === 'values' ? (JSON.parse(m.json) as Json) : m.error);
-  } else if (m.type === 'close') {
+    answer?.(m);
+  } else {
     server.closeAllConnections();
     server.close(() => port.close());
   }

@@ -2,8 +2,12 @@
 // unless told otherwise (metrics name instruments and positions). By default the HTTP server and the text
 // formatting run on a worker thread (metrics-server.worker.ts), which also reads /proc itself; this thread only
 // runs the collectors that need its objects (getMetricsAsJSON) and hands the values over as one JSON string
-// (`monitoring.scrape.full` measures its cost against serving here). `inThread: true` keeps everything here (one thread fewer; tests and tools).
-// Each scrape's cost on this thread is recorded in ns into a latency stage, so the endpoint measures itself.
+// (`monitoring.scrape.full` measures its cost against serving here). `inThread: true` keeps everything here
+// (one thread fewer; tests and tools). Each scrape's cost on this thread is recorded in ns into a latency
+// stage, so the endpoint measures itself. The same server answers orchestrators' probes, from this thread in
+// both modes (a stuck engine thread must not look alive): `/healthz` (200 while its event loop runs) and
+// `/readyz` (200 once the owner's readiness check passes, 503 with the reasons before that). Without a
+// registry it serves only the probes (`--health-port`).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +18,12 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { siblingModule, startWorker } from '../core/worker.ts';
 import type { HdrHistogram } from './latency.ts';
 
+/** A readiness verdict: ready, or the reasons it is not (one line each). */
+export type Readiness = () => { ready: boolean; reasons: readonly string[] };
+
 export interface MetricsServerOptions {
-  registry: Registry;
+  /** Absent: only /healthz and /readyz are served. */
+  registry?: Registry;
   /** TCP port; 0 picks a free one (tests). */
   port: number;
   /** Interface to bind; default 127.0.0.1. */
@@ -36,16 +44,20 @@ export interface WorkerServerData {
   port: number;
   answerMs: number;
   procFs: boolean;
+  /** Whether /metrics is served (a registry was given). */
+  metrics: boolean;
 }
 /** Worker -> engine thread. */
 export type WorkerMessage =
   | { type: 'listening'; port: number }
   | { type: 'error'; code: string; message: string }
-  | { type: 'collect'; id: number };
+  | { type: 'collect'; id: number }
+  | { type: 'probe'; id: number; path: string };
 /** Engine thread -> worker. */
 export type EngineMessage =
   | { type: 'values'; id: number; json: string }
   | { type: 'failed'; id: number; error: string }
+  | { type: 'answer'; id: number; status: number; body: string }
   | { type: 'close' };
 
 export interface MetricsServer {
@@ -53,7 +65,30 @@ export interface MetricsServer {
   readonly host: string;
   /** http://host:port/metrics */
   readonly url: string;
+  /** What /readyz asks; until set it answers 503 "starting". */
+  setReadiness(check: Readiness | undefined): void;
   close(): Promise<void>;
+}
+
+/** The probe paths, answered on the engine thread. */
+export const PROBE_PATHS: readonly string[] = ['/healthz', '/readyz'];
+
+function probeAnswer(path: string, readiness: Readiness | undefined): { status: number; body: string } {
+  if (path === '/healthz') return { status: 200, body: 'ok\n' };
+  let r: { ready: boolean; reasons: readonly string[] };
+  try {
+    r = readiness?.() ?? { ready: false, reasons: ['starting'] };
+  } catch (e) {
+    r = { ready: false, reasons: [`readiness check failed: ${(e as Error).message}`] };
+  }
+  return r.ready
+    ? { status: 200, body: 'ready\n' }
+    : { status: 503, body: `not ready: ${r.reasons.join('; ')}\n` };
+}
+
+/** The 404 text: what this server does serve. */
+export function notServed(metrics: boolean): string {
+  return `only GET ${metrics ? '/metrics, /healthz and /readyz are' : '/healthz and /readyz are'} served here\n`;
 }
 
 /** Checks a --metrics-port value: an integer 0..65535 (exit code 2 otherwise, naming the option). */
@@ -74,14 +109,24 @@ export function parseMetricsPort(text: string, option = '--metrics-port'): numbe
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const host = options.host ?? '127.0.0.1';
+  const probes: Probes = { readiness: undefined };
   const port =
-    options.inThread === true ? await serveInThread(options, host) : await serveFromWorker(options, host);
+    options.inThread === true
+      ? await serveInThread(options, host, probes)
+      : await serveFromWorker(options, host, probes);
   return {
     port: port.port,
     host,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port.port}/metrics`,
+    setReadiness: (check) => {
+      probes.readiness = check;
+    },
     close: port.close,
   };
+}
+
+interface Probes {
+  readiness: Readiness | undefined;
 }
 
 function bindError(host: string, port: number, code: string): Bot4Error {
@@ -98,19 +143,21 @@ interface Bound {
   close: () => Promise<void>;
 }
 
-async function serveFromWorker(options: MetricsServerOptions, host: string): Promise<Bound> {
+async function serveFromWorker(options: MetricsServerOptions, host: string, probes: Probes): Promise<Bound> {
   const { registry, scrapeCost } = options;
   const data: WorkerServerData = {
     host,
     port: options.port,
     answerMs: options.answerMs ?? 10_000,
     procFs: options.procFs ?? false,
+    metrics: registry !== undefined,
   };
   const worker: Worker = startWorker(siblingModule(import.meta.url, 'metrics-server.worker'), {
     workerData: data,
     name: 'bot4-metrics',
   });
   const collect = (id: number): void => {
+    if (registry === undefined) return;
     const t0 = monoNanos();
     registry.getMetricsAsJSON().then(
       (values) => {
@@ -124,6 +171,12 @@ async function serveFromWorker(options: MetricsServerOptions, host: string): Pro
   const port = await new Promise<number>((resolve, reject) => {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'collect') collect(m.id);
+      else if (m.type === 'probe')
+        worker.postMessage({
+          type: 'answer',
+          id: m.id,
+          ...probeAnswer(m.path, probes.readiness),
+        } satisfies EngineMessage);
       else if (m.type === 'listening') resolve(m.port);
       else reject(bindError(host, options.port, m.code || m.message));
     });
@@ -149,12 +202,17 @@ async function serveFromWorker(options: MetricsServerOptions, host: string): Pro
   };
 }
 
-async function serveInThread(options: MetricsServerOptions, host: string): Promise<Bound> {
+async function serveInThread(options: MetricsServerOptions, host: string, probes: Probes): Promise<Bound> {
   const { registry, scrapeCost } = options;
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && PROBE_PATHS.includes(path)) {
+      const a = probeAnswer(path, probes.readiness);
+      res.writeHead(a.status, { 'content-type': 'text/plain' }).end(a.body);
+      return;
+    }
+    if (req.method !== 'GET' || path !== '/metrics' || registry === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(notServed(registry !== undefined));
       return;
     }
     const t0 = monoNanos();

@@ -6,7 +6,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { unzipSync } from 'fflate';
-import { Bot4Error, ErrorCode } from '../../core/errors.ts';
+import { Bot4Error, ErrorCode, isBot4Error } from '../../core/errors.ts';
 import { BinanceMarket } from '../../model/binance-instruments.ts';
 import { decimalErrorMessage, decimalToSteps, floatToSteps, lastDecimalStatus } from '../../model/decimal.ts';
 import { type Instrument, InstrumentKind } from '../../model/instrument.ts';
@@ -215,6 +215,9 @@ function closeMessage(out: EventBatch, start: number, snapshot: boolean, extraFi
   out.d[end - 1] = out.d[end - 1]! | DeltaFlag.LAST;
 }
 
+/** A JSON object (not null, not an array): what a message's nested fields must be before they are read. */
+const isObject = (x: unknown): x is J => typeof x === 'object' && x !== null && !Array.isArray(x);
+
 const pair = (lv: unknown): [unknown, unknown] | undefined =>
   Array.isArray(lv) && lv.length >= 2 ? [lv[0], lv[1]] : undefined;
 
@@ -247,7 +250,9 @@ class BybitV5 implements JsonFormat {
       const o = d as J;
       const s = String(o['s']);
       for (const k of ['b', 'a']) {
-        for (const lv of (o[k] as unknown[]) ?? []) {
+        const list = o[k];
+        if (!Array.isArray(list)) continue;
+        for (const lv of list) {
           const pq = pair(lv);
           if (pq === undefined) continue;
           inf.price(s, decimals(pq[0]));
@@ -275,7 +280,11 @@ class BybitV5 implements JsonFormat {
     const v = ctx.v;
     const ts = typeof m['ts'] === 'number' ? m['ts'] * 1000 : Number.NaN;
     if (this.isBook(m)) {
-      const d = m['data'] as J;
+      const d = m['data'];
+      if (!isObject(d)) {
+        v.malformed(line, `orderbook message's data is ${JSON.stringify(d) ?? 'absent'}, not an object`);
+        return true;
+      }
       const inst = ctx.instrument(String(d['s']), this.venue);
       const snap = m['type'] === 'snapshot';
       const u = typeof d['u'] === 'number' ? d['u'] : Number.NaN;
@@ -308,7 +317,11 @@ class BybitV5 implements JsonFormat {
       return true;
     }
     if (this.isTrade(m) && Array.isArray(m['data'])) {
-      for (const tr of m['data'] as J[]) {
+      for (const tr of m['data'] as unknown[]) {
+        if (!isObject(tr)) {
+          v.malformed(line, `trade ${JSON.stringify(tr)} is not an object`);
+          continue;
+        }
         const inst = ctx.instrument(String(tr['s']), this.venue);
         const px = ctx.px(tr['p'], inst, line);
         const qty = ctx.qty(tr['v'], inst, line);
@@ -706,7 +719,16 @@ async function* runJson(
       if (batch.capacity < need) batch = newBatch({ ...options, batchSize: need });
     }
     const ts = Number.isNaN(tsInit) ? Number.NaN : tsInit;
-    if (!fmt.emit(msg, ts, line, batch)) ignored.add(fmt.typeOf(msg));
+    const first = batch.length;
+    try {
+      if (!fmt.emit(msg, ts, line, batch)) ignored.add(fmt.typeOf(msg));
+    } catch (e) {
+      // A Bot4Error is the strict policy's verdict; anything else is a message of a shape no format check
+      // foresaw: its rows are taken back and it counts as malformed (naming the line), never a crash.
+      if (isBot4Error(e)) throw e;
+      batch.length = first;
+      ctx.v.malformed(line, `message of an unexpected shape (${(e as Error).message})`);
+    }
     if ((line & 1023) === 0) progress.tick(0, size, report.rows);
   }
   if (batch.length > 0) {

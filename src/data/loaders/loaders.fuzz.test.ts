@@ -73,11 +73,7 @@ async function load(loader: Loader, file: string, strict: boolean): Promise<void
  * Crashes the fuzz found and that are not fixed yet (each named in the report to the lead); their loaders are
  * skipped with the reason until fixed, so the rest of the set keeps guarding the others.
  */
-const OPEN_CRASHES: Readonly<Record<string, string>> = {
-  'bybit-v5': 'a TypeError (reading map) escapes when a message field has another shape',
-  'freqtrade-feather': 'a mutated feather file hangs the loader synchronously (the test timeout cannot fire)',
-  'freqtrade-trades-feather': 'a mutated feather file exhausts the heap (the worker dies out of memory)',
-};
+const OPEN_CRASHES: Readonly<Record<string, string>> = {};
 
 const dir = mkdtempSync(join(tmpdir(), 'bot4-loader-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

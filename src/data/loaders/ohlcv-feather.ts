@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { Table, Vector } from 'apache-arrow';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { Loader } from '../loader.ts';
+import { checkArrowIpcFile, lz4DecodeBounded } from './arrow-ipc-check.ts';
 import { type BarLoadOptions, guessInstrument, resolveInstrument } from './ohlcv-common.ts';
 import { CandleMode, type CandleRows, writeCandles } from './ohlcv-json.ts';
 
@@ -28,7 +29,7 @@ export function registerLz4(): void {
   const { compressionRegistry, CompressionType } = arrow();
   const lz4 = require('lz4js') as typeof import('lz4js');
   compressionRegistry.set(CompressionType.LZ4_FRAME, {
-    decode: (b: Uint8Array) => Uint8Array.from(lz4.decompress(b)),
+    decode: (b: Uint8Array) => lz4DecodeBounded(b),
     encode: (b: Uint8Array) => Uint8Array.from(lz4.compress(b)),
   });
   codecReady = true;
@@ -49,8 +50,11 @@ export function readFeather(file: string): Table {
       { cause: e },
     );
   }
+  // Lengths apache-arrow would loop over unchecked are checked first (a damaged one hangs the thread).
+  checkArrowIpcFile(buf, file);
+  let table: Table;
   try {
-    return arrow().tableFromIPC(buf);
+    table = arrow().tableFromIPC(buf);
   } catch (e) {
     throw new Bot4Error(
       ErrorCode.DATA_MALFORMED,
@@ -58,6 +62,41 @@ export function readFeather(file: string): Table {
       { file },
       { cause: e },
     );
+  }
+  checkColumnSizes(table, file);
+  return table;
+}
+
+/**
+ * Every fixed-width column chunk holds a value per row: a damaged row count (or a short buffer) would make
+ * the per-row loops run over rows that have no data, up to billions of them.
+ */
+function checkColumnSizes(table: Table, file: string): void {
+  const { DataType } = arrow();
+  for (const f of table.schema.fields) {
+    const vec = table.getChild(f.name);
+    if (vec === null) continue;
+    for (const d of vec.data) {
+      const values = d.values as ArrayLike<unknown> | undefined;
+      const t = d.type;
+      const fixed = DataType.isFloat(t) || DataType.isInt(t) || DataType.isTimestamp(t) || DataType.isDate(t);
+      const offsets = d.valueOffsets as ArrayLike<unknown> | undefined;
+      if (offsets !== undefined && offsets.length < d.offset + d.length + 1) {
+        throw new Bot4Error(
+          ErrorCode.DATA_MALFORMED,
+          `${file}: damaged Arrow IPC file: column ${f.name} holds ${offsets.length} offsets for ${d.length} rows`,
+          { file, column: f.name },
+        );
+      }
+      if (values === undefined || !fixed) continue;
+      if (values.length < (d.offset + d.length) * d.stride) {
+        throw new Bot4Error(
+          ErrorCode.DATA_MALFORMED,
+          `${file}: damaged Arrow IPC file: column ${f.name} holds ${values.length} values for ${d.length} rows`,
+          { file, column: f.name },
+        );
+      }
+    }
   }
 }
 
