@@ -36,6 +36,8 @@ export interface WorkerOptions {
   readonly signal: AbortSignal;
   /** One line per event worth a log (job loaded, job refused, trial crashed); no newline. */
   readonly log: (line: string) => void;
+  /** Log every trial started and stored too. */
+  readonly verbose?: boolean;
   /** Deadline of each JetStream call, ms (retried through leader elections meanwhile). */
   readonly timeoutMs?: number;
 }
@@ -193,6 +195,7 @@ class Slot {
         m.nak(5000);
         return;
       }
+      if (this.o.verbose === true) this.o.log(`trial ${t.id} started (delivery ${m.info.deliveryCount})`);
       let out: TrialOutput | null = null;
       let fatal: string | null = null;
       try {
@@ -225,6 +228,7 @@ class Slot {
       }
       if (!stored) return;
       this.stats.ran++;
+      if (this.o.verbose === true) this.o.log(`trial ${t.id} stored`);
       // A lost acknowledgement only means a redelivery, which finds the stored result.
       await m.ackAck().catch(() => false);
     } finally {

@@ -9,6 +9,7 @@ import { Bot4Error, ErrorCode } from '../core/errors.ts';
 interface WorkerCliOptions {
   cluster: string;
   workers?: string;
+  verbose?: boolean;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -17,6 +18,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('run trials of `bot4 optimize --cluster` searches pulled from NATS JetStream')
     .requiredOption('--cluster <urls>', 'NATS servers: nats://host:4222 (comma-separated for a cluster)')
     .option('-w, --workers <n>', 'trials at once, one thread each (default: every core)')
+    .option('-v, --verbose', 'a line per trial started and stored')
     .addHelpText(
       'after',
       `
@@ -56,7 +58,7 @@ Stop with Ctrl-C: running trials finish and are stored first. Exit codes: 0 stop
       };
       log(`${slots} slot(s) on ${urls.join(',')}`);
       try {
-        const s = await runWorker({ urls, slots, signal: stop.signal, log });
+        const s = await runWorker({ urls, slots, signal: stop.signal, log, verbose: opts.verbose === true });
         log(
           `stopped: ran ${s.ran} trials (${s.redelivered} redelivered, ${s.alreadyDone} already done, ${s.duplicates} duplicate results discarded)`,
         );
