@@ -76,6 +76,8 @@ interface Peer {
 }
 
 const INF = Number.POSITIVE_INFINITY;
+/** Longest a flagged change waits to be published, ms. */
+const EAGER_MS = 20;
 const cap = (x: number | null): number => x ?? INF;
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -95,6 +97,7 @@ export class SharedRisk {
   private watching: Promise<void> = Promise.resolve();
   private stopWatch: () => void = () => {};
   private lastKill = 0;
+  private dirty = false;
   private closed = false;
   /** Peers counted as unknown at the last evaluation. */
   stale: string[] = [];
@@ -149,9 +152,20 @@ export class SharedRisk {
         o.publishMs,
       ),
       setInterval(() => s.evaluate(), Math.max(50, Math.min(1000, o.maxAgeMs / 4))),
+      // Changes flagged by markDirty go out within EAGER_MS, off the event's own path.
+      setInterval(() => {
+        if (!s.dirty) return;
+        s.dirty = false;
+        void s.publish().catch((e: unknown) => s.note(`publishing: ${(e as Error).message}`));
+      }, EAGER_MS),
     );
     for (const t of s.timers) t.unref();
     return s;
+  }
+
+  /** The exposure changed (a fill, an order opened or closed): publish soon. Allocation-free (hot path). */
+  markDirty(): void {
+    this.dirty = true;
   }
 
   /** Publishes this node's exposure now; resolves with the new revision. */

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { PortfolioEquitySource } from '../backtest/recorder.ts';
 import type { L2Book } from '../book/l2-book.ts';
+import type { NodeCluster } from '../cluster/node-cluster.ts';
 import { monoMillis, monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
@@ -87,6 +88,8 @@ export class TradingNode implements MarketDataSink {
   private readonly wall0 = monoMillis();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Shared risk with other nodes (config `cluster`). */
+  cluster: NodeCluster | undefined;
 
   private constructor(parts: {
     mode: NodeMode;
@@ -280,6 +283,14 @@ export class TradingNode implements MarketDataSink {
         probe,
       });
       node.wire();
+      if (cfg.cluster !== undefined) {
+        node.cluster = await (await import('../cluster/node-cluster.ts')).joinCluster(
+          kernel,
+          registry,
+          cfg.cluster,
+          print,
+        );
+      }
       for (const h of kernel.hosts) h.start();
       await md.start();
       node.startTimers(cfg.statusIntervalSec);
@@ -432,6 +443,7 @@ export class TradingNode implements MarketDataSink {
         `${this.counters.rejected} rejected, ${this.counters.denied} denied by risk, ${this.kernel.cache.openCount()} still open`,
     ];
     await this.orders?.stop();
+    await this.cluster?.close();
     this.journal?.close();
     await this.server?.close();
     return lines;
