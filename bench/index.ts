@@ -36,6 +36,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./server.bench.ts'),
     import('./live.bench.ts'),
     import('./journal.bench.ts'),
+    import('./cluster.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

@@ -16,6 +16,7 @@ import type { TrialInput, TrialOutput, TrialSetup } from '../backtest/optimize/t
 import type { DataSource } from '../cli/optimize-command.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { FeeConfig } from '../model/fee-schedule.ts';
+import { decode, encode } from './codec.ts';
 import { type OptimizeJob, trialId } from './job.ts';
 import {
   type Cluster,
@@ -100,9 +101,7 @@ export class ClusterExecutor implements TrialExecutor {
     try {
       await ensureQueue(c, o, Date.now() + timeoutMs);
       const kv = await c.kvm.open(JOBS_BUCKET);
-      await retry(`publishing job ${job.id}`, Date.now() + timeoutMs, () =>
-        kv.put(job.id, JSON.stringify(job)),
-      );
+      await retry(`publishing job ${job.id}`, Date.now() + timeoutMs, () => kv.put(job.id, encode(job)));
       const ex = new ClusterExecutor(c, job, timeoutMs);
       await ex.readResults();
       return ex;
@@ -152,7 +151,7 @@ export class ClusterExecutor implements TrialExecutor {
   private closeReader: () => Promise<void> = async () => {};
 
   private take(m: JsMsg, stored: boolean): void {
-    const r = m.json<ResultMessage>();
+    const r = decode<ResultMessage>(m.string());
     if (r.fatal !== undefined) {
       // Never a result: a resumed search runs the trial again (and crashes again if the bug is still there).
       if (!stored) {
@@ -209,7 +208,7 @@ export class ClusterExecutor implements TrialExecutor {
         queued.map((t) =>
           retry(`queueing trial ${t.id}`, deadline, () =>
             // The message id makes a re-queued trial (resume within the duplicate window) one message.
-            this.c.js.publish(trialSubject(this.job.id), JSON.stringify(t), { msgID: `${t.job}.${t.id}` }),
+            this.c.js.publish(trialSubject(this.job.id), encode(t), { msgID: `${t.job}.${t.id}` }),
           ),
         ),
       );

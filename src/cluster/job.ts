@@ -9,6 +9,7 @@ import type { TrialInput, TrialSetup } from '../backtest/optimize/trial.ts';
 import { type DataSource, loadData, strategyIdentity } from '../cli/optimize-command.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { FeeConfig } from '../model/fee-schedule.ts';
+import { encode } from './codec.ts';
 
 export interface OptimizeJob {
   readonly v: 1;
@@ -30,7 +31,7 @@ export interface OptimizeJob {
 
 /** The trial's id inside its job: a hash of its input (parameters, window, curve), so a re-run matches it. */
 export function trialId(input: TrialInput): string {
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 20);
+  return createHash('sha256').update(encode(input)).digest('hex').slice(0, 20);
 }
 
 /** Loads the job's data from the worker's view of the shared paths, checking it is the coordinator's. */

@@ -17,6 +17,7 @@ import { PoolExecutor } from '../backtest/optimize/executor.ts';
 import type { TrialOutput, TrialSetup } from '../backtest/optimize/trial.ts';
 import { monoMillis } from '../core/clock.ts';
 import type { ResultMessage, TrialMessage } from './cluster-executor.ts';
+import { decode, encode } from './codec.ts';
 import { loadJobSetup, type OptimizeJob } from './job.ts';
 import {
   type Cluster,
@@ -119,7 +120,7 @@ class JobCache {
   private async load(id: string): Promise<TrialSetup> {
     const entry = await this.kv.get(id);
     if (entry === null || entry.length === 0) throw new Error(`job ${id} is not in bucket ${JOBS_BUCKET}`);
-    const job = entry.json<OptimizeJob>();
+    const job = decode<OptimizeJob>(entry.string());
     const t0 = monoMillis();
     const { setup, notes } = await loadJobSetup(job);
     for (const n of notes) this.log(`job ${id}: ${n}`);
@@ -173,7 +174,7 @@ class Slot {
   }
 
   private async handle(m: JsMsg): Promise<void> {
-    const t = m.json<TrialMessage>();
+    const t = decode<TrialMessage>(m.string());
     const heartbeat = setInterval(() => m.working(), Math.max(100, this.ackWaitMs / 3));
     try {
       if (m.info.deliveryCount > 1) {
@@ -217,7 +218,7 @@ class Slot {
       let stored = false;
       try {
         const ack = await retry(`storing the result of trial ${t.id}`, Date.now() + this.timeoutMs, () =>
-          this.c.js.publish(resultSubject(t.job, t.id), JSON.stringify(result), {
+          this.c.js.publish(resultSubject(t.job, t.id), encode(result), {
             msgID: `${t.job}.${t.id}`,
           }),
         );
