@@ -262,6 +262,10 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         );
       }
       checkOutputDir(opts.out);
+      // Bad cluster options fail before the data loads (NATS modules load only with --cluster).
+      if (opts.cluster !== undefined) {
+        (await import('../cluster/cluster-executor.ts')).clusterOptions({ ...opts, cluster: opts.cluster });
+      }
       // Loaders, the catalog and the engine load when a command runs, not at bot4 start-up (--help stays fast).
       const { isCatalogQuery } = await import('../backtest/data-query.ts');
       checkInputFiles(
@@ -385,7 +389,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       });
       const loadMs = monoMillis() - t0;
       process.stderr.write(
-        `${data.length.toLocaleString('en-US')} events loaded in ${(loadMs / 1000).toFixed(2)} s (shared by ${workers} worker${workers === 1 ? '' : 's'})` +
+        `${data.length.toLocaleString('en-US')} events loaded in ${(loadMs / 1000).toFixed(2)} s (${opts.cluster === undefined ? `shared by ${workers} worker${workers === 1 ? '' : 's'}` : `trials go to the workers of ${opts.cluster}`})` +
           `${store.resumed > 0 ? `; resuming ${store.resumed} finished trials from ${store.path}` : ''}\n`,
       );
 

@@ -69,6 +69,8 @@ export interface ClusterExecutorOptions extends QueueOptions {
   readonly timeoutMs?: number;
 }
 
+const IDLE_HINT_MS = 15_000;
+
 export class ClusterExecutor implements TrialExecutor {
   readonly stats: ClusterStats = { results: 0, redelivered: 0, duplicates: 0, reused: 0, workers: new Set() };
   private readonly c: Cluster;
@@ -81,6 +83,8 @@ export class ClusterExecutor implements TrialExecutor {
   private closed = false;
   private reader: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
+  /** Called when the first round has waited IDLE_HINT_MS without a single result (no worker running?). */
+  onIdle: (() => void) | null = null;
   /** Called once by close() with the final counts. */
   onClose: ((stats: ClusterStats) => void) | null = null;
 
@@ -212,7 +216,13 @@ export class ClusterExecutor implements TrialExecutor {
           ),
         ),
       );
+      // A search with no worker would wait silently: say what it waits for, once.
+      const hint =
+        this.stats.results === 0 && this.onIdle !== null
+          ? setTimeout(() => this.onIdle?.(), IDLE_HINT_MS)
+          : undefined;
       if (this.waiting.size > 0 && !aborted()) await done;
+      clearTimeout(hint);
       if (this.failure !== null) {
         throw new Bot4Error(ErrorCode.TASK_FAILED, `cluster: ${this.failure.message}`);
       }
@@ -309,5 +319,9 @@ export async function startClusterExecutor(cli: ClusterCliOptions, p: JobParts):
   };
   const ex = await ClusterExecutor.start(job, clusterOptions(cli));
   ex.onClose = (stats) => process.stderr.write(`${clusterSummary(stats)}\n`);
+  ex.onIdle = () =>
+    process.stderr.write(
+      `\nno worker has taken a trial for ${IDLE_HINT_MS / 1000} s: start \`bot4 worker --cluster ${cli.cluster}\` on a machine that sees the data\n`,
+    );
   return ex;
 }
