@@ -131,7 +131,9 @@ export class ClusterExecutor implements TrialExecutor {
       this.c.jsm.streams.info(RESULTS_STREAM, { subjects_filter: resultSubject(this.job.id, '>') }),
     );
     const backlog = Object.keys(info.state.subjects ?? {}).length;
-    const messages = await consumer.consume();
+    // Pull requests of 5 s (heartbeats every 2.5 s): a consumer whose server went away is noticed and recreated
+    // within seconds, not the default minute (a search would stall that long after a server restart).
+    const messages = await consumer.consume({ expires: 5000 });
     let seen = 0;
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => {

@@ -139,6 +139,14 @@ describe.skipIf(!have)('optimize --cluster on a three-server JetStream cluster',
       '2',
     ]);
     procs.push(coord);
+    const local = new Bot4Process('one-machine run', [
+      ...SEARCH,
+      '--out',
+      join(dir, 'local'),
+      '--workers',
+      '1',
+    ]);
+    procs.push(local);
     const trialsFile = join(out, 'trials.jsonl');
     const finished = (): number =>
       existsSync(trialsFile) ? readFileSync(trialsFile, 'utf8').split('\n').length - 2 : 0;
@@ -165,7 +173,9 @@ describe.skipIf(!have)('optimize --cluster on a three-server JetStream cluster',
     );
     expect(coord.proc.exitCode, 'the search ended before the server was back').toBeNull();
 
+    const tBack = Date.now();
     const code = await coord.exit(90_000);
+    process.stdout.write(`search finished ${Date.now() - tBack} ms after the server was back\n`);
     expect(code, coord.text).toBe(0);
     const summary =
       /cluster: (\d+) trials run by (\d+) worker process\(es\), (\d+) reused from the results stream, (\d+) redelivered, (\d+) duplicate results discarded/.exec(
@@ -179,15 +189,7 @@ describe.skipIf(!have)('optimize --cluster on a three-server JetStream cluster',
     // The killed worker's trial came back to another worker.
     expect(redelivered).toBeGreaterThanOrEqual(1);
 
-    // The same search on one machine.
-    const local = new Bot4Process('one-machine run', [
-      ...SEARCH,
-      '--out',
-      join(dir, 'local'),
-      '--workers',
-      '1',
-    ]);
-    procs.push(local);
+    // The same search on one machine (started beside the cluster's: it runs while the cluster waits).
     expect(await local.exit(90_000), local.text).toBe(0);
 
     const c = JSON.parse(readFileSync(join(out, 'optimize.json'), 'utf8')) as Report;
