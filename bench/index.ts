@@ -38,6 +38,7 @@ async function loadAreas(): Promise<BenchSpec[]> {
     import('./live.bench.ts'),
     import('./journal.bench.ts'),
     import('./session.bench.ts'),
+    import('./cluster.bench.ts'),
   ]);
   return areas.flatMap((a) => a.benches);
 }

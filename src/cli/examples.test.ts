@@ -57,6 +57,12 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'spawns a profiled child: src/cli/profile-command.test.ts runs it and opens the flamegraph in Chromium',
   'bench --quick --json out.json --filter memory.': 'benchmarks take minutes on a loaded machine',
   'bench --filter memory.pool --json bench.json': 'benchmarks take minutes on a loaded machine',
+  'worker --cluster nats://10.0.0.1:4222 --workers 8':
+    'needs a NATS server: src/cluster/cluster-optimize.test.ts runs workers against a real cluster',
+  // (two spaces: the README line continues after `'fast < slow' \`)
+  "optimize --bars 200000 --param fast=5..50:5 --param slow=20..200:10 --where 'fast < slow'  --search tpe --trials 200 --batch 32 --cluster nats://10.0.0.1:4222 --cluster-replicas 3":
+    'needs a NATS server: src/cluster/cluster-optimize.test.ts runs a search against a real cluster',
+  'bench --filter cluster.': 'benchmarks take minutes on a loaded machine',
   'optimize --data FILE ... --walk-forward 6 --is-ratio 0.75 --search tpe --trials 50 --out reports/wf':
     'placeholder for the data and parameters',
   'optimize --data FILE ... --walk-forward 4 --anchored --is-length 7d --oos-length 2d':

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerWorkerCommand } from '../cluster/worker-command.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
@@ -155,6 +156,7 @@ export function buildProgram(): Command {
     });
   registerBacktestCommand(program, () => configFrom(program));
   registerOptimizeCommand(program, () => configFrom(program));
+  registerWorkerCommand(program);
   registerDataCommands(program, () => configFrom(program));
   registerRiskCommands(program);
   registerLiveCommands(program);

@@ -85,6 +85,9 @@ interface OptimizeCliOptions extends MetricsCliOptions {
   fresh?: boolean;
   strict?: boolean;
   progress: boolean;
+  cluster?: string;
+  clusterReplicas: string;
+  clusterAckWait: string;
 }
 
 function wholeNumber(text: string, option: string, min: number): number {
@@ -95,15 +98,18 @@ function wholeNumber(text: string, option: string, min: number): number {
 }
 
 /** A strategy file's content goes into the spec hash: editing the strategy must not resume old trials. */
-function strategyIdentity(spec: string): string {
+export function strategyIdentity(spec: string): string {
   const path = spec.replace(/:[A-Za-z_$][\w$]*$/, '');
   if (!/\.[cm]?[jt]s$/.test(path) || !existsSync(path)) return spec;
   return `${resolve(spec)}#${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`;
 }
 
+/** Where the data set comes from (also what a cluster job sends its workers: see src/cluster/job.ts). */
+export type DataSource = Pick<OptimizeCliOptions, 'data' | 'catalog' | 'demo' | 'bars' | 'strict'>;
+
 /** The data set, and what the file loaders skipped or repaired reading it. */
-async function loadData(
-  opts: OptimizeCliOptions,
+export async function loadData(
+  opts: DataSource,
   catalogDir: string,
   range: Partial<Window>,
   fees: FeeSchedules | undefined,
@@ -215,7 +221,17 @@ export function registerOptimizeCommand(program: Command, loadConfig: () => Conf
     .option('--resume', 'require an earlier run in --out to resume (resuming is otherwise automatic)')
     .option('--fresh', 'discard the trials of an earlier run in --out and start again')
     .option(...STRICT_OPTION)
-    .option('--no-progress', 'no progress on standard error');
+    .option('--no-progress', 'no progress on standard error')
+    .option(
+      '--cluster <urls>',
+      'run the trials on `bot4 worker`s through NATS JetStream (nats://host:4222, comma-separated servers)',
+    )
+    .option('--cluster-replicas <n>', 'copies of the cluster streams (3 on a cluster of three servers)', '1')
+    .option(
+      '--cluster-ack-wait <s>',
+      'seconds after which a silent worker (dead) has its trial go to another',
+      '30',
+    );
   addMetricsOptions(cmd)
     .addHelpText(
       'after',
@@ -255,6 +271,10 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
         );
       }
       checkOutputDir(opts.out);
+      // Bad cluster options fail before the data loads (NATS modules load only with --cluster).
+      if (opts.cluster !== undefined) {
+        (await import('../cluster/cluster-executor.ts')).clusterOptions({ ...opts, cluster: opts.cluster });
+      }
       // Loaders, the catalog and the engine load when a command runs, not at bot4 start-up (--help stays fast).
       const { isCatalogQuery } = await import('../backtest/data-query.ts');
       checkInputFiles(
@@ -390,7 +410,7 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       });
       const loadMs = monoMillis() - t0;
       process.stderr.write(
-        `${data.length.toLocaleString('en-US')} events loaded in ${(loadMs / 1000).toFixed(2)} s (shared by ${workers} worker${workers === 1 ? '' : 's'})` +
+        `${data.length.toLocaleString('en-US')} events loaded in ${(loadMs / 1000).toFixed(2)} s (${opts.cluster === undefined ? `shared by ${workers} worker${workers === 1 ? '' : 's'}` : `trials go to the workers of ${opts.cluster}`})` +
           `${store.resumed > 0 ? `; resuming ${store.resumed} finished trials from ${store.path}` : ''}\n`,
       );
 
@@ -414,7 +434,23 @@ Exit codes: 0 done, 2 bad input, 130 interrupted (partial report written).`,
       let result: Awaited<ReturnType<typeof optimize>>;
       let executor: Awaited<ReturnType<typeof startExecutor>> | undefined;
       try {
-        executor = await startExecutor(setup, workers);
+        executor =
+          opts.cluster === undefined
+            ? await startExecutor(setup, workers)
+            : await (await import('../cluster/cluster-executor.ts')).startClusterExecutor(
+                { ...opts, cluster: opts.cluster },
+                {
+                  id: store.hash,
+                  source: opts,
+                  catalogDir: resolve(opts.catalog ?? config.data.catalogDir),
+                  from,
+                  to,
+                  fees: { config: config.fees, option: opts.fee },
+                  fingerprint: spec.data,
+                  strategyIdentity: spec.strategy,
+                  setup,
+                },
+              );
         result = await optimize({
           cls,
           space,

@@ -89,6 +89,18 @@ export const NodeConfigSchema = z.strictObject({
       requestsPerSec: 20,
       writesPerSec: 2,
     }),
+  /** Shared risk with other nodes through NATS JetStream (src/cluster/node-cluster.ts); absent: this node alone. */
+  cluster: z
+    .strictObject({
+      url: z.string().min(1),
+      node: z.string().regex(/^[\w-]+$/),
+      /** A peer unheard of for this long is unknown: counted at its limits, or trading halts (onStale). */
+      maxAgeMs: z.number().int().positive().default(5_000),
+      onStale: z.enum(['limit', 'halt']).default('limit'),
+      publishMs: z.number().int().positive().default(1_000),
+      replicas: z.number().int().min(1).max(5).default(1),
+    })
+    .optional(),
   /** Live start-up: orders open at the venue that this node did not place. */
   unknownOrders: z.enum(['adopt', 'report', 'halt']).default('report'),
   /** On stop: cancel-all (default), leave or flatten, and how long to wait for the venue (src/live/shutdown.ts). */

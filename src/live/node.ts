@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { PortfolioEquitySource } from '../backtest/recorder.ts';
 import type { L2Book } from '../book/l2-book.ts';
+import type { NodeCluster } from '../cluster/node-cluster.ts';
 import { monoMillis, monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
@@ -104,6 +105,8 @@ export class TradingNode implements MarketDataSink {
   private readonly wall0 = monoMillis();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Shared risk with other nodes (config `cluster`). */
+  cluster: NodeCluster | undefined;
 
   private constructor(parts: {
     mode: NodeMode;
@@ -346,6 +349,14 @@ export class TradingNode implements MarketDataSink {
         env: o.env ?? process.env,
       });
       node.wire();
+      if (cfg.cluster !== undefined) {
+        node.cluster = await (await import('../cluster/node-cluster.ts')).joinCluster(
+          kernel,
+          registry,
+          cfg.cluster,
+          print,
+        );
+      }
       for (const h of kernel.hosts) h.start();
       await md.start();
       node.startTimers(cfg.statusIntervalSec);
@@ -538,6 +549,7 @@ export class TradingNode implements MarketDataSink {
     ];
     await this.orders?.stop();
     if (this.recorder !== undefined) lines.push(...(await this.recorder.close(this.clock.now())));
+    await this.cluster?.close();
     this.journal?.close();
     await this.server?.close();
     return lines;

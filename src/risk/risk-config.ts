@@ -87,6 +87,8 @@ export const RiskConfigSchema = z.strictObject({
       maxOpenOrders: z.int().nonnegative().optional(),
       /** Gross exposure of a cluster of instruments correlated above correlation.clusterThreshold. */
       maxClusterExposure: decimal.optional(),
+      /** Gross exposure of all instruments of one venue (with shared risk: of every node on it). */
+      maxVenueExposure: decimal.optional(),
     })
     .prefault({}),
   balance: z

@@ -103,12 +103,28 @@ export const RiskReason = {
   VALUE_OVERFLOW: 122,
   MODIFY_BELOW_FILLED: 123,
   VAR_LIMIT: 124,
+  VENUE_GROSS: 125,
 } as const;
 export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];
 
 /** Why the trading state changed. */
-export const StateSource = { MANUAL: 0, LOSS_LIMIT: 1, KILL_SWITCH: 2 } as const;
+export const StateSource = { MANUAL: 0, LOSS_LIMIT: 1, KILL_SWITCH: 2, CLUSTER: 3 } as const;
 export type StateSource = (typeof StateSource)[keyof typeof StateSource];
+
+/**
+ * Other nodes' exposure (a cluster sharing one risk view, src/cluster/shared-risk.ts), added to this node's for
+ * the instrument net, total and venue limits. Money units of the account currency; arrays by this node's
+ * instrument and venue ids. Read on the hot path: the owner updates the fields in place, never allocates here.
+ */
+export interface PeerExposure {
+  gross: number;
+  /** Worst one-directional totals: every open buy fills (long) and every open sell fills (short, negative). */
+  netLong: number;
+  netShort: number;
+  instLong: Float64Array;
+  instShort: Float64Array;
+  venueGross: Float64Array;
+}
 
 /** Published on RISK_STATE_TOPIC when the effective trading state changes. Preallocated; copy what you keep. */
 export class TradingStateEvent {
@@ -190,6 +206,8 @@ export class RiskEngine implements RiskGate {
   private state: TradingState = TradingState.ACTIVE;
   private manualState: TradingState = TradingState.ACTIVE;
   private limitState: TradingState = TradingState.ACTIVE;
+  /** From the cluster's shared risk view (a peer unheard of for too long, with risk.cluster halt). */
+  private clusterState: TradingState = TradingState.ACTIVE;
   private stateSource: StateSource = StateSource.MANUAL;
   /** Kill switch in progress: only orders that reduce a position pass, open orders ignored (being cancelled). */
   private flattening = false;
@@ -204,6 +222,9 @@ export class RiskEngine implements RiskGate {
   private readonly maxTotalNet: number;
   private readonly maxTotalOpen: number;
   private readonly maxClusterGross: number;
+  private readonly maxVenueGross: number;
+  /** Other nodes' exposure when this node shares risk with a cluster (setPeerExposure). */
+  private peers: PeerExposure | null = null;
 
   // ---- per instrument (index = instrument id)
   private instCap = 0;
@@ -328,6 +349,7 @@ export class RiskEngine implements RiskGate {
     this.maxTotalNet = money(c.total.maxNetExposure, acct);
     this.maxTotalOpen = c.total.maxOpenOrders ?? INF;
     this.maxClusterGross = money(c.total.maxClusterExposure, acct);
+    this.maxVenueGross = money(c.total.maxVenueExposure, acct);
     this.clustersOn = this.maxClusterGross !== INF;
     this.varOn = c.var !== undefined;
     this.varConfidence = c.var?.confidence ?? 0.99;
@@ -691,7 +713,11 @@ export class RiskEngine implements RiskGate {
       );
     const nl = (isBuy ? pos + ob + add : pos + ob) * vpl;
     const ns = (isBuy ? pos - os : pos - os - add) * vpl;
-    const worst = Math.max(Math.abs(nl), Math.abs(ns));
+    const peers = this.peers;
+    const worst =
+      peers === null
+        ? Math.max(Math.abs(nl), Math.abs(ns))
+        : Math.max(Math.abs(nl + (peers.instLong[i] ?? 0)), Math.abs(ns + (peers.instShort[i] ?? 0)));
     if (worst > lim[li + L_NET]!)
       return this.deny(
         RiskReason.INSTRUMENT_NET,
@@ -702,7 +728,7 @@ export class RiskEngine implements RiskGate {
         this.limitKeys[li + L_NET]!,
       );
     if (this.inTotals[i] !== 1) return 0;
-    const tg = this.totalGross - this.gross[i]! + g;
+    const tg = this.totalGross - this.gross[i]! + g + (peers === null ? 0 : peers.gross);
     if (tg > this.maxTotalGross)
       return this.deny(
         RiskReason.TOTAL_GROSS,
@@ -712,8 +738,8 @@ export class RiskEngine implements RiskGate {
         inst,
         'risk.total.maxGrossExposure',
       );
-    const tl = this.totalNetLong - this.netLong[i]! + nl;
-    const tsh = this.totalNetShort - this.netShort[i]! + ns;
+    const tl = this.totalNetLong - this.netLong[i]! + nl + (peers === null ? 0 : peers.netLong);
+    const tsh = this.totalNetShort - this.netShort[i]! + ns + (peers === null ? 0 : peers.netShort);
     const tw = Math.max(Math.abs(tl), Math.abs(tsh));
     if (tw > this.maxTotalNet)
       return this.deny(
@@ -735,6 +761,22 @@ export class RiskEngine implements RiskGate {
           FACT_MONEY,
           inst,
           'risk.total.maxClusterExposure',
+        );
+    }
+    if (this.maxVenueGross !== INF) {
+      // Few instruments per node: a scan at check time instead of one more running sum to keep.
+      const v = this.venueOf[i]!;
+      let vg = g - this.gross[i]! + (peers === null ? 0 : (peers.venueGross[v] ?? 0));
+      for (let j = 0; j < this.instCap; j++)
+        if (this.venueOf[j] === v && this.inTotals[j] === 1) vg += this.gross[j]!;
+      if (vg > this.maxVenueGross)
+        return this.deny(
+          RiskReason.VENUE_GROSS,
+          vg,
+          this.maxVenueGross,
+          FACT_MONEY,
+          inst,
+          'risk.total.maxVenueExposure',
         );
     }
     return 0;
@@ -946,6 +988,38 @@ export class RiskEngine implements RiskGate {
     this.apply(source, ts);
   }
 
+  /** From the cluster's shared risk view; the effective state is the most severe of the three. */
+  setClusterState(state: TradingState, ts: number = this.clock.now()): void {
+    this.clusterState = state;
+    this.apply(StateSource.CLUSTER, ts);
+  }
+
+  /**
+   * Adds other nodes' exposure to the global limits (instrument net, totals, venue), or stops (null). Edge: the
+   * object is kept and read on every check; its owner updates it in place.
+   */
+  setPeerExposure(peers: PeerExposure | null): void {
+    this.peers = peers;
+  }
+
+  /**
+   * This node's gross, worst long and worst short exposure of an instrument, and its net exposure limit
+   * (settlement money units; Infinity = none), into out[0..3].
+   */
+  instrumentExposure(instrumentId: number, out: Float64Array): void {
+    out[0] = this.gross[instrumentId] ?? 0;
+    out[1] = this.netLong[instrumentId] ?? 0;
+    out[2] = this.netShort[instrumentId] ?? 0;
+    out[3] = this.known[instrumentId] === 1 ? this.limits[instrumentId * LIMITS + L_NET]! : INF;
+  }
+
+  /** The total gross, total net and venue gross limits (account money units; Infinity = none) into out[0..2]. */
+  totalLimits(out: Float64Array): void {
+    out[0] = this.maxTotalGross;
+    out[1] = this.maxTotalNet;
+    out[2] = this.maxVenueGross;
+  }
+
   /** From the loss limits (TradingStateTarget). */
   setLimitState(state: TradingState, ts: number): void {
     this.limitState = state;
@@ -961,7 +1035,7 @@ export class RiskEngine implements RiskGate {
   }
 
   private apply(source: StateSource, ts: number): void {
-    const next = Math.max(this.manualState, this.limitState) as TradingState;
+    const next = Math.max(this.manualState, this.limitState, this.clusterState) as TradingState;
     if (next === this.state) return;
     const from = this.state;
     this.state = next;
@@ -1106,6 +1180,8 @@ export class RiskEngine implements RiskGate {
         return `total gross exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
       case RiskReason.TOTAL_NET:
         return `total net exposure ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
+      case RiskReason.VENUE_GROSS:
+        return `gross exposure on venue ${inst?.venue ?? '?'} ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
       case RiskReason.CLUSTER_GROSS:
         return `gross exposure of the correlated cluster ${fmt(v)} would exceed max ${fmt(lim)} ${where}`;
       case RiskReason.OPEN_ORDERS:
@@ -1528,7 +1604,9 @@ function sourceName(s: number): string {
     ? 'loss limit'
     : s === StateSource.KILL_SWITCH
       ? 'kill switch'
-      : 'operator';
+      : s === StateSource.CLUSTER
+        ? 'cluster: a peer node unheard of'
+        : 'operator';
 }
 
 /**

@@ -236,6 +236,7 @@ const LABELS: Record<number, string> = {
   [RiskReason.REDUCING_ONLY]: 'reducing only',
   [RiskReason.VAR_LIMIT]: 'VaR limit',
   [RiskReason.CLUSTER_GROSS]: 'correlated cluster exposure',
+  [RiskReason.VENUE_GROSS]: 'venue exposure',
   [RiskReason.INSUFFICIENT_BALANCE]: 'insufficient balance',
   [RiskReason.INSUFFICIENT_MARGIN]: 'insufficient margin',
   [RiskReason.POSITION]: 'position limit',

@@ -11,7 +11,12 @@ import { BASIC_ORDER_TYPES, StubVenue } from '../execution/stub-venue.ts';
 import type { Kit } from '../execution/test-kit.ts';
 import type { CurrencyId } from '../model/currency.ts';
 import type { OrderEvent } from '../model/events.ts';
-import { type Instrument, InstrumentKind, newInstrumentRegistry } from '../model/instrument.ts';
+import {
+  type Instrument,
+  InstrumentKind,
+  type InstrumentRegistry,
+  newInstrumentRegistry,
+} from '../model/instrument.ts';
 import { OrderSide } from '../model/order.ts';
 import { OrderEventKind } from '../model/order-state.ts';
 import { parseRiskConfig, type RiskConfigInput } from './risk-config.ts';
@@ -59,6 +64,7 @@ export interface RiskKit extends Kit {
   risk: RiskEngine;
   usdt: CurrencyId;
   bnbId: CurrencyId;
+  instruments: InstrumentRegistry;
 }
 
 /**
@@ -141,5 +147,5 @@ export function makeRiskKit(
   risk.attach(kit.engine, kit.bus);
   const usdt = registry.currencies.getOrCreate('USDT').id;
   const bnbId = registry.currencies.getOrCreate('BNB').id;
-  return { ...kit, eth, bnb, account, risk, usdt, bnbId };
+  return { ...kit, eth, bnb, account, risk, usdt, bnbId, instruments: registry };
 }
