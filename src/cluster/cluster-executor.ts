@@ -14,6 +14,7 @@ import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { TrialExecutor } from '../backtest/optimize/executor.ts';
 import type { TrialInput, TrialOutput, TrialSetup } from '../backtest/optimize/trial.ts';
 import type { DataSource } from '../cli/optimize-command.ts';
+import { monoMillis } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { FeeConfig } from '../model/fee-schedule.ts';
 import { decode, encode } from './codec.ts';
@@ -103,9 +104,9 @@ export class ClusterExecutor implements TrialExecutor {
     const timeoutMs = o.timeoutMs ?? 30_000;
     const c = await openCluster(o.urls, `bot4-optimize ${hostname()}:${process.pid}`, timeoutMs);
     try {
-      await ensureQueue(c, o, Date.now() + timeoutMs);
+      await ensureQueue(c, o, monoMillis() + timeoutMs);
       const kv = await c.kvm.open(JOBS_BUCKET);
-      await retry(`publishing job ${job.id}`, Date.now() + timeoutMs, () => kv.put(job.id, encode(job)));
+      await retry(`publishing job ${job.id}`, monoMillis() + timeoutMs, () => kv.put(job.id, encode(job)));
       const ex = new ClusterExecutor(c, job, timeoutMs);
       await ex.readResults();
       return ex;
@@ -120,14 +121,14 @@ export class ClusterExecutor implements TrialExecutor {
    * resolves once the stored ones are in, so a round never re-queues a trial that already has a result.
    */
   private async readResults(): Promise<void> {
-    const consumer = await retry('opening the results stream', Date.now() + this.timeoutMs, () =>
+    const consumer = await retry('opening the results stream', monoMillis() + this.timeoutMs, () =>
       this.c.js.consumers.get(RESULTS_STREAM, {
         filter_subjects: resultSubject(this.job.id, '>'),
         deliver_policy: DeliverPolicy.All,
       }),
     );
     // Results already stored for this job (each trial's subject holds at most one).
-    const info = await retry('reading the results stream', Date.now() + this.timeoutMs, () =>
+    const info = await retry('reading the results stream', monoMillis() + this.timeoutMs, () =>
       this.c.jsm.streams.info(RESULTS_STREAM, { subjects_filter: resultSubject(this.job.id, '>') }),
     );
     const backlog = Object.keys(info.state.subjects ?? {}).length;
@@ -209,7 +210,7 @@ export class ClusterExecutor implements TrialExecutor {
     const onAbort = (): void => this.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {
-      const deadline = Date.now() + this.timeoutMs;
+      const deadline = monoMillis() + this.timeoutMs;
       await Promise.all(
         queued.map((t) =>
           retry(`queueing trial ${t.id}`, deadline, () =>

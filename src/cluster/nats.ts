@@ -15,6 +15,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { monoMillis } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
 export const TRIALS_STREAM = 'BOT4_TRIALS';
@@ -62,7 +63,7 @@ export async function openCluster(
   name: string,
   timeoutMs = 30_000,
 ): Promise<Cluster> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = monoMillis() + timeoutMs;
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -90,7 +91,7 @@ export async function retry<T>(what: string, deadline: number, fn: () => Promise
     try {
       return await fn();
     } catch (e) {
-      if (Date.now() + wait > deadline) {
+      if (monoMillis() + wait > deadline) {
         throw new Bot4Error(ErrorCode.TASK_FAILED, `${what}: ${(e as Error).message} (gave up retrying)`);
       }
       await sleep(wait);

@@ -11,6 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry } from '@nats-io/kv';
+import { monoMillis, wallMillis } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { InstrumentRegistry } from '../model/instrument.ts';
 import { type PeerExposure, type RiskEngine, TradingState } from '../risk/risk-engine.ts';
@@ -129,17 +130,17 @@ export class SharedRisk {
         `cluster node id '${o.node}' may hold only letters, digits, - and _`,
       );
     }
-    const kv = await retry(`opening bucket ${RISK_BUCKET}`, Date.now() + 30_000, () =>
+    const kv = await retry(`opening bucket ${RISK_BUCKET}`, monoMillis() + 30_000, () =>
       o.cluster.kvm.create(RISK_BUCKET, { replicas: o.replicas ?? 1, history: 5 }),
     );
     const s = new SharedRisk(o, kv);
     const mine = await kv.get(nodeKey(o.node));
-    if (mine !== null && mine.operation === 'PUT' && Date.now() - mine.created.getTime() < o.maxAgeMs) {
+    if (mine !== null && mine.operation === 'PUT' && wallMillis() - mine.created.getTime() < o.maxAgeMs) {
       const other = mine.json<NodeExposure>();
       if (other.instance !== s.instance) {
         throw new Bot4Error(
           ErrorCode.INVALID_ARGUMENT,
-          `cluster node id '${o.node}' is in use by a live node (published ${Date.now() - mine.created.getTime()} ms ago); give each node its own id`,
+          `cluster node id '${o.node}' is in use by a live node (published ${wallMillis() - mine.created.getTime()} ms ago); give each node its own id`,
         );
       }
     }
@@ -175,7 +176,7 @@ export class SharedRisk {
 
   /** Fires the kill switch on every node of the cluster (this one too, through its own watch). */
   async killCluster(reason: string): Promise<void> {
-    const order: KillOrder = { by: this.o.node, reason, ts: Date.now() };
+    const order: KillOrder = { by: this.o.node, reason, ts: wallMillis() };
     await this.kv.put(KILL_KEY, JSON.stringify(order));
   }
 
@@ -197,7 +198,7 @@ export class SharedRisk {
       instance: this.instance,
       currency: r.accountCurrency.code,
       seq: ++this.seq,
-      ts: Date.now(),
+      ts: wallMillis(),
       gross: t.gross,
       netLong: t.netLong,
       netShort: t.netShort,
@@ -208,7 +209,7 @@ export class SharedRisk {
   }
 
   /** The peers this node knows, with the age of their last revision (ms). */
-  peerAges(now = Date.now()): { node: string; revision: number; ageMs: number }[] {
+  peerAges(now = wallMillis()): { node: string; revision: number; ageMs: number }[] {
     return [...this.others.values()].map((p) => ({
       node: p.entry.node,
       revision: p.revision,
@@ -257,14 +258,14 @@ export class SharedRisk {
       this.others.set(node, {
         entry,
         revision: e.revision,
-        seenAt: Math.min(Date.now(), e.created.getTime()),
+        seenAt: Math.min(wallMillis(), e.created.getTime()),
       });
     }
     this.evaluate();
   }
 
   /** Sums the peers into the engine's view, fresh ones as published, stale ones at their limits. */
-  evaluate(now = Date.now()): void {
+  evaluate(now = wallMillis()): void {
     if (this.closed) return;
     const p = this.peers;
     let gross = 0;

@@ -63,7 +63,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     const consumer = await waitForQueue(c, o);
     if (consumer === null) return stats;
     const ackWaitMs = ((await consumer.info()).config.ack_wait ?? 30e9) / 1e6;
-    const kv = await retry(`opening bucket ${JOBS_BUCKET}`, Date.now() + timeoutMs, () =>
+    const kv = await retry(`opening bucket ${JOBS_BUCKET}`, monoMillis() + timeoutMs, () =>
       c.kvm.open(JOBS_BUCKET),
     );
     const jobs = new JobCache(kv, o.log);
@@ -217,7 +217,7 @@ class Slot {
       };
       let stored = false;
       try {
-        const ack = await retry(`storing the result of trial ${t.id}`, Date.now() + this.timeoutMs, () =>
+        const ack = await retry(`storing the result of trial ${t.id}`, monoMillis() + this.timeoutMs, () =>
           this.c.js.publish(resultSubject(t.job, t.id), encode(result), {
             msgID: `${t.job}.${t.id}`,
           }),

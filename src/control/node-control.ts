@@ -8,7 +8,7 @@
 // by the console), times as ISO UTC or epoch milliseconds.
 
 import { PortfolioEquitySource } from '../backtest/recorder.ts';
-import { monoMillis } from '../core/clock.ts';
+import { monoMillis, wallMillis } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { TradingNode } from '../live/node.ts';
 import { currencies } from '../model/currency.ts';
@@ -41,7 +41,7 @@ export class LogTail {
   }
 
   push(line: string): void {
-    const e = { seq: ++this.seq, ts: Date.now(), line };
+    const e = { seq: ++this.seq, ts: wallMillis(), line };
     this.lines.push(e);
     if (this.lines.length > this.cap) this.lines.splice(0, this.lines.length - this.cap);
     for (const l of this.listeners) l(e);
@@ -98,7 +98,7 @@ export class NodeControl {
   }
 
   private sample(): void {
-    this.curve.push({ t: Date.now(), equity: this.equityNow() });
+    this.curve.push({ t: wallMillis(), equity: this.equityNow() });
     // Thin the older half to every second point: the curve keeps its whole span in bounded memory.
     if (this.curve.length > EQUITY_POINTS) {
       const half = this.curve.length >> 1;

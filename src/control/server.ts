@@ -15,6 +15,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { wallMillis } from '../core/clock.ts';
 import { isBot4Error } from '../core/errors.ts';
 import type { ControlAudit } from './audit.ts';
 import type { ConsoleAssets } from './bundle.ts';
@@ -279,7 +280,7 @@ function bearerOf(req: FastifyRequest): string | undefined {
 
 function entry(req: FastifyRequest, caller: Caller, args: unknown, outcome: string) {
   return {
-    ts: new Date().toISOString(),
+    ts: new Date(wallMillis()).toISOString(),
     role: caller.role,
     tokenId: caller.tokenId,
     ip: req.ip,

@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { wallMillis } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
 export const Role = { READ: 'read', OPERATOR: 'operator' } as const;
@@ -90,7 +91,7 @@ export class ControlTokens {
     const stored: StoredTokens = {
       read: newToken(Role.READ),
       operator: newToken(Role.OPERATOR),
-      created: new Date().toISOString(),
+      created: new Date(wallMillis()).toISOString(),
     };
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600, flag: 'w' });

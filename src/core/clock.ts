@@ -27,6 +27,11 @@ export function wallMicros(): Micros {
   return Math.round((timeOrigin + performance.now()) * 1000) as Micros;
 }
 
+/** Wall-clock milliseconds since the epoch, for stamps shown to people and compared with other hosts' times. */
+export function wallMillis(): number {
+  return timeOrigin + performance.now();
+}
+
 /** Monotonic nanoseconds (sub-microsecond resolution as a double; exact enough for latency). */
 export function monoNanos(): MonoNanos {
   return (performance.now() * 1e6) as MonoNanos;
