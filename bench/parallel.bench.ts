@@ -465,7 +465,7 @@ async function smallTasks(ctx: BenchContext) {
  * ways (t pool threads; t - 1 pool threads plus the main thread).
  */
 async function coarse(ctx: BenchContext) {
-  const n = ctx.quick ? 12 : 40;
+  const n = ctx.quick ? 8 : 40;
   const runs = ctx.quick ? 3 : 7;
   const iters = Math.round(calibrate() * 10_000);
   const args: BurnArgs = { iters, out: new Int32Array(new SharedArrayBuffer(4 * n)) };
