@@ -34,11 +34,12 @@ const require = createRequire(import.meta.url);
  */
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as (() => void) | undefined;
-async function settleHeap(): Promise<void> {
-  // Twice: the first collection's finalisers and weak callbacks leave work that the second one clears.
-  for (let i = 0; i < 2; i++) {
+async function settleHeap(quick: boolean): Promise<void> {
+  // Twice: the first collection's finalisers and weak callbacks leave work that the second one clears. Quick
+  // mode's peers run over far fewer bars (see QUICK_BATCH_BARS): one collection and a short pause do.
+  for (let i = 0; i < (quick ? 1 : 2); i++) {
     if (typeof fullGc === 'function') fullGc();
-    await delay(100);
+    await delay(quick ? 20 : 100);
   }
 }
 
@@ -516,14 +517,14 @@ function streamBench(c: StreamCase): BenchSpec {
       agreement(extra, TI_NAME, tails.ours, tails.ti, c.tiDecimals);
       agreement(extra, TS_NAME, tails.ours, tails.ts);
       extra[IX_NAME] = 'batch API only: see indicators.batch';
-      await settleHeap();
+      await settleHeap(ctx.quick);
       const loops = c.loops();
       const main = await measure(ctx, loops.ours);
       const peers: Record<string, Measurement> = {
         [TI_NAME]: await measure(ctx, loops.ti),
         [TS_NAME]: await measure(ctx, loops.ts),
       };
-      await settleHeap();
+      await settleHeap(ctx.quick);
       return { main, peers, extra };
     },
   };
@@ -727,7 +728,7 @@ function batchBench(c: BatchCase): BenchSpec {
       const extra: Record<string, string | number> = {
         bars: ctx.quick ? `${n} (quick mode; ${N} in the full run)` : n,
       };
-      await settleHeap();
+      await settleHeap(ctx.quick);
       // Ours is cheap: warmed up by time as usual (one pass is milliseconds).
       const main = await measure(ctx, c.ours(typedData(n)), { iterations: n, samples: ctx.quick ? 5 : 15 });
       const ixM = await batchMeasure(ctx, n, () => c.ix(p), ctx.quick ? 3 : 15);
@@ -756,7 +757,7 @@ function batchBench(c: BatchCase): BenchSpec {
       } else {
         extra.tulind = 'native addon did not load here: not measured';
       }
-      await settleHeap();
+      await settleHeap(ctx.quick);
       return { main, peers, extra };
     },
   };
