@@ -285,7 +285,7 @@ function describeMachine(): Record<string, string | number> {
 /** Per-task cost of `count` empty tasks submitted at once: one map call, or `count` run() calls in flight. */
 async function taskOverhead(ctx: BenchContext) {
   const count = ctx.quick ? 5000 : 20_000;
-  const runs = ctx.quick ? 5 : 9;
+  const runs = ctx.quick ? 3 : 9;
   const inputs: number[] = Array(count).fill(0);
   const pools = new Pools();
   try {
