@@ -13,7 +13,11 @@ import { GCProfiler } from 'node:v8';
 export type Better = 'lower' | 'higher';
 
 export interface BenchContext {
-  /** Quick mode: fewer and shorter samples, smaller message counts (the whole suite still takes minutes). */
+  /**
+   * Quick mode: fewer and shorter samples, smaller message counts, and for the slow peers fewer passes or a
+   * smaller data set (said in the bench's extra). The whole suite took 91 s wall and 82 s CPU on the 2-core
+   * machine at load ~7 (issue 14 asks under a minute; PoolExecutor.close's 5 s exit grace is in it).
+   */
   readonly quick: boolean;
 }
 
