@@ -271,7 +271,7 @@ interface Plan {
 }
 
 function plan(quick: boolean, pm: number): Plan {
-  return quick ? { runs: 5, ms: 100, pm } : { runs: 9, ms: 500, pm: pm * 4 };
+  return quick ? { runs: 3, ms: 100, pm } : { runs: 9, ms: 500, pm: pm * 4 };
 }
 
 function throughputSpec(

@@ -118,7 +118,7 @@ export const benches: BenchSpec[] = [
     async run(ctx: BenchContext): Promise<BenchOutcome> {
       const file = CAPTURE;
       if (file === undefined) return skipped(MISSING);
-      const runs = ctx.quick ? 3 : 7;
+      const runs = ctx.quick ? 2 : 7;
       const rates: number[] = [];
       let events = 0;
       const once = async () => {

@@ -34,11 +34,12 @@ const require = createRequire(import.meta.url);
  */
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as (() => void) | undefined;
-async function settleHeap(): Promise<void> {
-  // Twice: the first collection's finalisers and weak callbacks leave work that the second one clears.
-  for (let i = 0; i < 2; i++) {
+async function settleHeap(quick: boolean): Promise<void> {
+  // Twice: the first collection's finalisers and weak callbacks leave work that the second one clears. Quick
+  // mode's peers run over far fewer bars (see QUICK_BATCH_BARS): one collection and a short pause do.
+  for (let i = 0; i < (quick ? 1 : 2); i++) {
     if (typeof fullGc === 'function') fullGc();
-    await delay(100);
+    await delay(quick ? 20 : 100);
   }
 }
 
@@ -96,15 +97,39 @@ function data(): ReturnType<typeof makeBars> {
   bars ??= makeBars();
   return bars;
 }
-let plain: { close: number[]; high: number[]; low: number[] } | undefined;
-/** The same bars as plain arrays, for the peers whose APIs take number[] (converted once, outside the timing). */
-function plainData(): { close: number[]; high: number[]; low: number[] } {
+type Bars = ReturnType<typeof makeBars>;
+interface PlainBars {
+  close: number[];
+  high: number[];
+  low: number[];
+}
+const plain = new Map<number, PlainBars>();
+/** The first n bars as plain arrays, for the peers whose APIs take number[] (converted once, outside the timing). */
+function plainData(n = N): PlainBars {
+  let p = plain.get(n);
+  if (p === undefined) {
+    const d = data();
+    const part = (a: Float64Array) => Array.from(a.subarray(0, n));
+    p = { close: part(d.close), high: part(d.high), low: part(d.low) };
+    plain.set(n, p);
+  }
+  return p;
+}
+/** The first n bars as views of the typed arrays. */
+function typedData(n = N): Bars {
   const d = data();
-  plain ??= { close: Array.from(d.close), high: Array.from(d.high), low: Array.from(d.low) };
-  return plain;
+  return { close: d.close.subarray(0, n), high: d.high.subarray(0, n), low: d.low.subarray(0, n) };
 }
 
-// ---- agreement: the last 100 outputs of a full run over the 2^20 bars --------------------------------------------
+/**
+ * Quick mode runs the batch forms over the first 2^18 bars (ns per element of a linear pass, so the figure keeps
+ * its meaning) and checks the streaming forms' agreement after 2^16 bars: the slow peers' full 2^20-bar runs
+ * were most of the suite's time (technicalindicators' Bollinger batch alone takes seconds per call).
+ */
+const QUICK_BATCH_BARS = 1 << 18;
+const QUICK_TAIL_BARS = 1 << 16;
+
+// ---- agreement: the last 100 outputs of a full run over the bars ----------------------------------------------
 
 const TAIL = 100;
 
@@ -170,12 +195,16 @@ interface StreamCase {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
-/** Runs `step` over all bars and keeps the last 100 values of each field. */
+/** Bars the streaming agreement check runs over (all of them in full mode); set per run by streamBench. */
+let tailBars = N;
+
+/** Runs `step` over the first `tailBars` bars and keeps the last 100 values of each field. */
 function collect<T>(step: (i: number) => T, fields: ((r: T) => number)[]): Float64Array[] {
   const outs = fields.map(() => new Float64Array(TAIL));
-  for (let i = 0; i < N; i++) {
+  const n = tailBars;
+  for (let i = 0; i < n; i++) {
     const r = step(i);
-    if (i >= N - TAIL) for (let k = 0; k < fields.length; k++) outs[k]![i - (N - TAIL)] = fields[k]!(r);
+    if (i >= n - TAIL) for (let k = 0; k < fields.length; k++) outs[k]![i - (n - TAIL)] = fields[k]!(r);
   }
   return outs;
 }
@@ -482,18 +511,20 @@ function streamBench(c: StreamCase): BenchSpec {
     targetSource: `issue 6: >= 5x faster than trading-signals (${c.issueFigure} ns there)${c.id.endsWith('ema') ? '; EMA on par' : ''}`,
     async run(ctx: BenchContext) {
       const extra: Record<string, string | number> = {};
+      tailBars = ctx.quick ? QUICK_TAIL_BARS : N;
+      if (ctx.quick) extra['agreement bars'] = `${tailBars} (quick mode; ${N} in the full run)`;
       const tails = c.tails();
       agreement(extra, TI_NAME, tails.ours, tails.ti, c.tiDecimals);
       agreement(extra, TS_NAME, tails.ours, tails.ts);
       extra[IX_NAME] = 'batch API only: see indicators.batch';
-      await settleHeap();
+      await settleHeap(ctx.quick);
       const loops = c.loops();
       const main = await measure(ctx, loops.ours);
       const peers: Record<string, Measurement> = {
         [TI_NAME]: await measure(ctx, loops.ti),
         [TS_NAME]: await measure(ctx, loops.ts),
       };
-      await settleHeap();
+      await settleHeap(ctx.quick);
       return { main, peers, extra };
     },
   };
@@ -508,17 +539,21 @@ interface BatchCase {
   target: number;
   targetSource: string;
   tiDecimals?: number;
-  /** Ours over the whole input, writing preallocated outputs; returns them for the agreement check. */
-  ours(): () => Float64Array[];
-  ix(): () => ArrayLike<number>[];
+  /** Ours over the whole input, writing outputs preallocated for it; returns them for the agreement check. */
+  ours(d: Bars): () => Float64Array[];
+  ix(p: PlainBars): ArrayLike<number>[];
   tulind?: { name: string; inputs: ('close' | 'high' | 'low')[]; options: number[]; order: number[] };
-  ti(): () => ArrayLike<number>[];
+  ti(p: PlainBars): ArrayLike<number>[];
 }
 
 const ix = new IndicatorsSync();
 
-function tulindRun(name: string, inputs: ('close' | 'high' | 'low')[], options: number[]): number[][] {
-  const p = plainData();
+function tulindRun(
+  p: PlainBars,
+  name: string,
+  inputs: ('close' | 'high' | 'low')[],
+  options: number[],
+): number[][] {
   let out: number[][] = [];
   tulind!.indicators[name]!.indicator(
     inputs.map((k) => p[k]),
@@ -545,32 +580,32 @@ const BATCH_CASES: BatchCase[] = [
     target: 13,
     targetSource: BATCH_SOURCE(131),
     title: 'SMA(20) batch over a Float64Array',
-    ours() {
-      const out = new Float64Array(N);
+    ours(d) {
+      const out = new Float64Array(d.close.length);
       return () => {
-        smaBatch(data().close, out, 20);
+        smaBatch(d.close, out, 20);
         return [out];
       };
     },
-    ix: () => () => [ix.sma(plainData().close, 20)],
+    ix: (p) => [ix.sma(p.close, 20)],
     tulind: { name: 'sma', inputs: ['close'], options: [20], order: [0] },
-    ti: () => () => [TI.SMA.calculate({ period: 20, values: plainData().close })],
+    ti: (p) => [TI.SMA.calculate({ period: 20, values: p.close })],
   },
   {
     id: 'indicators.batch.ema',
     target: 20,
     targetSource: BATCH_SOURCE(198),
     title: 'EMA(20) batch over a Float64Array',
-    ours() {
-      const out = new Float64Array(N);
+    ours(d) {
+      const out = new Float64Array(d.close.length);
       return () => {
-        emaBatch(data().close, out, 20);
+        emaBatch(d.close, out, 20);
         return [out];
       };
     },
-    ix: () => () => [ix.ema(plainData().close, 20)],
+    ix: (p) => [ix.ema(p.close, 20)],
     tulind: { name: 'ema', inputs: ['close'], options: [20], order: [0] },
-    ti: () => () => [TI.EMA.calculate({ period: 20, values: plainData().close })],
+    ti: (p) => [TI.EMA.calculate({ period: 20, values: p.close })],
   },
   {
     id: 'indicators.batch.rsi',
@@ -578,37 +613,38 @@ const BATCH_CASES: BatchCase[] = [
     target: 22,
     targetSource: BATCH_SOURCE(226),
     title: 'RSI(14) batch over a Float64Array',
-    ours() {
-      const out = new Float64Array(N);
+    ours(d) {
+      const out = new Float64Array(d.close.length);
       return () => {
-        rsiBatch(data().close, out, 14);
+        rsiBatch(d.close, out, 14);
         return [out];
       };
     },
-    ix: () => () => [ix.rsi(plainData().close, 14)],
+    ix: (p) => [ix.rsi(p.close, 14)],
     tulind: { name: 'rsi', inputs: ['close'], options: [14], order: [0] },
-    ti: () => () => [TI.RSI.calculate({ period: 14, values: plainData().close })],
+    ti: (p) => [TI.RSI.calculate({ period: 14, values: p.close })],
   },
   {
     id: 'indicators.batch.macd',
     target: 38,
     targetSource: BATCH_SOURCE(381),
     title: 'MACD(12,26,9) batch over a Float64Array',
-    ours() {
-      const m = new Float64Array(N);
-      const s = new Float64Array(N);
-      const h = new Float64Array(N);
+    ours(d) {
+      const n = d.close.length;
+      const m = new Float64Array(n);
+      const s = new Float64Array(n);
+      const h = new Float64Array(n);
       return () => {
-        macdBatch(data().close, m, s, h, 12, 26, 9);
+        macdBatch(d.close, m, s, h, 12, 26, 9);
         return [m, s, h];
       };
     },
-    ix: () => () => ix.macd(plainData().close, 12, 26, 9),
+    ix: (p) => ix.macd(p.close, 12, 26, 9),
     // Tulip's macd uses 0.15 / 0.075 instead of 2 / (n + 1) for 12/26: its outputs differ by design (see extra).
     tulind: { name: 'macd', inputs: ['close'], options: [12, 26, 9], order: [0, 1, 2] },
-    ti: () => () => {
+    ti: (p) => {
       const r = TI.MACD.calculate({
-        values: plainData().close,
+        values: p.close,
         fastPeriod: 12,
         slowPeriod: 26,
         signalPeriod: 9,
@@ -623,22 +659,23 @@ const BATCH_CASES: BatchCase[] = [
     target: 35,
     targetSource: BATCH_SOURCE(358),
     title: 'Bollinger Bands(20, 2) batch over a Float64Array',
-    ours() {
-      const u = new Float64Array(N);
-      const m = new Float64Array(N);
-      const l = new Float64Array(N);
+    ours(d) {
+      const n = d.close.length;
+      const u = new Float64Array(n);
+      const m = new Float64Array(n);
+      const l = new Float64Array(n);
       return () => {
-        bbandsBatch(data().close, u, m, l, 20, 2);
+        bbandsBatch(d.close, u, m, l, 20, 2);
         return [u, m, l];
       };
     },
-    ix: () => () => {
-      const [lower, middle, upper] = ix.bbands(plainData().close, 20, 2) as number[][];
+    ix: (p) => {
+      const [lower, middle, upper] = ix.bbands(p.close, 20, 2) as number[][];
       return [upper!, middle!, lower!];
     },
     tulind: { name: 'bbands', inputs: ['close'], options: [20, 2], order: [2, 1, 0] },
-    ti: () => () => {
-      const r = TI.BollingerBands.calculate({ period: 20, stdDev: 2, values: plainData().close });
+    ti: (p) => {
+      const r = TI.BollingerBands.calculate({ period: 20, stdDev: 2, values: p.close });
       return [r.map((x) => x.upper), r.map((x) => x.middle), r.map((x) => x.lower)];
     },
   },
@@ -647,29 +684,33 @@ const BATCH_CASES: BatchCase[] = [
     target: 12,
     targetSource: BATCH_SOURCE(122),
     title: 'ATR(14) batch over Float64Arrays',
-    ours() {
-      const out = new Float64Array(N);
+    ours(d) {
+      const out = new Float64Array(d.close.length);
       return () => {
-        const d = data();
         atrBatch(d.high, d.low, d.close, out, 14);
         return [out];
       };
     },
-    ix: () => () => {
-      const p = plainData();
-      return [ix.atr(p.high, p.low, p.close, 14)];
-    },
+    ix: (p) => [ix.atr(p.high, p.low, p.close, 14)],
     tulind: { name: 'atr', inputs: ['high', 'low', 'close'], options: [14], order: [0] },
-    ti: () => () => {
-      const p = plainData();
-      return [TI.ATR.calculate({ period: 14, high: p.high, low: p.low, close: p.close })];
-    },
+    ti: (p) => [TI.ATR.calculate({ period: 14, high: p.high, low: p.low, close: p.close })],
   },
 ];
 
-/** Each call processes the whole input once: the harness is told each sample is exactly N operations. */
-function batchMeasure(ctx: BenchContext, run: () => unknown, samples?: number): Promise<Measurement> {
-  return measure(ctx, () => run(), { iterations: N, samples: samples ?? (ctx.quick ? 5 : 15) });
+/**
+ * Times `samples` whole passes over the n bars (the harness is told each is exactly n operations) after one
+ * unmeasured pass, whose outputs are returned for the agreement check: a slow peer's pass is computed once for
+ * both warm-up and agreement (quick mode warms up with that pass alone; the full run then also by time).
+ */
+async function batchMeasure<T>(
+  ctx: BenchContext,
+  n: number,
+  run: () => T,
+  samples: number,
+): Promise<{ m: Measurement; out: T }> {
+  const out = run();
+  const warmUpMs = ctx.quick ? 0 : undefined;
+  return { m: await measure(ctx, run, { iterations: n, samples, warmUpMs }), out };
 }
 
 function batchBench(c: BatchCase): BenchSpec {
@@ -681,28 +722,33 @@ function batchBench(c: BatchCase): BenchSpec {
     target: c.target,
     targetSource: c.targetSource,
     async run(ctx: BenchContext) {
-      const ours = c.ours();
-      const ixRun = c.ix();
-      const tiRun = c.ti();
+      const n = ctx.quick ? QUICK_BATCH_BARS : N;
+      const p = plainData(n);
       const t = c.tulind;
-      const tuRun =
-        tulind !== undefined && t !== undefined ? () => tulindRun(t.name, t.inputs, t.options) : undefined;
-      await settleHeap();
-      const main = await batchMeasure(ctx, ours);
-      const peers: Record<string, Measurement> = { [IX_NAME]: await batchMeasure(ctx, ixRun) };
-      if (tuRun !== undefined) peers[tulindName] = await batchMeasure(ctx, tuRun);
-      peers[TI_NAME] = await batchMeasure(ctx, tiRun, ctx.quick ? 3 : 7);
-      const extra: Record<string, string | number> = {};
-      const oursOut = ours();
-      agreement(extra, IX_NAME, oursOut, ixRun());
-      agreement(extra, TI_NAME, oursOut, tiRun(), c.tiDecimals);
-      if (tuRun !== undefined && t !== undefined) {
-        const res = tuRun();
+      const extra: Record<string, string | number> = {
+        bars: ctx.quick ? `${n} (quick mode; ${N} in the full run)` : n,
+      };
+      await settleHeap(ctx.quick);
+      // Ours is cheap: warmed up by time as usual (one pass is milliseconds).
+      const main = await measure(ctx, c.ours(typedData(n)), { iterations: n, samples: ctx.quick ? 5 : 15 });
+      const ixM = await batchMeasure(ctx, n, () => c.ix(p), ctx.quick ? 3 : 15);
+      const peers: Record<string, Measurement> = { [IX_NAME]: ixM.m };
+      const tu =
+        tulind !== undefined && t !== undefined
+          ? await batchMeasure(ctx, n, () => tulindRun(p, t.name, t.inputs, t.options), ctx.quick ? 3 : 15)
+          : undefined;
+      if (tu !== undefined) peers[tulindName] = tu.m;
+      const tiM = await batchMeasure(ctx, n, () => c.ti(p), ctx.quick ? 1 : 7);
+      peers[TI_NAME] = tiM.m;
+      const oursOut = c.ours(typedData(n))();
+      agreement(extra, IX_NAME, oursOut, ixM.out);
+      agreement(extra, TI_NAME, oursOut, tiM.out, c.tiDecimals);
+      if (tu !== undefined && t !== undefined) {
         agreement(
           extra,
           tulindName,
           oursOut,
-          t.order.map((k) => res[k]!),
+          t.order.map((k) => tu.out[k]!),
         );
         if (t.name === 'macd') {
           extra[`agree ${tulindName}`] +=
@@ -711,7 +757,7 @@ function batchBench(c: BatchCase): BenchSpec {
       } else {
         extra.tulind = 'native addon did not load here: not measured';
       }
-      await settleHeap();
+      await settleHeap(ctx.quick);
       return { main, peers, extra };
     },
   };

@@ -68,12 +68,12 @@ async function tickToTrade(ctx: BenchContext, feed: 'engine' | 'worker'): Promis
   const node = await TradingNode.start({ mode: NodeMode.LIVE, config, print: () => {}, env: {} });
   try {
     // Warm up (JIT), then measure a fresh window.
-    await new Promise((r) => setTimeout(r, ctx.quick ? 1_000 : 3_000));
+    await new Promise((r) => setTimeout(r, ctx.quick ? 500 : 3_000));
     node.t2tStages.reset();
     node.handler.reset();
     node.orders!.ackNanos.reset();
     const probe = startProbe();
-    await new Promise((r) => setTimeout(r, ctx.quick ? 3_000 : 15_000));
+    await new Promise((r) => setTimeout(r, ctx.quick ? 1_500 : 15_000));
     const t2t = node.tickToTrade;
     const ack = node.orders!.ackNanos;
     const m = await probe.finish(t2t.valueAtPercentile(50), t2t.valueAtPercentile(99), t2t.totalCount);

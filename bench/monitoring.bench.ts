@@ -287,8 +287,9 @@ function metricsSeries(text: string): number {
 
 async function benchScrapeOverhead(ctx: BenchContext) {
   const hours = ctx.quick ? 12 : 48;
-  // Run-to-run spread on a shared machine is several percent: alternate the variants, compare medians.
-  const runs = ctx.quick ? 3 : 7;
+  // Run-to-run spread on a shared machine is several percent: alternate the variants, compare medians (quick
+  // mode: 2 runs each, a rough figure).
+  const runs = ctx.quick ? 2 : 7;
   const batches = demoBatches(demoInstrumentId(), hours);
   await demoRun(batches); // warm-up: both variants then run optimised code
   const plain: { wall: number; cpu: number }[] = [];
