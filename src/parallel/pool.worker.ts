@@ -122,6 +122,9 @@ async function loop(tasks: Record<string, TaskFn | RangeFn>): Promise<void> {
     else await runRange(job, tasks[job.task] as RangeFn);
   }
   init.port.close();
+  // Told to exit: end the thread now. A task may leave a handle behind (a timer, a data source), which would
+  // keep the thread alive until the pool's grace period terminates it (5 s added to every optimisation).
+  process.exit(0);
 }
 
 if (tasks !== null) {
