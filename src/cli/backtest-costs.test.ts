@@ -1,8 +1,3 @@
-// Issue 17 on real data from ../shared/data: slippage models (fill prices checked by hand against the candle
-// file's rows and the quote file's spread), sizing policies (sizes rounded to the lot, too big denied by
-// risk), defaults taken from the data (the first run needs only --strategy and --data), and --timerange /
-// --last. These fail in CI when the data is missing and skip on a developer machine without it.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { replayFiles } from '../data/replay.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { QuoteTick, RecordKind } from '../model/market-data.ts';
+import { runBot4 } from './cli.test-util.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const _root = fileURLToPath(new URL('../..', import.meta.url));
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const CANDLES = `${DATA}nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv`;
 const QUOTES = `${DATA}nautilus_trader/binance/btcusdt-quotes.parquet`;
@@ -23,12 +19,7 @@ const haveData = [CANDLES, QUOTES, USDM, ETH_BTC, LTC_BTC].every((f) => existsSy
 const MIN = 60_000_000;
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(args);
 }
 
 interface Report {

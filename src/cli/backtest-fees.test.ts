@@ -1,26 +1,18 @@
-// `--fee` on backtest and optimize: the fees charged are exactly the rates given, checked against figures
-// computed by hand from the fills' prices and sizes; bad rates exit 2 naming the value. Real data from
-// ../shared/data (these fail in CI when it is missing, skip on a developer machine without it).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runBot4 } from './cli.test-util.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const _root = fileURLToPath(new URL('../..', import.meta.url));
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const CANDLES = `${DATA}nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv`;
 const USDM = `${DATA}hftbacktest/usdm/btcusdt_20240808.gz`;
 const haveData = existsSync(CANDLES) && existsSync(USDM);
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(args);
 }
 
 interface Report {

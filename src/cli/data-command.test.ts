@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { present } from '../core/test-resources.ts';
 import { parseTime } from '../core/time-text.ts';
+import { envWithoutBot4, runBot4 } from './cli.test-util.ts';
 import { parsePolicies, table } from './data-command.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,13 +15,7 @@ const hasData = present(DATA, 'shared market data');
 
 /** Runs the real CLI in a child process, as a user would. */
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BOT4_'))),
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(args, { env: envWithoutBot4() });
 }
 
 let tmp = '';

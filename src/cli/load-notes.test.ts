@@ -3,12 +3,12 @@
 // is named (count, first file:line, reason) on stderr and in report.notes for backtest, optimize, ta and data
 // import, and --strict turns a skipped row into exit 2 naming file:line.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { envWithoutBot4, runBot4 } from './cli.test-util.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FTX = join(root, '../shared/data/nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv');
@@ -18,14 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'bot4-load-notes-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BOT4_'))),
-    timeout: 240_000,
-  });
-  if (r.error !== undefined) throw new Error(`bot4 ${args.join(' ')} did not finish: ${r.error.message}`);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(args, { env: envWithoutBot4() });
 }
 
 interface Report {

@@ -2,13 +2,13 @@
 // outputs, the four-command workflow (dataset, train, walk-forward evaluate, backtest ml-signal) on real bars from
 // shared/data, and exit 2 with a one-line message for bad input.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../ml/table.ts';
+import { runBot4 } from './cli.test-util.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bars = fileURLToPath(
@@ -18,13 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'bot4-ml-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.error !== undefined) throw new Error(`bot4 ${args.join(' ')} did not finish: ${r.error.message}`);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(args);
 }
 
 describe('bot4 ml predict', () => {

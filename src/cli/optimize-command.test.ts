@@ -1,20 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { present } from '../core/test-resources.ts';
+import { runBot4 } from './cli.test-util.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FILE = resolve(root, '../shared/data/basana/bitstamp_btcusd_min_2020_01_01.csv');
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'optimize', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(['optimize', ...args]);
 }
 
 const BASE = ['--param', 'instrument=BTCUSD.BITSTAMP', '--param', 'qty=1', '--balance', '100000USD'];

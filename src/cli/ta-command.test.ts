@@ -2,7 +2,6 @@
 // header-CSV reader, outputs checked against the indicators' own batch forms, and exit 2 with the valid names
 // for an unknown indicator or parameter. Uses shared/data when present, else a CSV written here.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,19 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { present } from '../core/test-resources.ts';
 import { atrBatch, INDICATORS, smaBatch } from '../indicators/index.ts';
+import { runBot4 } from './cli.test-util.ts';
 import { parseParams, readHeaderCsv } from './ta-command.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const _root = fileURLToPath(new URL('../..', import.meta.url));
 const shared = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bot4-ta-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ta', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBot4(['ta', ...args]);
 }
 
 /** The output CSV as columns of numbers (empty cells are NaN), plus the raw timestamps. */

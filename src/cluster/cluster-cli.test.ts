@@ -1,18 +1,13 @@
 // The cluster options' bad input: exit 2 with a line naming the option, before any data loads or connection.
 
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runBot4 } from '../cli/cli.test-util.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const _root = fileURLToPath(new URL('../..', import.meta.url));
 
 function bot4(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stderr: r.stderr };
+  return runBot4(args, { timeoutMs: 60_000 });
 }
 
 describe('cluster command lines', () => {
