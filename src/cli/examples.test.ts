@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { present, SHARED_DATA } from '../core/test-resources.ts';
-import { run } from './main.ts';
+import { runCaptured } from './in-process.test-util.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER =
@@ -97,25 +97,6 @@ function readmeExamples(): { text: string; vars: Record<string, string> }[] {
   return out;
 }
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 /** `bot4 ...` lines under "Examples:" in each command's --help. */
 async function helpExamples(): Promise<string[]> {
   const out: string[] = [];
@@ -129,7 +110,7 @@ async function helpExamples(): Promise<string[]> {
     ['data', 'inspect'],
     ['data', 'download'],
   ]) {
-    const help = (await capture([...cmd, '--help'])).out;
+    const help = (await runCaptured([...cmd, '--help'])).out;
     const text = help.slice(help.indexOf('Examples:')).replace(/\\\n\s*/g, ' ');
     for (const line of text.split('\n')) {
       const t = line.replace(/\s+#.*$/, '').trim();
@@ -154,7 +135,7 @@ describe.skipIf(!present(CAPTURE, 'the Binance USD-M capture the examples use'))
     process.chdir(repo);
     // A private catalog holding what the catalog examples query (what `data import <files...>` stands for).
     process.env.BOT4_DATA__CATALOG_DIR = join(sandbox, 'catalog');
-    const r = await capture(['data', 'import', CAPTURE]);
+    const r = await runCaptured(['data', 'import', CAPTURE]);
     expect(r.code, r.err).toBe(0);
   }, 300_000);
   afterAll(() => {
@@ -174,7 +155,7 @@ describe.skipIf(!present(CAPTURE, 'the Binance USD-M capture the examples use'))
       const args = words(ex.text, ex.vars);
       if (!args.includes('--help') && (args[0] === 'backtest' || args[0] === 'optimize'))
         args.push('--no-progress');
-      const r = await capture(args);
+      const r = await runCaptured(args);
       if (r.code !== 0)
         failures.push(`bot4 ${ex.text}\n  exit ${r.code}: ${r.err.split('\n').slice(0, 3).join('\n  ')}`);
     }

@@ -17,37 +17,18 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyse } from '../backtest/analysis.ts';
 import { diffTrades } from '../backtest/compare.ts';
 import type { BacktestReport } from '../backtest/report.ts';
 import { findRun, linkLatest, listRuns, newRunDir, strategySlug } from '../backtest/runs.ts';
 import { present, SHARED_DATA } from '../core/test-resources.ts';
-import { run } from './main.ts';
+import { runCaptured as bot4 } from './in-process.test-util.ts';
 
 const BARS = `${SHARED_DATA}nautilus_trader/bars/btc-perp-20211231-20220201_1m.csv`;
 const CHROMIUM = '/usr/bin/chromium';
 const BASE = ['backtest', '--strategy', 'ema-cross', '--data', BARS, '--param', 'instrument=BTC-PERP.FTX'];
 const MORE = ['--param', 'qty=0.1', '--balance', '100000USD', '--no-progress'];
-
-async function bot4(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 function readReport(dir: string): BacktestReport {
   return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as BacktestReport;

@@ -25,7 +25,9 @@ async function makeHarness() {
     accounts: [{ apiKey: 'ccxtKey', apiSecret: 'ccxtSecret' }],
     log: () => {},
   });
-  const info = await (await fetch(`${srv.url}/api/v3/exchangeInfo`)).json();
+  const info = await (
+    await fetch(`${srv.url}/api/v3/exchangeInfo`, { signal: AbortSignal.timeout(10_000) })
+  ).json();
   const registry = newInstrumentRegistry();
   for (const spec of binanceSpotSpecs(info, { venue: 'BINANCE' }).specs) registry.add(spec);
   const btc = registry.find('BTCUSDT', 'BINANCE')!;
@@ -43,7 +45,9 @@ async function makeHarness() {
   venue.sink = engine;
   engine.registerVenue(btc.venueId, venue);
   await venue.start();
-  const t = (await (await fetch(`${srv.url}/api/v3/ticker/bookTicker?symbol=BTCUSDT`)).json()) as {
+  const t = (await (
+    await fetch(`${srv.url}/api/v3/ticker/bookTicker?symbol=BTCUSDT`, { signal: AbortSignal.timeout(10_000) })
+  ).json()) as {
     bidPrice: string;
   };
   return {
