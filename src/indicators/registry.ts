@@ -77,6 +77,18 @@ export interface StreamingIndicator {
   output(k: number): number;
   readonly ready: boolean;
   reset(): void;
+  /**
+   * The concrete indicator behind the positional interface, for code that compiles its own call sites (one per
+   * indicator, each monomorphic: src/ml/indicator-step.ts). Absent on indicators made outside the registry.
+   */
+  readonly kernel?: IndicatorKernel;
+}
+
+/** A registry indicator's parts: `step(state, a, b, c, d)` feeds it, `read[k](state)` is output k. */
+export interface IndicatorKernel {
+  readonly state: unknown;
+  readonly step: (state: never, a: number, b: number, c: number, d: number) => number;
+  readonly read: readonly ((state: never) => number)[];
 }
 
 export interface IndicatorSpec {
@@ -120,10 +132,12 @@ interface Definition<T extends Updatable> {
 class Adapter<T extends Updatable> implements StreamingIndicator {
   private readonly ind: T;
   private readonly def: Definition<T>;
+  readonly kernel: IndicatorKernel;
 
   constructor(ind: T, def: Definition<T>) {
     this.ind = ind;
     this.def = def;
+    this.kernel = { state: ind, step: def.step, read: def.read };
   }
 
   update(a: number, b = 0, c = 0, d = 0): number {

@@ -15,6 +15,7 @@ import {
   type StreamingIndicator,
 } from '../indicators/registry.ts';
 import { parseBarInterval } from '../strategy/strategy.ts';
+import { compileIndicatorStep, type IndicatorStep } from './indicator-step.ts';
 
 export const FeatureKind = {
   indicator: 'indicator',
@@ -218,6 +219,8 @@ export class FeatureEngine {
   private readonly indIn: Int8Array;
   private readonly indArity: Int8Array;
   private readonly indLast: Float64Array;
+  /** The indicator updates and their row slots, compiled with a call site per indicator (./indicator-step.ts). */
+  private readonly indStep: IndicatorStep;
   private readonly bar = new Float64Array(5);
   // Closes ring (returns) and 1-bar log-return ring (volatility), with running sums per volatility feature.
   private readonly closes: Float64Array;
@@ -313,6 +316,9 @@ export class FeatureEngine {
     this.indIn = Int8Array.from(inputs);
     this.indArity = Int8Array.from(arity);
     this.indLast = new Float64Array(this.inds.length).fill(Number.NaN);
+    const rowOf: [number, number, number][] = [];
+    for (let i = 0; i < n; i++) if (this.kind[i] === K_IND) rowOf.push([i, this.pa[i]!, this.pb[i]!]);
+    this.indStep = compileIndicatorStep(this.inds, this.indIn, this.indArity, rowOf);
     this.closes = new Float64Array(maxRet + 1);
     this.rets = new Float64Array(maxVol + 1);
     this.volSum = new Float64Array(n);
@@ -426,35 +432,19 @@ export class FeatureEngine {
     bar[2] = low;
     bar[3] = close;
     bar[4] = volume;
-    const inds = this.inds;
-    const io = this.indIn;
-    for (let u = 0; u < inds.length; u++) {
-      const o = u * 4;
-      const n = this.indArity[u]!;
-      const ind = inds[u]!;
-      this.indLast[u] =
-        n === 1
-          ? ind.update(bar[io[o]!]!)
-          : n === 2
-            ? ind.update(bar[io[o]!]!, bar[io[o + 1]!]!)
-            : n === 3
-              ? ind.update(bar[io[o]!]!, bar[io[o + 1]!]!, bar[io[o + 2]!]!)
-              : ind.update(bar[io[o]!]!, bar[io[o + 1]!]!, bar[io[o + 2]!]!, bar[io[o + 3]!]!);
-    }
+    const row = this.row;
+    this.indStep(bar, this.indLast, row);
     const t = this.bars;
     const cc = this.closes.length;
     const rc = this.rets.length;
     const prev = t > 0 ? this.closes[(t - 1) % cc]! : Number.NaN;
     const r1 = Math.log(close / prev);
     this.closes[t % cc] = close;
-    const row = this.row;
     const kinds = this.kind;
     for (let i = 0; i < this.size; i++) {
       const k = kinds[i]!;
       if (k === K_IND) {
-        const u = this.pa[i]!;
-        const out = this.pb[i]!;
-        row[i] = out === 0 ? this.indLast[u]! : inds[u]!.output(out);
+        // written by indStep above
       } else if (k === K_RET) {
         const w = this.pa[i]!;
         row[i] = t >= w ? Math.log(close / this.closes[(t - w) % cc]!) : Number.NaN;
