@@ -31,6 +31,30 @@ describe('HmacSha256 (in place, no allocation per signature)', () => {
     );
   });
 
+  it('reuses the state after a shared first block only when the block is the same (Binance payloads)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.uint8Array({ minLength: 64, maxLength: 80 }),
+        fc.array(fc.tuple(fc.nat(63), fc.nat(255), fc.uint8Array({ maxLength: 200 })), { maxLength: 8 }),
+        (key, head, edits) => {
+          const h = new HmacSha256(key);
+          const out = new Uint8Array(64);
+          // A run of messages sharing (or, after an edit in the first 64 bytes, not sharing) their first block.
+          for (const [at, byte, rest] of edits) {
+            head[at] = byte;
+            const msg = new Uint8Array(head.length + rest.length);
+            msg.set(head);
+            msg.set(rest, head.length);
+            h.hexInto(msg, msg.length, out, 0);
+            expect(Buffer.from(out).toString('latin1')).toBe(reference(key, msg));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('handles every length around the padding boundaries (55, 56, 63, 64, 119, 120 bytes) and reuse', () => {
     const key = Buffer.from('benchSecret');
     const h = new HmacSha256(key);
