@@ -3,10 +3,12 @@
 // passes the order through the risk engine and writes it, signed, to the WebSocket API socket. In-process figure:
 // frame received (ws 'message') -> order bytes handed to the socket, for the quotes that sent an order; the
 // stages (src/live/tick-to-trade.ts) and socket read -> written are extras. Round trip: the same plus the
-// venue's acknowledgement (order.place answer). Once with the feed on the engine thread, once on a feed worker.
-// The machine is shared: quote medians.
+// venue's acknowledgement (order.place answer). With the feed on the engine thread (HMAC key, signed per request),
+// the same busy-polling, with an Ed25519 key (the connection logged on, requests unsigned), and with the feed on
+// a worker. The machine is shared: quote medians.
 
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +25,11 @@ const SERVER = siblingModule(import.meta.url, '../src/venues/server/server').hre
 const CHILD_ARGS = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
 /** The local exchange server in a child process (order limits raised: the bench sends an order per 2 quotes). */
-async function spawnServer(): Promise<{ url: string; kill(): void }> {
+async function spawnServer(account: object): Promise<{ url: string; kill(): void }> {
   const code = `
     const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
     const s = await startExchangeServer({
-      accounts: [{ apiKey: 'bench', apiSecret: 'benchSecret' }], speed: 10, warmupMs: 60000, log: () => {},
+      accounts: [${JSON.stringify(account)}], speed: 10, warmupMs: 60000, log: () => {},
       limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
     });
     process.stdout.write('listening ' + s.url + '\\n');
@@ -51,15 +53,36 @@ async function spawnServer(): Promise<{ url: string; kill(): void }> {
   return { url, kill: () => child.kill('SIGTERM') };
 }
 
-/** One measured session of the live node against the server, with the feed on `feed`'s thread. */
-async function tickToTrade(ctx: BenchContext, feed: 'engine' | 'worker'): Promise<BenchOutcome> {
+/** A key as long as Binance's (64 characters): the signed payload is as long as a real one. */
+const API_KEY = 'bench'.repeat(13).slice(0, 64);
+
+interface Variant {
+  feed: 'engine' | 'worker';
+  busyPoll?: boolean;
+  /** 'ed25519': the order connection logs on (session.logon) and its requests carry no signature. */
+  key?: 'hmac' | 'ed25519';
+}
+
+/** One measured session of the live node against the server. */
+async function tickToTrade(ctx: BenchContext, v: Variant): Promise<BenchOutcome> {
+  const { feed, busyPoll = false, key = 'hmac' } = v;
+  const dir = mkdtempSync(join(tmpdir(), 'bot4-bench-'));
+  const keyFile = join(dir, 'keys.json');
+  let account: object = { apiKey: API_KEY, apiSecret: 'benchSecret' };
+  if (key === 'ed25519') {
+    const ed = generateKeyPairSync('ed25519');
+    const pem = join(dir, 'key.pem');
+    writeFileSync(pem, ed.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(keyFile, JSON.stringify({ apiKey: API_KEY, privateKeyFile: pem }));
+    account = { apiKey: API_KEY, ed25519PublicKey: ed.publicKey.export({ type: 'spki', format: 'pem' }) };
+  } else {
+    writeFileSync(keyFile, JSON.stringify(account));
+  }
   // The server runs in its own process, so the GC and CPU figures are the node's alone.
-  const server = await spawnServer();
-  const keyFile = join(mkdtempSync(join(tmpdir(), 'bot4-bench-')), 'keys.json');
-  writeFileSync(keyFile, JSON.stringify({ apiKey: 'bench', apiSecret: 'benchSecret' }));
+  const server = await spawnServer(account);
   const config = NodeConfigSchema.parse({
     venue: { restUrl: server.url, keyFile },
-    engine: { feed },
+    engine: { feed, busyPoll },
     instruments: ['BTCUSDT'],
     strategies: [{ name: STRATEGY, params: { instrument: 'BTCUSDT.BINANCE' } }],
     statusIntervalSec: 3600,
@@ -80,6 +103,8 @@ async function tickToTrade(ctx: BenchContext, feed: 'engine' | 'worker'): Promis
     // Everything of the measured window is read before the warm run below adds its own orders.
     const measured = {
       feed,
+      busy_poll: busyPoll ? 1 : 0,
+      key,
       orders_measured: t2t.totalCount,
       ...node.t2tStages.figures(),
       dispatch_p50_ns: node.handler.valueAtPercentile(50),
@@ -89,7 +114,7 @@ async function tickToTrade(ctx: BenchContext, feed: 'engine' | 'worker'): Promis
       market_messages: node.md.stats.messages,
       rejected: node.counters.rejected + node.counters.denied,
     };
-    const warm = feed === 'engine' ? await warmStages(node) : {};
+    const warm = feed === 'engine' && !busyPoll ? await warmStages(node) : {};
     return { main: m, extra: { ...measured, ...warm } };
   } finally {
     await node.stop();
@@ -141,12 +166,25 @@ export const benches: BenchSpec[] = [
     title:
       'bookTicker frame on a socket -> parse -> strategy -> risk -> signed order written (live node, feed on the engine thread)',
     ...TARGET,
-    run: (ctx) => tickToTrade(ctx, 'engine'),
+    run: (ctx) => tickToTrade(ctx, { feed: 'engine' }),
+  },
+  {
+    id: 'live.tick_to_trade.busy_poll',
+    title:
+      'the same with the engine thread busy-polling (engine.busyPoll: never sleeps, a warm CPU, a core spent)',
+    ...TARGET,
+    run: (ctx) => tickToTrade(ctx, { feed: 'engine', busyPoll: true }),
+  },
+  {
+    id: 'live.tick_to_trade.ed25519_session',
+    title: 'the same with an Ed25519 key: the order connection logged on (session.logon), requests unsigned',
+    ...TARGET,
+    run: (ctx) => tickToTrade(ctx, { feed: 'engine', key: 'ed25519' }),
   },
   {
     id: 'live.tick_to_trade.feed_worker',
     title: 'the same with socket reads and decoding on a feed worker, rows handed over an SPSC ring',
     ...TARGET,
-    run: (ctx) => tickToTrade(ctx, 'worker'),
+    run: (ctx) => tickToTrade(ctx, { feed: 'worker' }),
   },
 ];

@@ -18,7 +18,7 @@ import {
 /** `bot4 paper|live` options: metrics, probes, the control API, CPU pinning and session recording. */
 type NodeCliOptions = MetricsCliOptions &
   HealthCliOptions &
-  ControlCliOptions & { cpus?: string; catalog?: string; record: boolean };
+  ControlCliOptions & { cpus?: string; busyPoll?: boolean; catalog?: string; record: boolean };
 
 async function runNode(
   mode: NodeMode,
@@ -41,6 +41,7 @@ async function runNode(
     const { parseCpuList } = await import('../live/affinity.ts');
     config.engine.cpus = parseCpuList(metricsOpts.cpus);
   }
+  if (metricsOpts.busyPoll === true) config.engine.busyPoll = true;
   // The control API (--console): tokens checked before the node starts; its print feeds the console's log.
   const control =
     metricsOpts.console === true || metricsOpts.rotateTokens === true
@@ -101,10 +102,15 @@ const CPUS_HELP =
   'pin to these CPUs (e.g. 0,1 or 2-3; Linux, taskset): the process to all, the engine thread to the first, ' +
   'the feed worker to the second; overrides engine.cpus';
 
+const BUSY_POLL_FLAG = '--busy-poll';
+const BUSY_POLL_HELP =
+  'the engine thread never sleeps between market events (a warm CPU, lower tick-to-trade) at the cost of a ' +
+  'whole core; overrides engine.busyPoll';
+
 export function registerLiveCommands(program: Command): void {
   const help = (mode: string) => `
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
-Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, engine { feed (engine|worker), cpus },
+Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, engine { feed (engine|worker), cpus, busyPoll },
 instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),
@@ -134,6 +140,7 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
       addHealthOptions(program.command('paper'))
         .description('paper trading: live market data, fills by the simulated exchange, real latency')
         .option(CPUS_FLAG, CPUS_HELP)
+        .option(BUSY_POLL_FLAG, BUSY_POLL_HELP)
         .addHelpText('after', help('paper')),
     ),
   ).action(async (opts: NodeCliOptions) => runNode('paper', config(), opts));
@@ -142,6 +149,7 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
       addHealthOptions(program.command('live'))
         .description('live trading through the native Binance adapter (reconciles with the venue first)')
         .option(CPUS_FLAG, CPUS_HELP)
+        .option(BUSY_POLL_FLAG, BUSY_POLL_HELP)
         .addHelpText('after', help('live')),
     ),
   ).action(async (opts: NodeCliOptions) => runNode('live', config(), opts));

@@ -31,6 +31,8 @@ const EngineSchema = z.strictObject({
   feed: z.enum(['engine', 'worker']).default('engine'),
   /** CPUs to pin to (Linux, taskset): the process to all, the engine thread to the first, the feed worker to the second. */
   cpus: z.array(z.number().int().nonnegative()).default([]),
+  /** Busy-poll: the engine thread never sleeps in epoll (src/live/busy-poll.ts); costs a core. README: when. */
+  busyPoll: z.boolean().default(false),
 });
 
 export const NodeConfigSchema = z.strictObject({

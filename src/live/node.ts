@@ -40,6 +40,7 @@ import {
 import type { ExchangeServer } from '../venues/server/server.ts';
 import { SimulatedExchange } from '../venues/sim/exchange.ts';
 import { pinNode } from './affinity.ts';
+import { BusyPoll } from './busy-poll.ts';
 import { createMarketData } from './feed-worker.ts';
 import type { NodeConfig } from './node-config.ts';
 import { NodeProbe } from './node-probe.ts';
@@ -107,6 +108,8 @@ export class TradingNode implements MarketDataSink {
   private stopped = false;
   /** Shared risk with other nodes (config `cluster`). */
   cluster: NodeCluster | undefined;
+  /** The engine thread's busy-poll loop (config `engine.busyPoll`). */
+  private busyPoll: BusyPoll | undefined;
 
   private constructor(parts: {
     mode: NodeMode;
@@ -360,6 +363,10 @@ export class TradingNode implements MarketDataSink {
       for (const h of kernel.hosts) h.start();
       await md.start();
       node.startTimers(cfg.statusIntervalSec);
+      if (cfg.engine.busyPoll) {
+        node.busyPoll = new BusyPoll();
+        print(node.busyPoll.start());
+      }
       if (probe !== undefined) {
         probe.watch(client === undefined ? [md.supervisor] : [md.supervisor, client.supervisor]);
         const refresh = (): void => probe.refreshRateLimit(rest.governor, rest.venueNow());
@@ -532,6 +539,7 @@ export class TradingNode implements MarketDataSink {
     const policy = await applyShutdownPolicy(this.kernel, this.shutdown);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.busyPoll?.stop();
     await this.md.stop();
     for (const h of this.kernel.hosts) h.stop();
     this.tick();

@@ -1,12 +1,24 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../core/poll.test-util.ts';
 import { OrderType } from '../../model/order.ts';
 import { OrderEventKind, OrderStatus } from '../../model/order-state.ts';
-import { bestBid, type LiveHarness, limitBuy, startHarness } from './server-harness.test-util.ts';
+import { type ExchangeServer, startExchangeServer } from '../server/server.ts';
+import {
+  API_KEY,
+  API_SECRET,
+  bestBid,
+  type LiveHarness,
+  limitBuy,
+  startHarness,
+} from './server-harness.test-util.ts';
+import { BinanceCredentials } from './signing.ts';
 
 const open: LiveHarness[] = [];
+const servers: ExchangeServer[] = [];
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
+  for (const s of servers.splice(0)) await s.close();
 });
 async function harness(...a: Parameters<typeof startHarness>): Promise<LiveHarness> {
   const h = await startHarness(...a);
@@ -35,6 +47,44 @@ describe('BinanceOrderClient against the local exchange server', () => {
     expect(await venueOpen(h)).toEqual([]);
     expect(h.client.stats.restFallbacks).toBe(0);
     expect(h.engine.stats.rejectedEvents).toBe(0);
+  }, 15_000);
+
+  it('logs an Ed25519 key on (session.logon): orders and cancels go without apiKey or signature', async () => {
+    const ed = generateKeyPairSync('ed25519');
+    const srv = await startExchangeServer({
+      accounts: [
+        { apiKey: API_KEY, apiSecret: API_SECRET },
+        {
+          apiKey: 'edKey1',
+          ed25519PublicKey: ed.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        },
+      ],
+      warmupMs: 60_000,
+      log: () => {},
+    });
+    servers.push(srv);
+    const pem = ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const h = await harness({ credentials: BinanceCredentials.ed25519('edKey1', pem) }, srv);
+    // What goes on the wire from here on.
+    const frames: string[] = [];
+    const sup = h.client.supervisor;
+    const send = sup.sendBytes.bind(sup);
+    sup.sendBytes = (b) => {
+      frames.push(String(b));
+      return send(b);
+    };
+    const o = h.engine.submit(limitBuy(h.btc, 100, (await bestBid(h)) - 50_000));
+    await waitFor(() => o.status === OrderStatus.ACCEPTED, 'ACCEPTED');
+    expect(h.engine.cancel(o.id)).toBe(true);
+    await waitFor(() => o.status === OrderStatus.CANCELED, 'CANCELED (from the session user stream)');
+    const place = frames.find((f) => f.includes('"order.place"'))!;
+    const cancel = frames.find((f) => f.includes('"order.cancel"'))!;
+    for (const f of [place, cancel]) {
+      expect(f).not.toMatch(/signature|apiKey/);
+      expect(f).toMatch(/"timestamp":\d{13}[,}]/);
+    }
+    expect(h.client.stats.restFallbacks).toBe(0);
+    expect(h.notes.filter((n) => /logon/.test(n))).toEqual([]);
   }, 15_000);
 
   it('maps the fills of a market order from the user stream, and they agree with myTrades', async () => {

@@ -1,6 +1,9 @@
 // The native Binance spot VenueClient: orders over the WebSocket API (order.place / order.cancel /
-// order.cancelReplace, signed per request) with signed REST as the fallback while the socket is down, and the
-// account's executionReport events (userDataStream.subscribe.signature on the same socket) mapped to order events.
+// order.cancelReplace) with signed REST as the fallback while the socket is down, and the account's
+// executionReport events (userDataStream.subscribe on the same socket) mapped to order events. HMAC keys sign
+// every request (in place, ws-request.ts); an Ed25519 key logs the connection on (session.logon) and its requests
+// then carry no apiKey and no signature, as Binance allows, so the order path skips the signature altogether.
+// Place and cancel are written straight into a reused buffer (no params object, no string per order).
 // Invariants: one client order id per order for its whole life, so a submit retried after a lost ack can
 // never become a second order (after the ack timeout the order is looked up by that id, and re-sent only when
 // the venue does not know it; Binance also refuses a duplicate id of an open order). Fills and cancels come only
@@ -19,7 +22,8 @@ import { OrderEventKind } from '../../model/order-state.ts';
 import { HdrHistogram } from '../../monitoring/latency.ts';
 import { GovernorVerdict, type RateLimitSpec } from './rate-governor.ts';
 import { BinanceApiError, type BinanceRest } from './rest.ts';
-import { type BinanceCredentials, type ParamValue, signedWsParams, signedWsRequest } from './signing.ts';
+import { type BinanceCredentials, KeyKind, type ParamValue } from './signing.ts';
+import { WsRequestWriter } from './ws-request.ts';
 import { type ConnectionEvent, WsSupervisor, type WsSupervisorOptions } from './ws-supervisor.ts';
 
 export interface BinanceOrderClientOptions {
@@ -64,12 +68,13 @@ class Tracked {
   order: Order | undefined = undefined;
 }
 
-interface Pending {
-  kind: 'place' | 'cancel' | 'replace' | 'subscribe' | 'time';
-  t: Tracked | undefined;
-  sentMs: number;
-  /** Monotonic send time, ns (ack latency). */
-  sentNs?: number;
+/** A request waiting for its answer (pooled: one per order request would be an allocation per order). */
+class Pending {
+  kind: 'place' | 'cancel' | 'replace' | 'subscribe' | 'logon' = 'place';
+  t: Tracked | undefined = undefined;
+  sentMs = 0;
+  /** Monotonic send time, ns (ack latency); 0 when not measured. */
+  sentNs = 0;
 }
 
 export class BinanceOrderClient implements VenueClient {
@@ -107,7 +112,13 @@ export class BinanceOrderClient implements VenueClient {
   private readonly byId: (Instrument | undefined)[] = [];
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byCoid = new Map<string, Tracked>();
-  private readonly pending = new Map<string, Pending>();
+  /** By request id (the id is sent as its decimal text). */
+  private readonly pending = new Map<number, Pending>();
+  private readonly pendingPool: Pending[] = [];
+  /** The request being written (one at a time: the engine thread's). */
+  private readonly writer = new WsRequestWriter();
+  /** The connection is logged on (session.logon, Ed25519 keys): requests go unsigned, without apiKey. */
+  private session = false;
   private readonly adoptions = new Map<string, string>();
   /** One record per nesting level: a handler of a delivered event may cause another delivery. */
   private readonly events: OrderEvent[] = Array.from({ length: 8 }, () => new OrderEvent());
@@ -215,8 +226,7 @@ export class BinanceOrderClient implements VenueClient {
     this.request(
       'order.cancelReplace',
       p,
-      { kind: 'replace', t, sentMs: monoMillis() },
-      'POST',
+      this.pend('replace', t, monoMillis(), 0),
       '/api/v3/order/cancelReplace',
     );
   }
@@ -228,8 +238,21 @@ export class BinanceOrderClient implements VenueClient {
       this.emit(t, OrderEventKind.CANCEL_REJECTED, this.o.clock.now(), '', 'order is already closed');
       return;
     }
-    const p = { symbol: t.inst.symbol, origClientOrderId: t.venueCoid };
-    this.request('order.cancel', p, { kind: 'cancel', t, sentMs: monoMillis() }, 'DELETE', '/api/v3/order');
+    const pend = this.pend('cancel', t, monoMillis(), 0);
+    if (!this.admit(pend)) return;
+    const rest = this.o.rest;
+    if (this.supervisor.state === 'open') {
+      // The order path: params written in name order.
+      const id = this.nextReq++;
+      const w = this.writer.begin(id, 'order.cancel');
+      if (!this.session) w.text('apiKey', this.o.credentials.apiKey);
+      w.text('origClientOrderId', t.venueCoid)
+        .int('recvWindow', rest.recvWindowMs)
+        .text('symbol', t.inst.symbol)
+        .int('timestamp', rest.venueNow());
+      if (this.sendWs(id, pend)) return;
+    }
+    this.viaRest(pend, 'DELETE', '/api/v3/order', { symbol: t.inst.symbol, origClientOrderId: t.venueCoid });
   }
 
   // ---- sending ----------------------------------------------------------------------------------------------
@@ -257,65 +280,110 @@ export class BinanceOrderClient implements VenueClient {
     t.sentAtMs = monoMillis();
     t.answered = false;
     const limit = asType === OrderType.LIMIT;
-    const p: Record<string, ParamValue | undefined> = {
+    const postOnly = (order.flags & OrderFlags.POST_ONLY) !== 0;
+    const type = limit ? (postOnly ? 'LIMIT_MAKER' : 'LIMIT') : 'MARKET';
+    const tif =
+      limit && !postOnly
+        ? order.tif === TimeInForce.IOC
+          ? 'IOC'
+          : order.tif === TimeInForce.FOK
+            ? 'FOK'
+            : 'GTC'
+        : undefined;
+    const side = order.side === OrderSide.BUY ? 'BUY' : 'SELL';
+    const pend = this.pend('place', t, t.sentAtMs, monoNanos());
+    if (!this.admit(pend)) return;
+    const rest = this.o.rest;
+    if (this.supervisor.state === 'open') {
+      // The order path: params written in name order, decimals straight from ticks and lots.
+      const id = this.nextReq++;
+      const w = this.writer.begin(id, 'order.place');
+      if (!this.session) w.text('apiKey', this.o.credentials.apiKey);
+      w.text('newClientOrderId', t.coid).text('newOrderRespType', 'ACK');
+      if (limit) w.steps('price', order.price, inst.tickSize);
+      w.steps('quantity', order.leavesQty, inst.lotSize)
+        .int('recvWindow', rest.recvWindowMs)
+        .text('side', side)
+        .text('symbol', inst.symbol);
+      if (tif !== undefined) w.text('timeInForce', tif);
+      w.int('timestamp', rest.venueNow()).text('type', type);
+      if (this.sendWs(id, pend)) return;
+    }
+    this.viaRest(pend, 'POST', '/api/v3/order', {
       symbol: inst.symbol,
-      side: order.side === OrderSide.BUY ? 'BUY' : 'SELL',
-      type: limit ? ((order.flags & OrderFlags.POST_ONLY) !== 0 ? 'LIMIT_MAKER' : 'LIMIT') : 'MARKET',
-      timeInForce:
-        limit && (order.flags & OrderFlags.POST_ONLY) === 0
-          ? order.tif === TimeInForce.IOC
-            ? 'IOC'
-            : order.tif === TimeInForce.FOK
-              ? 'FOK'
-              : 'GTC'
-          : undefined,
+      side,
+      type,
+      timeInForce: tif,
       quantity: stepsToDecimal(order.leavesQty, inst.lotSize),
       price: limit ? stepsToDecimal(order.price, inst.tickSize) : undefined,
       newClientOrderId: t.coid,
       newOrderRespType: 'ACK',
-    };
-    this.request(
-      'order.place',
-      p,
-      { kind: 'place', t, sentMs: t.sentAtMs, sentNs: monoNanos() },
-      'POST',
-      '/api/v3/order',
-    );
+    });
   }
 
-  /** Over the WebSocket API when open; else the same request signed over REST. */
+  private pend(kind: Pending['kind'], t: Tracked | undefined, sentMs: number, sentNs: number): Pending {
+    const p = this.pendingPool.pop() ?? new Pending();
+    p.kind = kind;
+    p.t = t;
+    p.sentMs = sentMs;
+    p.sentNs = sentNs;
+    return p;
+  }
+
+  /** Every request passes the governor; one it refuses is never sent (no wait on this path: a refusal). */
+  private admit(pend: Pending): boolean {
+    const rest = this.o.rest;
+    if (rest.governor.check(1, pend.kind !== 'cancel', rest.venueNow()) === GovernorVerdict.GO) return true;
+    const text = `rate limit: refused locally for ${rest.governor.waitMs} ms to stay under Binance's limits`;
+    this.onAnswer(pend, 400, undefined, -1003, text);
+    return false;
+  }
+
+  /** Ends the writer's request (signed, or unsigned on a logged-on session) and sends it; false if the socket
+   * would not take it. */
+  private sendWs(id: number, pend: Pending): boolean {
+    const bytes = this.session ? this.writer.unsigned() : this.writer.signed(this.o.credentials);
+    this.pending.set(id, pend);
+    this.signedNanos = monoNanos();
+    if (this.supervisor.sendBytes(bytes)) {
+      this.sentNanos = monoNanos();
+      return true;
+    }
+    this.pending.delete(id);
+    return false;
+  }
+
+  /** A request from a params object (the generic path): over the WebSocket API when open, else over REST. */
   private request(
     method: string,
     params: Record<string, ParamValue | undefined>,
     pend: Pending,
-    httpMethod: 'POST' | 'DELETE',
     path: string,
   ): void {
+    if (!this.admit(pend)) return;
     const rest = this.o.rest;
-    const id = `${this.nextReq++}`;
-    // Every request passes the governor; one it refuses is never sent (no wait on this path: a refusal).
-    if (rest.governor.check(1, pend.kind !== 'cancel', rest.venueNow()) !== GovernorVerdict.GO) {
-      const text = `rate limit: refused locally for ${rest.governor.waitMs} ms to stay under Binance's limits`;
-      this.onAnswer(pend, 400, undefined, -1003, text);
-      return;
-    }
     if (this.supervisor.state === 'open') {
-      const text = signedWsRequest(
-        this.o.credentials,
+      const id = this.nextReq++;
+      this.writer.params(
         id,
         method,
         params,
         rest.venueNow(),
         rest.recvWindowMs,
+        this.session ? '' : this.o.credentials.apiKey,
       );
-      this.pending.set(id, pend);
-      this.signedNanos = monoNanos();
-      if (this.supervisor.send(text)) {
-        this.sentNanos = monoNanos();
-        return;
-      }
-      this.pending.delete(id);
+      if (this.sendWs(id, pend)) return;
     }
+    this.viaRest(pend, 'POST', path, params);
+  }
+
+  private viaRest(
+    pend: Pending,
+    httpMethod: 'POST' | 'DELETE',
+    path: string,
+    params: Record<string, ParamValue | undefined>,
+  ): void {
+    const rest = this.o.rest;
     this.stats.restFallbacks++;
     rest.signed(httpMethod, path, params, 1, pend.kind !== 'cancel').then(
       (result) => this.onAnswer(pend, 200, result, 0, ''),
@@ -328,13 +396,31 @@ export class BinanceOrderClient implements VenueClient {
 
   // ---- receiving --------------------------------------------------------------------------------------------
 
+  /**
+   * On every open: an Ed25519 key logs the connection on, then subscribes the session's user stream; an HMAC
+   * key (Binance allows session.logon for Ed25519 only) subscribes with a signature.
+   */
   private onOpen(): void {
     this.userStreamReady = false;
+    this.session = false;
+    if (this.o.credentials.kind === KeyKind.ED25519) this.sendSigned('session.logon', 'logon');
+    else this.sendSigned('userDataStream.subscribe.signature', 'subscribe');
+  }
+
+  /** A signed request without params of its own (logon, subscription). */
+  private sendSigned(method: string, kind: Pending['kind']): void {
     const rest = this.o.rest;
-    const id = `${this.nextReq++}`;
-    this.pending.set(id, { kind: 'subscribe', t: undefined, sentMs: monoMillis() });
-    const params = signedWsParams(this.o.credentials, {}, rest.venueNow(), rest.recvWindowMs);
-    this.supervisor.send(JSON.stringify({ id, method: 'userDataStream.subscribe.signature', params }));
+    const id = this.nextReq++;
+    this.writer.params(id, method, {}, rest.venueNow(), rest.recvWindowMs, this.o.credentials.apiKey);
+    this.pending.set(id, this.pend(kind, undefined, monoMillis(), 0));
+    this.supervisor.sendBytes(this.writer.signed(this.o.credentials));
+  }
+
+  /** After a logon: the session's user stream (no params, no signature). */
+  private subscribeSession(): void {
+    const id = this.nextReq++;
+    this.pending.set(id, this.pend('subscribe', undefined, monoMillis(), 0));
+    this.supervisor.sendBytes(this.writer.begin(id, 'userDataStream.subscribe').unsigned());
   }
 
   private onFrame(text: string): void {
@@ -359,12 +445,15 @@ export class BinanceOrderClient implements VenueClient {
       return;
     }
     if (msg.id !== undefined && msg.status !== undefined) {
-      const pend = this.pending.get(String(msg.id));
+      const id = Number(msg.id);
+      const pend = this.pending.get(id);
       if (pend === undefined) return;
-      this.pending.delete(String(msg.id));
+      this.pending.delete(id);
       if (msg.rateLimits !== undefined)
         this.o.rest.governor.onWsRateLimits(msg.rateLimits, this.o.rest.venueNow());
       this.onAnswer(pend, msg.status, msg.result, msg.error?.code ?? 0, msg.error?.msg ?? '');
+      pend.t = undefined;
+      this.pendingPool.push(pend);
       return;
     }
     const ev = msg.event ?? (msg.e !== undefined ? (msg as Record<string, unknown>) : undefined);
@@ -374,6 +463,17 @@ export class BinanceOrderClient implements VenueClient {
   private onAnswer(pend: Pending, status: number, result: unknown, code: number, text: string): void {
     const t = pend.t;
     const now = this.o.clock.now();
+    if (pend.kind === 'logon') {
+      if (status === 200) {
+        this.session = true;
+        this.subscribeSession();
+      } else {
+        // Refused (e.g. the key is not enabled for it): every request keeps its own signature.
+        this.o.onNote?.(`${this.name}: session.logon refused (${code} ${text}); requests stay signed`);
+        this.sendSigned('userDataStream.subscribe.signature', 'subscribe');
+      }
+      return;
+    }
     if (pend.kind === 'subscribe') {
       if (status === 200) {
         this.userStreamReady = true;
@@ -389,7 +489,7 @@ export class BinanceOrderClient implements VenueClient {
       t.answered = true;
       if (status === 200) {
         this.lastAckMs = monoMillis() - pend.sentMs;
-        if (pend.sentNs !== undefined) this.ackNanos.record(monoNanos() - pend.sentNs);
+        if (pend.sentNs !== 0) this.ackNanos.record(monoNanos() - pend.sentNs);
         if (!t.accepted && !t.closed) {
           t.accepted = true;
           const id = (result as { orderId?: number } | undefined)?.orderId;

@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  BinanceCredentials,
-  loadCredentials,
-  ServerTime,
-  signedQuery,
-  signedWsParams,
-  signedWsRequest,
-} from './signing.ts';
+import { BinanceCredentials, loadCredentials, ServerTime, signedQuery, signedWsParams } from './signing.ts';
+import { WsRequestWriter } from './ws-request.ts';
 
 // Binance's published HMAC example (Spot API docs, "SIGNED endpoint examples for POST /api/v3/order").
 const DOC_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
@@ -52,7 +46,9 @@ describe('Binance signing', () => {
   it('writes a signed WebSocket API request whole, with the same params and signature as signedWsParams', () => {
     const c = BinanceCredentials.hmac(DOC_KEY, DOC_SECRET);
     const params = { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', price: undefined, n: 3, q: 'a"b' };
-    const text = signedWsRequest(c, '7', 'order.place', params, 1655971200000, 100);
+    const text = String(
+      new WsRequestWriter().params(7, 'order.place', params, 1655971200000, 100, c.apiKey).signed(c),
+    );
     const msg = JSON.parse(text) as { id: string; method: string; params: Record<string, unknown> };
     expect(msg.id).toBe('7');
     expect(msg.method).toBe('order.place');

@@ -9,6 +9,7 @@ import { createHmac, createPrivateKey, sign as edSign, type KeyObject } from 'no
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
+import { HmacSha256 } from './hmac-sha256.ts';
 
 export const KeyKind = { HMAC: 'hmac', ED25519: 'ed25519' } as const;
 export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
@@ -19,6 +20,8 @@ export class BinanceCredentials {
   readonly kind: KeyKind;
   /** The HMAC secret's bytes (a Buffer key skips the string-to-bytes conversion of every signature). */
   readonly #hmacSecret: Buffer;
+  /** The same key's HMAC states, for signing from a byte buffer without allocation (the order path). */
+  readonly #hmac: HmacSha256 | undefined;
   readonly #edKey: KeyObject | undefined;
 
   private constructor(apiKey: string, kind: KeyKind, hmacSecret: Buffer, edKey: KeyObject | undefined) {
@@ -26,6 +29,7 @@ export class BinanceCredentials {
     this.apiKey = apiKey;
     this.kind = kind;
     this.#hmacSecret = hmacSecret;
+    this.#hmac = edKey === undefined ? new HmacSha256(hmacSecret) : undefined;
     this.#edKey = edKey;
   }
 
@@ -55,6 +59,21 @@ export class BinanceCredentials {
   sign(payload: string): string {
     if (this.#edKey !== undefined) return edSign(null, Buffer.from(payload), this.#edKey).toString('base64');
     return createHmac('sha256', this.#hmacSecret).update(payload).digest('hex');
+  }
+
+  /**
+   * The signature of `payload[0, len)` written as ASCII into `out` at `at`; returns the offset after it. HMAC:
+   * 64 hex characters computed in place (no allocation); Ed25519: 88 base64 characters (node:crypto, allocates;
+   * the order path logs on instead, see order-client.ts).
+   */
+  signInto(payload: Uint8Array, len: number, out: Uint8Array, at: number): number {
+    if (this.#hmac !== undefined) {
+      this.#hmac.hexInto(payload, len, out, at);
+      return at + 64;
+    }
+    const sig = edSign(null, payload.subarray(0, len), this.#edKey!).toString('base64');
+    for (let i = 0; i < sig.length; i++) out[at + i] = sig.charCodeAt(i);
+    return at + sig.length;
   }
 
   /** The key as it may appear in logs: its first four characters. */
@@ -174,7 +193,10 @@ export function signedQuery(
 
 /** The names a signed WebSocket API request signs, sorted (Binance's rule): the caller's defined params plus
  * apiKey, timestamp and recvWindow. Fills `out` (reused by the caller: no array per request). */
-function wsSignedKeys(params: Readonly<Record<string, ParamValue | undefined>>, out: string[]): string[] {
+export function wsSignedKeys(
+  params: Readonly<Record<string, ParamValue | undefined>>,
+  out: string[],
+): string[] {
   out.length = 0;
   for (const k in params) if (params[k] !== undefined) out.push(k);
   out.push('apiKey', 'timestamp', 'recvWindow');
@@ -214,37 +236,4 @@ export function signedWsParams(
   for (const k of wsSignedKeys(params, [])) payload += `${payload === '' ? '' : '&'}${k}=${String(all[k])}`;
   all.signature = creds.sign(payload);
   return all;
-}
-
-const keyScratch: string[] = [];
-
-/**
- * The whole text of a signed WebSocket API request, `{"id","method","params":{...,"signature"}}`, written
- * straight from the params: the same signature as `signedWsParams` without the intermediate object and its
- * JSON.stringify (the order path's request: tick-to-trade's last stage before the write).
- */
-export function signedWsRequest(
-  creds: BinanceCredentials,
-  id: string,
-  method: string,
-  params: Readonly<Record<string, ParamValue | undefined>>,
-  timestampMs: number,
-  recvWindowMs: number,
-): string {
-  let payload = '';
-  let fields = '';
-  for (const k of wsSignedKeys(params, keyScratch)) {
-    const v =
-      k === 'apiKey'
-        ? creds.apiKey
-        : k === 'timestamp'
-          ? timestampMs
-          : k === 'recvWindow'
-            ? recvWindowMs
-            : params[k]!;
-    payload += payload === '' ? `${k}=${v}` : `&${k}=${v}`;
-    fields += `${JSON.stringify(k)}:${typeof v === 'string' ? JSON.stringify(v) : String(v)},`;
-  }
-  const sig = JSON.stringify(creds.sign(payload));
-  return `{"id":${JSON.stringify(id)},"method":${JSON.stringify(method)},"params":{${fields}"signature":${sig}}}`;
 }

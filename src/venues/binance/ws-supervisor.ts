@@ -8,6 +8,9 @@
 import WebSocket from 'ws';
 import { monoMillis, monoNanos } from '../../core/clock.ts';
 
+/** ws.send's options for bytes that are UTF-8 text (the WebSocket API takes requests in text frames). */
+const TEXT_FRAME = { binary: false } as const;
+
 export const ConnState = {
   IDLE: 'idle',
   CONNECTING: 'connecting',
@@ -98,6 +101,18 @@ export class WsSupervisor {
     const ws = this.ws;
     if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false;
     ws.send(text);
+    return true;
+  }
+
+  /**
+   * Sends bytes as a text frame when open; false otherwise. The bytes may be reused as soon as this returns:
+   * ws masks a client's Buffer into a frame of its own (a Buffer is "read-only" to it; nothing is queued, as no
+   * extension is negotiated), one socket write per frame where a string costs a conversion and two writes.
+   */
+  sendBytes(bytes: Buffer): boolean {
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(bytes, TEXT_FRAME);
     return true;
   }
 
