@@ -50,6 +50,8 @@ export class CcxtVenue implements VenueClient {
   private readonly seenTrades = new Set<string>();
   /** Stream updates that arrived before createOrder's answer named their order: replayed on accept. */
   private readonly early = new Map<string, (CcxtTrade | CcxtOrder)[]>();
+  /** Client id -> venue id of open orders reconciliation adopts (src/live/reconcile.ts). */
+  private readonly adoptions = new Map<string, string>();
   private readonly ev = [new OrderEvent(), new OrderEvent(), new OrderEvent(), new OrderEvent()];
   private depth = 0;
   private running = false;
@@ -102,6 +104,11 @@ export class CcxtVenue implements VenueClient {
     }
   }
 
+  /** The next submit with this client id takes over the venue's open order: accepted at once, not sent. */
+  expectAdoption(clientOrderId: string, venueOrderId: string): void {
+    this.adoptions.set(clientOrderId, venueOrderId);
+  }
+
   // ---- VenueClient ------------------------------------------------------------------------------------------
 
   submit(order: Order, asType: OrderType): void {
@@ -117,6 +124,12 @@ export class CcxtVenue implements VenueClient {
       return;
     }
     t.symbol = this.symbolOf(inst);
+    const adopted = this.adoptions.get(order.clientOrderId);
+    if (adopted !== undefined) {
+      this.adoptions.delete(order.clientOrderId);
+      this.accept(t, adopted);
+      return;
+    }
     const limit = asType === OrderType.LIMIT;
     const params = order.clientOrderId === '' ? {} : { clientOrderId: order.clientOrderId };
     this.ex
