@@ -190,6 +190,7 @@ export class TradingNode implements MarketDataSink {
         : undefined;
     let server: ExchangeServer | undefined;
     let creds: BinanceCredentials | undefined;
+    // With ccxt no local server starts here and the Binance REST client below is built but never called.
     let restUrl = cfg.venue.restUrl ?? (cx === undefined ? undefined : '');
     if (restUrl === undefined) {
       // No venue named: the local exchange server, in-process, with a key made for this session.
