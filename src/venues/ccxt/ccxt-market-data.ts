@@ -2,8 +2,9 @@
 // or polled fetchOrderBook, best bid/ask from watchBidsAsks or watchTicker (else the book's top), trades from
 // watchTrades or polled fetchTrades, whichever `exchange.has` offers. ccxt keeps the book in sync itself
 // (snapshot + diffs, resync on a gap); each update it hands over replaces the kernel's L2Book of the
-// instrument (applySnapshot), so strategies read the same book type as with the native adapter. A failed
-// watch or fetch marks the instrument's book out of sync, counts a resync and retries after a backoff.
+// instrument (applySnapshot), so strategies read the same book type as with the native adapter; a crossed
+// book is counted and held back. A failed book watch or fetch marks the book out of sync and counts a resync;
+// any failed stream backs off and retries (ccxt reconnects and resubscribes on the next watch).
 // Not the fast path (ccxt allocates per message); the native Binance client is. Units: ccxt floats become
 // ticks/lots on the instrument's grid, ms timestamps become engine micros.
 
@@ -180,7 +181,7 @@ export class CcxtMarketData implements NodeMarketData {
     });
   }
 
-  /** Runs one stream until stop; a failure marks the book out of sync and backs off (0.5 s doubling to 10 s). */
+  /** Runs one stream until stop; a failure backs off (0.5 s doubling to 10 s) and retries (ccxt resubscribes). */
   private async loop(f: Feed, what: string, next: () => Promise<void>): Promise<void> {
     while (this.running) {
       try {
@@ -194,10 +195,13 @@ export class CcxtMarketData implements NodeMarketData {
         this.failures++;
         const delay = Math.min(10_000, 500 * 2 ** Math.min(this.failures - 1, 5));
         this.supervisor.reconnects++;
-        this.stats.resyncs++;
-        if (f.inSync) {
-          f.inSync = false;
-          this.o.onEvent?.({ kind: 'resync', symbol: f.inst.symbol, reason: `${what}: ${errText(e)}` });
+        // The book is out of sync when its own stream failed (a dropped socket fails them all).
+        if (what === 'book') {
+          this.stats.resyncs++;
+          if (f.inSync) {
+            f.inSync = false;
+            this.o.onEvent?.({ kind: 'resync', symbol: f.inst.symbol, reason: errText(e) });
+          }
         }
         this.setState(ConnState.BACKOFF, 'reconnect', `${what}: ${errText(e)}`, delay);
         await this.sleep(delay);
@@ -231,7 +235,11 @@ export class CcxtMarketData implements NodeMarketData {
     const rejected = f.book.applySnapshot(f.bids, f.asks, ob.nonce ?? 0, ts);
     this.parsedNanos = monoNanos();
     if (rejected > 0) this.stats.badValue += rejected;
-    if (f.book.crossed()) this.stats.crossed++;
+    // Counted and held back: strategies never see a crossed book (the next update replaces it).
+    if (f.book.crossed()) {
+      this.stats.crossed++;
+      return;
+    }
     if (!f.inSync) {
       f.inSync = true;
       this.o.onEvent?.({ kind: 'in-sync', symbol: inst.symbol, reason: this.plan.book });

@@ -291,6 +291,51 @@ describe('ccxt market data without watch* (polled)', () => {
   }, 30_000);
 });
 
+describe('ccxt market data when the connection drops', () => {
+  it('marks the book out of sync, resubscribes and re-syncs; no crossed book is passed on', async () => {
+    const srv = await server();
+    const ex = await localCcxt(srv, API_KEY, SECRET);
+    await ex.loadMarkets();
+    const registry = newInstrumentRegistry();
+    for (const s of ccxtSpecs(ex, ['BTCUSDT'], 'BINANCE')) registry.add(s);
+    const btc = registry.find('BTCUSDT', 'BINANCE')!;
+    let books = 0;
+    let crossed = 0;
+    const events: string[] = [];
+    const md = new CcxtMarketData({
+      exchange: ex,
+      instruments: [btc],
+      symbolOf: () => 'BTC/USDT',
+      sink: {
+        onQuote: () => {},
+        onTrade: () => {},
+        onBook: (_id, book) => {
+          books++;
+          if (book.crossed()) crossed++;
+        },
+      },
+      clock: new LiveClock(),
+      pollMs: 1_000,
+      onEvent: (e) => events.push(`${e.kind} ${e.symbol}`),
+    });
+    cleanups.push(() => md.stop());
+    await md.start();
+    await waitFor(() => books >= 5, 'five streamed books', 10_000);
+    expect(srv.faults.drop()).toBeGreaterThan(0);
+    await waitFor(() => md.stats.resyncs >= 1, 'the dropped connection to be noticed', 10_000);
+    const after = books;
+    await waitFor(
+      () => md.inSync(btc.id) && books >= after + 5 && md.supervisor.state === 'open',
+      'the book back in sync and streaming after the drop',
+      15_000,
+    );
+    expect(md.supervisor.reconnects).toBeGreaterThanOrEqual(1);
+    expect(events).toContain('resync BTCUSDT');
+    expect(events.filter((e) => e === 'in-sync BTCUSDT').length).toBeGreaterThanOrEqual(2);
+    expect(crossed).toBe(0);
+  }, 40_000);
+});
+
 describe('ccxt instruments and config', () => {
   it('maps loadMarkets precision and limits onto the same instrument exchangeInfo gives', async () => {
     const srv = await server();
