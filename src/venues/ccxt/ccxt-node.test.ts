@@ -28,6 +28,11 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const STRATEGY = fileURLToPath(new URL('./ccxt-node.test-strategy.ts', import.meta.url));
 const API_KEY = 'ccxtNodeKey7f3a91';
 const SECRET = 'ccxtNodeSecret0b5e22d4';
+/** A strategy that sends nothing within a test's time (its averages need 1000 quotes). */
+const QUIET = {
+  name: 'ema-cross',
+  params: { instrument: 'BTCUSDT.BINANCE', source: 'quote', fast: 400, slow: 1000, qty: 0.001 },
+};
 const KEY_ENV = { BOT4_CCXT_API_KEY: API_KEY, BOT4_CCXT_SECRET: SECRET };
 /** The local server serves spot only and has no wallet (sapi) routes: ccxt's binance loads spot markets only. */
 const LOCAL_OPTIONS = { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false };
@@ -211,6 +216,70 @@ describe('live node through ccxt (venue.kind ccxt)', () => {
       expect(text).not.toContain(API_KEY);
     }
   }, 90_000);
+});
+
+describe('live node through ccxt: restart with open orders', () => {
+  async function withOpenOrder(): Promise<ExchangeServer> {
+    const srv = await server();
+    const r = await rest(
+      srv.url,
+      'POST',
+      '/api/v3/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.01000',
+        price: '1000.00',
+        newClientOrderId: 'prev-1',
+      },
+      { apiKey: API_KEY, secret: SECRET },
+    );
+    expect(r.status).toBe(200);
+    return srv;
+  }
+
+  it('adopts the open order from fetchOpenOrders, checks the locked funds from fetchBalance, cancels it through ccxt', async () => {
+    const srv = await withOpenOrder();
+    const lines: string[] = [];
+    const node = await TradingNode.start({
+      mode: NodeMode.LIVE,
+      config: NodeConfigSchema.parse(nodeConfig(srv, { unknownOrders: 'adopt', strategies: [QUIET] })),
+      print: (l) => lines.push(l),
+      env: KEY_ENV,
+    });
+    cleanups.push(() => node.stop());
+    expect(node.reconciliation).toMatchObject({ openAtVenue: 1, adopted: 1 });
+    expect(lines).toContain('reconcile: adopted open order prev-1 (BTCUSDT BUY 0.01 @ 1000, filled 0)');
+    expect(lines.some((l) => /USDT 99990\+10; 1 open order\(s\) .* locked funds agree/.test(l))).toBe(true);
+    const k = node.kernel;
+    const [id] = k.cache.allOpenOrderIds();
+    const order = k.cache.order(id!)!;
+    expect(order.clientOrderId).toBe('prev-1');
+    expect(k.engine.cancel(order.id)).toBe(true);
+    await waitFor(() => k.cache.openCount() === 0, 'the adopted order to cancel through ccxt', 10_000);
+    const open = await rest(
+      srv.url,
+      'GET',
+      '/api/v3/openOrders',
+      { symbol: 'BTCUSDT' },
+      { apiKey: API_KEY, secret: SECRET },
+    );
+    expect(open.body).toEqual([]);
+  }, 30_000);
+
+  it("halts naming the order when unknownOrders is 'halt'", async () => {
+    const srv = await withOpenOrder();
+    await expect(
+      TradingNode.start({
+        mode: NodeMode.LIVE,
+        config: NodeConfigSchema.parse(nodeConfig(srv, { unknownOrders: 'halt' })),
+        print: () => {},
+        env: KEY_ENV,
+      }),
+    ).rejects.toThrow(/1 open order\(s\) at the venue that this node did not place: prev-1 .*trading halted/);
+  }, 30_000);
 });
 
 describe('paper node with ccxt market data', () => {
