@@ -99,6 +99,44 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** `bot4 ...` as a child process (the local server runs in this one, so not spawnSync): output, waits, exit. */
+function bot4(args: string[], env: NodeJS.ProcessEnv) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  const r = { child, out: '', err: '', until, exit };
+  child.stdout!.on('data', (d) => {
+    r.out += String(d);
+  });
+  child.stderr!.on('data', (d) => {
+    r.err += String(d);
+  });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const output = () => `bot4 ${args.join(' ')}\nstdout:\n${r.out}\nstderr:\n${r.err}`;
+  /** Waits for `cond` while the child runs; fails with its output on timeout or an early exit. */
+  async function until(cond: () => boolean, what: string, ms: number): Promise<void> {
+    await waitFor(() => cond() || child.exitCode !== null, what, ms).catch((e: Error) => {
+      throw new Error(`${e.message}\n${output()}`);
+    });
+    if (!cond()) throw new Error(`exited (${child.exitCode}) before ${what}\n${output()}`);
+  }
+  /** The exit code, or a failure with the output after `ms`. */
+  function exit(ms: number): Promise<number | null> {
+    return Promise.race([
+      exited,
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error(`did not exit within ${ms / 1000} s\n${output()}`)), ms),
+      ),
+    ]);
+  }
+  return r;
+}
+
 describe('live node through ccxt (venue.kind ccxt)', () => {
   it('places, cancels and fills through ccxt; its balances equal the venue account at the end', async () => {
     const srv = await server();
@@ -166,41 +204,18 @@ describe('live node through ccxt (venue.kind ccxt)', () => {
     const cfgFile = join(dir, 'live-ccxt.json');
     writeFileSync(cfgFile, JSON.stringify(nodeConfig(srv)));
     const catalog = join(dir, 'catalog');
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'live', '--config', cfgFile, '--catalog', catalog],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...envWithoutBot4(), ...KEY_ENV } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += String(d);
+    const run = bot4(['live', '--config', cfgFile, '--catalog', catalog], {
+      ...envWithoutBot4(),
+      ...KEY_ENV,
     });
-    child.stderr!.on('data', (d) => {
-      err += String(d);
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    await waitFor(
-      () => /orders 3 sent 0 open ([2-9]|\d\d+) fills/.test(out) || child.exitCode !== null,
+    await run.until(
+      () => /orders 3 sent 0 open ([2-9]|\d\d+) fills/.test(run.out),
       'a status line with 3 orders sent, none open and the fills',
       40_000,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\nstdout:\n${out}\nstderr:\n${err}`);
-    });
-    expect(child.exitCode, `stdout:\n${out}\nstderr:\n${err}`).toBeNull();
-    child.kill('SIGINT');
-    const code = await Promise.race([
-      exited,
-      new Promise<never>((_, rej) =>
-        setTimeout(
-          () => rej(new Error(`bot4 live did not exit within 20 s of SIGINT:\n${out}\n${err}`)),
-          20_000,
-        ),
-      ),
-    ]);
+    );
+    run.child.kill('SIGINT');
+    const code = await run.exit(20_000);
+    const { out, err } = run;
     expect(code, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);
     expect(out).toMatch(/stopping\.\.\.\nsummary: \[live \d+s\] pos BTCUSDT 0\.001 /);
     const fills = Number(/orders: 3 submitted, (\d+) fills, 1 canceled/.exec(out)?.[1]);
@@ -310,6 +325,28 @@ describe('paper node with ccxt market data', () => {
     const summary = await node.stop();
     expect(summary[0]).toMatch(/^summary: \[paper \d+s\] pos BTCUSDT 0\.001 /);
   }, 40_000);
+});
+
+describe('bot4 paper --config (kind ccxt) records its session', () => {
+  it('stops after durationSec with the summary; --replay-session reproduces every order', async () => {
+    const srv = await server();
+    const dir = mkdtempSync(join(tmpdir(), 'bot4-ccxt-paper-'));
+    const cfgFile = join(dir, 'paper-ccxt.json');
+    writeFileSync(cfgFile, JSON.stringify(nodeConfig(srv, { durationSec: 6, statusIntervalSec: 2 })));
+    const catalog = join(dir, 'catalog');
+    const paper = bot4(['paper', '--config', cfgFile, '--catalog', catalog], envWithoutBot4());
+    expect(await paper.exit(60_000), paper.out + paper.err).toBe(0);
+    expect(paper.out).toMatch(/stopping\.\.\.\nsummary: \[paper \d+s\] pos BTCUSDT 0\.001 /);
+    expect(paper.out).toMatch(/orders: 3 submitted, \d+ fills, 1 canceled, 0 rejected/);
+    const id = /session (\S+) recording to /.exec(paper.out)?.[1];
+    expect(id, paper.out).toBeDefined();
+    const replay = bot4(
+      ['backtest', '--replay-session', id!, '--catalog', catalog, '--out', join(dir, 'replay')],
+      envWithoutBot4(),
+    );
+    expect(await replay.exit(60_000), replay.out + replay.err).toBe(0);
+    expect(replay.out).toContain('no divergence: the backtest reproduced every order of the session');
+  }, 150_000);
 });
 
 describe('ccxt market data without watch* (polled)', () => {

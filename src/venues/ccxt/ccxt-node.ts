@@ -90,6 +90,8 @@ export class CcxtNode {
   /** The keyed instance (orders, balances, reconciliation); undefined without keys. */
   readonly tradeExchange: Exchange | undefined;
   private readonly cfg: VenueConfig;
+  /** The order client made by orderClient(), stopped by close(). */
+  private venue: CcxtVenue | undefined;
 
   private constructor(cfg: VenueConfig, md: Exchange, trade: Exchange | undefined) {
     this.cfg = cfg;
@@ -227,7 +229,7 @@ export class CcxtNode {
     clock: Clock;
     onNote: (t: string) => void;
   }): CcxtVenue {
-    return new CcxtVenue({
+    this.venue = new CcxtVenue({
       name: o.name,
       exchange: this.trader(),
       instruments: o.instruments,
@@ -235,6 +237,7 @@ export class CcxtNode {
       symbolOf: this.symbolOf,
       onNote: o.onNote,
     });
+    return this.venue;
   }
 
   /** Reconciliation's reads: fetchOpenOrders per instrument and fetchBalance, in Binance's shapes. */
@@ -273,8 +276,12 @@ export class CcxtNode {
     });
   }
 
-  /** Closes both instances (idempotent; the market data and the order client close theirs on stop too). */
+  /**
+   * Stops the order client's watchers and closes both instances, for a start that failed part way (a node
+   * that started stops its market data and order client itself). Idempotent.
+   */
   async close(): Promise<void> {
+    await this.venue?.stop();
     await this.mdExchange.close().catch(() => {});
     await this.tradeExchange?.close().catch(() => {});
   }
