@@ -75,6 +75,8 @@ class Levels implements LevelList {
 class Feed {
   readonly inst: Instrument;
   readonly symbol: string;
+  /** [symbol], the argument of watchBidsAsks (made once). */
+  readonly symbols: string[];
   readonly book: L2Book;
   readonly bids = new Levels();
   readonly asks = new Levels();
@@ -85,6 +87,7 @@ class Feed {
   constructor(inst: Instrument, symbol: string, book: L2Book) {
     this.inst = inst;
     this.symbol = symbol;
+    this.symbols = [symbol];
     this.book = book;
   }
 }
@@ -252,7 +255,7 @@ export class CcxtMarketData implements NodeMarketData {
 
   private async nextQuote(f: Feed): Promise<void> {
     let tk: Ticker | undefined;
-    if (this.plan.quotes === 'watchBidsAsks') tk = (await this.ex.watchBidsAsks([f.symbol]))[f.symbol];
+    if (this.plan.quotes === 'watchBidsAsks') tk = (await this.ex.watchBidsAsks(f.symbols))[f.symbol];
     else tk = await this.ex.watchTicker(f.symbol);
     if (!this.running || tk === undefined) return;
     this.received();

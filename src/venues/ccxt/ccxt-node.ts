@@ -169,11 +169,12 @@ export class CcxtNode {
     if (o.live) {
       trade = await make(keys);
       trade.setMarkets(md.markets);
-      if (trade.has.watchMyTrades !== true && trade.has.watchOrders !== true) {
+      // CcxtVenue takes fills from watchMyTrades only (watchOrders gives it cancels and expiries).
+      if (trade.has.watchMyTrades !== true) {
         await md.close().catch(() => {});
         throw new Bot4Error(
           ErrorCode.CONFIG_INVALID,
-          `live trading through ccxt ${id} needs watchMyTrades or watchOrders for its fills (polling own orders is planned)`,
+          `live trading through ccxt ${id} needs watchMyTrades for its fills (polling own trades is planned)`,
         );
       }
     }
