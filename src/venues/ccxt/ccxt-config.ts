@@ -37,10 +37,24 @@ const CCXT_ONLY = ['exchange', 'options', 'urls'] as const;
 
 /** Cross-key checks of the venue section; issues name the key (loadNodeConfig prefixes `venue.`). */
 export function checkVenueKind(
-  v: { kind: VenueKind; exchange?: string | undefined; options?: unknown; urls?: unknown },
+  v: {
+    kind: VenueKind;
+    exchange?: string | undefined;
+    options?: unknown;
+    urls?: unknown;
+    wsApiUrl?: string | undefined;
+  },
   ctx: z.RefinementCtx,
 ): void {
   if (v.kind === VenueKind.CCXT) {
+    // ccxt places orders over REST: a WebSocket API URL would be ignored, so it is refused.
+    if (v.wsApiUrl !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wsApiUrl'],
+        message: "not used with venue.kind 'ccxt' (ccxt places orders over REST)",
+      });
+    }
     if (v.exchange === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -477,6 +477,11 @@ describe('ccxt instruments and config', () => {
     const r2 = NodeConfigSchema.safeParse({ ...base, venue: { exchange: 'kraken' } });
     expect(r2.error!.issues[0]!.path).toEqual(['venue', 'exchange']);
     expect(r2.error!.issues[0]!.message).toMatch(/only for venue.kind 'ccxt'/);
+    const r3 = NodeConfigSchema.safeParse({
+      ...base,
+      venue: { kind: 'ccxt', exchange: 'binance', wsApiUrl: 'ws://127.0.0.1:1/ws-api/v3' },
+    });
+    expect(r3.error!.issues[0]!.path).toEqual(['venue', 'wsApiUrl']);
     const bad = NodeConfigSchema.parse({ ...base, venue: { kind: 'ccxt', exchange: 'nosuchexchange' } });
     await expect(
       TradingNode.start({ mode: NodeMode.PAPER, config: bad, print: () => {}, env: {} }),
