@@ -536,7 +536,9 @@ export class TradingNode implements MarketDataSink {
       (t2t.totalCount === 0
         ? ''
         : ` | tick-to-trade p50 ${(t2t.valueAtPercentile(50) / 1000).toFixed(1)} us`) +
-      (this.orders === undefined ? '' : ` | ack ${this.orders.lastAckMs.toFixed(1)} ms`);
+      (this.orders === undefined && this.ccxtOrders === undefined
+        ? ''
+        : ` | ack ${(this.orders ?? this.ccxtOrders)!.lastAckMs.toFixed(1)} ms`);
     return (
       `[${this.mode} ${up}s] pos ${pos === '' ? '-' : pos} | equity ${money(this.eq[0]!)} ${ccy.code} ` +
       `(PnL ${money(this.eq[0]! - this.startEquity)}) | orders ${c.submitted} sent ${k.cache.openCount()} open ` +

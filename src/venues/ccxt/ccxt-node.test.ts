@@ -191,7 +191,7 @@ describe('live node through ccxt (venue.kind ccxt)', () => {
     }
     expect(after.get('BTC')).not.toBe(before.get('BTC'));
     const summary = await node.stop();
-    expect(summary[0]).toMatch(/^summary: \[live \d+s\] pos BTCUSDT 0\.001 /);
+    expect(summary[0]).toMatch(/^summary: \[live \d+s\] pos BTCUSDT 0\.001 .* \| ack \d+\.\d ms$/);
     expect(summary.join('\n')).toMatch(/orders: 3 submitted, \d+ fills, 1 canceled, 0 rejected/);
     const all = [...lines, ...summary].join('\n');
     expect(all).not.toContain(SECRET);

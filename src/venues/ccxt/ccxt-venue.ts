@@ -5,7 +5,7 @@
 // and a stream update of the same fact give one order event. Units: ticks/lots inside, floats at ccxt.
 
 import type { Order as CcxtOrder, Trade as CcxtTrade, Exchange } from 'ccxt';
-import type { Clock } from '../../core/clock.ts';
+import { type Clock, monoMillis } from '../../core/clock.ts';
 import type { Micros, OrderId } from '../../core/units.ts';
 import { typeMask, type VenueClient, type VenueEventSink } from '../../execution/venue.ts';
 import { currencies, moneyFromDecimal } from '../../model/currency.ts';
@@ -43,6 +43,8 @@ export class CcxtVenue implements VenueClient {
   readonly nativeTypes = typeMask(OrderType.MARKET, OrderType.LIMIT);
   sink: VenueEventSink | undefined = undefined;
   readonly stats = { streamUpdates: 0, errors: 0 };
+  /** createOrder's round trip of the last order the venue accepted, ms (NaN before the first). */
+  lastAckMs = Number.NaN;
   private readonly o: CcxtVenueOptions;
   private readonly ex: Exchange;
   private readonly byOrder: (Tracked | undefined)[] = [];
@@ -132,6 +134,7 @@ export class CcxtVenue implements VenueClient {
     }
     const limit = asType === OrderType.LIMIT;
     const params = order.clientOrderId === '' ? {} : { clientOrderId: order.clientOrderId };
+    const sentMs = monoMillis();
     this.ex
       .createOrder(
         t.symbol,
@@ -142,7 +145,10 @@ export class CcxtVenue implements VenueClient {
         params,
       )
       .then(
-        (o) => this.accept(t, o.id ?? ''),
+        (o) => {
+          this.lastAckMs = monoMillis() - sentMs;
+          this.accept(t, o.id ?? '');
+        },
         (e: unknown) =>
           this.close(t, OrderEventKind.REJECTED, `${(e as Error).constructor.name}: ${(e as Error).message}`),
       );
