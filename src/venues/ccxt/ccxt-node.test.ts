@@ -22,6 +22,7 @@ import { orderEventName } from '../../model/order-state.ts';
 import { type ExchangeServer, startExchangeServer } from '../server/server.ts';
 import { localCcxt, rest } from '../server/test-client.ts';
 import { CcxtMarketData } from './ccxt-market-data.ts';
+import { loadCcxtKeys } from './ccxt-node.ts';
 import { ccxtSpecs } from './ccxt-specs.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -443,6 +444,52 @@ describe('ccxt market data when the connection drops', () => {
 });
 
 describe('ccxt instruments and config', () => {
+  it('venue.urls points any exchange elsewhere (here binance at the local server, no restUrl)', async () => {
+    const srv = await server();
+    const cfg = nodeConfig(srv);
+    const venue = {
+      kind: 'ccxt',
+      exchange: 'binance',
+      options: LOCAL_OPTIONS,
+      urls: {
+        api: {
+          public: `${srv.url}/api/v3`,
+          private: `${srv.url}/api/v3`,
+          v1: `${srv.url}/api/v1`,
+          ws: { spot: `${srv.wsUrl}/ws` },
+        },
+      },
+    };
+    const node = await TradingNode.start({
+      mode: NodeMode.PAPER,
+      config: NodeConfigSchema.parse({ ...cfg, venue, strategies: [QUIET] }),
+      print: () => {},
+      env: {},
+    });
+    cleanups.push(() => node.stop());
+    await waitFor(
+      () => node.md.stats.quotes >= 3,
+      'three quotes from the local server over venue.urls',
+      10_000,
+    );
+    expect(node.kernel.traded[0]!.symbol).toBe('BTCUSDT');
+  }, 30_000);
+
+  it('reads ccxt keys from venue.keyFile or BOT4_CCXT_*; a half-given key is an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bot4-ccxt-keys-'));
+    const good = join(dir, 'keys.json');
+    writeFileSync(good, JSON.stringify({ apiKey: 'A', apiSecret: 'B', password: 'C' }));
+    expect(loadCcxtKeys({}, good)).toEqual({ apiKey: 'A', secret: 'B', password: 'C' });
+    const half = join(dir, 'half.json');
+    writeFileSync(half, JSON.stringify({ apiKey: 'A' }));
+    expect(() => loadCcxtKeys({}, half)).toThrow(/needs "apiKey" and "apiSecret"/);
+    expect(loadCcxtKeys(KEY_ENV, undefined)).toEqual({ apiKey: API_KEY, secret: SECRET });
+    expect(loadCcxtKeys({}, undefined)).toBeUndefined();
+    expect(() => loadCcxtKeys({ BOT4_CCXT_API_KEY: 'A' }, undefined)).toThrow(
+      /BOT4_CCXT_API_KEY is set but BOT4_CCXT_SECRET is not/,
+    );
+  });
+
   it('maps loadMarkets precision and limits onto the same instrument exchangeInfo gives', async () => {
     const srv = await server();
     const ex = await localCcxt(srv, API_KEY, SECRET);
