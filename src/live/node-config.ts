@@ -10,23 +10,21 @@ import { RiskConfigSchema } from '../risk/risk-config.ts';
 import { ccxtVenueKeys, checkVenueKind } from '../venues/ccxt/ccxt-config.ts';
 import { ShutdownConfigSchema } from './shutdown.ts';
 
-const VenueSchema = z
-  .strictObject({
-    /** REST base URL; absent: the node starts the local exchange server in-process and trades there. */
-    restUrl: z.string().url().optional(),
-    /** Market-stream base (wss://stream.binance.com:9443); default: restUrl with ws(s) scheme. */
-    wsUrl: z.string().optional(),
-    /** WebSocket API (wss://ws-api.binance.com:443/ws-api/v3); default: wsUrl + /ws-api/v3. */
-    wsApiUrl: z.string().optional(),
-    /** JSON key file ({"apiKey","apiSecret"} or {"apiKey","privateKeyFile"}); else BINANCE_API_KEY/... env. */
-    keyFile: z.string().optional(),
-    recvWindowMs: z.number().int().positive().max(60_000).default(5_000),
-    /** Demo market seed of the in-process server. */
-    seed: z.number().int().default(42),
-    /** kind (binance|ccxt), exchange, options, sandbox, urls, pollMs: src/venues/ccxt/ccxt-config.ts. */
-    ...ccxtVenueKeys,
-  })
-  .superRefine(checkVenueKind);
+const VenueSchema = z.strictObject({
+  /** REST base URL; absent: the node starts the local exchange server in-process and trades there. */
+  restUrl: z.string().url().optional(),
+  /** Market-stream base (wss://stream.binance.com:9443); default: restUrl with ws(s) scheme. */
+  wsUrl: z.string().optional(),
+  /** WebSocket API (wss://ws-api.binance.com:443/ws-api/v3); default: wsUrl + /ws-api/v3. */
+  wsApiUrl: z.string().optional(),
+  /** JSON key file ({"apiKey","apiSecret"} or {"apiKey","privateKeyFile"}); else BINANCE_API_KEY/... env. */
+  keyFile: z.string().optional(),
+  recvWindowMs: z.number().int().positive().max(60_000).default(5_000),
+  /** Demo market seed of the in-process server. */
+  seed: z.number().int().default(42),
+  /** kind (binance|ccxt), exchange, options, sandbox, urls, pollMs: src/venues/ccxt/ccxt-config.ts. */
+  ...ccxtVenueKeys,
+});
 
 const EngineSchema = z.strictObject({
   /**
@@ -40,7 +38,7 @@ const EngineSchema = z.strictObject({
 
 export const NodeConfigSchema = z.strictObject({
   engine: EngineSchema.default(EngineSchema.parse({})),
-  venue: VenueSchema.default(VenueSchema.parse({})),
+  venue: VenueSchema.superRefine(checkVenueKind).default(VenueSchema.parse({})),
   /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
   instruments: z.array(z.string().min(1)).min(1),
   strategies: z
