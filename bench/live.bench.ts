@@ -17,6 +17,7 @@ import { siblingModule } from '../src/core/worker.ts';
 import { NodeMode, TradingNode } from '../src/live/node.ts';
 import { NodeConfigSchema } from '../src/live/node-config.ts';
 import { stepsToDecimal } from '../src/model/decimal.ts';
+import type { BinanceMarketData } from '../src/venues/binance/market-data.ts';
 import { type BenchContext, type BenchOutcome, type BenchSpec, startProbe } from './harness.ts';
 
 // Compiled (dist/) or sources: each keeps its own extension.
@@ -129,14 +130,16 @@ async function tickToTrade(ctx: BenchContext, v: Variant): Promise<BenchOutcome>
  */
 async function warmStages(node: TradingNode): Promise<Record<string, number>> {
   const inst = node.kernel.traded[0]!;
-  const book = node.md.book(inst.id)!;
+  // The native adapter's client (this bench's config): its frame entry point and books.
+  const md = node.md as BinanceMarketData;
+  const book = md.book(inst.id)!;
   const bid = stepsToDecimal(book.bestBid(), inst.tickSize);
   const ask = stepsToDecimal(book.bestAsk(), inst.tickSize);
   let u = 4e9;
   const burst = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
       u++;
-      node.md.onMessage(
+      md.onMessage(
         `{"stream":"btcusdt@bookTicker","data":{"u":${u},"s":"BTCUSDT","b":"${bid}","B":"1.5","a":"${ask}","A":"2.0"}}`,
       );
       // Let the acknowledgements in now and then (the socket's buffers stay small).

@@ -110,7 +110,9 @@ const BUSY_POLL_HELP =
 export function registerLiveCommands(program: Command): void {
   const help = (mode: string) => `
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
-Keys: venue { restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed }, engine { feed (engine|worker), cpus, busyPoll },
+Keys: venue { kind (binance|ccxt), restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed,
+exchange, options, sandbox, urls, pollMs (kind ccxt: any exchange ccxt supports) },
+engine { feed (engine|worker), cpus, busyPoll },
 instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),
@@ -121,7 +123,8 @@ shutdown { policy (cancel-all|leave|flatten), timeoutSec } (what stopping does w
 notify { webhooks [{ url, secretEnv, events }], telegram { chatId, tokenEnv, baseUrl, events }, queueSize,
 maxRetries, backoffMs, timeoutMs, dailyPnlUtc } (events: fill, breaker, kill-switch, disconnect, daily-pnl).
 Without venue.restUrl the local exchange server starts in-process (demo market) and the node trades there.
-Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config.
+Keys come from venue.keyFile or BINANCE_API_KEY + BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE), never the config;
+with venue.kind ccxt from venue.keyFile or BOT4_CCXT_API_KEY + BOT4_CCXT_SECRET (+ BOT4_CCXT_PASSWORD).
 
 Probes: /healthz (alive) and /readyz (reconciled, market data connected, not halted) on --metrics-port
 and on --health-port.
@@ -147,7 +150,9 @@ Exit codes: 0 stopped (Ctrl-C, SIGTERM or durationSec), 2 bad config or a reconc
   addMetricsOptions(
     recordOptions(
       addHealthOptions(program.command('live'))
-        .description('live trading through the native Binance adapter (reconciles with the venue first)')
+        .description(
+          'live trading through the native Binance adapter or ccxt (reconciles with the venue first)',
+        )
         .option(CPUS_FLAG, CPUS_HELP)
         .option(BUSY_POLL_FLAG, BUSY_POLL_HELP)
         .addHelpText('after', help('live')),

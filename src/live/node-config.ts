@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { NotifyConfigSchema } from '../notify/notify-config.ts';
 import { RiskConfigSchema } from '../risk/risk-config.ts';
+import { ccxtVenueKeys, checkVenueKind } from '../venues/ccxt/ccxt-config.ts';
 import { ShutdownConfigSchema } from './shutdown.ts';
 
 const VenueSchema = z.strictObject({
@@ -21,6 +22,8 @@ const VenueSchema = z.strictObject({
   recvWindowMs: z.number().int().positive().max(60_000).default(5_000),
   /** Demo market seed of the in-process server. */
   seed: z.number().int().default(42),
+  /** kind (binance|ccxt), exchange, options, sandbox, urls, pollMs: src/venues/ccxt/ccxt-config.ts. */
+  ...ccxtVenueKeys,
 });
 
 const EngineSchema = z.strictObject({
@@ -37,7 +40,7 @@ const EngineSchema = z.strictObject({
 
 export const NodeConfigSchema = z.strictObject({
   engine: EngineSchema.default(EngineSchema.parse({})),
-  venue: VenueSchema.default(VenueSchema.parse({})),
+  venue: VenueSchema.superRefine(checkVenueKind).default(VenueSchema.parse({})),
   /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
   instruments: z.array(z.string().min(1)).min(1),
   strategies: z

@@ -15,7 +15,8 @@ import type { TradingMetrics } from '../monitoring/trading-metrics.ts';
 import type { VenueSlot } from '../monitoring/venue-metrics.ts';
 import type { MarketDataEvent } from '../venues/binance/market-data.ts';
 import type { RateGovernor } from '../venues/binance/rate-governor.ts';
-import { type ConnectionEvent, ConnState, type WsSupervisor } from '../venues/binance/ws-supervisor.ts';
+import { type ConnectionEvent, ConnState } from '../venues/binance/ws-supervisor.ts';
+import type { NodeConnection } from './node-market-data.ts';
 
 export class NodeProbe {
   readonly slot: VenueSlot;
@@ -24,7 +25,7 @@ export class NodeProbe {
   private readonly venueId: number;
   private readonly instruments: InstrumentRegistry;
   /** Sessions that must be open for the venue to count as connected (market data; orders when live). */
-  private sessions: readonly WsSupervisor[] = [];
+  private sessions: readonly NodeConnection[] = [];
 
   /** The node trades one venue: its instruments' (BINANCE). */
   constructor(metrics: NodeMetrics, instruments: InstrumentRegistry) {
@@ -51,7 +52,7 @@ export class NodeProbe {
   }
 
   /** The WebSocket sessions whose state is the venue's `connected` (all must be open). */
-  watch(sessions: readonly WsSupervisor[]): void {
+  watch(sessions: readonly NodeConnection[]): void {
     this.sessions = sessions;
     this.onConnection();
   }

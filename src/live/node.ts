@@ -28,7 +28,7 @@ import { NodeJournal } from '../persistence/node-journal.ts';
 import { BookUpdate } from '../strategy/context.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { parseParams } from '../strategy/params.ts';
-import type { BinanceMarketData, MarketDataSink } from '../venues/binance/market-data.ts';
+import type { MarketDataEvent, MarketDataSink } from '../venues/binance/market-data.ts';
 import { BinanceOrderClient } from '../venues/binance/order-client.ts';
 import { RateGovernor } from '../venues/binance/rate-governor.ts';
 import { BinanceRest } from '../venues/binance/rest.ts';
@@ -37,14 +37,18 @@ import {
   BinanceCredentials as Creds,
   loadCredentials,
 } from '../venues/binance/signing.ts';
+import type { ConnectionEvent } from '../venues/binance/ws-supervisor.ts';
+import type { CcxtNode } from '../venues/ccxt/ccxt-node.ts';
+import type { CcxtVenue } from '../venues/ccxt/ccxt-venue.ts';
 import type { ExchangeServer } from '../venues/server/server.ts';
 import { SimulatedExchange } from '../venues/sim/exchange.ts';
 import { pinNode } from './affinity.ts';
 import { BusyPoll } from './busy-poll.ts';
 import { createMarketData } from './feed-worker.ts';
 import type { NodeConfig } from './node-config.ts';
+import type { NodeMarketData } from './node-market-data.ts';
 import { NodeProbe } from './node-probe.ts';
-import { type ReconcileReport, reconcile } from './reconcile.ts';
+import { binanceReconcileVenue, type ReconcileReport, reconcile } from './reconcile.ts';
 import { SessionRecorder, type SessionRecordOptions } from './session-recorder.ts';
 import { applyShutdownPolicy, nodeReadiness, type ShutdownConfig } from './shutdown.ts';
 import { TickToTradeStages } from './tick-to-trade.ts';
@@ -76,8 +80,10 @@ class NodeCounters {
 export class TradingNode implements MarketDataSink {
   readonly mode: NodeMode;
   readonly kernel: Kernel;
-  readonly md: BinanceMarketData;
+  readonly md: NodeMarketData;
   readonly orders: BinanceOrderClient | undefined;
+  /** The live order client with venue.kind 'ccxt' (then `orders` is undefined). */
+  readonly ccxtOrders: CcxtVenue | undefined;
   readonly server: ExchangeServer | undefined;
   readonly reconciliation: ReconcileReport | undefined;
   /** The crash-safe journal, when the config names one. */
@@ -114,8 +120,9 @@ export class TradingNode implements MarketDataSink {
   private constructor(parts: {
     mode: NodeMode;
     kernel: Kernel;
-    md: BinanceMarketData;
+    md: NodeMarketData;
     orders: BinanceOrderClient | undefined;
+    ccxtOrders: CcxtVenue | undefined;
     server: ExchangeServer | undefined;
     clock: TestClock;
     sims: SimulatedExchange[];
@@ -131,6 +138,7 @@ export class TradingNode implements MarketDataSink {
     this.kernel = parts.kernel;
     this.md = parts.md;
     this.orders = parts.orders;
+    this.ccxtOrders = parts.ccxtOrders;
     this.server = parts.server;
     this.clock = parts.clock;
     this.sims = parts.sims;
@@ -172,9 +180,21 @@ export class TradingNode implements MarketDataSink {
     const pins = pinNode(cfg.engine.cpus);
     for (const l of pins.lines) print(l);
     if (cfg.notify !== undefined) checkNotifySecrets(cfg.notify, o.env ?? process.env);
+    // venue.kind 'ccxt': the exchange through ccxt (src/venues/ccxt/ccxt-node.ts) in place of the native
+    // adapter's exchangeInfo, balances, order client, reconciliation reads and market data below.
+    const cx: CcxtNode | undefined =
+      cfg.venue.kind === 'ccxt'
+        ? await (await import('../venues/ccxt/ccxt-node.ts')).CcxtNode.open({
+            venue: cfg.venue,
+            live: o.mode === NodeMode.LIVE,
+            journal: cfg.journal !== undefined,
+            env: o.env ?? process.env,
+          })
+        : undefined;
     let server: ExchangeServer | undefined;
     let creds: BinanceCredentials | undefined;
-    let restUrl = cfg.venue.restUrl;
+    // With ccxt no local server starts here and the Binance REST client below is built but never called.
+    let restUrl = cfg.venue.restUrl ?? (cx === undefined ? undefined : '');
     if (restUrl === undefined) {
       // No venue named: the local exchange server, in-process, with a key made for this session.
       const { startExchangeServer } = await import('../venues/server/server.ts');
@@ -188,13 +208,13 @@ export class TradingNode implements MarketDataSink {
       restUrl = server.url;
       creds = Creds.hmac(apiKey, apiSecret);
       print(`local exchange server ${server.url} (demo market, seed ${cfg.venue.seed})`);
-    } else {
+    } else if (cx === undefined) {
       creds = loadCredentials({
         env: o.env ?? process.env,
         ...(cfg.venue.keyFile === undefined ? {} : { keyFile: cfg.venue.keyFile }),
       });
     }
-    if (o.mode === NodeMode.LIVE && creds === undefined) {
+    if (o.mode === NodeMode.LIVE && creds === undefined && cx === undefined) {
       throw new Bot4Error(
         ErrorCode.CONFIG_INVALID,
         'live trading needs API keys: set venue.keyFile in the config or BINANCE_API_KEY with BINANCE_API_SECRET',
@@ -212,10 +232,11 @@ export class TradingNode implements MarketDataSink {
     let journal: NodeJournal | undefined;
     let recorder: SessionRecorder | undefined;
     try {
-      await rest.syncTime();
-      const info = await rest.exchangeInfo(cfg.instruments);
+      if (cx === undefined) await rest.syncTime();
       const registry = newInstrumentRegistry();
-      const specs = binanceSpotSpecs(info, { venue: 'BINANCE' }).specs;
+      const specs =
+        cx?.specs(cfg.instruments) ??
+        binanceSpotSpecs(await rest.exchangeInfo(cfg.instruments), { venue: 'BINANCE' }).specs;
       for (const sym of cfg.instruments) {
         const spec = specs.find((s) => s.symbol === sym);
         if (spec === undefined) {
@@ -232,7 +253,9 @@ export class TradingNode implements MarketDataSink {
       // are the venue's, paper starts from the config's.
       const balances =
         journal?.startBalances ??
-        (o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances);
+        (o.mode !== NodeMode.LIVE
+          ? cfg.balances
+          : ((await cx?.balances(registry.all())) ?? (await venueBalances(rest, registry.all()))));
       const strategies = [];
       for (const s of cfg.strategies) {
         const cls = await resolveStrategy(s.name);
@@ -246,6 +269,7 @@ export class TradingNode implements MarketDataSink {
       const clock = new TestClock(wallMicros());
       const sims: SimulatedExchange[] = [];
       let orders: BinanceOrderClient | undefined;
+      let ccxtOrders: CcxtVenue | undefined;
       const lat = cfg.paperLatencyMicros;
       // Set once constructed: the callbacks below (connection events, market data) reach it through this.
       let node: TradingNode | undefined;
@@ -266,6 +290,11 @@ export class TradingNode implements MarketDataSink {
             });
             sims.push(sim);
             return sim;
+          }
+          if (cx !== undefined) {
+            ccxtOrders = cx.orderClient({ name, instruments: insts, clock, onNote: print });
+            ccxtOrders.sink = k.engine;
+            return ccxtOrders;
           }
           orders = new BinanceOrderClient({
             name,
@@ -297,11 +326,12 @@ export class TradingNode implements MarketDataSink {
       const session = { mode: o.mode, instruments: cfg.instruments, balances };
       for (const l of (await journal?.recover(kernel, session, client && rest)) ?? []) print(l);
       let report: ReconcileReport | undefined;
-      if (client !== undefined) {
-        await client.start();
+      const ccxtClient = ccxtOrders as CcxtVenue | undefined;
+      if (client !== undefined || ccxtClient !== undefined) {
+        await (client ?? ccxtClient)!.start();
         report = await reconcile({
-          rest,
-          client,
+          venue:
+            ccxtClient === undefined ? binanceReconcileVenue(rest, client!) : cx!.reconcileVenue(ccxtClient),
           kernel,
           instruments: registry.all(),
           policy: cfg.unknownOrders,
@@ -310,36 +340,37 @@ export class TradingNode implements MarketDataSink {
         for (const line of report.lines) print(line);
       }
       const probe = o.metrics === undefined ? undefined : new NodeProbe(o.metrics, registry);
-      const md = createMarketData(
-        {
-          wsBaseUrl: wsBase,
-          rest,
-          market: 'spot',
-          instruments: registry.all(),
-          sink: {
-            onQuote: (q) => node?.onQuote(q),
-            onTrade: (t) => node?.onTrade(t),
-            onBook: (id, b, ts) => node?.onBook(id, b, ts),
-          },
-          clock,
-          bookFor: (inst) => kernel.books.book(inst.id),
-          onEvent: (e) => {
-            probe?.onMarketEvent(e);
-            print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
-          },
-          onConnection: (e) => {
-            probe?.onConnection(e);
-            node?.notify?.onConnection(e);
-          },
+      const mdCommon = {
+        instruments: registry.all(),
+        sink: {
+          onQuote: (q) => node?.onQuote(q),
+          onTrade: (t) => node?.onTrade(t),
+          onBook: (id, b, ts) => node?.onBook(id, b, ts),
+        } satisfies MarketDataSink,
+        clock,
+        bookFor: (inst: Instrument) => kernel.books.book(inst.id),
+        onEvent: (e: MarketDataEvent) => {
+          probe?.onMarketEvent(e);
+          print(`market data: ${e.kind} ${e.symbol} (${e.reason})`);
         },
-        cfg.engine.feed,
-        { cpu: pins.feedCpu, onPinned: (t) => print(`feed worker: ${t}`) },
-      );
+        onConnection: (e: ConnectionEvent) => {
+          probe?.onConnection(e);
+          node?.notify?.onConnection(e);
+        },
+      };
+      const md: NodeMarketData =
+        cx?.marketData(mdCommon) ??
+        createMarketData({ ...mdCommon, wsBaseUrl: wsBase, rest, market: 'spot' }, cfg.engine.feed, {
+          cpu: pins.feedCpu,
+          onPinned: (t) => print(`feed worker: ${t}`),
+        });
+      if (cx !== undefined) print(cx.describe());
       node = new TradingNode({
         mode: o.mode,
         kernel,
         md,
         orders: client,
+        ccxtOrders: ccxtClient,
         server,
         clock,
         sims,
@@ -378,6 +409,7 @@ export class TradingNode implements MarketDataSink {
       await recorder?.close();
       journal?.close();
       await server?.close();
+      await cx?.close();
       throw e;
     }
   }
@@ -511,7 +543,9 @@ export class TradingNode implements MarketDataSink {
       (t2t.totalCount === 0
         ? ''
         : ` | tick-to-trade p50 ${(t2t.valueAtPercentile(50) / 1000).toFixed(1)} us`) +
-      (this.orders === undefined ? '' : ` | ack ${this.orders.lastAckMs.toFixed(1)} ms`);
+      (this.orders === undefined && this.ccxtOrders === undefined
+        ? ''
+        : ` | ack ${(this.orders ?? this.ccxtOrders)!.lastAckMs.toFixed(1)} ms`);
     return (
       `[${this.mode} ${up}s] pos ${pos === '' ? '-' : pos} | equity ${money(this.eq[0]!)} ${ccy.code} ` +
       `(PnL ${money(this.eq[0]! - this.startEquity)}) | orders ${c.submitted} sent ${k.cache.openCount()} open ` +
@@ -556,6 +590,7 @@ export class TradingNode implements MarketDataSink {
       ...((await this.notify?.close()) ?? []),
     ];
     await this.orders?.stop();
+    await this.ccxtOrders?.stop();
     if (this.recorder !== undefined) lines.push(...(await this.recorder.close(this.clock.now())));
     await this.cluster?.close();
     this.journal?.close();

@@ -2,8 +2,9 @@
 // (they then take fills and cancels like the node's own), reported and left alone, or stop the start, as the
 // config says; then the funds the venue holds locked must be exactly what those open orders lock. Anything
 // else (another client on the key, an order the venue lost) halts with a message saying what differs.
-// Balances need no step here: the portfolio starts from the venue's own balances. Units: venue decimals,
-// compared as integers of 1e-8 (Binance's balance precision).
+// Balances need no step here: the portfolio starts from the venue's own balances. The venue is read through
+// ReconcileVenue: Binance's REST endpoints here, ccxt's fetchOpenOrders / fetchBalance in
+// src/venues/ccxt/ccxt-node.ts. Units: venue decimals, compared as integers of 1e-8 (Binance's balance precision).
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { StrategyId } from '../core/units.ts';
@@ -22,15 +23,43 @@ export interface ReconcileReport {
   reported: number;
 }
 
-interface VenueOrder {
+/** An order open at the venue, in Binance's field names (decimal strings). */
+export interface VenueOrder {
   symbol: string;
-  orderId: number;
+  orderId: number | string;
   clientOrderId: string;
   side: 'BUY' | 'SELL';
   type: string;
   price: string;
   origQty: string;
   executedQty: string;
+}
+
+/** One asset's balance at the venue (decimal strings). */
+export interface VenueBalance {
+  asset: string;
+  free: string;
+  locked: string;
+}
+
+/** What reconciliation reads from the venue, and the order client that takes over adopted orders. */
+export interface ReconcileVenue {
+  /** Orders open at the venue on the instrument (its `symbol` is the instrument's). */
+  openOrders(inst: Instrument): Promise<VenueOrder[]>;
+  balances(): Promise<VenueBalance[]>;
+  /** The next submit with this client id is an adoption of the venue's order: accepted, not sent. */
+  expectAdoption(clientOrderId: string, venueOrderId: string): void;
+}
+
+/** The native adapter's reads: GET /api/v3/openOrders and /api/v3/account. */
+export function binanceReconcileVenue(rest: BinanceRest, client: BinanceOrderClient): ReconcileVenue {
+  return {
+    openOrders: async (inst) =>
+      (await rest.signed('GET', '/api/v3/openOrders', { symbol: inst.symbol }, 6)) as VenueOrder[],
+    balances: async () =>
+      ((await rest.signed('GET', '/api/v3/account', {}, 20)) as { balances: VenueBalance[] }).balances,
+    expectAdoption: (coid, venueId) => client.expectAdoption(coid, venueId),
+  };
 }
 
 /** Decimal text -> integer of 1e-8 units (exact). */
@@ -40,8 +69,7 @@ function e8(text: string): bigint {
 }
 
 export async function reconcile(o: {
-  rest: BinanceRest;
-  client: BinanceOrderClient;
+  venue: ReconcileVenue;
   kernel: Kernel;
   instruments: readonly Instrument[];
   policy: 'adopt' | 'report' | 'halt';
@@ -50,11 +78,7 @@ export async function reconcile(o: {
 }): Promise<ReconcileReport> {
   const lines: string[] = [];
   const open: VenueOrder[] = [];
-  for (const inst of o.instruments) {
-    open.push(
-      ...((await o.rest.signed('GET', '/api/v3/openOrders', { symbol: inst.symbol }, 6)) as VenueOrder[]),
-    );
-  }
+  for (const inst of o.instruments) open.push(...(await o.venue.openOrders(inst)));
   const describe = (v: VenueOrder) =>
     `${v.clientOrderId} (${v.symbol} ${v.side} ${v.origQty} @ ${v.price}, filled ${v.executedQty})`;
   // Without a journal of earlier runs every open order is one this run did not place.
@@ -86,7 +110,7 @@ export async function reconcile(o: {
       decimalToSteps(v.executedQty, inst.lotSize)) as OrderRequest['qty'];
     req.price = decimalToSteps(v.price, inst.tickSize) as OrderRequest['price'];
     req.clientOrderId = v.clientOrderId;
-    o.client.expectAdoption(v.clientOrderId, String(v.orderId));
+    o.venue.expectAdoption(v.clientOrderId, String(v.orderId));
     const order = o.kernel.engine.submit(req);
     if (order.status !== OrderStatus.ACCEPTED) {
       throw new Bot4Error(
@@ -99,9 +123,7 @@ export async function reconcile(o: {
   }
 
   // Locked funds must be what the open orders lock (exactly, unless a partial fill at a better price left more).
-  const acct = (await o.rest.signed('GET', '/api/v3/account', {}, 20)) as {
-    balances: { asset: string; free: string; locked: string }[];
-  };
+  const balances = await o.venue.balances();
   const explained = new Map<string, bigint>();
   const partial = new Set<string>();
   for (const v of open) {
@@ -113,7 +135,7 @@ export async function reconcile(o: {
   }
   const assets = new Set(o.instruments.flatMap((i) => [i.base.code, i.quote.code]));
   const fmt = (x: bigint) => `${x / 100_000_000n}.${(x % 100_000_000n).toString().padStart(8, '0')}`;
-  for (const b of acct.balances) {
+  for (const b of balances) {
     if (!assets.has(b.asset)) continue;
     const locked = e8(b.locked);
     const want = explained.get(b.asset) ?? 0n;
@@ -124,7 +146,7 @@ export async function reconcile(o: {
       );
     }
   }
-  const bal = acct.balances
+  const bal = balances
     .filter((b) => assets.has(b.asset))
     .map((b) => `${b.asset} ${b.free}+${b.locked}`)
     .join(', ');

@@ -5,7 +5,7 @@
 // and a stream update of the same fact give one order event. Units: ticks/lots inside, floats at ccxt.
 
 import type { Order as CcxtOrder, Trade as CcxtTrade, Exchange } from 'ccxt';
-import type { Clock } from '../../core/clock.ts';
+import { type Clock, monoMillis } from '../../core/clock.ts';
 import type { Micros, OrderId } from '../../core/units.ts';
 import { typeMask, type VenueClient, type VenueEventSink } from '../../execution/venue.ts';
 import { currencies, moneyFromDecimal } from '../../model/currency.ts';
@@ -43,6 +43,8 @@ export class CcxtVenue implements VenueClient {
   readonly nativeTypes = typeMask(OrderType.MARKET, OrderType.LIMIT);
   sink: VenueEventSink | undefined = undefined;
   readonly stats = { streamUpdates: 0, errors: 0 };
+  /** createOrder's round trip of the last order the venue accepted, ms (NaN before the first). */
+  lastAckMs = Number.NaN;
   private readonly o: CcxtVenueOptions;
   private readonly ex: Exchange;
   private readonly byOrder: (Tracked | undefined)[] = [];
@@ -50,6 +52,8 @@ export class CcxtVenue implements VenueClient {
   private readonly seenTrades = new Set<string>();
   /** Stream updates that arrived before createOrder's answer named their order: replayed on accept. */
   private readonly early = new Map<string, (CcxtTrade | CcxtOrder)[]>();
+  /** Client id -> venue id of open orders reconciliation adopts (src/live/reconcile.ts). */
+  private readonly adoptions = new Map<string, string>();
   private readonly ev = [new OrderEvent(), new OrderEvent(), new OrderEvent(), new OrderEvent()];
   private depth = 0;
   private running = false;
@@ -102,6 +106,11 @@ export class CcxtVenue implements VenueClient {
     }
   }
 
+  /** The next submit with this client id takes over the venue's open order: accepted at once, not sent. */
+  expectAdoption(clientOrderId: string, venueOrderId: string): void {
+    this.adoptions.set(clientOrderId, venueOrderId);
+  }
+
   // ---- VenueClient ------------------------------------------------------------------------------------------
 
   submit(order: Order, asType: OrderType): void {
@@ -117,8 +126,15 @@ export class CcxtVenue implements VenueClient {
       return;
     }
     t.symbol = this.symbolOf(inst);
+    const adopted = this.adoptions.get(order.clientOrderId);
+    if (adopted !== undefined) {
+      this.adoptions.delete(order.clientOrderId);
+      this.accept(t, adopted);
+      return;
+    }
     const limit = asType === OrderType.LIMIT;
     const params = order.clientOrderId === '' ? {} : { clientOrderId: order.clientOrderId };
+    const sentMs = monoMillis();
     this.ex
       .createOrder(
         t.symbol,
@@ -129,7 +145,10 @@ export class CcxtVenue implements VenueClient {
         params,
       )
       .then(
-        (o) => this.accept(t, o.id ?? ''),
+        (o) => {
+          this.lastAckMs = monoMillis() - sentMs;
+          this.accept(t, o.id ?? '');
+        },
         (e: unknown) =>
           this.close(t, OrderEventKind.REJECTED, `${(e as Error).constructor.name}: ${(e as Error).message}`),
       );

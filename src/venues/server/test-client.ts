@@ -5,6 +5,7 @@
 import { createHmac, type KeyObject, sign } from 'node:crypto';
 import ccxt from 'ccxt';
 import WebSocket from 'ws';
+import { pointBinanceAt } from '../ccxt/binance-urls.ts';
 import { wallMs } from './limits.ts';
 import type { ExchangeServer } from './server.ts';
 
@@ -135,15 +136,8 @@ export async function localCcxt(
     // The local server serves spot only, and has no sapi (wallet, margin) routes.
     options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false },
   });
-  const api = ex.urls.api as Record<string, unknown> & { ws: Record<string, unknown> };
-  api.public = `${s.url}/api/v3`;
-  api.private = `${s.url}/api/v3`;
-  api.v1 = `${s.url}/api/v1`;
-  // Anything else ccxt might call stays on loopback too (and gets the server's 404).
-  for (const k of ['sapi', 'sapiV2', 'sapiV3', 'sapiV4'])
-    api[k] = `${s.url}/${k.replace(/V(\d)$/, '/v$1').replace(/^sapi$/, 'sapi/v1')}`;
-  api.ws.spot = `${s.wsUrl}/ws`;
-  (api.ws['ws-api'] as Record<string, string>).spot = `${s.wsUrl}/ws-api/v3`;
+  // REST, streams and WebSocket API to the server; anything else ccxt might call gets the server's 404.
+  pointBinanceAt(ex, s.url, s.wsUrl);
   // ccxt's own switch for plain ws:// URLs (node's http agent instead of a TLS one).
   await ex.loadHttpProxyAgent();
   return ex;
