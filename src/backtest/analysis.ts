@@ -399,25 +399,15 @@ export function monteCarlo(
   const returns = new Float64Array(runs);
   const drawdowns = new Float64Array(runs);
   let losses = 0;
-  const draw = Float64Array.from(pnl);
   for (let r = 0; r < runs; r++) {
     let e = startEquity;
     let peak = startEquity;
     let dd = 0;
-    // Below one peak the drawdown (peak - e) / peak only grows where e sets a new low (both steps are
-    // monotonic in floating point too), so it is divided out there only: the figures are those of dividing
-    // at every step.
-    let low = startEquity;
     for (let k = 0; k < n; k++) {
-      e += draw[Math.floor(rng.next() * n)]!;
-      if (e > peak) {
-        peak = e;
-        low = e;
-      } else if (e < low) {
-        low = e;
-        const d = e <= 0 ? 1 : (peak - e) / peak;
-        if (d > dd) dd = d;
-      }
+      e += pnl[Math.floor(rng.next() * n)]!;
+      if (e > peak) peak = e;
+      const d = e <= 0 ? 1 : (peak - e) / peak;
+      if (d > dd) dd = d;
     }
     returns[r] = (e - startEquity) / startEquity;
     drawdowns[r] = dd;
