@@ -117,7 +117,8 @@ function trialsBench(workers: number): BenchSpec {
     async run(ctx) {
       const r = await rig(workers, 100_000);
       try {
-        const n = ctx.quick ? 12 : 24;
+        // Quick mode: one round of 6 trials per worker count (the rig's start-up and warm-up dominate it).
+        const n = ctx.quick ? 6 : 24;
         const runs = ctx.quick ? 1 : 3;
         // Warm-up: every worker loads the job's data and starts its thread.
         await rounds(r.ex, inputs(2 * workers, 1000), 2 * workers);

@@ -90,6 +90,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   );
   const results: BenchRecord[] = [];
   const suite0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (const [i, spec] of selected.entries()) {
     progress(`[${i + 1}/${selected.length}] ${spec.id}: ${spec.title}`);
     gc();
@@ -100,8 +101,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     results.push(record);
     progress(`  ${formatLine(record)} (${record.seconds.toFixed(1)} s)`);
   }
+  // CPU time beside wall time: on a shared machine the wall figure says as much about the neighbours.
+  const cpu = process.cpuUsage(cpu0);
   progress(
-    `${results.length} benchmarks in ${(Number(process.hrtime.bigint() - suite0) / 1e9).toFixed(1)} s`,
+    `${results.length} benchmarks in ${(Number(process.hrtime.bigint() - suite0) / 1e9).toFixed(1)} s ` +
+      `(CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in this process, worker threads included)`,
   );
   out('');
   for (const line of formatTable(results)) out(line);

@@ -8,6 +8,7 @@ import { newInstrumentRegistry } from '../model/instrument.ts';
 import type { Bar } from '../model/market-data.ts';
 import { OrderType } from '../model/order.ts';
 import { Strategy, type Subscriptions } from '../strategy/strategy.ts';
+import { Prng } from '../venues/sim/rng.ts';
 import {
   type AnalysisInput,
   analyse,
@@ -354,6 +355,35 @@ describe('properties', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('Monte Carlo: every path gives the figures of pathFigures on the same draws (seed, then index per trade)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -60_000, max: 50_000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (pnl, runs, seed) => {
+          const start = 100_000;
+          const rng = new Prng(seed);
+          const returns: number[] = [];
+          const drawdowns: number[] = [];
+          for (let r = 0; r < runs; r++) {
+            const path = pnl.map(() => pnl[Math.floor(rng.next() * pnl.length)]!);
+            const f = pathFigures(start, path);
+            returns.push(f.totalReturn);
+            drawdowns.push(f.maxDrawdown);
+          }
+          const mc = monteCarlo(pnl, start, runs, seed)!;
+          const sorted = (a: number[]) => Float64Array.from(a).sort();
+          for (const p of PERCENTILES) {
+            expect(mc.totalReturn[`p${p}`]).toBe(percentile(sorted(returns), p));
+            expect(mc.maxDrawdown[`p${p}`]).toBe(percentile(sorted(drawdowns), p));
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

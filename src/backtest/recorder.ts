@@ -44,6 +44,11 @@ export class F64Column {
     return this.data.slice(0, this.length);
   }
 
+  /** The filled part without a copy: valid while nothing is pushed or set (a push may move the storage). */
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+
   private grow(): void {
     const next = new Float64Array(this.data.length * 2);
     next.set(this.data);
@@ -624,30 +629,33 @@ export class BacktestRecorder {
     return this.fTs.length;
   }
 
-  /** Copies of everything recorded, with the trades built (call after end()). */
+  /**
+   * Everything recorded, with the trades built: call once, after end(). The columns are views of the
+   * recorder's storage, not copies (a 1M-sample curve is 40 MB that a copy would allocate and fault in again).
+   */
   recording(): Recording {
     const fills: FillTable = {
       length: this.fTs.length,
-      ts: this.fTs.toArray(),
-      slot: this.fSlot.toArray(),
-      side: this.fSide.toArray(),
-      qty: this.fQty.toArray(),
-      px: this.fPx.toArray(),
-      notional: this.fNotional.toArray(),
-      fee: this.fFee.toArray(),
-      realised: this.fRealised.toArray(),
-      liquidity: this.fLiquidity.toArray(),
-      positionSide: this.fPosSide.toArray(),
-      orderId: this.fOrderId.toArray(),
-      orderType: this.fOrderType.toArray(),
+      ts: this.fTs.view(),
+      slot: this.fSlot.view(),
+      side: this.fSide.view(),
+      qty: this.fQty.view(),
+      px: this.fPx.view(),
+      notional: this.fNotional.view(),
+      fee: this.fFee.view(),
+      realised: this.fRealised.view(),
+      liquidity: this.fLiquidity.view(),
+      positionSide: this.fPosSide.view(),
+      orderId: this.fOrderId.view(),
+      orderType: this.fOrderType.view(),
     };
     const fundings: FundingTable = {
       length: this.uTs.length,
-      ts: this.uTs.toArray(),
-      slot: this.uSlot.toArray(),
-      positionSide: this.uPosSide.toArray(),
-      amount: this.uAmount.toArray(),
-      afterFill: this.uAfter.toArray(),
+      ts: this.uTs.view(),
+      slot: this.uSlot.view(),
+      positionSide: this.uPosSide.view(),
+      amount: this.uAmount.view(),
+      afterFill: this.uAfter.view(),
     };
     const instruments = this.instruments;
     const book = buildTrades(fills, fundings, {
@@ -663,12 +671,12 @@ export class BacktestRecorder {
       startTs: this.startTs,
       endTs: this.endTs,
       curve: {
-        ts: this.sTs.toArray(),
-        equity: this.sEquity.toArray(),
-        cash: this.sCash.toArray(),
-        grossExposure: this.sGross.toArray(),
+        ts: this.sTs.view(),
+        equity: this.sEquity.view(),
+        cash: this.sCash.view(),
+        grossExposure: this.sGross.view(),
       },
-      prices: this.sPrices.map((c) => c.toArray()),
+      prices: this.sPrices.map((c) => c.view()),
       fills,
       fundings,
       trades: book.trades,

@@ -43,14 +43,28 @@ export function downsampleIndices(
   for (let b = 0; b < buckets; b++) {
     const lo = Math.floor((b * n) / buckets);
     const hi = Math.floor(((b + 1) * n) / buckets);
-    for (const s of series) {
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k]!;
       let iMin = -1;
       let iMax = -1;
+      // The extremes so far, held in locals (a 1M-sample curve is scanned this way up to three times a report).
+      let vMin = 0;
+      let vMax = 0;
       for (let i = lo; i < hi; i++) {
         const v = s[i]!;
         if (Number.isNaN(v)) continue;
-        if (iMin < 0 || v < s[iMin]!) iMin = i;
-        if (iMax < 0 || v > s[iMax]!) iMax = i;
+        if (iMin < 0) {
+          iMin = i;
+          iMax = i;
+          vMin = v;
+          vMax = v;
+        } else if (v < vMin) {
+          iMin = i;
+          vMin = v;
+        } else if (v > vMax) {
+          iMax = i;
+          vMax = v;
+        }
       }
       if (iMin >= 0) keep[iMin] = 1;
       if (iMax >= 0) keep[iMax] = 1;
@@ -214,12 +228,17 @@ export function chartLibrary(): ChartLibrary {
   return library;
 }
 
+/** What scriptJson escapes, found in one pass over the text (a long run's JSON is tens of MB). */
+const SCRIPT_UNSAFE = /[<\u2028\u2029]/g;
+const SCRIPT_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '\\u003c',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+
 /** JSON safe inside <script>: '<' (so '</script>' and '<!--') and the JS line separators escaped. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(SCRIPT_UNSAFE, (c) => SCRIPT_ESCAPES[c]!);
 }
 
 export function escapeHtml(s: string): string {

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { present } from '../core/test-resources.ts';
 import type { InstrumentId } from '../core/units.ts';
@@ -180,6 +181,48 @@ describe('downsampling', () => {
     expect(idx).toContain(16);
     // Flat runs keep their first sample as both min and max: 0, 5, 10, 15 at most, plus the extremes.
     expect(idx).toEqual([0, 5, 7, 10, 12, 15, 16, 19]);
+  });
+
+  it('property: the first minimum and first maximum of each bucket and series, NaN skipped, as the rule says', () => {
+    // The rule read literally: every series' extremes compared against the array itself, bucket by bucket.
+    const reference = (n: number, series: number[][], buckets: number): number[] => {
+      if (n <= 2 * buckets) return Array.from({ length: n }, (_, i) => i);
+      const keep = new Set([0, n - 1]);
+      for (let b = 0; b < buckets; b++) {
+        const lo = Math.floor((b * n) / buckets);
+        const hi = Math.floor(((b + 1) * n) / buckets);
+        for (const s of series) {
+          let iMin = -1;
+          let iMax = -1;
+          for (let i = lo; i < hi; i++) {
+            if (Number.isNaN(s[i]!)) continue;
+            if (iMin < 0 || s[i]! < s[iMin]!) iMin = i;
+            if (iMax < 0 || s[i]! > s[iMax]!) iMax = i;
+          }
+          if (iMin >= 0) keep.add(iMin).add(iMax);
+        }
+      }
+      return [...keep].sort((x, y) => x - y);
+    };
+    const value = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(Number.NaN));
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 80 })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.array(fc.array(value, { minLength: n, maxLength: n }), { minLength: 1, maxLength: 3 }),
+              fc.integer({ min: 1, max: 12 }),
+            ),
+          ),
+        ([n, series, buckets]) => {
+          const typed = series.map((s, k) => (k === 0 ? Float64Array.from(s) : s));
+          expect(downsampleIndices(n, typed, buckets)).toEqual(reference(n, series, buckets));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('100k samples: bounded points, increasing seconds, the deepest drawdown kept', () => {

@@ -8,21 +8,18 @@ import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { InstrumentId } from '../core/units.ts';
 import type { Loader } from '../data/loader.ts';
 import { loadNotes } from '../data/validate.ts';
-import {
-  CANDLE_INPUTS,
-  describeParams,
-  getIndicator,
-  INDICATOR_NAMES,
-  INDICATORS,
-  type IndicatorSpec,
-  type InputName,
-  type ParamValue,
-} from '../indicators/index.ts';
+import type { IndicatorSpec, InputName, ParamValue } from '../indicators/index.ts';
 import type { Step } from '../model/decimal.ts';
 import { InstrumentRegistry } from '../model/instrument.ts';
 import { RecordKind } from '../model/market-data.ts';
 import { printNotes, STRICT_OPTION } from './load-notes.ts';
 import { checkInputFiles, checkOutputFile } from './outputs.ts';
+
+/**
+ * The indicator modules (a quarter of the CLI's code): imported when `ta` runs, so `bot4 --help` and every
+ * other command start without compiling them.
+ */
+type Indicators = typeof import('../indicators/index.ts');
 
 /** Candles as doubles, oldest first; `time` is what the timestamp column prints. */
 export interface Candles {
@@ -238,9 +235,10 @@ export function parseParams(pairs: readonly string[]): Record<string, ParamValue
 }
 
 /** Candle columns for a spec's inputs; two-series indicators take x/asset from --input and y/market from --input2. */
-function inputsFor(spec: IndicatorSpec, a: Candles, b: Candles | undefined): Float64Array[] {
+function inputsFor(ind: Indicators, spec: IndicatorSpec, a: Candles, b: Candles | undefined): Float64Array[] {
   return spec.inputs.map((name: InputName) => {
-    if ((CANDLE_INPUTS as readonly string[]).includes(name)) return a[name as keyof Omit<Candles, 'time'>];
+    if ((ind.CANDLE_INPUTS as readonly string[]).includes(name))
+      return a[name as keyof Omit<Candles, 'time'>];
     if (name === 'x' || name === 'asset') return a.close;
     if ((name === 'y' || name === 'market') && b !== undefined) return b.close;
     throw new Bot4Error(
@@ -315,14 +313,14 @@ function writeCsv(fd: number, spec: IndicatorSpec, candles: Candles, outs: Float
   if (rows.length > 0) flush();
 }
 
-function listIndicators(): string {
+function listIndicators(ind: Indicators): string {
   const lines = ['indicators (bot4 ta <name> --param key=value ... --input <file>):'];
-  for (const name of INDICATOR_NAMES) {
-    const s = INDICATORS[name]!;
+  for (const name of ind.INDICATOR_NAMES) {
+    const s = ind.INDICATORS[name]!;
     lines.push(
       `  ${name.padEnd(11)} ${s.title}`,
       `  ${''.padEnd(11)} inputs: ${s.inputs.join(', ')}; outputs: ${s.outputs.join(', ')}`,
-      `  ${''.padEnd(11)} params: ${describeParams(s)}`,
+      `  ${''.padEnd(11)} params: ${ind.describeParams(s)}`,
       `  ${''.padEnd(11)} ${s.convention}`,
     );
   }
@@ -360,11 +358,12 @@ export function registerTaCommand(program: Command): void {
         name: string,
         opts: { input?: string; param: string[]; out?: string; input2?: string; strict?: boolean },
       ) => {
+        const ind = await import('../indicators/index.ts');
         if (name === 'list') {
-          process.stdout.write(listIndicators());
+          process.stdout.write(listIndicators(ind));
           return;
         }
-        const spec = getIndicator(name);
+        const spec = ind.getIndicator(name);
         const params = parseParams(opts.param);
         // Validate the parameters before reading any file, so a typo fails fast (exit 2, valid names listed).
         spec.create(params);
@@ -390,7 +389,7 @@ export function registerTaCommand(program: Command): void {
         }
         const n = candles.close.length;
         const outs = spec.outputs.map(() => new Float64Array(n));
-        spec.batch(inputsFor(spec, candles, second), outs, params);
+        spec.batch(inputsFor(ind, spec, candles, second), outs, params);
         printNotes('ta', notes);
         if (opts.out === undefined) {
           writeCsv(1, spec, candles, outs);

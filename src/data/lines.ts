@@ -3,7 +3,6 @@
 // (`LineChunk`, valid until the next iteration) with 1-based line numbers. Progress is raw bytes read from disk.
 
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 
@@ -77,10 +76,37 @@ export function readHeadText(file: string, maxBytes = 64 * 1024): string {
 }
 
 /**
- * Streams the lines of a plain or gzip text file. Each step yields the same LineChunk object refilled with
- * the lines decoded from the next piece of the file. A trailing line without a newline is yielded too.
+ * One step of readLineBytes: `buf` holds whole lines only (each ends with "\n" except the file's last), so a
+ * loader can parse numbers straight from the bytes without a string per line or cell. Not reused: a step's
+ * buffer stays valid after the next step.
  */
-export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<LineChunk> {
+export interface ByteLines {
+  readonly buf: Buffer;
+  /** 1-based line number of the first line in `buf`. */
+  readonly firstLine: number;
+  /** Lines in `buf` (its "\n" count, plus one for a last line without a newline). */
+  readonly count: number;
+  /** Bytes of the file read from disk so far (compressed bytes for gzip). */
+  readonly bytesRead: number;
+  readonly bytesTotal: number;
+}
+
+/** Counts "\n" bytes in buf[from, to). */
+function newlines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let at = buf.indexOf(10, from); at >= 0 && at < to; at = buf.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/**
+ * Streams a plain or gzip text file as buffers of whole lines (see ByteLines). Lines split on "\n" bytes, which
+ * never occur inside a multi-byte UTF-8 character, so decoding a line's bytes gives what decoding the file and
+ * splitting it would. A trailing piece without a newline comes last.
+ */
+export async function* readLineBytes(
+  file: string,
+  options: ReadLinesOptions = {},
+): AsyncGenerator<ByteLines> {
   let total: number;
   try {
     total = statSync(file).size;
@@ -90,10 +116,9 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
   const gz = isGzip(readHeadBytes(file, 2));
   const chunkBytes = options.chunkBytes ?? 1 << 20;
   const raw = createReadStream(file, { highWaterMark: chunkBytes });
-  const out = new LineChunk();
-  out.bytesTotal = total;
+  let bytesRead = 0;
   raw.on('data', (b) => {
-    out.bytesRead += (b as Buffer).length;
+    bytesRead += (b as Buffer).length;
   });
   let source: AsyncIterable<Buffer>;
   if (gz) {
@@ -104,42 +129,28 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
   } else {
     source = raw;
   }
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
+  let carry: Buffer | undefined;
   let nextLine = 1;
-  const lines = out.lines;
   try {
-    for await (const buf of source) {
+    for await (const chunk of source) {
       if (options.signal?.aborted) throw abortError(file, options.signal);
-      const text = carry + decoder.write(buf);
-      let n = 0;
-      let from = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', from);
-        if (nl < 0) break;
-        const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        const line = text.slice(from, end);
-        if (n < lines.length) lines[n] = line;
-        else lines.push(line);
-        n++;
-        from = nl + 1;
+      const last = chunk.lastIndexOf(10);
+      if (last < 0) {
+        carry = carry === undefined ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
+        continue;
       }
-      carry = from === 0 ? text : text.slice(from);
-      if (n > 0) {
-        out.count = n;
-        out.firstLine = nextLine;
-        nextLine += n;
-        yield out;
-      }
+      const count = newlines(chunk, 0, last + 1);
+      const buf =
+        carry === undefined
+          ? chunk.subarray(0, last + 1)
+          : Buffer.concat([carry, chunk.subarray(0, last + 1)]);
+      // The tail is copied: a stream may reuse its chunk's memory once the next one is asked for.
+      carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined;
+      yield { buf, firstLine: nextLine, count, bytesRead, bytesTotal: total };
+      nextLine += count;
     }
-    const rest = carry + decoder.end();
-    if (rest.length > 0) {
-      const end = rest.charCodeAt(rest.length - 1) === 13 ? rest.length - 1 : rest.length;
-      lines[0] = rest.slice(0, end);
-      out.count = 1;
-      out.firstLine = nextLine;
-      out.bytesRead = total;
-      yield out;
+    if (carry !== undefined && carry.length > 0) {
+      yield { buf: carry, firstLine: nextLine, count: 1, bytesRead: total, bytesTotal: total };
     }
   } catch (e) {
     if (e instanceof Bot4Error) throw e;
@@ -151,6 +162,35 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
     );
   } finally {
     raw.destroy();
+  }
+}
+
+/**
+ * Streams the lines of a plain or gzip text file. Each step yields the same LineChunk object refilled with
+ * the lines decoded from the next piece of the file. A trailing line without a newline is yielded too.
+ */
+export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<LineChunk> {
+  const out = new LineChunk();
+  const lines = out.lines;
+  for await (const step of readLineBytes(file, options)) {
+    const text = step.buf.toString('utf8');
+    let n = 0;
+    let from = 0;
+    while (from < text.length) {
+      let nl = text.indexOf('\n', from);
+      if (nl < 0) nl = text.length;
+      const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      const line = text.slice(from, end);
+      if (n < lines.length) lines[n] = line;
+      else lines.push(line);
+      n++;
+      from = nl + 1;
+    }
+    out.count = n;
+    out.firstLine = step.firstLine;
+    out.bytesRead = step.bytesRead;
+    out.bytesTotal = step.bytesTotal;
+    yield out;
   }
 }
 

@@ -6,6 +6,8 @@
 export const MAX_INFER_SCALE = 12;
 /** A float is taken as having k decimals when within this many 10^-k steps (plus its ulps) of the grid. */
 const INFER_TOLERANCE = 1e-9;
+/** 10^k for k in 0..MAX_INFER_SCALE + 1, the values `10 ** k` gives. */
+const POW10 = Array.from({ length: MAX_INFER_SCALE + 2 }, (_, k) => 10 ** k);
 
 /**
  * Counts stay below 2^53 / 64 (about 1.4e14) for the largest value kept, leaving room to sum 64 of them exactly
@@ -27,13 +29,23 @@ export class DecimalNeeds {
   count = 0;
   maxDecimals = 0;
 
+  /** The last value's fit (see add): consecutive values mostly share it, so two products confirm it. */
+  private lastFit = -1;
+
   add(decimals: number, x: number): void {
     this.count++;
     this.need[decimals]!++;
     if (decimals > this.maxDecimals) this.maxDecimals = decimals;
     const a = Math.abs(x);
-    let d = -1;
-    while (d < MAX_INFER_SCALE && a * 10 ** (d + 1) <= MAX_COUNT) d++;
+    // d: the most decimals k in -1..MAX_INFER_SCALE with a * 10^(k+1) <= MAX_COUNT (the products grow with k).
+    let d = this.lastFit;
+    if (
+      !((d < 0 || a * POW10[d]! <= MAX_COUNT) && (d === MAX_INFER_SCALE || !(a * POW10[d + 1]! <= MAX_COUNT)))
+    ) {
+      d = -1;
+      while (d < MAX_INFER_SCALE && a * POW10[d + 1]! <= MAX_COUNT) d++;
+      this.lastFit = d;
+    }
     this.fit[d + 1]!++;
   }
 

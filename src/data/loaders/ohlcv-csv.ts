@@ -7,9 +7,10 @@ import { statSync } from 'node:fs';
 import { monoNanos } from '../../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../../core/errors.ts';
 import type { EventBatch } from '../../model/market-data.ts';
-import { readLines } from '../lines.ts';
+import { readLineBytes, readLines } from '../lines.ts';
 import { type Loader, type LoadOptions, Problem, type ValidationReport } from '../loader.ts';
 import { addNote } from '../validate.ts';
+import { CsvCells, lastPlainValue, plainDecimals, plainSteps, plainTime } from './csv-bytes.ts';
 import {
   type BarLoadOptions,
   BarWriter,
@@ -124,6 +125,59 @@ function writeRow(w: BarWriter, lineNo: number, cells: string[], ts: number, col
   w.bar(lineNo, ts, o, h, l, c, v);
 }
 
+/** A price cell into the step scan: from the bytes when plain, else as text (textDecimals, Number). */
+function scanPrice(scan: DecimalScan, row: CsvCells, cell: number): void {
+  const d = plainDecimals(row.buf, row.start(cell), row.end(cell));
+  if (d >= 0) scan.price.add(d, lastPlainValue());
+  else scan.priceText(row.text(cell));
+}
+
+function scanQty(scan: DecimalScan, row: CsvCells, cell: number): void {
+  const d = plainDecimals(row.buf, row.start(cell), row.end(cell));
+  if (d >= 0) scan.qty.add(d, lastPlainValue());
+  else scan.qtyText(row.text(cell));
+}
+
+/** A row's time: from the bytes when plain, else parseTimeCell of the text (NaN when it is no time). */
+function rowTime(row: CsvCells, cell: number): number {
+  const t = plainTime(row.buf, row.start(cell), row.end(cell));
+  return Number.isNaN(t) ? parseTimeCell(row.text(cell)) : t;
+}
+
+/** A price cell in ticks: from the bytes when plain and exact, else through BarWriter.px (which reports). */
+function rowPx(w: BarWriter, row: CsvCells, cell: number, field: string): number {
+  const tick = w.inst.tickSize;
+  const v = plainSteps(row.buf, row.start(cell), row.end(cell), tick.scale, tick.units);
+  return Number.isNaN(v) ? w.px(row.text(cell), field) : v;
+}
+
+/**
+ * writeRow on a line's bytes: the same checks in the same order (time first, then open, high, low, close,
+ * volume), each cell converted from its bytes when plain and through the text path otherwise. A short row
+ * takes writeRow itself (its message quotes the line).
+ */
+function writeRowBytes(w: BarWriter, lineNo: number, row: CsvCells, cols: Columns): void {
+  if (row.count < cols.width) {
+    writeRow(w, lineNo, row.lineText().split(','), Number.NaN, cols);
+    return;
+  }
+  w.row();
+  const ts = rowTime(row, cols.time);
+  if (Number.isNaN(ts)) w.bad(`time ${JSON.stringify(row.text(cols.time))} is not a date or epoch number`);
+  const o = rowPx(w, row, cols.open, 'open');
+  const h = rowPx(w, row, cols.high, 'high');
+  const l = rowPx(w, row, cols.low, 'low');
+  const c = rowPx(w, row, cols.close, 'close');
+  let v = 0;
+  if (cols.volume >= 0) {
+    const lot = w.inst.lotSize;
+    const at = cols.volume;
+    v = plainSteps(row.buf, row.start(at), row.end(at), lot.scale, lot.units);
+    if (Number.isNaN(v)) v = w.volume(row.text(at));
+  }
+  w.bar(lineNo, ts, o, h, l, c, v);
+}
+
 /**
  * Writes rows held in memory: newest-first files are reversed (a note says so), rows still out of order are
  * sorted into place under the out_of_order policy (candle default: repair, each counted), then converted.
@@ -194,22 +248,23 @@ async function* streamCandles(
   const limit = inferLimit(file, options);
   let seen = 0;
   let rowInterval = Number.NaN;
-  scanning: for await (const chunk of readLines(file, { signal: options.signal })) {
-    for (let k = 0; k < chunk.count; k++) {
-      if (chunk.firstLine + k <= skip) continue;
-      const line = chunk.lines[k]!;
-      if (line.length === 0) continue;
-      const cells = line.split(',');
-      if (cells.length < cols.width) continue;
-      scan.priceText(cells[cols.open]!);
-      scan.priceText(cells[cols.high]!);
-      scan.priceText(cells[cols.low]!);
-      scan.priceText(cells[cols.close]!);
-      if (cols.volume >= 0) scan.qtyText(cells[cols.volume]!);
-      const ts = parseTimeCell(cells[cols.time]!);
+  const row = new CsvCells(cols.width);
+  scanning: for await (const step of readLineBytes(file, { signal: options.signal })) {
+    const buf = step.buf;
+    let lineNo = step.firstLine;
+    for (let at = 0; at < buf.length; lineNo++) {
+      at = row.line(buf, at);
+      if (lineNo <= skip || row.to === row.from || row.count < cols.width) continue;
+      scanPrice(scan, row, cols.open);
+      scanPrice(scan, row, cols.high);
+      scanPrice(scan, row, cols.low);
+      scanPrice(scan, row, cols.close);
+      if (cols.volume >= 0) scanQty(scan, row, cols.volume);
+      const ts = rowTime(row, cols.time);
       order.add(ts);
       if (times.length < SAMPLE_TIMES) times.push(ts);
-      if (Number.isNaN(rowInterval) && intervalOf !== undefined) rowInterval = intervalOf(cells);
+      if (Number.isNaN(rowInterval) && intervalOf !== undefined)
+        rowInterval = intervalOf(row.lineText().split(','));
       if (++seen >= limit) break scanning;
     }
   }
@@ -238,26 +293,19 @@ async function* streamCandles(
     return;
   }
   const progress = new Progress(file, options.onProgress);
-  for await (const chunk of readLines(file, { signal: options.signal })) {
-    for (let k = 0; k < chunk.count; k++) {
-      const lineNo = chunk.firstLine + k;
-      if (lineNo <= skip) continue;
-      const line = chunk.lines[k]!;
-      if (line.length === 0) continue;
-      const cells = line.split(',');
-      writeRow(
-        w,
-        lineNo,
-        cells,
-        cells.length < cols.width ? Number.NaN : parseTimeCell(cells[cols.time]!),
-        cols,
-      );
+  for await (const step of readLineBytes(file, { signal: options.signal })) {
+    const buf = step.buf;
+    let lineNo = step.firstLine;
+    for (let at = 0; at < buf.length; lineNo++) {
+      at = row.line(buf, at);
+      if (lineNo <= skip || row.to === row.from) continue;
+      writeRowBytes(w, lineNo, row, cols);
       if (w.full) {
         yield w.batch;
         w.batch.clear();
       }
     }
-    progress.tick(chunk.bytesRead, chunk.bytesTotal, report.rows);
+    progress.tick(step.bytesRead, step.bytesTotal, report.rows);
   }
   w.finish();
   if (w.batch.length > 0) yield w.batch;
