@@ -10,7 +10,8 @@ import { FaultSet, takeAckFault } from './faults.ts';
 import { wallMs } from './limits.ts';
 import { bookTicker, depth, exchangeInfo, intParam, ticker24 } from './public-data.ts';
 import type { ServerCore } from './server.ts';
-import { type Account, cancelJson, fmt8, orderJson, type Params, placeJson } from './trading.ts';
+import { cancelJson, orderJson, placeJson } from './spot-json.ts';
+import { type Account, fmt8, type Params } from './trading.ts';
 import type { UserSink } from './user-stream.ts';
 
 const WEIGHTS: Readonly<Record<string, number>> = {
