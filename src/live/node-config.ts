@@ -21,6 +21,8 @@ const VenueSchema = z.strictObject({
   recvWindowMs: z.number().int().positive().max(60_000).default(5_000),
   /** Demo market seed of the in-process server. */
   seed: z.number().int().default(42),
+  /** Binance market: spot (/api/v3) or USD-M futures (/fapi, perpetuals, one-way mode; src/live/usdm.ts). */
+  market: z.enum(['spot', 'usdm']).default('spot'),
 });
 
 const EngineSchema = z.strictObject({

@@ -47,6 +47,7 @@ import { type ReconcileReport, reconcile } from './reconcile.ts';
 import { SessionRecorder, type SessionRecordOptions } from './session-recorder.ts';
 import { applyShutdownPolicy, nodeReadiness, type ShutdownConfig } from './shutdown.ts';
 import { TickToTradeStages } from './tick-to-trade.ts';
+import { usdmSpecs, usdmVenueBalances } from './usdm.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
 export type NodeMode = (typeof NodeMode)[keyof typeof NodeMode];
@@ -197,8 +198,17 @@ export class TradingNode implements MarketDataSink {
         'live trading needs API keys: set venue.keyFile in the config or BINANCE_API_KEY with BINANCE_API_SECRET',
       );
     }
-    const wsBase = cfg.venue.wsUrl ?? restUrl.replace(/^http/, 'ws');
+    // USD-M futures (venue.market 'usdm'): /fapi REST, streams under the local server's /fstream (src/live/usdm.ts).
+    const usdm = cfg.venue.market === 'usdm';
+    const wsBase = cfg.venue.wsUrl ?? `${restUrl.replace(/^http/, 'ws')}${usdm ? '/fstream' : ''}`;
+    if (usdm && cfg.journal !== undefined) {
+      throw new Bot4Error(
+        ErrorCode.CONFIG_INVALID,
+        "config 'journal': not supported with venue.market 'usdm' yet",
+      );
+    }
     const rest = new BinanceRest({
+      market: cfg.venue.market,
       baseUrl: restUrl,
       ...(creds === undefined ? {} : { credentials: creds }),
       governor: new RateGovernor([], {
@@ -212,7 +222,7 @@ export class TradingNode implements MarketDataSink {
       await rest.syncTime();
       const info = await rest.exchangeInfo(cfg.instruments);
       const registry = newInstrumentRegistry();
-      const specs = binanceSpotSpecs(info, { venue: 'BINANCE' }).specs;
+      const specs = usdm ? usdmSpecs(info) : binanceSpotSpecs(info, { venue: 'BINANCE' }).specs;
       for (const sym of cfg.instruments) {
         const spec = specs.find((s) => s.symbol === sym);
         if (spec === undefined) {
@@ -229,7 +239,11 @@ export class TradingNode implements MarketDataSink {
       // are the venue's, paper starts from the config's.
       const balances =
         journal?.startBalances ??
-        (o.mode === NodeMode.LIVE ? await venueBalances(rest, registry.all()) : cfg.balances);
+        (o.mode === NodeMode.LIVE
+          ? usdm
+            ? await usdmVenueBalances(rest)
+            : await venueBalances(rest, registry.all())
+          : cfg.balances);
       const strategies = [];
       for (const s of cfg.strategies) {
         const cls = await resolveStrategy(s.name);
@@ -267,6 +281,7 @@ export class TradingNode implements MarketDataSink {
           orders = new BinanceOrderClient({
             name,
             wsApiUrl: cfg.venue.wsApiUrl ?? `${wsBase}/ws-api/v3`,
+            userStreamUrl: wsBase,
             rest,
             credentials: creds!,
             instruments: insts,
@@ -311,7 +326,9 @@ export class TradingNode implements MarketDataSink {
         {
           wsBaseUrl: wsBase,
           rest,
-          market: 'spot',
+          market: usdm ? 'futures' : 'spot',
+          // USD-M publishes no raw trade stream: aggTrade.
+          ...(usdm ? { trades: 'aggTrade' as const } : {}),
           instruments: registry.all(),
           sink: {
             onQuote: (q) => node?.onQuote(q),

@@ -2,8 +2,9 @@
 // (they then take fills and cancels like the node's own), reported and left alone, or stop the start, as the
 // config says; then the funds the venue holds locked must be exactly what those open orders lock. Anything
 // else (another client on the key, an order the venue lost) halts with a message saying what differs.
-// Balances need no step here: the portfolio starts from the venue's own balances. Units: venue decimals,
-// compared as integers of 1e-8 (Binance's balance precision).
+// Balances need no step here: the portfolio starts from the venue's own balances. On USD-M futures the
+// positions step (usdm.ts) replaces the locked-funds one: futures orders hold margin, not funds, and the
+// positions must equal the venue's. Units: venue decimals, compared as integers of 1e-8 (Binance's precision).
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { StrategyId } from '../core/units.ts';
@@ -14,6 +15,7 @@ import { OrderRequest, OrderSide, OrderType, TimeInForce } from '../model/order.
 import { OrderStatus, orderStatusName } from '../model/order-state.ts';
 import type { BinanceOrderClient } from '../venues/binance/order-client.ts';
 import type { BinanceRest } from '../venues/binance/rest.ts';
+import { reconcilePositions } from './usdm.ts';
 
 export interface ReconcileReport {
   lines: string[];
@@ -52,7 +54,7 @@ export async function reconcile(o: {
   const open: VenueOrder[] = [];
   for (const inst of o.instruments) {
     open.push(
-      ...((await o.rest.signed('GET', '/api/v3/openOrders', { symbol: inst.symbol }, 6)) as VenueOrder[]),
+      ...((await o.rest.signed('GET', o.rest.paths.openOrders, { symbol: inst.symbol }, 6)) as VenueOrder[]),
     );
   }
   const describe = (v: VenueOrder) =>
@@ -96,6 +98,14 @@ export async function reconcile(o: {
     }
     adopted++;
     lines.push(`reconcile: adopted open order ${describe(v)}`);
+  }
+
+  if (o.rest.market === 'usdm') {
+    lines.push(...(await reconcilePositions(o)));
+    lines.push(
+      `reconcile: ${open.length} open order(s) at the venue (${adopted} adopted, ${reported} reported)`,
+    );
+    return { lines, openAtVenue: open.length, adopted, reported };
   }
 
   // Locked funds must be what the open orders lock (exactly, unless a partial fill at a better price left more).
