@@ -1,14 +1,18 @@
 // A live node on USD-M futures against the local exchange server: it reconciles a restart with an open
 // position and an open order (adopted under unknownOrders 'adopt'; a position it may not adopt halts with a
 // message), opens and closes a position through a strategy, keeps the portfolio's position equal to the
-// venue's positionRisk, and `bot4 live` on a usdm config stops on SIGINT with a summary.
+// venue's positionRisk, recovers a fill its user stream lost (unreadable frames, then a dropped connection)
+// over REST, paper-trades on the futures market data, and `bot4 live` on a usdm config stops on SIGINT with
+// a summary.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../core/poll.test-util.ts';
+import type { StrategyId } from '../core/units.ts';
 import { currencies } from '../model/currency.ts';
+import { OrderRequest, OrderSide, OrderType } from '../model/order.ts';
 import { BinanceRest } from '../venues/binance/rest.ts';
 import { BinanceCredentials } from '../venues/binance/signing.ts';
 import { type ExchangeServer, startExchangeServer } from '../venues/server/server.ts';
@@ -122,6 +126,65 @@ describe('live node on USD-M futures', () => {
     await expect(TradingNode.start({ mode: NodeMode.LIVE, config, print: quiet, env: {} })).rejects.toThrow(
       /position BTCUSDT 0\.010 .*at the venue but 0 in this node; trading halted \(unknownOrders is 'report'/,
     );
+  }, 30_000);
+});
+
+describe('USD-M faults and paper', () => {
+  it('a fill whose user-stream frames were unreadable is recovered over REST after the stream reconnects', async () => {
+    const { srv, keyFile, rest } = await serverWithPosition();
+    const config = NodeConfigSchema.parse({
+      venue: { restUrl: srv.url, keyFile, market: 'usdm' },
+      instruments: ['BTCUSDT'],
+      strategies: [{ name: STRATEGY_FILE, params: { trade: false } }],
+      unknownOrders: 'adopt',
+    });
+    const node = await TradingNode.start({ mode: NodeMode.LIVE, config, print: quiet, env: {} });
+    cleanups.push(() => node.stop());
+    const k = node.kernel;
+    const btc = k.traded[0]!;
+    // Risk needs a reference price before a market order.
+    await waitFor(() => node.md.stats.quotes > 0, 'a first quote', 10_000);
+    const conn = srv.faults.connections().find((c) => c.kind === 'stream' && c.userData);
+    expect(conn).toBeDefined();
+    // ORDER_TRADE_UPDATE NEW, TRADE and ACCOUNT_UPDATE of the next order all arrive as garbage.
+    srv.faults.set({ malformed: 3 }, conn!.id);
+    const req = new OrderRequest();
+    req.instrumentId = btc.id;
+    req.strategyId = 1 as StrategyId;
+    req.side = OrderSide.SELL;
+    req.type = OrderType.MARKET;
+    req.qty = 4 as OrderRequest['qty'];
+    k.engine.submit(req);
+    await waitFor(() => node.orders!.stats.badFrames >= 3, 'three unreadable user-stream frames', 10_000);
+    expect(node.counters.fills).toBe(0);
+    expect(await venuePosition(rest)).toBe('0.006');
+    srv.faults.drop(conn!.id);
+    await waitFor(() => node.counters.fills === 1, 'the lost fill, read back over REST', 15_000);
+    expect(node.orders!.stats.recovered).toBe(1);
+    expect(k.portfolio.netQty(btc.id)).toBe(6);
+  }, 40_000);
+
+  it('paper-trades on the USD-M market data: the simulated perpetual fills at the futures fee rates', async () => {
+    const lines: string[] = [];
+    const config = NodeConfigSchema.parse({
+      venue: { market: 'usdm' },
+      instruments: ['BTCUSDT'],
+      strategies: [{ name: STRATEGY_FILE, params: { qty: 0.005 } }],
+      balances: [{ currency: 'USDT', amount: '10000' }],
+    });
+    const node = await TradingNode.start({ mode: NodeMode.PAPER, config, print: (l) => lines.push(l) });
+    cleanups.push(() => node.stop());
+    await waitFor(() => node.counters.fills >= 2, 'two paper fills', 20_000);
+    const k = node.kernel;
+    const btc = k.traded[0]!;
+    expect(btc.venue).toBe('BINANCE_USDM');
+    expect(k.portfolio.netQty(btc.id)).toBe(0);
+    expect(node.md.stats.quotes).toBeGreaterThan(0);
+    // Two taker fills of ~300 USDT at 0.05%: about 0.30 USDT of fees (the price moves a little between them).
+    const usdt = currencies.getOrCreate('USDT');
+    const fees = k.portfolio.fees(usdt.id) / 10 ** usdt.precision;
+    expect(fees).toBeGreaterThan(0.25);
+    expect(fees).toBeLessThan(0.35);
   }, 30_000);
 });
 

@@ -7,12 +7,13 @@ import type { OrderEvent } from '../model/events.ts';
 import type { QuoteTick } from '../model/market-data.ts';
 import { OrderSide } from '../model/order.ts';
 import { OrderEventKind } from '../model/order-state.ts';
-import { float, text } from '../strategy/params.ts';
+import { bool, float, text } from '../strategy/params.ts';
 import { Strategy, type Subscriptions } from '../strategy/strategy.ts';
 
 const PARAMS = {
   instrument: text({ default: 'BTCUSDT.BINANCE_USDM', description: 'instrument traded' }),
   qty: float({ default: 0.005, description: 'quantity opened and closed' }),
+  trade: bool({ default: true, description: 'false: send nothing (tests that place orders themselves)' }),
 };
 
 export default class OpenThenClose extends Strategy<typeof PARAMS> {
@@ -37,13 +38,13 @@ export default class OpenThenClose extends Strategy<typeof PARAMS> {
   }
 
   override onQuote(q: QuoteTick): void {
-    if (q.instrumentId !== this.id || this.stage !== 0) return;
+    if (q.instrumentId !== this.id || this.stage !== 0 || !this.params.trade) return;
     this.stage = 1;
     this.submitMarket(this.id, OrderSide.BUY, this.lots);
   }
 
   override onOrderEvent(ev: OrderEvent): void {
-    if (ev.kind !== OrderEventKind.FILLED) return;
+    if (ev.kind !== OrderEventKind.FILLED || this.stage === 0) return;
     this.filled += ev.fillQty;
     if (this.filled < this.lots) return;
     this.filled = 0;
