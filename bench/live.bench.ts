@@ -27,7 +27,7 @@ async function spawnServer(): Promise<{ url: string; kill(): void }> {
   const code = `
     const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
     const s = await startExchangeServer({
-      accounts: [{ apiKey: 'bench', apiSecret: 'benchSecret' }], speed: 10, warmupMs: 60000, log: () => {},
+      accounts: [{ apiKey: 'bench', apiSecret: 'benchSecret' }], speed: 10, warmupMs: 60000, log: () => {}, usdm: false,
       limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
     });
     process.stdout.write('listening ' + s.url + '\\n');

@@ -181,6 +181,7 @@ export class TradingNode implements MarketDataSink {
       server = await startExchangeServer({
         accounts: [{ apiKey, apiSecret }],
         seed: cfg.venue.seed,
+        usdm: cfg.venue.market === 'usdm',
         log: () => {},
       });
       restUrl = server.url;
