@@ -17,7 +17,7 @@ import { BinanceRest } from '../venues/binance/rest.ts';
 import { BinanceCredentials } from '../venues/binance/signing.ts';
 import { type ExchangeServer, startExchangeServer } from '../venues/server/server.ts';
 import { NodeMode, TradingNode } from './node.ts';
-import { NodeConfigSchema } from './node-config.ts';
+import { loadNodeConfig, NodeConfigSchema } from './node-config.ts';
 import type OpenThenClose from './usdm.test-strategy.ts';
 
 const quiet = () => {};
@@ -185,6 +185,26 @@ describe('USD-M faults and paper', () => {
     const fees = k.portfolio.fees(usdt.id) / 10 ** usdt.precision;
     expect(fees).toBeGreaterThan(0.25);
     expect(fees).toBeLessThan(0.35);
+  }, 30_000);
+});
+
+describe('examples/paper-usdm.json', () => {
+  it("paper-trades ema-cross on the in-process server's BTCUSDT perpetual", async () => {
+    const config = loadNodeConfig(join(import.meta.dirname, '../../examples/paper-usdm.json'));
+    const lines: string[] = [];
+    const node = await TradingNode.start({
+      mode: NodeMode.PAPER,
+      config: { ...config, statusIntervalSec: 0.2 },
+      print: (l) => lines.push(l),
+    });
+    cleanups.push(() => node.stop());
+    await waitFor(
+      () => lines.some((l) => /^\[paper \d+s\] pos BTCUSDT /.test(l)) && node.md.stats.quotes > 5,
+      'a status line and quotes',
+      15_000,
+    );
+    expect(node.kernel.traded[0]!.key).toBe('BTCUSDT.BINANCE_USDM');
+    expect(node.md.inSync(node.kernel.traded[0]!.id)).toBe(true);
   }, 30_000);
 });
 

@@ -14,7 +14,7 @@ import type { Instrument, InstrumentSpec } from '../model/instrument.ts';
 import { OrderSide } from '../model/order.ts';
 import type { BinanceRest } from '../venues/binance/rest.ts';
 
-/** The node's instrument specs of a market's exchangeInfo (spot or USD-M), by the config's market. */
+/** Instrument specs of a USD-M exchangeInfo, under the venue name BINANCE_USDM. */
 export function usdmSpecs(info: unknown): InstrumentSpec[] {
   return binanceUsdmSpecs(info, { venue: 'BINANCE_USDM' }).specs;
 }
@@ -24,7 +24,15 @@ export async function usdmVenueBalances(rest: BinanceRest): Promise<{ currency: 
   const acct = (await rest.signed('GET', '/fapi/v2/account', {}, 5)) as {
     assets: { asset: string; walletBalance: string }[];
   };
-  return acct.assets.map((a) => ({ currency: a.asset, amount: a.walletBalance.replace(/^-/, '') }));
+  for (const a of acct.assets) {
+    if (a.walletBalance.startsWith('-')) {
+      throw new Bot4Error(
+        ErrorCode.CONFIG_INVALID,
+        `reconciliation: the USD-M ${a.asset} wallet is ${a.walletBalance} (negative); trading halted`,
+      );
+    }
+  }
+  return acct.assets.map((a) => ({ currency: a.asset, amount: a.walletBalance }));
 }
 
 interface VenuePosition {
