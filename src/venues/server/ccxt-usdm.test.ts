@@ -5,6 +5,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExchangeServer, startExchangeServer } from './server.ts';
+import { rest } from './test-client.ts';
 
 const within = <T>(what: string, p: Promise<T>, ms = 10_000): Promise<T> =>
   Promise.race([
@@ -86,14 +87,14 @@ describe('ccxt binanceusdm (unmodified) on the local exchange server', () => {
     // A resting sell far above the market is listed, then cancelled.
     const ob = await within('fetchOrderBook', ex.fetchOrderBook(SYM, 5));
     const far = Math.round((ob.asks[0]![0]! * 1.03) / 0.1) * 0.1;
-    const rest = await within('createOrder limit', ex.createOrder(SYM, 'limit', 'sell', 0.01, far));
-    expect(rest.status).toBe('open');
+    const resting = await within('createOrder limit', ex.createOrder(SYM, 'limit', 'sell', 0.01, far));
+    expect(resting.status).toBe('open');
     const listed = await within('fetchOpenOrders', ex.fetchOpenOrders(SYM));
-    expect(listed.map((o) => o.id)).toEqual([rest.id]);
+    expect(listed.map((o) => o.id)).toEqual([resting.id]);
     const bal1 = await within('fetchBalance', ex.fetchBalance());
     // The resting sell only closes part of the long: it holds no margin, the position does.
     expect(bal1.USDT!.used).toBeGreaterThan(0);
-    await within('cancelOrder', ex.cancelOrder(rest.id!, SYM));
+    await within('cancelOrder', ex.cancelOrder(resting.id!, SYM));
     expect(await within('fetchOpenOrders', ex.fetchOpenOrders(SYM))).toEqual([]);
 
     await s.advance(5_000);
@@ -149,5 +150,23 @@ describe('ccxt binanceusdm (unmodified) on the local exchange server', () => {
       ex.createOrder(SYM, 'limit', 'buy', 0.01, ob.asks[0]![0]! + 50, { timeInForce: 'GTX' }),
     ).rejects.toThrow(/-5022/);
     expect(await within('fetchOpenOrders', ex.fetchOpenOrders(SYM))).toEqual([]);
+    // Conditional types on /fapi/v1/order: Binance's answer since its Algo Order API took them (-4120).
+    const r = await rest(
+      s.url,
+      'POST',
+      '/fapi/v1/order',
+      {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        quantity: '0.010',
+        stopPrice: '1000.0',
+      },
+      { apiKey: 'usdmkey', secret: 'usdmsecret' },
+    );
+    expect(r.body).toEqual({
+      code: -4120,
+      msg: 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+    });
   });
 });

@@ -21,6 +21,7 @@ export const FuturesCode = {
   MIN_NOTIONAL: -4164,
   GTX_WOULD_TAKE: -5022,
   DUPLICATE_CLIENT_ID: -4116,
+  USE_ALGO_ORDERS: -4120,
 } as const;
 
 /** Mark price in ticks: the mid of the book, else the last trade, else NaN. */

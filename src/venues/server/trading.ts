@@ -285,7 +285,14 @@ export class Trading implements VenueEventSink {
     if (!(usdm ? USDM_KNOWN_TYPES : KNOWN_TYPES).has(type)) {
       throw new ApiError(BinanceCode.INVALID_ORDER_TYPE, 'Invalid orderType.');
     }
-    if (!(usdm ? USDM_TYPES : TYPES).has(type)) {
+    if (usdm && !USDM_TYPES.has(type)) {
+      // Binance moved USD-M conditional orders to its Algo Order API on 2025-12-09 (not served here).
+      throw new ApiError(
+        FuturesCode.USE_ALGO_ORDERS,
+        'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+      );
+    }
+    if (!TYPES.has(type)) {
       throw new ApiError(BinanceCode.INVALID_ORDER_TYPE, 'Unsupported order combination');
     }
     const inst = m.inst;
