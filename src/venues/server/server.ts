@@ -475,7 +475,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     return 0;
   }
 
-  const counters = new ServerCounters(hub, api, limits);
+  const counters = new ServerCounters([hub, usdmHub], api, limits);
   const server: Server = createServer((req, res) => {
     res.once('finish', () => counters.request(req.method, req.url, res.statusCode));
     if ((req.url ?? '').startsWith('/admin/')) {
