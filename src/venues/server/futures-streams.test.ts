@@ -1,10 +1,13 @@
 // The USD-M side of the local exchange over raw REST and WebSockets: the futures market streams under
 // /fstream (bookTicker with e/E/T, depth diffs whose pu chains to the previous u, aggTrade), the futures listen
 // key and its user stream (ORDER_TRADE_UPDATE then ACCOUNT_UPDATE for a fill), and the separation of the spot
-// and futures books of one account (a futures order is not a spot order, nor its client id).
+// and futures books of one account (a futures order is not a spot order, nor its client id); the futures
+// WebSocket API (/ws-fapi/v1) places, queries and cancels futures orders in the futures shape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wsPayload } from './auth.ts';
+import { wallMs } from './limits.ts';
 import { type ExchangeServer, startExchangeServer } from './server.ts';
-import { Collector, type Json, rest, type Signer } from './test-client.ts';
+import { Collector, type Json, rest, type Signer, signPayload } from './test-client.ts';
 
 const signer: Signer = { apiKey: 'fkey', secret: 'fsecret' };
 
@@ -104,6 +107,62 @@ describe('USD-M futures streams and user stream', () => {
     } finally {
       fu.close();
       sp.close();
+    }
+  });
+
+  it('the USD-M WebSocket API places, queries and cancels futures orders; spot-only methods are unknown', async () => {
+    const c = new Collector(`${s.wsUrl}/ws-fapi/v1`);
+    const signed = (extra: Record<string, string>) => {
+      const params: Record<string, string> = { ...extra, apiKey: signer.apiKey, timestamp: String(wallMs()) };
+      return { ...params, signature: signPayload(signer, wsPayload(params)) };
+    };
+    try {
+      await c.open();
+      c.send({
+        id: 'p1',
+        method: 'order.place',
+        params: signed({
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.100',
+          price: '1000.00',
+          newClientOrderId: 'ws-f1',
+        }),
+      });
+      const placed = await c.next('order.place answer', (m: Json) => m?.id === 'p1');
+      expect(placed.status).toBe(200);
+      expect(placed.result).toMatchObject({
+        symbol: 'ETHUSDT',
+        status: 'NEW',
+        positionSide: 'BOTH',
+        price: '1000.00',
+      });
+      c.send({
+        id: 's1',
+        method: 'order.status',
+        params: signed({ symbol: 'ETHUSDT', origClientOrderId: 'ws-f1' }),
+      });
+      expect((await c.next('order.status answer', (m: Json) => m?.id === 's1')).result.orderId).toBe(
+        placed.result.orderId,
+      );
+      // Not a spot order: the spot WebSocket API's book does not have it.
+      const spot = await rest(s.url, 'GET', '/api/v3/openOrders', { symbol: 'ETHUSDT' }, signer);
+      expect(spot.body).toEqual([]);
+      c.send({
+        id: 'c1',
+        method: 'order.cancel',
+        params: signed({ symbol: 'ETHUSDT', origClientOrderId: 'ws-f1' }),
+      });
+      expect((await c.next('order.cancel answer', (m: Json) => m?.id === 'c1')).result.status).toBe(
+        'CANCELED',
+      );
+      c.send({ id: 'x1', method: 'order.cancelReplace', params: signed({ symbol: 'ETHUSDT' }) });
+      const unknown = await c.next('order.cancelReplace answer', (m: Json) => m?.id === 'x1');
+      expect(unknown.error.msg).toMatch(/Unknown method/);
+    } finally {
+      c.close();
     }
   });
 });

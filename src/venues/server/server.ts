@@ -399,6 +399,8 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     log,
   };
   const api = new WsApi(core, opts.pingIntervalMs);
+  const usdmApi = new WsApi(core, opts.pingIntervalMs, true);
+  const apis = [api, usdmApi];
 
   const faults: FaultControls = {
     global: globalFaults,
@@ -408,7 +410,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
         if (spec.weightLimit !== undefined) limits.weightPerMinute = spec.weightLimit;
         return;
       }
-      const c = hub.conns.get(id) ?? usdmHub.conns.get(id) ?? api.conns.get(id);
+      const c = hub.conns.get(id) ?? usdmHub.conns.get(id) ?? api.conns.get(id) ?? usdmApi.conns.get(id);
       if (c === undefined) throw new RangeError(`no connection ${id}`);
       c.faults.set(spec);
     },
@@ -417,7 +419,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
       limits.weightPerMinute = opts.limits?.weightPerMinute ?? 6000;
       for (const c of hub.conns.values()) c.faults.clear();
       for (const c of usdmHub.conns.values()) c.faults.clear();
-      for (const c of api.conns.values()) c.faults.clear();
+      for (const a of apis) for (const c of a.conns.values()) c.faults.clear();
     },
     connections() {
       return [
@@ -428,7 +430,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
           sent: c.sent,
           userData: c.account !== null,
         })),
-        ...[...api.conns.values()].map((c) => ({
+        ...[...api.conns.values(), ...usdmApi.conns.values()].map((c) => ({
           id: c.id,
           kind: 'ws-api' as const,
           streams: [],
@@ -467,7 +469,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
       stream(c);
       return 1;
     }
-    const w = api.conns.get(id);
+    const w = api.conns.get(id) ?? usdmApi.conns.get(id);
     if (w !== undefined) {
       wsapi(w);
       return 1;
@@ -491,7 +493,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    const isApi = path === '/ws-api/v3';
+    const isApi = path === '/ws-api/v3' || path === '/ws-fapi/v1';
     // USD-M streams live under /fstream (Binance's fstream.binance.com host), with the same paths below it.
     const futures = path.startsWith('/fstream/');
     const sub = futures ? path.slice('/fstream'.length) : path;
@@ -501,7 +503,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const id = nextConnId++;
-      if (isApi) api.accept(ws, req.socket.remoteAddress ?? '', id);
+      if (isApi) (path === '/ws-api/v3' ? api : usdmApi).accept(ws, req.socket.remoteAddress ?? '', id);
       else (futures ? usdmHub : hub).accept(ws, sub, url.searchParams, wallMs(), id);
     });
   });
@@ -567,6 +569,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     hub.close();
     usdmHub.close();
     api.close();
+    usdmApi.close();
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
@@ -589,6 +592,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
       hub.close();
       usdmHub.close();
       api.close();
+      usdmApi.close();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
