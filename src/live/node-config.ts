@@ -38,7 +38,7 @@ const EngineSchema = z.strictObject({
 export const NodeConfigSchema = z.strictObject({
   engine: EngineSchema.default(EngineSchema.parse({})),
   venue: VenueSchema.default(VenueSchema.parse({})),
-  /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
+  /** Symbols to trade and watch, e.g. ["BTCUSDT"] (spot, or USD-M perpetuals with venue.market usdm). */
   instruments: z.array(z.string().min(1)).min(1),
   strategies: z
     .array(
