@@ -30,7 +30,7 @@ async function spawnServer(account: object): Promise<{ url: string; kill(): void
   const code = `
     const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
     const s = await startExchangeServer({
-      accounts: [${JSON.stringify(account)}], speed: 10, warmupMs: 60000, log: () => {},
+      accounts: [${JSON.stringify(account)}], speed: 10, warmupMs: 60000, log: () => {}, usdm: false,
       limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
     });
     process.stdout.write('listening ' + s.url + '\\n');

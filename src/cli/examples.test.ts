@@ -38,6 +38,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'a server that runs until stopped: src/venues/server/metrics.test.ts spawns it and scrapes it',
   'paper --config examples/paper.json':
     'a node that runs until stopped: src/live/node.test.ts spawns it and stops it with SIGTERM',
+  'paper --config examples/paper-usdm.json':
+    'a node that runs until stopped: src/live/usdm-node.test.ts starts it from this file and stops it',
   'paper --config examples/paper.json --console':
     'a node that runs until stopped on port 8470: src/control/console-command.test.ts spawns it (port 0) and stops it',
   'paper --config examples/paper.json --catalog /tmp/bot4-sessions':

@@ -59,7 +59,7 @@ export function registerExchangeCommand(program: Command, config: () => Config):
   const serve = exchange
     .command('serve')
     .description(
-      "serve BTCUSDT and ETHUSDT spot (or replayed markets) over Binance's REST, market streams, user data stream and WebSocket API",
+      "serve BTCUSDT and ETHUSDT spot and USD-M perpetuals (or replayed markets) over Binance's REST (/api/v3, /fapi), market streams, user data streams and WebSocket API",
     )
     .option('--demo', 'market from the seeded demo generator (the default without --data)')
     .option(

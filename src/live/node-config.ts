@@ -24,6 +24,8 @@ const VenueSchema = z.strictObject({
   seed: z.number().int().default(42),
   /** kind (binance|ccxt), exchange, options, sandbox, urls, pollMs: src/venues/ccxt/ccxt-config.ts. */
   ...ccxtVenueKeys,
+  /** Binance market: spot (/api/v3) or USD-M futures (/fapi, perpetuals, one-way mode; src/live/usdm.ts). */
+  market: z.enum(['spot', 'usdm']).default('spot'),
 });
 
 const EngineSchema = z.strictObject({
@@ -41,7 +43,7 @@ const EngineSchema = z.strictObject({
 export const NodeConfigSchema = z.strictObject({
   engine: EngineSchema.default(EngineSchema.parse({})),
   venue: VenueSchema.superRefine(checkVenueKind).default(VenueSchema.parse({})),
-  /** Spot symbols to trade and watch, e.g. ["BTCUSDT"]. */
+  /** Symbols to trade and watch, e.g. ["BTCUSDT"] (spot, or USD-M perpetuals with venue.market usdm). */
   instruments: z.array(z.string().min(1)).min(1),
   strategies: z
     .array(

@@ -52,6 +52,7 @@ import { binanceReconcileVenue, type ReconcileReport, reconcile } from './reconc
 import { SessionRecorder, type SessionRecordOptions } from './session-recorder.ts';
 import { applyShutdownPolicy, nodeReadiness, type ShutdownConfig } from './shutdown.ts';
 import { TickToTradeStages } from './tick-to-trade.ts';
+import { usdmSpecs, usdmVenueBalances } from './usdm.ts';
 
 export const NodeMode = { PAPER: 'paper', LIVE: 'live' } as const;
 export type NodeMode = (typeof NodeMode)[keyof typeof NodeMode];
@@ -203,6 +204,7 @@ export class TradingNode implements MarketDataSink {
       server = await startExchangeServer({
         accounts: [{ apiKey, apiSecret }],
         seed: cfg.venue.seed,
+        usdm: cfg.venue.market === 'usdm',
         log: () => {},
       });
       restUrl = server.url;
@@ -220,8 +222,17 @@ export class TradingNode implements MarketDataSink {
         'live trading needs API keys: set venue.keyFile in the config or BINANCE_API_KEY with BINANCE_API_SECRET',
       );
     }
-    const wsBase = cfg.venue.wsUrl ?? restUrl.replace(/^http/, 'ws');
+    // USD-M futures (venue.market 'usdm'): /fapi REST, streams under the local server's /fstream (src/live/usdm.ts).
+    const usdm = cfg.venue.market === 'usdm';
+    const wsBase = cfg.venue.wsUrl ?? `${restUrl.replace(/^http/, 'ws')}${usdm ? '/fstream' : ''}`;
+    if (usdm && cfg.journal !== undefined) {
+      throw new Bot4Error(
+        ErrorCode.CONFIG_INVALID,
+        "config 'journal': not supported with venue.market 'usdm' yet",
+      );
+    }
     const rest = new BinanceRest({
+      market: cfg.venue.market,
       baseUrl: restUrl,
       ...(creds === undefined ? {} : { credentials: creds }),
       governor: new RateGovernor([], {
@@ -236,7 +247,9 @@ export class TradingNode implements MarketDataSink {
       const registry = newInstrumentRegistry();
       const specs =
         cx?.specs(cfg.instruments) ??
-        binanceSpotSpecs(await rest.exchangeInfo(cfg.instruments), { venue: 'BINANCE' }).specs;
+        (usdm
+          ? usdmSpecs(await rest.exchangeInfo(cfg.instruments))
+          : binanceSpotSpecs(await rest.exchangeInfo(cfg.instruments), { venue: 'BINANCE' }).specs);
       for (const sym of cfg.instruments) {
         const spec = specs.find((s) => s.symbol === sym);
         if (spec === undefined) {
@@ -255,7 +268,8 @@ export class TradingNode implements MarketDataSink {
         journal?.startBalances ??
         (o.mode !== NodeMode.LIVE
           ? cfg.balances
-          : ((await cx?.balances(registry.all())) ?? (await venueBalances(rest, registry.all()))));
+          : ((await cx?.balances(registry.all())) ??
+            (usdm ? await usdmVenueBalances(rest) : await venueBalances(rest, registry.all()))));
       const strategies = [];
       for (const s of cfg.strategies) {
         const cls = await resolveStrategy(s.name);
@@ -299,6 +313,7 @@ export class TradingNode implements MarketDataSink {
           orders = new BinanceOrderClient({
             name,
             wsApiUrl: cfg.venue.wsApiUrl ?? `${wsBase}/ws-api/v3`,
+            userStreamUrl: wsBase,
             rest,
             credentials: creds!,
             instruments: insts,
@@ -360,10 +375,18 @@ export class TradingNode implements MarketDataSink {
       };
       const md: NodeMarketData =
         cx?.marketData(mdCommon) ??
-        createMarketData({ ...mdCommon, wsBaseUrl: wsBase, rest, market: 'spot' }, cfg.engine.feed, {
-          cpu: pins.feedCpu,
-          onPinned: (t) => print(`feed worker: ${t}`),
-        });
+        createMarketData(
+          {
+            ...mdCommon,
+            wsBaseUrl: wsBase,
+            rest,
+            market: usdm ? 'futures' : 'spot',
+            // USD-M publishes no raw trade stream: aggTrade.
+            ...(usdm ? { trades: 'aggTrade' as const } : {}),
+          },
+          cfg.engine.feed,
+          { cpu: pins.feedCpu, onPinned: (t) => print(`feed worker: ${t}`) },
+        );
       if (cx !== undefined) print(cx.describe());
       node = new TradingNode({
         mode: o.mode,

@@ -4,7 +4,9 @@
 // else (another client on the key, an order the venue lost) halts with a message saying what differs.
 // Balances need no step here: the portfolio starts from the venue's own balances. The venue is read through
 // ReconcileVenue: Binance's REST endpoints here, ccxt's fetchOpenOrders / fetchBalance in
-// src/venues/ccxt/ccxt-node.ts. Units: venue decimals, compared as integers of 1e-8 (Binance's balance precision).
+// src/venues/ccxt/ccxt-node.ts. On USD-M futures the positions step (usdm.ts) replaces the locked-funds one:
+// futures orders hold margin, not funds, and the positions must equal the venue's.
+// Units: venue decimals, compared as integers of 1e-8 (Binance's balance precision).
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { StrategyId } from '../core/units.ts';
@@ -15,6 +17,7 @@ import { OrderRequest, OrderSide, OrderType, TimeInForce } from '../model/order.
 import { OrderStatus, orderStatusName } from '../model/order-state.ts';
 import type { BinanceOrderClient } from '../venues/binance/order-client.ts';
 import type { BinanceRest } from '../venues/binance/rest.ts';
+import { reconcilePositions } from './usdm.ts';
 
 export interface ReconcileReport {
   lines: string[];
@@ -49,17 +52,28 @@ export interface ReconcileVenue {
   balances(): Promise<VenueBalance[]>;
   /** The next submit with this client id is an adoption of the venue's order: accepted, not sent. */
   expectAdoption(clientOrderId: string, venueOrderId: string): void;
+  /**
+   * A derivatives venue: checks the portfolio's positions against the venue's (adopting them per policy) in place
+   * of the locked-funds check, and returns its report lines.
+   */
+  positions?(kernel: Kernel, instruments: readonly Instrument[], policy: ReconcilePolicy): Promise<string[]>;
 }
 
-/** The native adapter's reads: GET /api/v3/openOrders and /api/v3/account. */
+export type ReconcilePolicy = 'adopt' | 'report' | 'halt';
+
+/** The native adapter's reads: the market's open orders, and /api/v3/account (spot) or positionRisk (USD-M). */
 export function binanceReconcileVenue(rest: BinanceRest, client: BinanceOrderClient): ReconcileVenue {
-  return {
+  const venue: ReconcileVenue = {
     openOrders: async (inst) =>
-      (await rest.signed('GET', '/api/v3/openOrders', { symbol: inst.symbol }, 6)) as VenueOrder[],
+      (await rest.signed('GET', rest.paths.openOrders, { symbol: inst.symbol }, 6)) as VenueOrder[],
     balances: async () =>
       ((await rest.signed('GET', '/api/v3/account', {}, 20)) as { balances: VenueBalance[] }).balances,
     expectAdoption: (coid, venueId) => client.expectAdoption(coid, venueId),
   };
+  if (rest.market === 'usdm') {
+    venue.positions = (kernel, instruments, policy) => reconcilePositions({ rest, kernel, instruments, policy });
+  }
+  return venue;
 }
 
 /** Decimal text -> integer of 1e-8 units (exact). */
@@ -72,7 +86,7 @@ export async function reconcile(o: {
   venue: ReconcileVenue;
   kernel: Kernel;
   instruments: readonly Instrument[];
-  policy: 'adopt' | 'report' | 'halt';
+  policy: ReconcilePolicy;
   /** Client ids the node's journal knows (its own orders of earlier runs): adopted whatever the policy. */
   known?: ReadonlySet<string>;
 }): Promise<ReconcileReport> {
@@ -120,6 +134,14 @@ export async function reconcile(o: {
     }
     adopted++;
     lines.push(`reconcile: adopted open order ${describe(v)}`);
+  }
+
+  if (o.venue.positions !== undefined) {
+    lines.push(...(await o.venue.positions(o.kernel, o.instruments, o.policy)));
+    lines.push(
+      `reconcile: ${open.length} open order(s) at the venue (${adopted} adopted, ${reported} reported)`,
+    );
+    return { lines, openAtVenue: open.length, adopted, reported };
   }
 
   // Locked funds must be what the open orders lock (exactly, unless a partial fill at a better price left more).

@@ -9,6 +9,9 @@
 // the venue does not know it; Binance also refuses a duplicate id of an open order). Fills and cancels come only
 // from the user stream (a cancel's answer may overtake the fills before it); the engine drops a fill seen
 // twice by its trade id. Units: ticks/lots inside, Binance decimals on the wire, micros for event times.
+// USD-M futures (a BinanceRest made with market 'usdm'): orders over signed REST (/fapi/v1/order; the futures
+// WebSocket API is not used yet), the account's ORDER_TRADE_UPDATE events from the listen-key user stream
+// (POST /fapi/v1/listenKey, kept alive every 30 minutes), mapped to the same order events as spot's reports.
 
 import { type Clock, monoMillis, monoNanos, wallMicros } from '../../core/clock.ts';
 import type { Micros, OrderId } from '../../core/units.ts';
@@ -30,6 +33,8 @@ export interface BinanceOrderClientOptions {
   name: string;
   /** WebSocket API endpoint, e.g. wss://ws-api.binance.com:443/ws-api/v3 or ws://127.0.0.1:<port>/ws-api/v3. */
   wsApiUrl: string;
+  /** USD-M: the user-stream base (wss://fstream.binance.com, ws://127.0.0.1:<port>/fstream); + /ws/<listenKey>. */
+  userStreamUrl?: string;
   rest: BinanceRest;
   credentials: BinanceCredentials;
   instruments: readonly Instrument[];
@@ -126,6 +131,10 @@ export class BinanceOrderClient implements VenueClient {
   private readonly prefix: string;
   private nextReq = 1;
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** USD-M: orders over REST, events from the listen-key stream. */
+  private readonly usdm: boolean;
+  private listenKey = '';
+  private keepAlive: NodeJS.Timeout | undefined = undefined;
 
   constructor(o: BinanceOrderClientOptions) {
     this.o = o;
@@ -135,10 +144,12 @@ export class BinanceOrderClient implements VenueClient {
       this.byId[i.id] = i;
     }
     this.prefix = o.clientIdPrefix ?? `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
+    this.usdm = o.rest.market === 'usdm';
+    const streamBase = (o.userStreamUrl ?? '').replace(/\/+$/, '');
     this.supervisor = new WsSupervisor({
       ...o.connection,
-      name: `${o.name}-ws-api`,
-      url: () => o.wsApiUrl,
+      name: this.usdm ? `${o.name}-user-stream` : `${o.name}-ws-api`,
+      url: () => (this.usdm ? `${streamBase}/ws/${this.listenKey}` : o.wsApiUrl),
       onMessage: (text) => this.onFrame(text),
       onOpen: () => this.onOpen(),
       ...(o.onConnection === undefined ? {} : { onEvent: o.onConnection }),
@@ -148,6 +159,17 @@ export class BinanceOrderClient implements VenueClient {
   /** Measures the server time, connects and subscribes to the account's events. */
   async start(): Promise<void> {
     await this.o.rest.syncTime();
+    if (this.usdm) {
+      if (this.o.userStreamUrl === undefined) throw new Error(`${this.name}: USD-M needs userStreamUrl`);
+      await this.renewListenKey();
+      // Binance drops a key not kept alive for 60 minutes.
+      this.keepAlive = setInterval(() => {
+        this.o.rest.keyed('PUT', this.o.rest.paths.listenKey, 1).catch((e: unknown) => {
+          this.o.onNote?.(`${this.name}: listen key keepalive failed: ${(e as Error).message}`);
+        });
+      }, 30 * 60_000);
+      this.keepAlive.unref();
+    }
     await this.supervisor.start();
     const t0 = monoMillis();
     while (!this.userStreamReady) {
@@ -161,7 +183,15 @@ export class BinanceOrderClient implements VenueClient {
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
     await this.supervisor.stop();
+  }
+
+  /** USD-M: a listen key for the user stream (the live one when the account has it). */
+  private async renewListenKey(): Promise<void> {
+    const r = (await this.o.rest.keyed('POST', this.o.rest.paths.listenKey, 1)) as { listenKey: string };
+    this.listenKey = r.listenKey;
   }
 
   /** The client order id the venue knows an order by (for reconciliation and tests). */
@@ -206,6 +236,16 @@ export class BinanceOrderClient implements VenueClient {
   modify(order: Order, qty: number, price: number, _triggerPrice: number): void {
     const t = this.byOrder[order.id];
     if (t === undefined || t.closed || t.inst === undefined) return;
+    if (this.usdm) {
+      this.emit(
+        t,
+        OrderEventKind.MODIFY_REJECTED,
+        this.o.clock.now(),
+        '',
+        'modify is not supported on USD-M yet',
+      );
+      return;
+    }
     const newQty = qty > 0 ? qty : order.qty;
     const newPx = hasPrice(price) ? price : order.price;
     t.replaceCoid = `${t.coid}.${order.eventCount}`.slice(-36);
@@ -241,7 +281,7 @@ export class BinanceOrderClient implements VenueClient {
     const pend = this.pend('cancel', t, monoMillis(), 0);
     if (!this.admit(pend)) return;
     const rest = this.o.rest;
-    if (this.supervisor.state === 'open') {
+    if (this.supervisor.state === 'open' && !this.usdm) {
       // The order path: params written in name order.
       const id = this.nextReq++;
       const w = this.writer.begin(id, 'order.cancel');
@@ -252,7 +292,7 @@ export class BinanceOrderClient implements VenueClient {
         .int('timestamp', rest.venueNow());
       if (this.sendWs(id, pend)) return;
     }
-    this.viaRest(pend, 'DELETE', '/api/v3/order', { symbol: t.inst.symbol, origClientOrderId: t.venueCoid });
+    this.viaRest(pend, 'DELETE', rest.paths.order, { symbol: t.inst.symbol, origClientOrderId: t.venueCoid });
   }
 
   // ---- sending ----------------------------------------------------------------------------------------------
@@ -281,20 +321,24 @@ export class BinanceOrderClient implements VenueClient {
     t.answered = false;
     const limit = asType === OrderType.LIMIT;
     const postOnly = (order.flags & OrderFlags.POST_ONLY) !== 0;
-    const type = limit ? (postOnly ? 'LIMIT_MAKER' : 'LIMIT') : 'MARKET';
-    const tif =
-      limit && !postOnly
-        ? order.tif === TimeInForce.IOC
+    // Post-only: spot's LIMIT_MAKER type, USD-M's GTX time in force.
+    const type = limit ? (postOnly && !this.usdm ? 'LIMIT_MAKER' : 'LIMIT') : 'MARKET';
+    const tif = !limit
+      ? undefined
+      : postOnly
+        ? this.usdm
+          ? 'GTX'
+          : undefined
+        : order.tif === TimeInForce.IOC
           ? 'IOC'
           : order.tif === TimeInForce.FOK
             ? 'FOK'
-            : 'GTC'
-        : undefined;
+            : 'GTC';
     const side = order.side === OrderSide.BUY ? 'BUY' : 'SELL';
     const pend = this.pend('place', t, t.sentAtMs, monoNanos());
     if (!this.admit(pend)) return;
     const rest = this.o.rest;
-    if (this.supervisor.state === 'open') {
+    if (this.supervisor.state === 'open' && !this.usdm) {
       // The order path: params written in name order, decimals straight from ticks and lots.
       const id = this.nextReq++;
       const w = this.writer.begin(id, 'order.place');
@@ -309,13 +353,14 @@ export class BinanceOrderClient implements VenueClient {
       w.int('timestamp', rest.venueNow()).text('type', type);
       if (this.sendWs(id, pend)) return;
     }
-    this.viaRest(pend, 'POST', '/api/v3/order', {
+    this.viaRest(pend, 'POST', rest.paths.order, {
       symbol: inst.symbol,
       side,
       type,
       timeInForce: tif,
       quantity: stepsToDecimal(order.leavesQty, inst.lotSize),
       price: limit ? stepsToDecimal(order.price, inst.tickSize) : undefined,
+      reduceOnly: this.usdm && (order.flags & OrderFlags.REDUCE_ONLY) !== 0 ? 'true' : undefined,
       newClientOrderId: t.coid,
       newOrderRespType: 'ACK',
     });
@@ -362,7 +407,7 @@ export class BinanceOrderClient implements VenueClient {
   ): void {
     if (!this.admit(pend)) return;
     const rest = this.o.rest;
-    if (this.supervisor.state === 'open') {
+    if (this.supervisor.state === 'open' && !this.usdm) {
       const id = this.nextReq++;
       this.writer.params(
         id,
@@ -384,7 +429,7 @@ export class BinanceOrderClient implements VenueClient {
     params: Record<string, ParamValue | undefined>,
   ): void {
     const rest = this.o.rest;
-    this.stats.restFallbacks++;
+    if (!this.usdm) this.stats.restFallbacks++;
     rest.signed(httpMethod, path, params, 1, pend.kind !== 'cancel').then(
       (result) => this.onAnswer(pend, 200, result, 0, ''),
       (e: unknown) => {
@@ -401,6 +446,12 @@ export class BinanceOrderClient implements VenueClient {
    * key (Binance allows session.logon for Ed25519 only) subscribes with a signature.
    */
   private onOpen(): void {
+    if (this.usdm) {
+      // The listen-key stream needs no subscription; what it missed while down is read back over REST.
+      this.userStreamReady = true;
+      if (this.supervisor.opens > 1) void this.recoverMissed();
+      return;
+    }
     this.userStreamReady = false;
     this.session = false;
     if (this.o.credentials.kind === KeyKind.ED25519) this.sendSigned('session.logon', 'logon');
@@ -457,7 +508,18 @@ export class BinanceOrderClient implements VenueClient {
       return;
     }
     const ev = msg.event ?? (msg.e !== undefined ? (msg as Record<string, unknown>) : undefined);
-    if (ev !== undefined && ev.e === 'executionReport') this.onReport(ev);
+    if (ev === undefined) return;
+    if (ev.e === 'executionReport') this.onReport(ev);
+    // USD-M: the order's fields sit in `o`, named as in spot's executionReport (c, x, X, i, l, L, n, N, T, t, m).
+    else if (ev.e === 'ORDER_TRADE_UPDATE' && typeof ev.o === 'object' && ev.o !== null) {
+      this.onReport(ev.o as Record<string, unknown>);
+    } else if (ev.e === 'listenKeyExpired' && this.usdm) {
+      this.o.onNote?.(`${this.name}: listen key expired; a new one is taken and the stream reconnects`);
+      void this.renewListenKey().then(
+        () => this.supervisor.drop('listen key renewed'),
+        (e: unknown) => this.o.onNote?.(`${this.name}: listen key renewal failed: ${(e as Error).message}`),
+      );
+    }
   }
 
   private onAnswer(pend: Pending, status: number, result: unknown, code: number, text: string): void {
@@ -495,7 +557,7 @@ export class BinanceOrderClient implements VenueClient {
           const id = (result as { orderId?: number } | undefined)?.orderId;
           this.emit(t, OrderEventKind.ACCEPTED, now, id === undefined ? '' : String(id), '');
         }
-      } else if (code === -2010 && /duplicate/i.test(text)) {
+      } else if ((code === -2010 || code === -4116) && /duplicate/i.test(text)) {
         // A re-send the venue already has: the first send arrived. Its reports (or the next look-up) settle it.
         t.answered = false;
         t.sentAtMs = monoMillis();
@@ -601,7 +663,7 @@ export class BinanceOrderClient implements VenueClient {
     try {
       const o = (await this.o.rest.signed(
         'GET',
-        '/api/v3/order',
+        this.o.rest.paths.order,
         { symbol: inst.symbol, origClientOrderId: t.coid },
         4,
       )) as {
@@ -676,7 +738,7 @@ export class BinanceOrderClient implements VenueClient {
       try {
         const o = (await rest.signed(
           'GET',
-          '/api/v3/order',
+          rest.paths.order,
           { symbol, origClientOrderId: t.venueCoid },
           4,
         )) as {

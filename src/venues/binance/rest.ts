@@ -46,6 +46,32 @@ export class BinanceApiError extends Error {
   }
 }
 
+/** Which Binance market a client speaks to: spot (/api/v3) or USD-M futures (/fapi). */
+export type BinanceRestMarket = 'spot' | 'usdm';
+
+/** The routes that differ between the markets, by market. */
+export const BINANCE_PATHS = {
+  spot: {
+    time: '/api/v3/time',
+    exchangeInfo: '/api/v3/exchangeInfo',
+    depth: '/api/v3/depth',
+    order: '/api/v3/order',
+    myTrades: '/api/v3/myTrades',
+    openOrders: '/api/v3/openOrders',
+    listenKey: '/api/v3/userDataStream',
+  },
+  usdm: {
+    time: '/fapi/v1/time',
+    exchangeInfo: '/fapi/v1/exchangeInfo',
+    depth: '/fapi/v1/depth',
+    order: '/fapi/v1/order',
+    myTrades: '/fapi/v1/userTrades',
+    openOrders: '/fapi/v1/openOrders',
+    listenKey: '/fapi/v1/listenKey',
+  },
+} as const satisfies Record<BinanceRestMarket, Record<string, string>>;
+export type BinancePaths = (typeof BINANCE_PATHS)[BinanceRestMarket];
+
 export interface BinanceRestOptions {
   /** e.g. https://api.binance.com, https://testnet.binance.vision, http://127.0.0.1:<port>. */
   baseUrl: string;
@@ -58,6 +84,8 @@ export interface BinanceRestOptions {
   timeoutMs?: number;
   /** Local wall clock in ms (a seam for clock-skew tests). */
   localMs?: () => number;
+  /** Spot (default) or USD-M futures: the paths of time, exchangeInfo, orders and trades. */
+  market?: BinanceRestMarket;
 }
 
 /** Local wall-clock ms (Binance's unit), from the engine's one wall-clock reader. */
@@ -81,6 +109,8 @@ export class BinanceRest {
   readonly governor: RateGovernor;
   readonly serverTime: ServerTime;
   readonly recvWindowMs: number;
+  readonly market: BinanceRestMarket;
+  readonly paths: BinancePaths;
   private readonly creds: BinanceCredentials | undefined;
   private readonly timeoutMs: number;
   private readonly localMs: () => number;
@@ -104,16 +134,18 @@ export class BinanceRest {
     }
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.localMs = o.localMs ?? wallMillis;
+    this.market = o.market ?? 'spot';
+    this.paths = BINANCE_PATHS[this.market];
   }
 
   get hasCredentials(): boolean {
     return this.creds !== undefined;
   }
 
-  /** Measures the server-time offset (GET /api/v3/time, weight 1). */
+  /** Measures the server-time offset (GET /api/v3/time or /fapi/v1/time, weight 1). */
   async syncTime(): Promise<number> {
     const sent = this.localMs();
-    const r = (await this.request('GET', '/api/v3/time', {}, 1, false, false)) as { serverTime: number };
+    const r = (await this.request('GET', this.paths.time, {}, 1, false, false)) as { serverTime: number };
     this.serverTime.update(r.serverTime, sent, this.localMs());
     return this.serverTime.offsetMs;
   }
@@ -122,8 +154,17 @@ export class BinanceRest {
   async exchangeInfo(
     symbols?: readonly string[],
   ): Promise<{ rateLimits?: RateLimitSpec[]; symbols: unknown[] }> {
-    const params = symbols === undefined ? {} : { symbols: JSON.stringify(symbols) };
-    const info = (await this.request('GET', '/api/v3/exchangeInfo', params, 20, false, false)) as {
+    // USD-M's exchangeInfo takes no symbol filter: it always lists every symbol (weight 1).
+    const usdm = this.market === 'usdm';
+    const params = symbols === undefined || usdm ? {} : { symbols: JSON.stringify(symbols) };
+    const info = (await this.request(
+      'GET',
+      this.paths.exchangeInfo,
+      params,
+      usdm ? 1 : 20,
+      false,
+      false,
+    )) as {
       rateLimits?: RateLimitSpec[];
       symbols: unknown[];
     };
@@ -142,6 +183,14 @@ export class BinanceRest {
     return this.request('GET', path, params, weight, false, false);
   }
 
+  /** An API-key request, not signed (USER_STREAM: the listen-key routes). */
+  keyed(method: 'POST' | 'PUT' | 'DELETE', path: string, weight: number): Promise<unknown> {
+    if (this.creds === undefined) {
+      return Promise.reject(new BinanceApiError(0, BinanceCode.REJECTED_MBX_KEY, `${path} needs an API key`));
+    }
+    return this.request(method, path, {}, weight, false, false);
+  }
+
   /** A signed request (USER_DATA / TRADE); `order` counts it against the order limits. */
   signed(
     method: 'GET' | 'POST' | 'DELETE' | 'PUT',
@@ -153,9 +202,19 @@ export class BinanceRest {
     return this.request(method, path, params, weight, order, true);
   }
 
-  /** The account's trades of one order (GET /api/v3/myTrades, weight 20). */
+  /** The account's trades of one order (GET /api/v3/myTrades, weight 20; USD-M /fapi/v1/userTrades, 5). */
   async orderTrades(symbol: string, orderId: ParamValue): Promise<BinanceMyTrade[]> {
-    return (await this.signed('GET', '/api/v3/myTrades', { symbol, orderId }, 20)) as BinanceMyTrade[];
+    const rows = (await this.signed(
+      'GET',
+      this.paths.myTrades,
+      { symbol, orderId },
+      20,
+    )) as (BinanceMyTrade & {
+      maker?: boolean;
+    })[];
+    // USD-M names the maker flag "maker" where spot has "isMaker".
+    for (const r of rows) if (r.isMaker === undefined && r.maker !== undefined) r.isMaker = r.maker;
+    return rows;
   }
 
   private async request(

@@ -43,10 +43,19 @@ export function checkVenueKind(
     options?: unknown;
     urls?: unknown;
     wsApiUrl?: string | undefined;
+    market?: string;
   },
   ctx: z.RefinementCtx,
 ): void {
   if (v.kind === VenueKind.CCXT) {
+    // The native adapter's market switch; ccxt picks the market by exchange id (binance, binanceusdm...).
+    if (v.market !== undefined && v.market !== 'spot') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['market'],
+        message: "is for venue.kind 'binance'; with ccxt choose the exchange id instead (e.g. binanceusdm)",
+      });
+    }
     // ccxt places orders over REST: a WebSocket API URL would be ignored, so it is refused.
     if (v.wsApiUrl !== undefined) {
       ctx.addIssue({

@@ -5,7 +5,7 @@
 
 import { Side as BookSide, L2Book } from '../../book/l2-book.ts';
 import type { Micros, PriceTicks, QtyLots } from '../../core/units.ts';
-import type { Instrument } from '../../model/instrument.ts';
+import { type Instrument, InstrumentKind } from '../../model/instrument.ts';
 import { BookDelta, DeltaFlag, Side as MdSide } from '../../model/market-data.ts';
 
 /** One public trade (each is its own aggTrade here: the feed has no fills to aggregate). */
@@ -79,6 +79,8 @@ class SynthSide {
 export class SymbolMarket {
   readonly symbol: string;
   readonly inst: Instrument;
+  /** A USD-M futures market (a perpetual or future): margin and positions instead of asset balances. */
+  readonly usdm: boolean;
   readonly book = new L2Book();
   /** Id of the last book change; the REST snapshot's lastUpdateId. */
   updateId = 0;
@@ -105,6 +107,7 @@ export class SymbolMarket {
   constructor(inst: Instrument, sizeScale: number, spacingTicks: number) {
     this.inst = inst;
     this.symbol = inst.symbol;
+    this.usdm = inst.kind !== InstrumentKind.SPOT;
     this.sizeScale = sizeScale;
     this.spacing = Math.max(1, spacingTicks);
   }

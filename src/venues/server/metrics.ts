@@ -12,12 +12,13 @@ import type { WsApi } from './ws-api.ts';
 export class ServerCounters {
   /** "METHOD route status" -> requests answered. */
   readonly requests = new Map<string, number>();
-  private readonly hub: StreamHub;
+  /** The spot and USD-M stream hubs (connections and messages are their sums). */
+  private readonly hubs: readonly StreamHub[];
   private readonly api: WsApi;
   private readonly limits: RateLimits;
 
-  constructor(hub: StreamHub, api: WsApi, limits: RateLimits) {
-    this.hub = hub;
+  constructor(hubs: readonly StreamHub[], api: WsApi, limits: RateLimits) {
+    this.hubs = hubs;
     this.api = api;
     this.limits = limits;
   }
@@ -72,7 +73,10 @@ export class ServerCounters {
       labelNames: ['kind'],
       registers,
       collect() {
-        this.set({ kind: 'stream' }, self.hub.conns.size);
+        this.set(
+          { kind: 'stream' },
+          self.hubs.reduce((n, h) => n + h.conns.size, 0),
+        );
         this.set({ kind: 'ws-api' }, self.api.conns.size);
       },
     });
@@ -82,7 +86,7 @@ export class ServerCounters {
       registers,
       collect() {
         this.reset();
-        this.inc(self.hub.sentTotal);
+        this.inc(self.hubs.reduce((n, h) => n + h.sentTotal, 0));
       },
     });
   }

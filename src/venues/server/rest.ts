@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountOf, checkSignature, checkTimestamp, restPayload } from './auth.ts';
 import { ApiError, BinanceCode } from './errors.ts';
 import { takeAckFault } from './faults.ts';
+import { USDM_ROUTES } from './futures-rest.ts';
 import { wallMs } from './limits.ts';
 import {
   aggTrades,
@@ -20,30 +21,10 @@ import {
   ticker24,
   trades,
 } from './public-data.ts';
+import { type Ctx, type Route, Security, send } from './route.ts';
 import type { ServerCore } from './server.ts';
-import { type Account, cancelJson, fmt8, myTradeJson, orderJson, type Params, placeJson } from './trading.ts';
-
-const Security = { NONE: 0, API_KEY: 1, SIGNED: 2 } as const;
-type Security = (typeof Security)[keyof typeof Security];
-
-interface Ctx {
-  core: ServerCore;
-  p: Params;
-  account: Account | null;
-  /** Server time (wall clock + skew), ms. */
-  serverMs: number;
-  req: IncomingMessage;
-  res: ServerResponse;
-}
-
-interface Route {
-  security: Security;
-  weight: number | ((p: Params) => number);
-  /** Returns the body, or undefined when the handler answered itself (ack faults). */
-  handle(c: Ctx): unknown;
-  /** Counts against the ORDERS limits. */
-  order?: boolean;
-}
+import { cancelJson, myTradeJson, orderJson, placeJson } from './spot-json.ts';
+import { type Account, fmt8, type Params } from './trading.ts';
 
 const symbolsParam = (c: Ctx): string[] | undefined => {
   const s = c.p.symbols;
@@ -65,7 +46,7 @@ function perSymbol(c: Ctx, one: (symbol: string) => unknown): unknown {
   return (list ?? [...c.core.markets.keys()]).map(one);
 }
 
-const ROUTES: Record<string, Route> = {
+const SPOT_ROUTES: Record<string, Route> = {
   'GET /api/v3/ping': { security: Security.NONE, weight: 1, handle: () => ({}) },
   'GET /api/v3/time': { security: Security.NONE, weight: 1, handle: (c) => ({ serverTime: c.serverMs }) },
   'GET /api/v3/exchangeInfo': {
@@ -292,22 +273,7 @@ const ROUTES: Record<string, Route> = {
   },
 };
 
-function send(
-  core: ServerCore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  retryAfter = 0,
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const ip = req.socket.remoteAddress ?? '';
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json;charset=UTF-8');
-  res.setHeader('X-MBX-USED-WEIGHT-1M', String(core.limits.used(ip, wallMs())));
-  if (retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
-  res.end(JSON.stringify(body));
-}
+const ROUTES: Record<string, Route> = { ...SPOT_ROUTES, ...USDM_ROUTES };
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 // Fuzzing the local exchange server through real HTTP and WebSocket on a port-0 loopback server: REST requests
-// on every route (read from rest.ts's route table) with mutated query strings, correctly signed with the test
+// on every route (read from the spot and USD-M route tables) with mutated query strings, correctly signed with the test
 // account's key so the fuzz reaches past authentication into the order handlers; WebSocket API requests and
 // market-stream control messages mutated from valid ones, plus arbitrary JSON. A crash is a 5xx, a dropped or
 // closed connection, no reply within 5 s (a hang), or an "internal error" line in the server's log; refusals
@@ -15,11 +15,13 @@ import { type ExchangeServer, startExchangeServer } from './server.ts';
 import { type Signer, signPayload } from './test-client.ts';
 
 const KEY: Signer = { apiKey: 'fuzzkey', secret: 'fuzzsecret' };
-const ROUTES = [
-  ...readFileSync(new URL('./rest.ts', import.meta.url), 'utf8').matchAll(
-    /'(GET|POST|PUT|DELETE) (\/api\/[^']+)'/g,
-  ),
-].map((m) => ({ method: m[1]!, path: m[2]! }));
+const ROUTES = ['./rest.ts', './futures-rest.ts'].flatMap((file) =>
+  [
+    ...readFileSync(new URL(file, import.meta.url), 'utf8').matchAll(
+      /'(GET|POST|PUT|DELETE) (\/(?:api|fapi)\/[^']+)'/g,
+    ),
+  ].map((m) => ({ method: m[1]!, path: m[2]! })),
+);
 
 /** Valid-looking parameter sets the routes read; mutations start from these. */
 const QUERY_SEEDS = [
@@ -36,6 +38,10 @@ const QUERY_SEEDS = [
   'symbol=BTCUSDT&cancelReplaceMode=STOP_ON_FAILURE&cancelOrderId=1&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=50000',
   'symbol=BTCUSDT&fromId=0&limit=100&recvWindow=5000',
   'listenKey=abc',
+  'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.010&price=50000.0&reduceOnly=false',
+  'symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.005&reduceOnly=true&newClientOrderId=fz2',
+  'symbol=ETHUSDT&side=BUY&type=STOP_MARKET&quantity=1.000&stopPrice=4000',
+  'symbol=BTCUSDT&leverage=125',
 ];
 
 const WS_SEEDS = [

@@ -1,5 +1,6 @@
 // The local exchange server: Bot4's simulated exchange behind Binance's spot REST, market streams, user data
-// stream and WebSocket API, on loopback. startExchangeServer() builds the market (demo generator or a replay),
+// stream and WebSocket API, and beside it a USD-M futures market (/fapi REST, /fstream streams and futures
+// user stream; perpetual instruments of a replay, or the demo's BTCUSDT/ETHUSDT perpetuals), on loopback. startExchangeServer() builds the market (demo generator or a replay),
 // the accounts, the HTTP + WebSocket listener and the fault switches, and returns them with close().
 // Pace: `speed` 1 or 10 maps wall time onto market time; 'max' runs lockstep (every request first advances the
 // market by `stepMs`), so the same client requests on the same seed give the same fills, bit for bit.
@@ -38,6 +39,8 @@ export interface ServerAccount {
   ed25519PublicKey?: string;
   /** Starting balances by asset; default 1 BTC, 10 ETH, 100000 USDT. */
   balances?: Record<string, number>;
+  /** USD-M futures wallet, USDT; default 100000. */
+  usdmWallet?: number;
 }
 
 export interface ExchangeServerOptions {
@@ -45,6 +48,8 @@ export interface ExchangeServerOptions {
   port?: number;
   /** Market source: the seeded demo generator (default) or a replay with the registry its loaders fill. */
   data?: { source: BatchSourceLike; instruments: InstrumentRegistry };
+  /** Serve the demo's USD-M perpetuals too (default true; a replay serves the perpetuals it holds). */
+  usdm?: boolean;
   /** Seed of the demo market and of the simulator's random models. Default 42. */
   seed?: number;
   /** 1 (real time), 10, or 'max' (lockstep: each request advances the market by stepMs). Default 1. */
@@ -87,9 +92,38 @@ const DEMO_PAIRS = [
   },
 ] as const;
 
+/** USD-M perpetuals of the demo market: Binance's own filters (tick 0.10 / 0.01, step 0.001). */
+const DEMO_PERPS = [
+  {
+    symbol: 'BTCUSDT',
+    base: 'BTC',
+    tick: '0.10',
+    lot: '0.001',
+    maxQty: '1000',
+    mktMax: '120',
+    px: 600_000,
+    scale: 10,
+    spacing: 12,
+  },
+  {
+    symbol: 'ETHUSDT',
+    base: 'ETH',
+    tick: '0.01',
+    lot: '0.001',
+    maxQty: '10000',
+    mktMax: '2000',
+    px: 300_000,
+    scale: 100,
+    spacing: 6,
+  },
+] as const;
+
 /** What rest.ts and ws-api.ts need from the server. */
 export interface ServerCore {
   readonly markets: Map<string, SymbolMarket>;
+  /** USD-M futures markets by symbol, and their listen keys. */
+  readonly usdmMarkets: Map<string, SymbolMarket>;
+  readonly usdmUsers: UserStreams;
   readonly trading: Trading;
   readonly users: UserStreams;
   readonly limits: RateLimits;
@@ -133,6 +167,9 @@ export interface ExchangeServer {
   readonly feed: MarketFeed;
   readonly markets: Map<string, SymbolMarket>;
   readonly streams: StreamHub;
+  /** The USD-M markets and their streams (/fstream/ws, /fstream/stream). */
+  readonly usdmMarkets: Map<string, SymbolMarket>;
+  readonly usdmStreams: StreamHub;
   /** Requests, weight, connections and messages for /metrics (counters.register(registry)). */
   readonly counters: ServerCounters;
   /** Moves the market forward by ms of market time (any speed; lockstep tests use it between requests). */
@@ -142,9 +179,13 @@ export interface ExchangeServer {
 
 export const DEFAULT_BALANCES: Readonly<Record<string, number>> = { BTC: 1, ETH: 10, USDT: 100_000 };
 
-function demoInstruments(): { registry: InstrumentRegistry; list: Instrument[] } {
+/** The demo's instruments with their start price, size scale and level spacing (spot, then perpetuals). */
+function demoInstruments(usdm: boolean): {
+  list: Instrument[];
+  shape: { px: number; scale: number; spacing: number }[];
+} {
   const registry = newInstrumentRegistry();
-  const list = DEMO_PAIRS.map((p) =>
+  const spot = DEMO_PAIRS.map((p) =>
     registry.add({
       symbol: p.symbol,
       venue: 'BINANCE',
@@ -165,17 +206,43 @@ function demoInstruments(): { registry: InstrumentRegistry; list: Instrument[] }
       takerFee: '0.001',
     }),
   );
-  return { registry, list };
+  const perps = (usdm ? DEMO_PERPS : []).map((p) =>
+    registry.add({
+      symbol: p.symbol,
+      venue: 'BINANCE_USDM',
+      kind: InstrumentKind.PERPETUAL,
+      base: p.base,
+      quote: 'USDT',
+      settlement: 'USDT',
+      tickSize: p.tick,
+      lotSize: p.lot,
+      minQty: p.lot,
+      maxQty: p.maxQty,
+      marketMinQty: p.lot,
+      marketMaxQty: p.mktMax,
+      minPrice: p.tick,
+      maxPrice: '1000000',
+      minNotional: '5',
+      makerFee: '0.0002',
+      takerFee: '0.0005',
+    }),
+  );
+  return { list: [...spot, ...perps], shape: [...DEMO_PAIRS, ...(usdm ? DEMO_PERPS : [])] };
 }
 
-async function* demoSource(list: Instrument[], seed: number, start: number): AsyncGenerator<EventBatch> {
+async function* demoSource(
+  list: Instrument[],
+  startPx: readonly number[],
+  seed: number,
+  start: number,
+): AsyncGenerator<EventBatch> {
   const month = 30 * 86_400_000_000;
   const sources = list.map((inst, k) => {
     const gen = demoMarket(inst.id, {
       seed: seed + k,
       start,
       duration: month,
-      startPx: DEMO_PAIRS[k]!.px,
+      startPx: startPx[k]!,
       batchSize: 4096,
     });
     return (async function* () {
@@ -204,13 +271,18 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   let marketStart: number;
   const scales = new Map<number, [number, number]>();
   if (opts.data === undefined) {
-    const demo = demoInstruments();
+    const demo = demoInstruments(opts.usdm ?? true);
     instruments = demo.list;
     // Lockstep sessions start at a fixed time so timestamps repeat too; real-time ones end their warm-up now.
     marketStart = speed === 'max' ? DEMO_START : wallMs() * 1000 - warmupMicros;
-    source = demoSource(instruments, seed, marketStart);
-    for (let k = 0; k < DEMO_PAIRS.length; k++) {
-      scales.set(instruments[k]!.id, [DEMO_PAIRS[k]!.scale, DEMO_PAIRS[k]!.spacing]);
+    source = demoSource(
+      instruments,
+      demo.shape.map((d) => d.px),
+      seed,
+      marketStart,
+    );
+    for (let k = 0; k < demo.shape.length; k++) {
+      scales.set(instruments[k]!.id, [demo.shape[k]!.scale, demo.shape[k]!.spacing]);
     }
   } else {
     source = opts.data.source;
@@ -220,9 +292,11 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
 
   const clock = new TestClock(0 as Micros);
   const markets = new Map<string, SymbolMarket>();
+  const usdmMarkets = new Map<string, SymbolMarket>();
   const globalFaults = new FaultSet();
   const limits = new RateLimits(opts.limits);
   const users = new UserStreams();
+  const usdmUsers = new UserStreams();
   let feed: MarketFeed | undefined;
   const marketMs = (): number => Math.floor((feed?.now ?? 0) / 1000);
   const hub = new StreamHub({
@@ -232,6 +306,15 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     nowMs: marketMs,
     ...(opts.pingIntervalMs === undefined ? {} : { pingIntervalMs: opts.pingIntervalMs }),
   });
+  const usdmHub = new StreamHub({
+    markets: usdmMarkets,
+    users: usdmUsers,
+    globalFaults,
+    nowMs: marketMs,
+    futures: true,
+    ...(opts.pingIntervalMs === undefined ? {} : { pingIntervalMs: opts.pingIntervalMs }),
+  });
+  const hubOf = (m: SymbolMarket): StreamHub => (m.usdm ? usdmHub : hub);
 
   // A replay's instruments are known once its first batch is read (loaders register them as they go).
   if (opts.data !== undefined) {
@@ -254,24 +337,43 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   }
   for (const inst of instruments) {
     const [scale, spacing] = scales.get(inst.id) ?? [1, 1];
-    markets.set(inst.symbol, new SymbolMarket(inst, scale, spacing));
+    const m = new SymbolMarket(inst, scale, spacing);
+    (m.usdm ? usdmMarkets : markets).set(inst.symbol, m);
   }
+  const allMarkets = [...markets.values(), ...usdmMarkets.values()];
   clock.advanceTo(Math.max(0, marketStart) as Micros);
   const sim = new SimulatedExchange({ name: 'BINANCE-LOCAL', clock, instruments, seed });
-  for (const m of markets.values()) sim.useBook(m.inst.id, m.book);
-  const trading = new Trading(markets, sim, clock, users, (m, px, qty, buyerMaker) => {
-    const t = m.noteTrade(clock.now(), px, qty, buyerMaker ? 2 : 1);
-    hub.onTrade(m, t);
-    return t.id;
-  });
+  for (const m of allMarkets) sim.useBook(m.inst.id, m.book);
+  const trading = new Trading(
+    markets,
+    sim,
+    clock,
+    users,
+    (m, px, qty, buyerMaker) => {
+      const t = m.noteTrade(clock.now(), px, qty, buyerMaker ? 2 : 1);
+      hubOf(m).onTrade(m, t);
+      return t.id;
+    },
+    { markets: usdmMarkets, listener: usdmUsers },
+  );
   for (const a of opts.accounts ?? []) {
-    trading.addAccount(a.apiKey, a.apiSecret ?? '', a.balances ?? DEFAULT_BALANCES, a.ed25519PublicKey);
+    trading.addAccount(
+      a.apiKey,
+      a.apiSecret ?? '',
+      a.balances ?? DEFAULT_BALANCES,
+      a.ed25519PublicKey,
+      a.usdmWallet ?? 100_000,
+    );
   }
-  feed = new MarketFeed(source, [...markets.values()], sim, clock, hub);
+  // Each market's streams go out on its own hub (spot /ws, USD-M /fstream/ws).
+  feed = new MarketFeed(source, allMarkets, sim, clock, {
+    onBookTicker: (m) => hubOf(m).onBookTicker(m),
+    onTrade: (m, t) => hubOf(m).onTrade(m, t),
+  });
   const theFeed = feed;
   // History first: the warm-up (demo) is processed before the server answers anyone.
   await theFeed.pumpTo(marketStart + warmupMicros);
-  for (const m of markets.values()) m.publishing = true;
+  for (const m of allMarkets) m.publishing = true;
 
   const wallStart = wallMs();
   const marketAtStart = theFeed.now;
@@ -285,6 +387,8 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
 
   const core: ServerCore = {
     markets,
+    usdmMarkets,
+    usdmUsers,
     trading,
     users,
     limits,
@@ -295,6 +399,8 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     log,
   };
   const api = new WsApi(core, opts.pingIntervalMs);
+  const usdmApi = new WsApi(core, opts.pingIntervalMs, true);
+  const apis = [api, usdmApi];
 
   const faults: FaultControls = {
     global: globalFaults,
@@ -304,7 +410,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
         if (spec.weightLimit !== undefined) limits.weightPerMinute = spec.weightLimit;
         return;
       }
-      const c = hub.conns.get(id) ?? api.conns.get(id);
+      const c = hub.conns.get(id) ?? usdmHub.conns.get(id) ?? api.conns.get(id) ?? usdmApi.conns.get(id);
       if (c === undefined) throw new RangeError(`no connection ${id}`);
       c.faults.set(spec);
     },
@@ -312,18 +418,19 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
       globalFaults.clear();
       limits.weightPerMinute = opts.limits?.weightPerMinute ?? 6000;
       for (const c of hub.conns.values()) c.faults.clear();
-      for (const c of api.conns.values()) c.faults.clear();
+      for (const c of usdmHub.conns.values()) c.faults.clear();
+      for (const a of apis) for (const c of a.conns.values()) c.faults.clear();
     },
     connections() {
       return [
-        ...[...hub.conns.values()].map((c) => ({
+        ...[...hub.conns.values(), ...usdmHub.conns.values()].map((c) => ({
           id: c.id,
           kind: 'stream' as const,
           streams: [...c.streams],
           sent: c.sent,
           userData: c.account !== null,
         })),
-        ...[...api.conns.values()].map((c) => ({
+        ...[...api.conns.values(), ...usdmApi.conns.values()].map((c) => ({
           id: c.id,
           kind: 'ws-api' as const,
           streams: [],
@@ -353,16 +460,16 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     wsapi: (c: import('./ws-api.ts').WsApiConn) => void,
   ): number {
     if (id === undefined) {
-      const all = [...hub.conns.values()];
+      const all = [...hub.conns.values(), ...usdmHub.conns.values()];
       all.forEach(stream);
       return all.length;
     }
-    const c = hub.conns.get(id);
+    const c = hub.conns.get(id) ?? usdmHub.conns.get(id);
     if (c !== undefined) {
       stream(c);
       return 1;
     }
-    const w = api.conns.get(id);
+    const w = api.conns.get(id) ?? usdmApi.conns.get(id);
     if (w !== undefined) {
       wsapi(w);
       return 1;
@@ -370,7 +477,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     return 0;
   }
 
-  const counters = new ServerCounters(hub, api, limits);
+  const counters = new ServerCounters([hub, usdmHub], api, limits);
   const server: Server = createServer((req, res) => {
     res.once('finish', () => counters.request(req.method, req.url, res.statusCode));
     if ((req.url ?? '').startsWith('/admin/')) {
@@ -386,15 +493,18 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    const isApi = path === '/ws-api/v3';
-    if (!isApi && !(path === '/ws' || path.startsWith('/ws/') || path === '/stream')) {
+    const isApi = path === '/ws-api/v3' || path === '/ws-fapi/v1';
+    // USD-M streams live under /fstream (Binance's fstream.binance.com host), with the same paths below it.
+    const futures = path.startsWith('/fstream/');
+    const sub = futures ? path.slice('/fstream'.length) : path;
+    if (!isApi && !(sub === '/ws' || sub.startsWith('/ws/') || sub === '/stream')) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const id = nextConnId++;
-      if (isApi) api.accept(ws, req.socket.remoteAddress ?? '', id);
-      else hub.accept(ws, path, url.searchParams, wallMs(), id);
+      if (isApi) (path === '/ws-api/v3' ? api : usdmApi).accept(ws, req.socket.remoteAddress ?? '', id);
+      else (futures ? usdmHub : hub).accept(ws, sub, url.searchParams, wallMs(), id);
     });
   });
 
@@ -457,7 +567,9 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     // Nothing may keep the process alive after a failed start (a port in use).
     if (pacer !== undefined) clearInterval(pacer);
     hub.close();
+    usdmHub.close();
     api.close();
+    usdmApi.close();
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
@@ -471,12 +583,16 @@ export async function startExchangeServer(opts: ExchangeServerOptions = {}): Pro
     feed: theFeed,
     markets,
     streams: hub,
+    usdmMarkets,
+    usdmStreams: usdmHub,
     counters,
     advance: (ms) => theFeed.pumpTo(theFeed.now + ms * 1000),
     async close() {
       if (pacer !== undefined) clearInterval(pacer);
       hub.close();
+      usdmHub.close();
       api.close();
+      usdmApi.close();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,6 +4,8 @@
 // connection lifetime. Streams: <symbol>@trade, @aggTrade, @bookTicker, @depth[@100ms|@1000ms] diffs whose
 // U/u follow the REST snapshot's lastUpdateId, @depth5/10/20[@100ms] partial books, @kline_1m, @ticker.
 // Each message is serialised once per stream and written to every subscriber, faults applied per connection.
+// A futures hub (USD-M, under /fstream) writes Binance's futures shapes: bookTicker with e/E/T, depthUpdate
+// with T and pu (the previous event's u; every change is in some diff, so pu = U - 1 unless a frame is lost).
 
 import type { WebSocket } from 'ws';
 import { FaultSet, FrameFault, takeFrameFault } from './faults.ts';
@@ -68,6 +70,8 @@ export interface StreamHubOptions {
   pingIntervalMs?: number;
   /** Connection lifetime; Binance: 24 hours. */
   maxLifetimeMs?: number;
+  /** USD-M futures message shapes. */
+  futures?: boolean;
 }
 
 export class StreamHub implements MarketListener {
@@ -80,6 +84,7 @@ export class StreamHub implements MarketListener {
   private readonly global: FaultSet;
   private readonly nowMs: () => number;
   private readonly maxLifetimeMs: number;
+  private readonly futures: boolean;
   private readonly timers: NodeJS.Timeout[] = [];
   /** Market-data messages written to sockets (the fan-out bench reads it). */
   messages = 0;
@@ -90,6 +95,7 @@ export class StreamHub implements MarketListener {
     this.global = o.globalFaults;
     this.nowMs = o.nowMs;
     this.maxLifetimeMs = o.maxLifetimeMs ?? 86_400_000;
+    this.futures = o.futures === true;
     this.users.onKeyClosed = (key) => {
       for (const c of this.conns.values()) if (c.listenKey === key) this.expireKey(c);
     };
@@ -234,7 +240,9 @@ export class StreamHub implements MarketListener {
     const name = `${m.symbol.toLowerCase()}@bookTicker`;
     if (!this.has(name)) return;
     const t = bookTicker(m);
+    const E = this.nowMs();
     const data = JSON.stringify({
+      ...(this.futures ? { e: 'bookTicker', u: m.updateId, E, T: E } : {}),
       u: m.updateId,
       s: m.symbol,
       b: t.bidPrice,
@@ -342,9 +350,11 @@ export class StreamHub implements MarketListener {
     return JSON.stringify({
       e: 'depthUpdate',
       E,
+      ...(this.futures ? { T: E } : {}),
       s: m.symbol,
       U: acc.first,
       u: acc.last,
+      ...(this.futures ? { pu: acc.first - 1 } : {}),
       b: depthLevels(m, acc.bids),
       a: depthLevels(m, acc.asks),
     });

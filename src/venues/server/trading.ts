@@ -2,7 +2,10 @@
 // received asset) around the simulated exchange, which decides every fill. An order's request is checked and
 // its funds locked here, then it goes to the simulator at market time; the simulator's events (accepted,
 // filled, canceled, expired) come back synchronously through onVenueEvent and become Binance order states,
-// balance moves and user-data events. Balances are integers in 1e-8 units of each asset; prices ticks, sizes lots.
+// balance moves and user-data events. USD-M futures orders take the same path; their margin, positions and
+// events are futures.ts's (a market's `usdm` flag decides). Spot and futures keep separate order books of the
+// account (client ids are unique per market, as on Binance). Balances are integers in 1e-8 units of each
+// asset; prices ticks, sizes lots.
 
 import type { TestClock } from '../../core/clock.ts';
 import type { InstrumentId, OrderId, PriceTicks, QtyLots, StrategyId } from '../../core/units.ts';
@@ -22,7 +25,10 @@ import {
   noSuchOrder,
   unknownOrder,
 } from './errors.ts';
+import { FuturesCode, FuturesDesk, orderTradeUpdate } from './futures.ts';
+import { FuturesLedger } from './futures-ledger.ts';
 import type { SymbolMarket } from './market.ts';
+import { cancelJson, executionReport, placeJson } from './spot-json.ts';
 
 export type Params = Record<string, string>;
 
@@ -43,6 +49,8 @@ export interface ServerFill {
   commissionAsset: string;
   maker: boolean;
   time: number;
+  /** USD-M: PnL the fill realised, 1e-8 USDT (0 on spot). */
+  realised: number;
 }
 
 export const Status = {
@@ -58,7 +66,7 @@ export type Status = (typeof Status)[keyof typeof Status];
 export interface OrderFields {
   side: 'BUY' | 'SELL';
   type: 'LIMIT' | 'MARKET' | 'LIMIT_MAKER';
-  tif: 'GTC' | 'IOC' | 'FOK';
+  tif: 'GTC' | 'IOC' | 'FOK' | 'GTX';
   price: number;
   qty: number;
   quoteOrderQty: number;
@@ -78,6 +86,10 @@ export class ServerOrder {
   /** Set once the simulator acknowledged it (NEW or a first fill). */
   accepted = false;
   rejectReason = '';
+  /** USD-M: only reduces the position. */
+  reduceOnly = false;
+  /** USD-M: initial margin the order holds while open, 1e-8 USDT. */
+  margin = 0;
 
   readonly account: Account;
   readonly market: SymbolMarket;
@@ -85,7 +97,7 @@ export class ServerOrder {
   readonly clientOrderId: string;
   readonly side: 'BUY' | 'SELL';
   readonly type: 'LIMIT' | 'MARKET' | 'LIMIT_MAKER';
-  readonly tif: 'GTC' | 'IOC' | 'FOK';
+  readonly tif: 'GTC' | 'IOC' | 'FOK' | 'GTX';
   /** Ticks; NaN for a market order. */
   readonly price: number;
   /** Lots. */
@@ -131,6 +143,9 @@ export class Account {
   readonly balances = new Map<string, Balance>();
   readonly orders = new Map<number, ServerOrder>();
   readonly byClientId = new Map<string, ServerOrder>();
+  /** USD-M futures: the wallet and positions, and the client ids of futures orders. */
+  readonly usdm: FuturesLedger;
+  readonly usdmByClientId = new Map<string, ServerOrder>();
   /** Assets whose balance moved since the last outboundAccountPosition. */
   readonly dirty = new Set<string>();
   readonly apiKey: string;
@@ -139,7 +154,8 @@ export class Account {
   /** The API key's Ed25519 public key (PEM), when it has one. */
   readonly ed25519PublicKey: string | undefined;
 
-  constructor(apiKey: string, secret: string, ed25519PublicKey: string | undefined) {
+  constructor(apiKey: string, secret: string, ed25519PublicKey: string | undefined, usdmWallet = 0) {
+    this.usdm = new FuturesLedger(usdmWallet);
     this.apiKey = apiKey;
     this.secret = secret;
     this.ed25519PublicKey = ed25519PublicKey;
@@ -152,6 +168,11 @@ export class Account {
       this.balances.set(asset, b);
     }
     return b;
+  }
+
+  /** The client-id index of a market's orders. */
+  clientIds(m: SymbolMarket): Map<string, ServerOrder> {
+    return m.usdm ? this.usdmByClientId : this.byClientId;
   }
 }
 
@@ -167,6 +188,17 @@ const KNOWN_TYPES = new Set([
   'TAKE_PROFIT_LIMIT',
 ]);
 const TIFS = new Set(['GTC', 'IOC', 'FOK']);
+const USDM_TYPES = new Set(['LIMIT', 'MARKET']);
+const USDM_KNOWN_TYPES = new Set([
+  'LIMIT',
+  'MARKET',
+  'STOP',
+  'STOP_MARKET',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_MARKET',
+  'TRAILING_STOP_MARKET',
+]);
+const USDM_TIFS = new Set(['GTC', 'IOC', 'FOK', 'GTX']);
 const DECIMAL = /^[0-9]{1,20}(\.[0-9]{1,20})?$/;
 const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
@@ -178,7 +210,11 @@ export const fmt8 = (units: number): string => {
 
 export class Trading implements VenueEventSink {
   readonly accounts = new Map<string, Account>();
+  /** USD-M margin, accounting and JSON. */
+  readonly desk: FuturesDesk;
   private readonly markets: Map<string, SymbolMarket>;
+  private readonly usdmMarkets: Map<string, SymbolMarket>;
+  private readonly usdmListener: UserEventListener;
   private nextOrderId = 1;
   private readonly bySimId = new Map<number, ServerOrder>();
   private readonly request = new OrderRequest();
@@ -194,8 +230,15 @@ export class Trading implements VenueEventSink {
     clock: TestClock,
     listener: UserEventListener,
     onFill: (m: SymbolMarket, px: number, qty: number, buyerMaker: boolean) => number,
+    usdm: { markets: Map<string, SymbolMarket>; listener: UserEventListener } = {
+      markets: new Map(),
+      listener: { onUserEvent: () => {} },
+    },
   ) {
     this.markets = markets;
+    this.usdmMarkets = usdm.markets;
+    this.usdmListener = usdm.listener;
+    this.desk = new FuturesDesk(usdm.markets);
     this.sim = sim;
     this.clock = clock;
     this.listener = listener;
@@ -203,16 +246,23 @@ export class Trading implements VenueEventSink {
     sim.connect(this);
   }
 
-  addAccount(apiKey: string, secret: string, balances: Record<string, number>, ed25519?: string): Account {
-    const a = new Account(apiKey, secret, ed25519);
+  addAccount(
+    apiKey: string,
+    secret: string,
+    balances: Record<string, number>,
+    ed25519?: string,
+    usdmWallet = 0,
+  ): Account {
+    const a = new Account(apiKey, secret, ed25519, Math.round(usdmWallet * 1e8));
     for (const [asset, amount] of Object.entries(balances)) a.balance(asset).free = Math.round(amount * 1e8);
     this.accounts.set(apiKey, a);
     return a;
   }
 
-  market(symbol: string | undefined): SymbolMarket {
+  /** A spot market by symbol, or with `usdm` the USD-M one; -1121 when unknown. */
+  market(symbol: string | undefined, usdm = false): SymbolMarket {
     if (symbol === undefined || symbol === '') throw mandatory('symbol');
-    const m = this.markets.get(symbol);
+    const m = (usdm ? this.usdmMarkets : this.markets).get(symbol);
     if (m === undefined) throw new ApiError(BinanceCode.BAD_SYMBOL, 'Invalid symbol.');
     return m;
   }
@@ -225,14 +275,23 @@ export class Trading implements VenueEventSink {
   // ---- orders ----------------------------------------------------------------------------------------------
 
   /** Checks, locks funds, sends to the simulator and returns the order after its synchronous events. */
-  place(acc: Account, p: Params): ServerOrder {
-    const m = this.market(p.symbol);
+  place(acc: Account, p: Params, usdm = false): ServerOrder {
+    const m = this.market(p.symbol, usdm);
     const side = p.side;
     if (side === undefined || side === '') throw mandatory('side');
     if (!SIDES.has(side)) throw new ApiError(BinanceCode.INVALID_SIDE, 'Invalid side.');
     const type = p.type;
     if (type === undefined || type === '') throw mandatory('type');
-    if (!KNOWN_TYPES.has(type)) throw new ApiError(BinanceCode.INVALID_ORDER_TYPE, 'Invalid orderType.');
+    if (!(usdm ? USDM_KNOWN_TYPES : KNOWN_TYPES).has(type)) {
+      throw new ApiError(BinanceCode.INVALID_ORDER_TYPE, 'Invalid orderType.');
+    }
+    if (usdm && !USDM_TYPES.has(type)) {
+      // Binance moved USD-M conditional orders to its Algo Order API on 2025-12-09 (not served here).
+      throw new ApiError(
+        FuturesCode.USE_ALGO_ORDERS,
+        'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+      );
+    }
     if (!TYPES.has(type)) {
       throw new ApiError(BinanceCode.INVALID_ORDER_TYPE, 'Unsupported order combination');
     }
@@ -240,8 +299,9 @@ export class Trading implements VenueEventSink {
     let tif = p.timeInForce ?? '';
     if (type === 'LIMIT') {
       if (tif === '') throw mandatory('timeInForce');
-      if (!TIFS.has(tif)) throw new ApiError(BinanceCode.INVALID_TIF, 'Invalid timeInForce.');
-    } else if (tif !== '') {
+      if (!(usdm ? USDM_TIFS : TIFS).has(tif))
+        throw new ApiError(BinanceCode.INVALID_TIF, 'Invalid timeInForce.');
+    } else if (tif !== '' && !usdm) {
       throw new ApiError(BinanceCode.PARAM_NOT_REQUIRED, "Parameter 'timeInForce' sent when not required.");
     } else tif = 'GTC';
     let price = Number.NaN;
@@ -253,7 +313,7 @@ export class Trading implements VenueEventSink {
     }
     let qty = 0;
     let quoteOrderQty = 0;
-    if (type === 'MARKET' && p.quantity === undefined && p.quoteOrderQty !== undefined) {
+    if (!usdm && type === 'MARKET' && p.quantity === undefined && p.quoteOrderQty !== undefined) {
       const q = p.quoteOrderQty;
       if (!DECIMAL.test(q)) throw illegal('quoteOrderQty', '^([0-9]{1,20})(\\.[0-9]{1,20})?$');
       quoteOrderQty = Math.round(Number(q) * 1e8);
@@ -269,14 +329,26 @@ export class Trading implements VenueEventSink {
       }
     }
     const refPx = type === 'MARKET' ? (side === 'BUY' ? m.bestAsk() : m.bestBid()) : price;
-    if (Number.isFinite(refPx) && m.quoteUnits(refPx, qty) < this.minNotional(m)) {
+    if (!usdm && Number.isFinite(refPx) && m.quoteUnits(refPx, qty) < this.minNotional(m)) {
       throw filterFailure('NOTIONAL');
     }
     // A default id from the order number keeps lockstep sessions reproducible (Binance makes a random one).
     const cid = p.newClientOrderId ?? `bot4srv${this.nextOrderId.toString(36)}`;
     if (!CLIENT_ID.test(cid)) throw illegal('newClientOrderId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
-    const prior = acc.byClientId.get(cid);
-    if (prior?.open) throw new ApiError(BinanceCode.NEW_ORDER_REJECTED, 'Duplicate order sent.');
+    const ids = acc.clientIds(m);
+    const prior = ids.get(cid);
+    if (prior?.open) {
+      if (usdm) throw new ApiError(FuturesCode.DUPLICATE_CLIENT_ID, 'ClientOrderId is duplicated.');
+      throw new ApiError(BinanceCode.NEW_ORDER_REJECTED, 'Duplicate order sent.');
+    }
+    if (usdm) {
+      const reduceOnly = p.reduceOnly === 'true';
+      if (p.reduceOnly !== undefined && !reduceOnly && p.reduceOnly !== 'false') {
+        throw illegal('reduceOnly', 'true|false');
+      }
+      const margin = this.desk.admit(acc, m, side === 'BUY', qty, refPx, reduceOnly);
+      return this.submit(acc, m, cid, side, type, tif, price, qty, 0, margin, reduceOnly);
+    }
 
     // Funds: a buy locks its quote cost (a market buy its cost walking the book, plus 1% for the walk to move),
     // a sell its base quantity. Binance checks the same way: the whole order must be covered when it arrives.
@@ -292,22 +364,43 @@ export class Trading implements VenueEventSink {
     if (bal.free < lock) throw insufficientBalance();
     if (side === 'BUY' && type === 'MARKET') lock = Math.min(bal.free, Math.ceil(lock * 1.01));
 
+    bal.free -= lock;
+    bal.locked += lock;
+    acc.dirty.add(side === 'BUY' ? inst.quote.code : inst.base.code);
+    return this.submit(acc, m, cid, side, type, tif, price, qty, quoteOrderQty, lock, false);
+  }
+
+  /** Records a checked order holding `held` (spot: locked funds; USD-M: margin) and runs it in the simulator. */
+  private submit(
+    acc: Account,
+    m: SymbolMarket,
+    cid: string,
+    side: string,
+    type: string,
+    tif: string,
+    price: number,
+    qty: number,
+    quoteOrderQty: number,
+    held: number,
+    reduceOnly: boolean,
+  ): ServerOrder {
+    const inst = m.inst;
     const id = this.nextOrderId++;
     const o = new ServerOrder(acc, m, id, cid, {
       side: side as 'BUY' | 'SELL',
       type: type as 'LIMIT' | 'MARKET' | 'LIMIT_MAKER',
-      tif: tif as 'GTC' | 'IOC' | 'FOK',
+      tif: tif as 'GTC' | 'IOC' | 'FOK' | 'GTX',
       price,
       qty,
       quoteOrderQty,
       time: this.nowMs(),
     });
-    bal.free -= lock;
-    bal.locked += lock;
-    o.locked = lock;
-    acc.dirty.add(o.lockAsset);
+    if (m.usdm) o.margin = held;
+    else o.locked = held;
+    o.reduceOnly = reduceOnly;
+    const ids = acc.clientIds(m);
     acc.orders.set(id, o);
-    acc.byClientId.set(cid, o);
+    ids.set(cid, o);
     this.bySimId.set(id, o);
 
     const r = this.request.reset();
@@ -319,7 +412,7 @@ export class Trading implements VenueEventSink {
     r.qty = qty as QtyLots;
     if (type !== 'MARKET') r.price = price as PriceTicks;
     r.tif = tif === 'IOC' ? TimeInForce.IOC : tif === 'FOK' ? TimeInForce.FOK : TimeInForce.GTC;
-    r.flags = type === 'LIMIT_MAKER' ? OrderFlags.POST_ONLY : 0;
+    r.flags = type === 'LIMIT_MAKER' || tif === 'GTX' ? OrderFlags.POST_ONLY : 0;
     r.tsInit = this.clock.now();
     const simOrder = new Order().init(id as OrderId, r);
     this.sim.submit(simOrder, r.type);
@@ -327,8 +420,14 @@ export class Trading implements VenueEventSink {
     if (o.status === Status.REJECTED) {
       // Binance keeps no record of an order it refused: it is neither queryable nor in allOrders.
       acc.orders.delete(id);
-      if (acc.byClientId.get(cid) === o) acc.byClientId.delete(cid);
+      if (ids.get(cid) === o) ids.delete(cid);
       this.bySimId.delete(id);
+      if (tif === 'GTX') {
+        throw new ApiError(
+          FuturesCode.GTX_WOULD_TAKE,
+          'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history',
+        );
+      }
       const msg =
         type === 'LIMIT_MAKER'
           ? 'Order would immediately match and take.'
@@ -339,8 +438,8 @@ export class Trading implements VenueEventSink {
   }
 
   /** Cancels by orderId or origClientOrderId; -2011 when no open order matches. */
-  cancel(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p);
+  cancel(acc: Account, p: Params, usdm = false): ServerOrder {
+    const o = this.find(acc, p, usdm);
     if (o === undefined || !o.open) throw unknownOrder();
     const req = this.request.reset();
     req.instrumentId = o.market.inst.id as InstrumentId;
@@ -431,20 +530,20 @@ export class Trading implements VenueEventSink {
   }
 
   /** The order named by orderId or origClientOrderId (any state); -2013 when unknown. */
-  query(acc: Account, p: Params): ServerOrder {
-    const o = this.find(acc, p);
+  query(acc: Account, p: Params, usdm = false): ServerOrder {
+    const o = this.find(acc, p, usdm);
     if (o === undefined) throw noSuchOrder();
     return o;
   }
 
-  private find(acc: Account, p: Params): ServerOrder | undefined {
-    const m = this.market(p.symbol);
+  private find(acc: Account, p: Params, usdm: boolean): ServerOrder | undefined {
+    const m = this.market(p.symbol, usdm);
     let o: ServerOrder | undefined;
     if (p.orderId !== undefined) {
       if (!/^[0-9]{1,19}$/.test(p.orderId)) throw illegal('orderId', '^[0-9]{1,19}$');
       o = acc.orders.get(Number(p.orderId));
     } else if (p.origClientOrderId !== undefined) {
-      o = acc.byClientId.get(p.origClientOrderId);
+      o = acc.clientIds(m).get(p.origClientOrderId);
     } else {
       throw new ApiError(
         BinanceCode.MANDATORY_PARAM_EMPTY_OR_MALFORMED,
@@ -454,9 +553,11 @@ export class Trading implements VenueEventSink {
     return o !== undefined && o.market === m ? o : undefined;
   }
 
-  openOrders(acc: Account, symbol: string | undefined): ServerOrder[] {
-    const m = symbol === undefined ? undefined : this.market(symbol);
-    return [...acc.orders.values()].filter((o) => o.open && (m === undefined || o.market === m));
+  openOrders(acc: Account, symbol: string | undefined, usdm = false): ServerOrder[] {
+    const m = symbol === undefined ? undefined : this.market(symbol, usdm);
+    return [...acc.orders.values()].filter(
+      (o) => o.open && o.market.usdm === usdm && (m === undefined || o.market === m),
+    );
   }
 
   private decimal(p: Params, name: string, parse: (t: string) => number, filter: string): number {
@@ -510,35 +611,25 @@ export class Trading implements VenueEventSink {
         const px = ev.fillPx;
         const quote = m.quoteUnits(px, qty);
         const maker = ev.liquidity === LiquiditySide.MAKER;
-        const rate = maker ? m.inst.makerFee : m.inst.takerFee;
-        const base = m.baseUnits(qty);
-        const baseAsset = m.inst.base.code;
-        const quoteAsset = m.inst.quote.code;
         const buy = o.side === 'BUY';
-        const commission = Math.round(((buy ? base : quote) * rate) / FEE_RATE_DENOMINATOR);
-        const spent = buy ? quote : base;
-        const lockBal = acc.balance(o.lockAsset);
-        const fromLock = Math.min(spent, o.locked);
-        o.locked -= fromLock;
-        lockBal.locked -= fromLock;
-        lockBal.free -= spent - fromLock;
-        const got = acc.balance(buy ? baseAsset : quoteAsset);
-        got.free += (buy ? base : quote) - commission;
-        acc.dirty.add(baseAsset);
-        acc.dirty.add(quoteAsset);
+        let fill: ServerFill;
+        if (m.usdm) {
+          const { fee, realised } = this.desk.fill(o, qty, quote, maker, now);
+          const tradeId = this.onFill(m, px, qty, buy === maker);
+          fill = {
+            tradeId,
+            px,
+            qty,
+            quote,
+            commission: fee,
+            commissionAsset: 'USDT',
+            maker,
+            time: now,
+            realised,
+          };
+        } else fill = this.spotFill(o, px, qty, quote, maker, now);
         o.executed += qty;
         o.cumQuote += quote;
-        const tradeId = this.onFill(m, px, qty, buy === maker);
-        const fill: ServerFill = {
-          tradeId,
-          px,
-          qty,
-          quote,
-          commission,
-          commissionAsset: buy ? baseAsset : quoteAsset,
-          maker,
-          time: now,
-        };
         o.fills.push(fill);
         o.status = o.executed >= o.qty ? Status.FILLED : Status.PARTIALLY_FILLED;
         if (o.status === Status.FILLED) this.release(o);
@@ -568,7 +659,52 @@ export class Trading implements VenueEventSink {
     this.flushBalances(acc);
   }
 
+  /** Spot: commission in the received asset, the spent asset out of the order's lock. */
+  private spotFill(
+    o: ServerOrder,
+    px: number,
+    qty: number,
+    quote: number,
+    maker: boolean,
+    now: number,
+  ): ServerFill {
+    const acc = o.account;
+    const m = o.market;
+    const rate = maker ? m.inst.makerFee : m.inst.takerFee;
+    const base = m.baseUnits(qty);
+    const baseAsset = m.inst.base.code;
+    const quoteAsset = m.inst.quote.code;
+    const buy = o.side === 'BUY';
+    const commission = Math.round(((buy ? base : quote) * rate) / FEE_RATE_DENOMINATOR);
+    const spent = buy ? quote : base;
+    const lockBal = acc.balance(o.lockAsset);
+    const fromLock = Math.min(spent, o.locked);
+    o.locked -= fromLock;
+    lockBal.locked -= fromLock;
+    lockBal.free -= spent - fromLock;
+    const got = acc.balance(buy ? baseAsset : quoteAsset);
+    got.free += (buy ? base : quote) - commission;
+    acc.dirty.add(baseAsset);
+    acc.dirty.add(quoteAsset);
+    const tradeId = this.onFill(m, px, qty, buy === maker);
+    return {
+      tradeId,
+      px,
+      qty,
+      quote,
+      commission,
+      commissionAsset: buy ? baseAsset : quoteAsset,
+      maker,
+      time: now,
+      realised: 0,
+    };
+  }
+
   private release(o: ServerOrder): void {
+    if (o.market.usdm) {
+      this.desk.release(o);
+      return;
+    }
     if (o.locked <= 0) return;
     const b = o.account.balance(o.lockAsset);
     b.locked -= o.locked;
@@ -578,6 +714,11 @@ export class Trading implements VenueEventSink {
   }
 
   private report(o: ServerOrder, x: string, fill: ServerFill | null): void {
+    if (o.market.usdm) {
+      this.usdmListener.onUserEvent(o.account, orderTradeUpdate(o, x, fill));
+      if (fill !== null) this.usdmListener.onUserEvent(o.account, this.desk.accountUpdate(o, fill.time));
+      return;
+    }
     this.listener.onUserEvent(o.account, executionReport(o, x, fill));
   }
 
@@ -592,155 +733,4 @@ export class Trading implements VenueEventSink {
     const now = this.nowMs();
     this.listener.onUserEvent(acc, { e: 'outboundAccountPosition', E: now, u: now, B });
   }
-}
-
-// ---- Binance's JSON shapes ------------------------------------------------------------------------------
-
-const px8 = (o: ServerOrder, ticks: number): string =>
-  Number.isNaN(ticks) ? '0.00000000' : o.market.inst.ticksToPrice(ticks, 8);
-const qty8 = (o: ServerOrder, lots: number): string => o.market.inst.lotsToQty(lots, 8);
-
-/** GET /api/v3/order and friends. */
-export function orderJson(o: ServerOrder): Record<string, unknown> {
-  return {
-    symbol: o.market.symbol,
-    orderId: o.orderId,
-    orderListId: -1,
-    clientOrderId: o.clientOrderId,
-    price: px8(o, o.price),
-    origQty: qty8(o, o.qty),
-    executedQty: qty8(o, o.executed),
-    cummulativeQuoteQty: fmt8(o.cumQuote),
-    status: o.status,
-    timeInForce: o.tif,
-    type: o.type,
-    side: o.side,
-    stopPrice: '0.00000000',
-    icebergQty: '0.00000000',
-    time: o.time,
-    updateTime: o.updateTime,
-    isWorking: true,
-    workingTime: o.time,
-    origQuoteOrderQty: fmt8(o.quoteOrderQty),
-    selfTradePreventionMode: 'EXPIRE_MAKER',
-  };
-}
-
-/** POST /api/v3/order response in newOrderRespType ACK, RESULT or FULL (the default). */
-export function placeJson(o: ServerOrder, respType: string): Record<string, unknown> {
-  const ack = {
-    symbol: o.market.symbol,
-    orderId: o.orderId,
-    orderListId: -1,
-    clientOrderId: o.clientOrderId,
-    transactTime: o.time,
-  };
-  if (respType === 'ACK') return ack;
-  const result = {
-    ...ack,
-    price: px8(o, o.price),
-    origQty: qty8(o, o.qty),
-    executedQty: qty8(o, o.executed),
-    origQuoteOrderQty: fmt8(o.quoteOrderQty),
-    cummulativeQuoteQty: fmt8(o.cumQuote),
-    status: o.status,
-    timeInForce: o.tif,
-    type: o.type,
-    side: o.side,
-    workingTime: o.time,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
-  };
-  if (respType === 'RESULT') return result;
-  return {
-    ...result,
-    fills: o.fills.map((f) => ({
-      price: px8(o, f.px),
-      qty: qty8(o, f.qty),
-      commission: fmt8(f.commission),
-      commissionAsset: f.commissionAsset,
-      tradeId: f.tradeId,
-    })),
-  };
-}
-
-/** DELETE /api/v3/order response. */
-export function cancelJson(o: ServerOrder, newClientId: string): Record<string, unknown> {
-  const j = orderJson(o);
-  return {
-    symbol: o.market.symbol,
-    origClientOrderId: o.clientOrderId,
-    orderId: o.orderId,
-    orderListId: -1,
-    clientOrderId: newClientId,
-    transactTime: o.updateTime,
-    price: j.price,
-    origQty: j.origQty,
-    executedQty: j.executedQty,
-    origQuoteOrderQty: j.origQuoteOrderQty,
-    cummulativeQuoteQty: j.cummulativeQuoteQty,
-    status: o.status,
-    timeInForce: o.tif,
-    type: o.type,
-    side: o.side,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
-  };
-}
-
-/** GET /api/v3/myTrades rows. */
-export function myTradeJson(o: ServerOrder, f: ServerFill): Record<string, unknown> {
-  return {
-    symbol: o.market.symbol,
-    id: f.tradeId,
-    orderId: o.orderId,
-    orderListId: -1,
-    price: px8(o, f.px),
-    qty: qty8(o, f.qty),
-    quoteQty: fmt8(f.quote),
-    commission: fmt8(f.commission),
-    commissionAsset: f.commissionAsset,
-    time: f.time,
-    isBuyer: o.side === 'BUY',
-    isMaker: f.maker,
-    isBestMatch: true,
-  };
-}
-
-function executionReport(o: ServerOrder, x: string, f: ServerFill | null): Record<string, unknown> {
-  return {
-    e: 'executionReport',
-    E: o.updateTime,
-    s: o.market.symbol,
-    c: o.clientOrderId,
-    S: o.side,
-    o: o.type,
-    f: o.tif,
-    q: qty8(o, o.qty),
-    p: px8(o, o.price),
-    P: '0.00000000',
-    F: '0.00000000',
-    g: -1,
-    C: '',
-    x,
-    X: o.status,
-    r: 'NONE',
-    i: o.orderId,
-    l: qty8(o, f?.qty ?? 0),
-    z: qty8(o, o.executed),
-    L: f === null ? '0.00000000' : px8(o, f.px),
-    n: fmt8(f?.commission ?? 0),
-    N: f?.commissionAsset ?? null,
-    T: f?.time ?? o.updateTime,
-    t: f?.tradeId ?? -1,
-    v: 0,
-    I: 0,
-    w: o.open,
-    m: f?.maker ?? false,
-    M: false,
-    O: o.time,
-    Z: fmt8(o.cumQuote),
-    Y: fmt8(f?.quote ?? 0),
-    Q: fmt8(o.quoteOrderQty),
-    W: o.time,
-    V: 'EXPIRE_MAKER',
-  };
 }

@@ -40,6 +40,12 @@ export class UserStreams implements UserEventListener {
     return key;
   }
 
+  /** The account's live key, if it has one (USD-M's PUT and DELETE name no key). */
+  keyOf(account: Account, nowMs: number): string | undefined {
+    for (const [k, v] of this.keys) if (v.account === account && v.expiresAt > nowMs) return k;
+    return undefined;
+  }
+
   /** PUT: extends a key by 60 minutes; -1125 when it does not exist (or belongs to another account). */
   keepAlive(account: Account, key: string | undefined, nowMs: number): void {
     const k = this.require(account, key, nowMs);

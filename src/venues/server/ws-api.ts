@@ -2,15 +2,20 @@
 // result | error, rateLimits}. Signed methods carry apiKey, timestamp and a signature over the params sorted by
 // name, or rely on session.logon (Ed25519 keys, as Binance requires). userDataStream.subscribe (after logon) and
 // userDataStream.subscribe.signature put the account's events on this connection as {subscriptionId, event}.
+// A USD-M instance (`/ws-fapi/v1`) serves the futures subset: ping, time, session.*, order.place, order.cancel
+// and order.status on the futures market, answered in the futures order shape (its events stay on the
+// listen-key stream, as on Binance).
 
 import type { WebSocket } from 'ws';
 import { accountOf, checkSignature, checkTimestamp, wsPayload } from './auth.ts';
 import { ApiError, BinanceCode, badApiKey } from './errors.ts';
 import { FaultSet, takeAckFault } from './faults.ts';
+import { futuresOrderJson } from './futures.ts';
 import { wallMs } from './limits.ts';
 import { bookTicker, depth, exchangeInfo, intParam, ticker24 } from './public-data.ts';
 import type { ServerCore } from './server.ts';
-import { type Account, cancelJson, fmt8, orderJson, type Params, placeJson } from './trading.ts';
+import { cancelJson, orderJson, placeJson } from './spot-json.ts';
+import { type Account, fmt8, type Params } from './trading.ts';
 import type { UserSink } from './user-stream.ts';
 
 const WEIGHTS: Readonly<Record<string, number>> = {
@@ -45,6 +50,18 @@ const SIGNED = new Set([
   'userDataStream.subscribe.signature',
 ]);
 
+/** Methods of Binance's USD-M WebSocket API that this server serves. */
+const USDM_METHODS = new Set([
+  'ping',
+  'time',
+  'session.logon',
+  'session.status',
+  'session.logout',
+  'order.place',
+  'order.cancel',
+  'order.status',
+]);
+
 export class WsApiConn implements UserSink {
   readonly id: number;
   readonly ws: WebSocket;
@@ -71,12 +88,15 @@ export class WsApi {
   readonly conns = new Map<number, WsApiConn>();
   private nextSubscription = 0;
   private readonly core: ServerCore;
+  /** The USD-M futures WebSocket API (/ws-fapi/v1) rather than spot's. */
+  private readonly usdm: boolean;
 
   private readonly timer: NodeJS.Timeout;
 
   /** Pings every connection each `pingIntervalMs` (Binance: 20 s); one silent for a minute is dropped. */
-  constructor(core: ServerCore, pingIntervalMs = 20_000) {
+  constructor(core: ServerCore, pingIntervalMs = 20_000, usdm = false) {
     this.core = core;
+    this.usdm = usdm;
     this.timer = setInterval(() => {
       const now = wallMs();
       for (const c of this.conns.values()) {
@@ -138,7 +158,7 @@ export class WsApi {
     try {
       const method = typeof msg.method === 'string' ? msg.method : '';
       const weight = WEIGHTS[method];
-      if (weight === undefined) {
+      if (weight === undefined || (this.usdm && !USDM_METHODS.has(method))) {
         throw new ApiError(BinanceCode.UNKNOWN_PARAM, `Unknown method '${method}'.`);
       }
       const raw = (msg.params ?? {}) as Record<string, unknown>;
@@ -224,17 +244,20 @@ export class WsApi {
         return this.sessionStatus(c);
       case 'order.place': {
         core.limits.order(acc!.apiKey, wallMs());
-        return placeJson(core.trading.place(acc!, p), p.newOrderRespType ?? 'FULL');
+        const o = core.trading.place(acc!, p, this.usdm);
+        return this.usdm ? futuresOrderJson(o) : placeJson(o, p.newOrderRespType ?? 'FULL');
       }
       case 'order.cancel': {
-        const o = core.trading.cancel(acc!, p);
-        return cancelJson(o, p.newClientOrderId ?? `cancel${o.orderId}`);
+        const o = core.trading.cancel(acc!, p, this.usdm);
+        return this.usdm ? futuresOrderJson(o) : cancelJson(o, p.newClientOrderId ?? `cancel${o.orderId}`);
       }
       case 'order.cancelReplace':
         core.limits.order(acc!.apiKey, wallMs());
         return core.trading.cancelReplace(acc!, p);
-      case 'order.status':
-        return orderJson(core.trading.query(acc!, p));
+      case 'order.status': {
+        const o = core.trading.query(acc!, p, this.usdm);
+        return this.usdm ? futuresOrderJson(o) : orderJson(o);
+      }
       case 'openOrders.status':
         return core.trading.openOrders(acc!, p.symbol).map(orderJson);
       case 'account.status':
