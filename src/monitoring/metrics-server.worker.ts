@@ -1,28 +1,32 @@
 // The /metrics endpoint's own thread: it owns the HTTP server, so accepting connections, parsing requests,
-// reading /proc (`procFs`: process-wide, readable from any thread) and writing the Prometheus text format never
-// run on the engine thread. Per scrape it asks the engine thread for its registry's values as one JSON string
-// (those collectors read engine objects) and formats them with its own through prom-client's
-// AggregatorRegistry, the library's path for metrics gathered in another thread or process. A scrape the
-// engine thread does not answer within `answerMs` gets 503: a stuck engine shows as failed scrapes, not hung.
+// reading the engine's counters, gauges and HDR histograms from shared memory (SharedMetrics), reading RSS and
+// /proc (`procFs`: process-wide, readable from any thread) and writing the Prometheus text format never run on
+// the engine thread. Per scrape it asks the engine thread to publish (copy what lives in engine objects into
+// shared slots); the answer carries the schema when a registration changed it, and the engine registry's
+// values as JSON only when the owner put prom-client metrics there. Everything is formatted through
+// prom-client's AggregatorRegistry, the library's path for metrics gathered in another thread or process. A
+// scrape the engine thread does not answer within `answerMs` gets 503: a stuck engine shows as failed
+// scrapes, not hung.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
-import { registerProcFsMetrics } from './process-metrics.ts';
 import {
   type EngineMessage,
+  formatScrape,
+  type MetricsJson,
   notServed,
   PROBE_PATHS,
+  processWideRegistry,
+  SharedReader,
   type WorkerMessage,
   type WorkerServerData,
 } from './server.ts';
 
 const port = parentPort!;
 const { host, port: wantedPort, answerMs, procFs, metrics } = workerData as WorkerServerData;
-const own = new Registry();
-if (procFs) registerProcFsMetrics(own);
-type Json = MetricObjectWithValues<MetricValue<string>>[];
+const own = processWideRegistry(procFs);
+const reader = new SharedReader();
 const pending = new Map<number, (m: EngineMessage) => void>();
 let nextId = 1;
 
@@ -47,15 +51,9 @@ const server = createServer((req, res) => {
     } else if (m.type === 'failed') {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${m.error}\n`);
     } else if (m.type === 'values') {
-      const values = JSON.parse(m.json) as Json;
-      own
-        .getMetricsAsJSON()
-        .then((mine) => {
-          const registry = AggregatorRegistry.aggregate([values, mine]);
-          return registry
-            .metrics()
-            .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-        })
+      const engine = m.json === undefined ? undefined : (JSON.parse(m.json) as MetricsJson);
+      formatScrape(engine, [...reader.registries, ...own])
+        .then(({ text, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(text))
         .catch((e: unknown) =>
           res.writeHead(500, { 'content-type': 'text/plain' }).end(`formatting failed: ${e}\n`),
         );
@@ -67,6 +65,8 @@ server.keepAliveTimeout = 5_000;
 
 port.on('message', (m: EngineMessage) => {
   if (m.type !== 'close') {
+    // A schema counts even when its scrape already timed out: the next scrape's answer will not repeat it.
+    if (m.type === 'values' && m.schema !== undefined) reader.update(m.schema);
     const answer = pending.get(m.id);
     pending.delete(m.id);
     answer?.(m);

@@ -17,6 +17,7 @@ import { NodeMetrics } from './node-metrics.ts';
 import { PerfCounters, parsePerfLine } from './perf-counters.ts';
 import { parseContextSwitches, parseProcStat, readThreads } from './process-metrics.ts';
 import { parseMetricsPort, startMetricsServer } from './server.ts';
+import { SharedMetrics } from './shared-metrics.ts';
 
 /** Prometheus text -> sample lines as [name{labels}, value]. */
 function samples(text: string): Map<string, number> {
@@ -246,16 +247,16 @@ describe('perf stat counters', () => {
   });
 
   it('reports why when perf cannot run, with bot4_hw_counters_available 0', async () => {
-    const registry = new Registry();
+    const shared = new SharedMetrics();
     let status: [boolean, string] | undefined;
     const pc = new PerfCounters({
-      registry,
+      shared,
       perf: '/nonexistent/perf',
       onStatus: (ok, why) => (status = [ok, why]),
     });
     await waitFor(() => status !== undefined, 5000, 'the perf status');
     expect(status).toEqual([false, 'perf is not installed (Debian: linux-perf)']);
-    expect(samples(await registry.metrics()).get('bot4_hw_counters_available')).toBe(0);
+    expect(samples(await shared.text()).get('bot4_hw_counters_available')).toBe(0);
     pc.close();
   });
 
@@ -264,9 +265,9 @@ describe('perf stat counters', () => {
   it.skipIf(!perf)(
     'counts context switches and page faults of this process through perf stat',
     async () => {
-      const registry = new Registry();
+      const shared = new SharedMetrics();
       let status: [boolean, string] | undefined;
-      const pc = new PerfCounters({ registry, intervalMs: 100, onStatus: (ok, why) => (status = [ok, why]) });
+      const pc = new PerfCounters({ shared, intervalMs: 100, onStatus: (ok, why) => (status = [ok, why]) });
       try {
         // Work that faults pages and switches context, so the software counters have something to count.
         const end = Date.now() + 1500;
@@ -281,7 +282,7 @@ describe('perf stat counters', () => {
           10_000,
           'perf counts',
         );
-        const s = samples(await registry.metrics());
+        const s = samples(await shared.text());
         expect(s.get('bot4_perf_page_faults_total')).toBeGreaterThan(0);
         expect(s.has('bot4_perf_context_switches_total')).toBe(true);
         const hw = s.get('bot4_hw_counters_available');
@@ -355,13 +356,15 @@ describe('node metrics on a real backtest', () => {
 
   it('registers venue series only once a venue is added (no placeholders)', async () => {
     const m = metrics!;
-    let s = samples(await m.registry.metrics());
+    const scrape = async () =>
+      samples(await (await fetch(m.server.url, { signal: AbortSignal.timeout(10_000) })).text());
+    let s = await scrape();
     expect([...s.keys()].some((k) => k.startsWith('bot4_venue_connected'))).toBe(false);
     const slot = m.venues.venue('BINANCE');
     slot.connected = 1;
     slot.reconnects = 2;
     slot.feedLatency.record(1_500_000);
-    s = samples(await m.registry.metrics());
+    s = await scrape();
     expect(s.get('bot4_venue_connected{venue="BINANCE"}')).toBe(1);
     expect(s.get('bot4_venue_reconnects_total{venue="BINANCE"}')).toBe(2);
     expect(s.get('bot4_stage_latency_seconds_count{stage="feed.binance"}')).toBe(1);
