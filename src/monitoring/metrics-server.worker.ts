@@ -5,18 +5,21 @@
 // shared slots); the answer carries the schema when a registration changed it, and the engine registry's
 // values as JSON only when the owner put prom-client metrics there. Everything is formatted through
 // prom-client's AggregatorRegistry, the library's path for metrics gathered in another thread or process. A
-// scrape the engine thread does not answer within `answerMs` gets 503: a stuck engine shows as failed
-// scrapes, not hung.
+// scrape within `reuseMs` of the last publish, with no registration since, does not ask the engine thread at
+// all (the control block and SharedMetrics' version cell say so, in shared memory). A scrape the engine thread
+// does not answer within `answerMs` gets 503: a stuck engine shows as failed scrapes, not hung.
 
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  CONTROL,
   type EngineMessage,
   formatScrape,
   type MetricsJson,
   notServed,
   PROBE_PATHS,
+  processMillis,
   processWideRegistry,
   SharedReader,
   type WorkerMessage,
@@ -24,17 +27,35 @@ import {
 } from './server.ts';
 
 const port = parentPort!;
-const { host, port: wantedPort, answerMs, procFs, metrics } = workerData as WorkerServerData;
+const data = workerData as WorkerServerData;
+const { host, port: wantedPort, answerMs, procFs, metrics, reuseMs } = data;
+const control = new Float64Array(data.control);
+const version = data.version === undefined ? undefined : new Float64Array(data.version);
 const own = processWideRegistry(procFs);
 const reader = new SharedReader();
 const pending = new Map<number, (m: EngineMessage) => void>();
 let nextId = 1;
+
+/** Whether what the engine thread last published may answer this scrape without asking it. */
+function reusable(): boolean {
+  return (
+    version !== undefined &&
+    reuseMs > 0 &&
+    version[0] === reader.version &&
+    control[CONTROL.REGISTRY_HAS_METRICS] === 0 &&
+    processMillis() - control[CONTROL.PUBLISHED_AT_MS]! < reuseMs
+  );
+}
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const probe = req.method === 'GET' && PROBE_PATHS.includes(path);
   if (!probe && (req.method !== 'GET' || path !== '/metrics' || !metrics)) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end(notServed(metrics));
+    return;
+  }
+  if (!probe && reusable()) {
+    format(res, undefined);
     return;
   }
   const id = nextId++;
@@ -51,17 +72,20 @@ const server = createServer((req, res) => {
     } else if (m.type === 'failed') {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${m.error}\n`);
     } else if (m.type === 'values') {
-      const engine = m.json === undefined ? undefined : (JSON.parse(m.json) as MetricsJson);
-      formatScrape(engine, [...reader.registries, ...own])
-        .then(({ text, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(text))
-        .catch((e: unknown) =>
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`formatting failed: ${e}\n`),
-        );
+      format(res, m.json === undefined ? undefined : (JSON.parse(m.json) as MetricsJson));
     }
   });
   port.postMessage((probe ? { type: 'probe', id, path } : { type: 'collect', id }) satisfies WorkerMessage);
 });
 server.keepAliveTimeout = 5_000;
+
+function format(res: ServerResponse, engine: MetricsJson | undefined): void {
+  formatScrape(engine, [...reader.registries, ...own])
+    .then(({ text, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(text))
+    .catch((e: unknown) =>
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`formatting failed: ${e}\n`),
+    );
+}
 
 port.on('message', (m: EngineMessage) => {
   if (m.type !== 'close') {

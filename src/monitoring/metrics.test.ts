@@ -17,7 +17,7 @@ import { NodeMetrics } from './node-metrics.ts';
 import { PerfCounters, parsePerfLine } from './perf-counters.ts';
 import { parseContextSwitches, parseProcStat, readThreads } from './process-metrics.ts';
 import { parseMetricsPort, startMetricsServer } from './server.ts';
-import { SharedMetrics } from './shared-metrics.ts';
+import { SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 /** Prometheus text -> sample lines as [name{labels}, value]. */
 function samples(text: string): Map<string, number> {
@@ -154,6 +154,63 @@ describe('/metrics endpoint', () => {
       expect(a).toBe(b);
       expect(samples(a).get('t_events_total{venue="BINANCE",kind="quote"}')).toBe(7);
       expect(cost.totalCount).toBe(1);
+    } finally {
+      await worker.close();
+      await here.close();
+    }
+  });
+
+  it('serves shared metrics from its worker: live counters, hidden series, reuse of a recent publish', async () => {
+    const shared = new SharedMetrics();
+    const hits = sharedArray(3);
+    const family = shared.counter('t_hits_total', 'hits by kind', ['kind']);
+    family.add({ kind: 'a' }, hits, 0);
+    family.add({ kind: 'b' }, hits, 1, true); // hidden while 0
+    family.add({ kind: 'gone' }, hits, 2); // NaN: no series
+    hits[2] = Number.NaN;
+    let published = 0;
+    const level = sharedArray(1);
+    shared.gauge('t_level', 'copied in at publish').add({}, level, 0);
+    shared.onPublish(() => {
+      published++;
+      level[0] = published;
+    });
+    const h = shared.stages.stage('t.stage');
+    h.record(2000);
+    const cost = new HdrHistogram();
+    const worker = await startMetricsServer({ shared, port: 0, scrapeCost: cost, reuseMs: 60_000 });
+    const here = await startMetricsServer({ shared, port: 0, inThread: true });
+    const get = async (url: string) =>
+      samples(await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text());
+    try {
+      hits[0] = 5;
+      let s = await get(worker.url);
+      expect(s.get('t_hits_total{kind="a"}')).toBe(5);
+      expect(s.has('t_hits_total{kind="b"}')).toBe(false);
+      expect(s.has('t_hits_total{kind="gone"}')).toBe(false);
+      expect(s.get('t_level')).toBe(1);
+      expect(s.get('bot4_stage_latency_seconds_count{stage="t.stage"}')).toBe(1);
+      // Within reuseMs and no registration since: the worker answers alone; shared counters are read live.
+      hits[1] = 2;
+      h.record(3000);
+      s = await get(worker.url);
+      expect(cost.totalCount).toBe(1);
+      expect(s.get('t_hits_total{kind="b"}')).toBe(2);
+      expect(s.get('t_level')).toBe(1);
+      // A registration is seen through shared memory: the next scrape asks this thread again.
+      shared.stages.stage('t.other');
+      s = await get(worker.url);
+      expect(cost.totalCount).toBe(2);
+      expect(s.get('t_level')).toBe(2);
+      expect(s.get('bot4_stage_latency_seconds_count{stage="t.stage"}')).toBe(2);
+      expect(s.has('bot4_stage_latency_seconds_count{stage="t.other"}')).toBe(true);
+      // The in-thread server publishes per scrape and formats the same slots the same way.
+      const t = await get(here.url);
+      expect(t.get('t_level')).toBe(3);
+      expect(t.get('t_hits_total{kind="b"}')).toBe(2);
+      expect([...t.keys()].filter((k) => !k.startsWith('t_level'))).toEqual(
+        [...s.keys()].filter((k) => !k.startsWith('t_level')),
+      );
     } finally {
       await worker.close();
       await here.close();

@@ -16,12 +16,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
-import { monoNanos } from '../core/clock.ts';
+import { monoNanos, monoNanosBig } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { siblingModule, startWorker } from '../core/worker.ts';
 import type { HdrHistogram } from './latency.ts';
 import { registerProcessWideMetrics } from './process-metrics.ts';
-import { type SharedMetrics, type SharedSchema, sharedRegistry } from './shared-metrics.ts';
+import { type SharedMetrics, type SharedSchema, sharedArray, sharedRegistry } from './shared-metrics.ts';
 
 /** A readiness verdict: ready, or the reasons it is not (one line each). */
 export type Readiness = () => { ready: boolean; reasons: readonly string[] };
@@ -41,6 +41,13 @@ export interface MetricsServerOptions {
   inThread?: boolean;
   /** Worker mode: a scrape the engine thread has not answered within this many ms gets 503 (default 10 s). */
   answerMs?: number;
+  /**
+   * Worker mode with `shared`: a scrape within this many ms of the engine thread's last publish, with no
+   * registration since and nothing in `registry`, is served from what was published then without waking the
+   * engine thread (default 100; 0 asks every time). Counters the hot path bumps are read live either way;
+   * HDR totals, portfolio figures and heap statistics are at most this old. Coalesces back-to-back scrapes.
+   */
+  reuseMs?: number;
   /** Serve the process-wide series (RSS, /proc: registerProcessWideMetrics), read by the serving thread. */
   procFs?: boolean;
 }
@@ -53,6 +60,19 @@ export interface WorkerServerData {
   procFs: boolean;
   /** Whether /metrics is served (a registry was given). */
   metrics: boolean;
+  reuseMs: number;
+  /** Float64 slots CONTROL.* the engine thread writes after each publish. */
+  control: SharedArrayBuffer;
+  /** SharedMetrics.versionCell's buffer, when there is a shared set. */
+  version: SharedArrayBuffer | undefined;
+}
+
+/** Slots of the control block: when the engine thread last published, and whether its registry has metrics. */
+export const CONTROL = { PUBLISHED_AT_MS: 0, REGISTRY_HAS_METRICS: 1, LENGTH: 2 } as const;
+
+/** Milliseconds on a clock every thread of the process shares (performance.now() is per thread). */
+export function processMillis(): number {
+  return Number(monoNanosBig()) / 1e6;
 }
 /** Worker -> engine thread. */
 export type WorkerMessage =
@@ -192,12 +212,16 @@ interface Bound {
 
 async function serveFromWorker(options: MetricsServerOptions, host: string, probes: Probes): Promise<Bound> {
   const { registry, shared, scrapeCost } = options;
+  const control = sharedArray(CONTROL.LENGTH);
   const data: WorkerServerData = {
     host,
     port: options.port,
     answerMs: options.answerMs ?? 10_000,
     procFs: options.procFs ?? false,
     metrics: registry !== undefined || shared !== undefined,
+    reuseMs: options.reuseMs ?? 100,
+    control: control.buffer as SharedArrayBuffer,
+    version: shared?.versionCell.buffer as SharedArrayBuffer | undefined,
   };
   const worker: Worker = startWorker(siblingModule(import.meta.url, 'metrics-server.worker'), {
     workerData: data,
@@ -223,9 +247,12 @@ async function serveFromWorker(options: MetricsServerOptions, host: string, prob
     }
     const send = (json: string | undefined): void => {
       worker.postMessage({ type: 'values', id, json, schema } satisfies EngineMessage);
+      control[CONTROL.PUBLISHED_AT_MS] = processMillis();
       scrapeCost?.record(monoNanos() - t0);
     };
-    if (!hasMetrics(registry)) {
+    const own = hasMetrics(registry);
+    control[CONTROL.REGISTRY_HAS_METRICS] = own ? 1 : 0;
+    if (!own) {
       send(undefined);
       return;
     }

@@ -53,15 +53,26 @@ export interface SharedFamily {
 export class SharedMetrics {
   /** Latency stages whose HDR counts live in shared memory (`stage(name)` as with StageLatencies). */
   readonly stages: StageLatencies;
-  /** Bumped by every registration: a reader rebuilds its collectors when it changes. */
-  version = 0;
+  /**
+   * Bumped by every registration: a reader rebuilds its collectors when it changes. In shared memory, so the
+   * metrics worker sees a registration without asking this thread.
+   */
+  readonly versionCell = sharedArray(1);
   private readonly blocks: SharedArrayBuffer[] = [];
   private readonly blockIds = new Map<SharedArrayBuffer, number>();
   private readonly families: SharedFamilySpec[] = [];
   private readonly hooks: (() => void)[] = [];
 
   constructor() {
-    this.stages = new StageLatencies({ onAdded: () => this.version++ });
+    this.stages = new StageLatencies({ onAdded: () => this.bump() });
+  }
+
+  get version(): number {
+    return this.versionCell[0]!;
+  }
+
+  private bump(): void {
+    this.versionCell[0] = this.versionCell[0]! + 1;
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): SharedFamily {
@@ -83,7 +94,7 @@ export class SharedMetrics {
     }
     const spec: SharedFamilySpec = { name, help, type, labelNames: [...labelNames], series: [] };
     this.families.push(spec);
-    this.version++;
+    this.bump();
     return {
       add: (labels, array, index, hideZero = false) => {
         const buffer = array.buffer;
@@ -99,11 +110,11 @@ export class SharedMetrics {
           this.blockIds.set(buffer, block);
         }
         spec.series.push({ labels, block, index: index + array.byteOffset / 8, hideZero });
-        this.version++;
+        this.bump();
       },
       clear: () => {
         spec.series.length = 0;
-        this.version++;
+        this.bump();
       },
     };
   }
