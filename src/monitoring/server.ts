@@ -126,8 +126,13 @@ export async function formatScrape(
   engine: MetricsJson | undefined,
   local: readonly Registry[],
 ): Promise<{ text: string; contentType: string }> {
+  if (engine === undefined) {
+    // All collectors are on this thread: format them in place (the JSON round trip cost as much again).
+    const registry = local.length === 0 ? new Registry() : Registry.merge([...local]);
+    return { text: await registry.metrics(), contentType: registry.contentType };
+  }
   const parts = await Promise.all(local.map((r) => r.getMetricsAsJSON()));
-  const registry = AggregatorRegistry.aggregate(engine === undefined ? parts : [engine, ...parts]);
+  const registry = AggregatorRegistry.aggregate([engine, ...parts]);
   return { text: await registry.metrics(), contentType: registry.contentType };
 }
 
