@@ -226,25 +226,52 @@ function engineThreadCpuSeconds(): number {
   return st.userSeconds + st.systemSeconds;
 }
 
-/** `n` back-to-back GETs from another process, as Prometheus is; resolves when all are answered. */
-function scrapeFromChild(url: string, n: number): Promise<void> {
-  const code = `(async () => { for (let i = 0; i < Number(process.argv[2]); i++) await (await fetch(process.argv[1])).text(); })()`;
-  const child = spawn(process.execPath, ['-e', code, url, String(n)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return new Promise((resolve, reject) =>
-    child.once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`the scraper exited ${c}`)))),
-  );
+/**
+ * A scraper in another process, as Prometheus is: each go(n) makes `n` back-to-back GETs and resolves when all
+ * are answered. One process for every block, so spawning it is not counted in any block's engine CPU.
+ */
+function blockScraper(url: string): { go: (n: number) => Promise<void>; stop: () => void } {
+  const code = `const url = process.argv[1]; let buf = '';
+    process.stdin.setEncoding('utf8').on('data', async (d) => {
+      buf += d;
+      for (let nl = buf.indexOf('\\n'); nl >= 0; nl = buf.indexOf('\\n')) {
+        const n = Number(buf.slice(0, nl)); buf = buf.slice(nl + 1);
+        for (let i = 0; i < n; i++) await (await fetch(url)).text();
+        process.stdout.write('done\\n');
+      }
+    });`;
+  const child = spawn(process.execPath, ['-e', code, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdout.setEncoding('utf8');
+  let waiting: ((e?: Error) => void) | undefined;
+  child.stdout.on('data', () => waiting?.());
+  child.once('exit', (c) => waiting?.(new Error(`the scraper exited ${c}`)));
+  return {
+    go: (n) =>
+      new Promise<void>((resolve, reject) => {
+        waiting = (e) => {
+          waiting = undefined;
+          if (e === undefined) resolve();
+          else reject(e);
+        };
+        child.stdin.write(`${n}\n`);
+      }),
+    stop: () => child.kill(),
+  };
 }
 
 /**
  * What one scrape of the full set costs the engine thread: its CPU time (from /proc, not the process's, since
- * the worker formats and the libuv pool reads /proc on other threads) in five blocks of scrapes from another process (median block).
- * The peer is the same registry served and formatted on the engine thread (`inThread`).
+ * the worker formats and reads /proc on its own thread) in five blocks of back-to-back scrapes from another
+ * process (median block). Back to back, the worker reuses a publish younger than 100 ms (reuseMs), so most
+ * scrapes never wake the engine thread; the peers are the same metrics served and formatted on the engine
+ * thread (`inThread`), and the worker asking the engine to publish for every scrape (reuseMs 0), the cost of
+ * an isolated scrape such as Prometheus' every 15 s.
  */
 async function benchScrape(ctx: BenchContext) {
   const metrics = await NodeMetrics.start({ port: 0, role: 'bench' });
-  const inThread = await startMetricsServer({ registry: metrics.registry, port: 0, inThread: true });
+  const served = { registry: metrics.registry, shared: metrics.shared, port: 0, procFs: true };
+  const inThread = await startMetricsServer({ ...served, inThread: true });
+  const everyScrape = await startMetricsServer({ ...served, reuseMs: 0 });
   try {
     // The full set: process, perf, trading (a backtest attached), venue seams and several latency stages.
     await demoRun(demoBatches(demoInstrumentId(), 2), metrics.backtestProbe());
@@ -253,30 +280,41 @@ async function benchScrape(ctx: BenchContext) {
     const block = ctx.quick ? 150 : 600;
     const n = 5 * block;
     const perScrape = async (url: string): Promise<number> => {
-      await scrapeFromChild(url, 20);
-      const us = new Float64Array(5);
-      for (let b = 0; b < 5; b++) {
-        const c0 = engineThreadCpuSeconds();
-        await scrapeFromChild(url, block);
-        us[b] = ((engineThreadCpuSeconds() - c0) * 1e6) / block;
+      const scraper = blockScraper(url);
+      try {
+        await scraper.go(20);
+        const us = new Float64Array(5);
+        for (let b = 0; b < 5; b++) {
+          const c0 = engineThreadCpuSeconds();
+          await scraper.go(block);
+          us[b] = ((engineThreadCpuSeconds() - c0) * 1e6) / block;
+        }
+        return median(us);
+      } finally {
+        scraper.stop();
       }
-      return median(us);
     };
     const probe = startProbe();
     const workerUs = await perScrape(metrics.server.url);
     const main = await probe.finish(workerUs, null, n);
     const peerProbe = startProbe();
     const hereUs = await perScrape(inThread.url);
+    const here = await peerProbe.finish(hereUs, null, n);
+    const everyProbe = startProbe();
+    const everyUs = await perScrape(everyScrape.url);
+    const every = await everyProbe.finish(everyUs, null, n);
     const text = await (await fetch(metrics.server.url)).text();
     return {
       main,
       peers: {
-        'served and formatted on the engine thread (inThread)': await peerProbe.finish(hereUs, null, n),
+        'served and formatted on the engine thread (inThread)': here,
+        'worker, the engine publishing for every scrape (reuseMs 0)': every,
       },
       extra: { 'exposition bytes': text.length, series: metricsSeries(text) },
     };
   } finally {
     await inThread.close();
+    await everyScrape.close();
     await metrics.close();
   }
 }

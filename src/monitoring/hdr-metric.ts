@@ -1,10 +1,12 @@
 // Hot-path latency stages exported to Prometheus at scrape time: each stage records into its own HDR histogram
 // (a few ns, no allocation); a scrape copies the counts out as a classic histogram whose buckets are HDR
 // bucket boundaries (so the counts are exact) and as a summary of p50/p99/p99.9. Units: ns in, seconds out.
+// Shared stages (NodeMetrics) keep their counts on SharedArrayBuffers: the metrics worker reads them through
+// reader histograms; the engine thread's only part in a scrape is storing each stage's six totals (publish()).
 
 import type { Metric, Registry } from 'prom-client';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { HdrHistogram } from './latency.ts';
+import { type HdrConfig, HdrHistogram, TOTALS_LENGTH } from './latency.ts';
 
 /** Nominal bucket bounds in ns: 1 and 1.5 times each power of two from 1024 ns (~1 us) to ~25 s. */
 function nominalBoundsNs(): number[] {
@@ -53,7 +55,7 @@ abstract class HdrMetric {
 class StageHistogram extends HdrMetric {
   protected values(): PromValue[] {
     const out: PromValue[] = [];
-    for (const s of this.stages.list()) {
+    for (const s of this.stages.refreshed()) {
       const h = s.histogram;
       const n = h.totalCount;
       const bounds = s.boundsNs;
@@ -65,12 +67,14 @@ class StageHistogram extends HdrMetric {
         let lo = 0;
         while (lo < bounds.length - 1 && bounds[lo + 1]! <= h.min) lo++;
         for (let j = lo; j < bounds.length; j++) {
+          // A reader's counts may run ahead of the totals it loaded (values recorded since): clamp to n.
+          const below = Math.min(s.scratch[j]!, n);
           out.push({
             metricName: `${this.name}_bucket`,
             labels: { stage: s.stage, le: bounds[j]! / 1e9 },
-            value: s.scratch[j]!,
+            value: below,
           });
-          if (s.scratch[j] === n) break;
+          if (below === n) break;
         }
       }
       out.push({ metricName: `${this.name}_bucket`, labels: { stage: s.stage, le: '+Inf' }, value: n });
@@ -84,7 +88,7 @@ class StageHistogram extends HdrMetric {
 class StageSummary extends HdrMetric {
   protected values(): PromValue[] {
     const out: PromValue[] = [];
-    for (const s of this.stages.list()) {
+    for (const s of this.stages.refreshed()) {
       const h = s.histogram;
       for (const q of STAGE_QUANTILES) {
         out.push({ labels: { stage: s.stage, quantile: q }, value: h.valueAtPercentile(q * 100) / 1e9 });
@@ -102,7 +106,20 @@ interface Stage {
   /** Bucket bounds in ns, each the lowest value of an HDR bucket, ascending. */
   boundsNs: Float64Array;
   scratch: Float64Array;
+  /** Shared stages: the totals the engine thread stores per scrape (TOTALS_LENGTH slots). */
+  totals: Float64Array | undefined;
 }
+
+/** What a reader thread needs to see a shared stage: its name, config, counts and totals buffers. */
+export interface SharedStageSpec {
+  stage: string;
+  config: Required<HdrConfig>;
+  counts: SharedArrayBuffer;
+  totals: SharedArrayBuffer;
+}
+
+const Mode = { LOCAL: 0, SHARED: 1, READER: 2 } as const;
+type Mode = (typeof Mode)[keyof typeof Mode];
 
 /**
  * Named hot-path stages (`feed.decode`, `backtest.batch`, `tick_to_trade`...), each an HDR histogram in ns
@@ -111,6 +128,25 @@ interface Stage {
  */
 export class StageLatencies {
   private readonly stages: Stage[] = [];
+  private mode: Mode;
+  private readonly onAdded: () => void;
+
+  /** `shared`: every stage's counts go on a SharedArrayBuffer and `onAdded` runs when a stage is added. */
+  constructor(shared?: { onAdded: () => void }) {
+    this.mode = shared === undefined ? Mode.LOCAL : Mode.SHARED;
+    this.onAdded = shared?.onAdded ?? (() => {});
+  }
+
+  /** Read-only stages over another thread's shared ones (the metrics worker's view). */
+  static reader(specs: readonly SharedStageSpec[]): StageLatencies {
+    const r = new StageLatencies();
+    r.mode = Mode.READER;
+    for (const spec of specs) {
+      const h = HdrHistogram.reader(spec.config, new Float64Array(spec.counts));
+      r.add(spec.stage, h, new Float64Array(spec.totals));
+    }
+    return r;
+  }
 
   /** The histogram a stage records into (created on first use; a setup-time call, not per event). */
   stage(name: string, histogram?: HdrHistogram): HdrHistogram {
@@ -131,15 +167,59 @@ export class StageLatencies {
       return found.histogram;
     }
     const h = histogram ?? new HdrHistogram();
+    if (this.mode === Mode.SHARED) {
+      h.shareCounts();
+      this.add(name, h, new Float64Array(new SharedArrayBuffer(TOTALS_LENGTH * 8)));
+      this.onAdded();
+    } else {
+      this.add(name, h, undefined);
+    }
+    return h;
+  }
+
+  private add(name: string, h: HdrHistogram, totals: Float64Array | undefined): void {
     // Snap each nominal bound to the start of its HDR bucket: then no bucket straddles a bound.
     const bounds = [...new Set(nominalBoundsNs().map((b) => h.lowestEquivalentValue(b)))];
     const boundsNs = Float64Array.from(bounds.filter((b) => b <= h.highestTrackableValue));
-    this.stages.push({ stage: name, histogram: h, boundsNs, scratch: new Float64Array(boundsNs.length) });
-    return h;
+    this.stages.push({
+      stage: name,
+      histogram: h,
+      boundsNs,
+      scratch: new Float64Array(boundsNs.length),
+      totals,
+    });
   }
 
   list(): readonly Stage[] {
     return this.stages;
+  }
+
+  /** The stages, a reader's with the totals the engine thread last stored. */
+  refreshed(): readonly Stage[] {
+    if (this.mode === Mode.READER) for (const s of this.stages) s.histogram.loadTotals(s.totals!);
+    return this.stages;
+  }
+
+  /** Shared mode, engine thread, once per scrape: each stage's totals (six stores) where readers see them. */
+  publish(): void {
+    for (const s of this.stages) if (s.totals !== undefined) s.histogram.storeTotals(s.totals);
+  }
+
+  /** Shared mode: what a reader thread needs (buffers are shared, not copied, when posted). */
+  specs(): SharedStageSpec[] {
+    return this.stages.map((s) => {
+      const h = s.histogram;
+      return {
+        stage: s.stage,
+        config: {
+          lowestDiscernibleValue: h.lowestDiscernibleValue,
+          highestTrackableValue: h.highestTrackableValue,
+          significantDigits: h.significantDigits,
+        },
+        counts: h.shareCounts().buffer as SharedArrayBuffer,
+        totals: s.totals!.buffer as SharedArrayBuffer,
+      };
+    });
   }
 
   register(registry: Registry): void {

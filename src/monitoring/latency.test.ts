@@ -14,6 +14,7 @@ import {
   HdrHistogram,
   LatencyRecorder,
   percentileKey,
+  TOTALS_LENGTH,
 } from './latency.ts';
 
 interface PeerInternals {
@@ -476,5 +477,28 @@ describe('LatencyRecorder', () => {
     expect(elapsed).toBeGreaterThanOrEqual(0);
     expect(r.histogram.totalCount).toBe(1);
     expect(r.histogram.invalid).toBe(0);
+  });
+});
+
+describe('HdrHistogram across threads', () => {
+  it('a reader over shared counts matches the recorder once it loads the stored totals', () => {
+    const h = new HdrHistogram();
+    h.record(5);
+    const counts = h.shareCounts();
+    expect(counts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(h.shareCounts()).toBe(counts); // once only
+    for (let i = 1; i <= 10_000; i++) h.record(i * 37);
+    h.record(-1);
+    h.record(DEFAULT_HIGHEST_TRACKABLE_NS * 2);
+    const totals = new Float64Array(new SharedArrayBuffer(TOTALS_LENGTH * 8));
+    h.storeTotals(totals);
+    const r = HdrHistogram.reader({}, new Float64Array(counts.buffer));
+    expect(r.totalCount).toBe(0);
+    r.loadTotals(totals);
+    expect(r.snapshot()).toEqual(h.snapshot());
+    // Counts are live; totals are what was last stored.
+    h.record(123);
+    expect(r.totalCount).toBe(h.totalCount - 1);
+    expect(() => HdrHistogram.reader({ significantDigits: 2 }, counts)).toThrow(/needs \d+ counts/);
   });
 });

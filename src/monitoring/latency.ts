@@ -33,6 +33,9 @@ export interface HdrSnapshot {
   percentiles: Record<string, number>;
 }
 
+/** Slots storeTotals() writes. */
+export const TOTALS_LENGTH = 6;
+
 export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 99, 99.9, 99.99];
 
 /** One hour in nanoseconds: anything slower is an outage, not a latency. */
@@ -78,8 +81,11 @@ export class HdrHistogram {
   private readonly subBucketMask: number = 0;
   private readonly leadingZeroBase: number = 0;
   private readonly leadingZeroBaseHigh: number = 0;
-  /** Float64 rather than Int32: a busy bucket passes 2^31 in under an hour at 1M values/s. */
-  private readonly counts: Float64Array = NO_COUNTS;
+  /**
+   * Float64 rather than Int32: a busy bucket passes 2^31 in under an hour at 1M values/s. Not readonly:
+   * shareCounts() moves it onto a SharedArrayBuffer once, at setup (same element kind, so record() is unchanged).
+   */
+  private counts: Float64Array = NO_COUNTS;
 
   // Running totals are plain fields: measured faster than slots in a Float64Array (each slot access carries
   // its own bounds check). The count turns from small integer to double past 2^31: one deopt, then steady.
@@ -132,6 +138,56 @@ export class HdrHistogram {
     }
     this.countsLength = (bucketCount + 1) * this.subBucketHalfCount;
     this.counts = new Float64Array(this.countsLength);
+  }
+
+  /**
+   * Moves the counts onto a SharedArrayBuffer (once, at setup; a no-op when they are there already) so another
+   * thread can read them while this one records: the metrics worker does, at scrape time. Returns them.
+   */
+  shareCounts(): Float64Array {
+    if (!(this.counts.buffer instanceof SharedArrayBuffer)) {
+      const shared = new Float64Array(new SharedArrayBuffer(this.counts.byteLength));
+      shared.set(this.counts);
+      this.counts = shared;
+    }
+    return this.counts;
+  }
+
+  /**
+   * A reader over counts another thread records into (from shareCounts(), same config): its totals are what
+   * the last loadTotals() read, so call that before each read. Never record into it.
+   */
+  static reader(config: HdrConfig, counts: Float64Array): HdrHistogram {
+    const h = new HdrHistogram(config);
+    if (counts.length !== h.countsLength) {
+      throw new Bot4Error(
+        ErrorCode.INVALID_ARGUMENT,
+        `HDR reader needs ${h.countsLength} counts for its config, got ${counts.length}`,
+        { expected: h.countsLength, got: counts.length },
+      );
+    }
+    h.counts = counts;
+    return h;
+  }
+
+  /** Writes count, sum, min, max, overflow, invalid to out[at..at+5] (TOTALS_LENGTH slots) for a reader. */
+  storeTotals(out: Float64Array, at = 0): void {
+    out[at] = this.total;
+    out[at + 1] = this.sumValues;
+    out[at + 2] = this.minValue;
+    out[at + 3] = this.maxValue;
+    out[at + 4] = this.overflowCount;
+    out[at + 5] = this.invalidCount;
+  }
+
+  /** Takes the totals storeTotals() wrote (the reader side). */
+  loadTotals(src: Float64Array, at = 0): void {
+    this.total = src[at]!;
+    this.sumValues = src[at + 1]!;
+    this.minValue = src[at + 2]!;
+    this.maxValue = src[at + 3]!;
+    this.overflowCount = src[at + 4]!;
+    this.invalidCount = src[at + 5]!;
   }
 
   /** Records one value. Fractions are floored for bucketing but kept exactly in min, max and sum. */

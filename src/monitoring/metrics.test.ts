@@ -17,6 +17,7 @@ import { NodeMetrics } from './node-metrics.ts';
 import { PerfCounters, parsePerfLine } from './perf-counters.ts';
 import { parseContextSwitches, parseProcStat, readThreads } from './process-metrics.ts';
 import { parseMetricsPort, startMetricsServer } from './server.ts';
+import { SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 /** Prometheus text -> sample lines as [name{labels}, value]. */
 function samples(text: string): Map<string, number> {
@@ -159,6 +160,63 @@ describe('/metrics endpoint', () => {
     }
   });
 
+  it('serves shared metrics from its worker: live counters, hidden series, reuse of a recent publish', async () => {
+    const shared = new SharedMetrics();
+    const hits = sharedArray(3);
+    const family = shared.counter('t_hits_total', 'hits by kind', ['kind']);
+    family.add({ kind: 'a' }, hits, 0);
+    family.add({ kind: 'b' }, hits, 1, true); // hidden while 0
+    family.add({ kind: 'gone' }, hits, 2); // NaN: no series
+    hits[2] = Number.NaN;
+    let published = 0;
+    const level = sharedArray(1);
+    shared.gauge('t_level', 'copied in at publish').add({}, level, 0);
+    shared.onPublish(() => {
+      published++;
+      level[0] = published;
+    });
+    const h = shared.stages.stage('t.stage');
+    h.record(2000);
+    const cost = new HdrHistogram();
+    const worker = await startMetricsServer({ shared, port: 0, scrapeCost: cost, reuseMs: 60_000 });
+    const here = await startMetricsServer({ shared, port: 0, inThread: true });
+    const get = async (url: string) =>
+      samples(await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text());
+    try {
+      hits[0] = 5;
+      let s = await get(worker.url);
+      expect(s.get('t_hits_total{kind="a"}')).toBe(5);
+      expect(s.has('t_hits_total{kind="b"}')).toBe(false);
+      expect(s.has('t_hits_total{kind="gone"}')).toBe(false);
+      expect(s.get('t_level')).toBe(1);
+      expect(s.get('bot4_stage_latency_seconds_count{stage="t.stage"}')).toBe(1);
+      // Within reuseMs and no registration since: the worker answers alone; shared counters are read live.
+      hits[1] = 2;
+      h.record(3000);
+      s = await get(worker.url);
+      expect(cost.totalCount).toBe(1);
+      expect(s.get('t_hits_total{kind="b"}')).toBe(2);
+      expect(s.get('t_level')).toBe(1);
+      // A registration is seen through shared memory: the next scrape asks this thread again.
+      shared.stages.stage('t.other');
+      s = await get(worker.url);
+      expect(cost.totalCount).toBe(2);
+      expect(s.get('t_level')).toBe(2);
+      expect(s.get('bot4_stage_latency_seconds_count{stage="t.stage"}')).toBe(2);
+      expect(s.has('bot4_stage_latency_seconds_count{stage="t.other"}')).toBe(true);
+      // The in-thread server publishes per scrape and formats the same slots the same way.
+      const t = await get(here.url);
+      expect(t.get('t_level')).toBe(3);
+      expect(t.get('t_hits_total{kind="b"}')).toBe(2);
+      expect([...t.keys()].filter((k) => !k.startsWith('t_level'))).toEqual(
+        [...s.keys()].filter((k) => !k.startsWith('t_level')),
+      );
+    } finally {
+      await worker.close();
+      await here.close();
+    }
+  });
+
   it('answers 503 when the engine thread does not hand over the values in time', async () => {
     const registry = new Registry();
     let release: () => void = () => {};
@@ -246,16 +304,16 @@ describe('perf stat counters', () => {
   });
 
   it('reports why when perf cannot run, with bot4_hw_counters_available 0', async () => {
-    const registry = new Registry();
+    const shared = new SharedMetrics();
     let status: [boolean, string] | undefined;
     const pc = new PerfCounters({
-      registry,
+      shared,
       perf: '/nonexistent/perf',
       onStatus: (ok, why) => (status = [ok, why]),
     });
     await waitFor(() => status !== undefined, 5000, 'the perf status');
     expect(status).toEqual([false, 'perf is not installed (Debian: linux-perf)']);
-    expect(samples(await registry.metrics()).get('bot4_hw_counters_available')).toBe(0);
+    expect(samples(await shared.text()).get('bot4_hw_counters_available')).toBe(0);
     pc.close();
   });
 
@@ -264,9 +322,9 @@ describe('perf stat counters', () => {
   it.skipIf(!perf)(
     'counts context switches and page faults of this process through perf stat',
     async () => {
-      const registry = new Registry();
+      const shared = new SharedMetrics();
       let status: [boolean, string] | undefined;
-      const pc = new PerfCounters({ registry, intervalMs: 100, onStatus: (ok, why) => (status = [ok, why]) });
+      const pc = new PerfCounters({ shared, intervalMs: 100, onStatus: (ok, why) => (status = [ok, why]) });
       try {
         // Work that faults pages and switches context, so the software counters have something to count.
         const end = Date.now() + 1500;
@@ -281,7 +339,7 @@ describe('perf stat counters', () => {
           10_000,
           'perf counts',
         );
-        const s = samples(await registry.metrics());
+        const s = samples(await shared.text());
         expect(s.get('bot4_perf_page_faults_total')).toBeGreaterThan(0);
         expect(s.has('bot4_perf_context_switches_total')).toBe(true);
         const hw = s.get('bot4_hw_counters_available');
@@ -355,13 +413,15 @@ describe('node metrics on a real backtest', () => {
 
   it('registers venue series only once a venue is added (no placeholders)', async () => {
     const m = metrics!;
-    let s = samples(await m.registry.metrics());
+    const scrape = async () =>
+      samples(await (await fetch(m.server.url, { signal: AbortSignal.timeout(10_000) })).text());
+    let s = await scrape();
     expect([...s.keys()].some((k) => k.startsWith('bot4_venue_connected'))).toBe(false);
     const slot = m.venues.venue('BINANCE');
     slot.connected = 1;
     slot.reconnects = 2;
     slot.feedLatency.record(1_500_000);
-    s = samples(await m.registry.metrics());
+    s = await scrape();
     expect(s.get('bot4_venue_connected{venue="BINANCE"}')).toBe(1);
     expect(s.get('bot4_venue_reconnects_total{venue="BINANCE"}')).toBe(2);
     expect(s.get('bot4_stage_latency_seconds_count{stage="feed.binance"}')).toBe(1);

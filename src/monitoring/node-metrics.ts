@@ -1,14 +1,17 @@
-// One call gives a node its metrics: a prom-client registry with process, perf, trading, venue and latency
-// metrics, served on /metrics. Backtests, optimisations, the paper/live node and the local exchange server
+// One call gives a node its metrics: process, perf, trading, venue and latency metrics in shared memory
+// (SharedMetrics: the engine thread stores, the metrics worker reads and formats), served on /metrics with
+// RSS and /proc series, plus a prom-client registry for an owner's own metrics (optimiser progress, the local
+// exchange server's requests). Backtests, optimisations, the paper/live node and the local exchange server
 // mount it the same way: `const m = await NodeMetrics.start({ port, role })`, feed m.trading / m.venues /
 // m.stages from their own code, `await m.close()` at shutdown. Nothing registered here runs per event.
 
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { BacktestProbe } from '../backtest/runner.ts';
-import { StageLatencies } from './hdr-metric.ts';
+import type { StageLatencies } from './hdr-metric.ts';
 import { PerfCounters } from './perf-counters.ts';
 import { ProcessMetrics } from './process-metrics.ts';
 import { type MetricsServer, startMetricsServer } from './server.ts';
+import { SharedMetrics, sharedArray } from './shared-metrics.ts';
 import { TradingMetrics } from './trading-metrics.ts';
 import { VenueMetrics } from './venue-metrics.ts';
 
@@ -30,7 +33,9 @@ export interface NodeMetricsOptions {
 }
 
 export class NodeMetrics {
+  /** prom-client metrics an owner adds (their collectors run on the engine thread per scrape). */
   readonly registry: Registry;
+  readonly shared: SharedMetrics;
   readonly stages: StageLatencies;
   readonly trading: TradingMetrics;
   readonly venues: VenueMetrics;
@@ -40,41 +45,43 @@ export class NodeMetrics {
 
   private constructor(
     registry: Registry,
-    stages: StageLatencies,
+    shared: SharedMetrics,
     proc: ProcessMetrics,
     perf: PerfCounters | undefined,
     server: MetricsServer,
   ) {
     this.registry = registry;
-    this.stages = stages;
+    this.shared = shared;
+    this.stages = shared.stages;
     this.process = proc;
     this.perf = perf;
     this.server = server;
-    this.trading = new TradingMetrics(registry);
-    this.venues = new VenueMetrics(registry, stages);
+    this.trading = new TradingMetrics(shared);
+    this.venues = new VenueMetrics(shared);
   }
 
   static async start(options: NodeMetricsOptions): Promise<NodeMetrics> {
     const log = options.log ?? (() => {});
     const registry = new Registry();
-    const stages = new StageLatencies();
-    const scrapeCost = stages.stage('metrics.scrape');
-    stages.register(registry);
-    new Gauge({
-      name: 'bot4_node_info',
-      help: 'Always 1; labels say what this process is (role) and its versions.',
-      labelNames: ['role', 'version', 'node'],
-      registers: [registry],
-    }).set(
-      { role: options.role, version: process.env.npm_package_version ?? 'unknown', node: process.version },
-      1,
-    );
+    const shared = new SharedMetrics();
+    const scrapeCost = shared.stages.stage('metrics.scrape');
+    shared
+      .gauge('bot4_node_info', 'Always 1; labels say what this process is (role) and its versions.', [
+        'role',
+        'version',
+        'node',
+      ])
+      .add(
+        { role: options.role, version: process.env.npm_package_version ?? 'unknown', node: process.version },
+        sharedArray(1).fill(1),
+        0,
+      );
     const inThread = options.inThread ?? false;
-    const proc = new ProcessMetrics(registry, inThread);
+    const proc = new ProcessMetrics(shared);
     const usePerf = options.perf ?? process.platform === 'linux';
     const perf = usePerf
       ? new PerfCounters({
-          registry,
+          shared,
           intervalMs: options.perfIntervalMs ?? 1000,
           onStatus: (ok, reason) =>
             log(
@@ -88,11 +95,12 @@ export class NodeMetrics {
     try {
       server = await startMetricsServer({
         registry,
+        shared,
         port: options.port,
         ...(options.host === undefined ? {} : { host: options.host }),
         scrapeCost,
         inThread,
-        procFs: !inThread,
+        procFs: true,
       });
     } catch (e) {
       proc.close();
@@ -100,7 +108,7 @@ export class NodeMetrics {
       throw e;
     }
     log(`metrics: serving ${server.url}`);
-    return new NodeMetrics(registry, stages, proc, perf, server);
+    return new NodeMetrics(registry, shared, proc, perf, server);
   }
 
   /** The backtest runner's probe: engine parts to the trading metrics, batch timings to latency stages. */

@@ -5,7 +5,7 @@
 // is logged once. Software counters (context switches, page faults) take the same path and prove it works.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { type SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 export const HW_EVENTS = ['cache-misses', 'branch-misses'] as const;
 export const SW_EVENTS = ['context-switches', 'page-faults'] as const;
@@ -33,7 +33,8 @@ const METRIC: Record<string, { name: string; help: string }> = {
 export type PerfEventState = 'pending' | 'counting' | 'unsupported';
 
 export interface PerfCountersOptions {
-  registry: Registry;
+  /** Where the counters go (shared slots the metrics worker reads). */
+  shared: SharedMetrics;
   /** Process to attach to; default this one. */
   pid?: number;
   /** perf stat -I interval, ms (>= 100). Default 1000. */
@@ -66,26 +67,26 @@ export class PerfCounters {
   /** Why hardware counters are unavailable ('' while unknown or when they work). */
   reason = '';
   private child: ChildProcess | undefined;
-  private readonly registry: Registry;
+  private readonly shared: SharedMetrics;
+  /** Slot 0: hardware counters available; slot 1 + i: the total of events[i]. */
+  private readonly values: Float64Array;
   private readonly onStatus: (available: boolean, reason: string) => void;
   private reported = false;
   private readonly registered = new Set<string>();
   private stderrTail = '';
 
   constructor(options: PerfCountersOptions) {
-    this.registry = options.registry;
+    this.shared = options.shared;
     this.events = options.events ?? [...HW_EVENTS, ...SW_EVENTS];
+    this.values = sharedArray(1 + this.events.length);
     this.onStatus = options.onStatus ?? (() => {});
     for (const e of this.events) this.state.set(e, 'pending');
-    const self = this;
-    new Gauge({
-      name: 'bot4_hw_counters_available',
-      help: 'Whether hardware counters (cache misses, branch mispredicts) are read through perf_event_open: 1 yes, 0 no (see the startup log for why; VMs usually lack a PMU).',
-      registers: [this.registry],
-      collect() {
-        this.set(self.hardwareAvailable() ? 1 : 0);
-      },
-    });
+    this.shared
+      .gauge(
+        'bot4_hw_counters_available',
+        'Whether hardware counters (cache misses, branch mispredicts) are read through perf_event_open: 1 yes, 0 no (see the startup log for why; VMs usually lack a PMU).',
+      )
+      .add({}, this.values, 0);
     const intervalMs = Math.max(100, options.intervalMs ?? 1000);
     const pid = options.pid ?? process.pid;
     let child: ChildProcess;
@@ -145,9 +146,14 @@ export class PerfCounters {
     } else {
       // "<not counted>" is an interval in which the process never ran: the counter works, it counted 0.
       this.state.set(p.event, 'counting');
-      if (p.value !== 'uncounted') this.totals.set(p.event, (this.totals.get(p.event) ?? 0) + p.value);
+      if (p.value !== 'uncounted') {
+        const total = (this.totals.get(p.event) ?? 0) + p.value;
+        this.totals.set(p.event, total);
+        this.values[1 + this.events.indexOf(p.event)] = total;
+      }
       this.ensureMetric(p.event);
     }
+    this.values[0] = this.hardwareAvailable() ? 1 : 0;
     this.maybeReport();
   }
 
@@ -159,16 +165,7 @@ export class PerfCounters {
       name: `bot4_perf_${event.replace(/[^a-z0-9]/gi, '_')}_total`,
       help: `perf event ${event}`,
     };
-    const totals = this.totals;
-    new Counter({
-      name: m.name,
-      help: m.help,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(totals.get(event) ?? 0);
-      },
-    });
+    this.shared.counter(m.name, m.help).add({}, this.values, 1 + this.events.indexOf(event));
   }
 
   private maybeReport(): void {

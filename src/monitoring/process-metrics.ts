@@ -1,12 +1,14 @@
-// Process metrics read when scraped: V8 heap and allocation, GC pauses by kind, RSS, event-loop lag and
-// utilisation, and from Linux /proc: context switches, page faults and CPU time per thread (pool threads name
-// themselves bot4-pool-N). Nothing here runs per event; the GC observer runs per collection. Units in names.
+// Process metrics read when scraped: V8 heap and allocation, GC pauses by kind, event-loop lag and utilisation
+// (engine thread, into shared slots), and RSS plus, from Linux /proc, context switches, page faults and CPU
+// time per thread (pool threads name themselves bot4-pool-N), read by the serving thread. Nothing here runs per
+// event; the GC observer runs per collection. Units in names.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { monoNanos } from '../core/clock.ts';
+import { type SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 /** GC kinds as perf_hooks reports them (detail.kind), and their label. */
 const GC_KINDS: readonly [number, string][] = [
@@ -78,10 +80,31 @@ export function readThreads(root = '/proc/self'): ThreadSample[] {
   return rows.filter((r) => r !== undefined);
 }
 
-/** Process-wide figures: V8, GC, event loop, /proc. Start once per process; close() stops the observers. */
+/** Slots of ProcessMetrics' values array, filled by publish(). */
+const P = {
+  ALLOCATED: 0,
+  ALLOC_RATE: 1,
+  HEAP_USED: 2,
+  HEAP_TOTAL: 3,
+  HEAP_LIMIT: 4,
+  HEAP_EXTERNAL: 5,
+  LAG_P50: 6,
+  LAG_P99: 7,
+  LAG_MAX: 8,
+  LOOP_ACTIVE: 9,
+  LENGTH: 10,
+} as const;
+
+/**
+ * The engine thread's own figures: V8 heap and allocation, GC, event-loop lag and utilisation (all per isolate
+ * or per event loop, so they are read here, once per scrape, in publish()). The GC observer writes its counts
+ * straight into shared slots. Process-wide series (RSS, /proc) are the serving thread's:
+ * registerProcessWideMetrics. Start once per process; close() stops the observers.
+ */
 export class ProcessMetrics {
-  private readonly gcCount = new Float64Array(32);
-  private readonly gcSeconds = new Float64Array(32);
+  private readonly gcCount = sharedArray(32);
+  private readonly gcSeconds = sharedArray(32);
+  private readonly values = sharedArray(P.LENGTH);
   private readonly gcObserver: PerformanceObserver;
   private gcProfiler: GCProfiler | undefined = new GCProfiler();
   /** Bytes the collector freed since start (before minus after, per GC), for the allocation figure. */
@@ -92,15 +115,8 @@ export class ProcessMetrics {
   private allocRate = 0;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly eluStart = performance.eventLoopUtilization();
-  private readonly linux = process.platform === 'linux';
-  private readonly withProcFs: boolean;
 
-  /**
-   * `withProcFs` false leaves the /proc series to whoever serves them from another thread (the metrics
-   * worker: /proc/self is the process's from any thread, so its reads need not cost the engine thread).
-   */
-  constructor(registry: Registry, withProcFs = true) {
-    this.withProcFs = withProcFs;
+  constructor(shared: SharedMetrics) {
     this.gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
@@ -113,7 +129,8 @@ export class ProcessMetrics {
     this.usedAtStart = getHeapStatistics().used_heap_size;
     this.lastAllocNs = monoNanos();
     this.loopDelay.enable();
-    this.register(registry);
+    this.register(shared);
+    shared.onPublish(() => this.publish());
   }
 
   /** Bytes allocated on the V8 heap since start: growth of used heap plus what GC freed meanwhile. */
@@ -133,100 +150,85 @@ export class ProcessMetrics {
     return getHeapStatistics().used_heap_size - this.usedAtStart + this.freedBytes;
   }
 
-  private register(registry: Registry): void {
-    const self = this;
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          this.set(read());
-        },
-      });
-    new Counter({
-      name: 'bot4_heap_allocated_bytes_total',
-      help: 'Bytes allocated on the V8 heap since start: used-heap growth plus bytes freed per GC (v8.GCProfiler before/after heap statistics).',
-      registers: [registry],
-      collect() {
-        const total = self.allocatedBytes();
-        const now = monoNanos();
-        const dt = (now - self.lastAllocNs) / 1e9;
-        if (dt > 0.05) {
-          self.allocRate = Math.max(0, total - self.lastAllocated) / dt;
-          self.lastAllocated = total;
-          self.lastAllocNs = now;
-        }
-        this.reset();
-        this.inc(Math.max(0, total));
-      },
-    });
-    gauge(
-      'bot4_heap_allocation_rate_bytes_per_second',
-      'V8 heap allocation rate between the last two scrapes, bytes/s (v8 heap statistics and GCProfiler; prefer rate(bot4_heap_allocated_bytes_total) in queries).',
-      () => this.allocRate,
+  /** Engine thread, once per scrape: what only this isolate and event loop can tell, into shared slots. */
+  private publish(): void {
+    const v = this.values;
+    const total = Math.max(0, this.allocatedBytes());
+    const now = monoNanos();
+    const dt = (now - this.lastAllocNs) / 1e9;
+    if (dt > 0.05) {
+      this.allocRate = Math.max(0, total - this.lastAllocated) / dt;
+      this.lastAllocated = total;
+      this.lastAllocNs = now;
+    }
+    v[P.ALLOCATED] = total;
+    v[P.ALLOC_RATE] = this.allocRate;
+    const h = getHeapStatistics();
+    v[P.HEAP_USED] = h.used_heap_size;
+    v[P.HEAP_TOTAL] = h.total_heap_size;
+    v[P.HEAP_LIMIT] = h.heap_size_limit;
+    v[P.HEAP_EXTERNAL] = h.external_memory;
+    const d = this.loopDelay;
+    // An interval with no samples reports NaN percentiles: 0 lag is the truth then.
+    const ok = d.count > 0;
+    v[P.LAG_P50] = ok ? d.percentile(50) / 1e9 : 0;
+    v[P.LAG_P99] = ok ? d.percentile(99) / 1e9 : 0;
+    v[P.LAG_MAX] = ok ? d.max / 1e9 : 0;
+    d.reset();
+    v[P.LOOP_ACTIVE] = performance.eventLoopUtilization(this.eluStart).active / 1000;
+  }
+
+  private register(shared: SharedMetrics): void {
+    const v = this.values;
+    shared
+      .counter(
+        'bot4_heap_allocated_bytes_total',
+        'Bytes allocated on the V8 heap since start: used-heap growth plus bytes freed per GC (v8.GCProfiler before/after heap statistics).',
+      )
+      .add({}, v, P.ALLOCATED);
+    shared
+      .gauge(
+        'bot4_heap_allocation_rate_bytes_per_second',
+        'V8 heap allocation rate between the last two scrapes, bytes/s (v8 heap statistics and GCProfiler; prefer rate(bot4_heap_allocated_bytes_total) in queries).',
+      )
+      .add({}, v, P.ALLOC_RATE);
+    const pause = shared.counter(
+      'bot4_gc_pause_seconds_total',
+      'Time spent in garbage-collection pauses by kind, seconds (perf_hooks GC observer entries).',
+      ['kind'],
     );
-    new Counter({
-      name: 'bot4_gc_pause_seconds_total',
-      help: 'Time spent in garbage-collection pauses by kind, seconds (perf_hooks GC observer entries).',
-      labelNames: ['kind'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [k, label] of GC_KINDS) this.inc({ kind: label }, self.gcSeconds[k]!);
-      },
-    });
-    new Counter({
-      name: 'bot4_gc_runs_total',
-      help: 'Garbage collections by kind (perf_hooks GC observer entries).',
-      labelNames: ['kind'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [k, label] of GC_KINDS) this.inc({ kind: label }, self.gcCount[k]!);
-      },
-    });
-    new Gauge({
-      name: 'bot4_heap_bytes',
-      help: 'V8 heap, bytes, by area: used, total (reserved), limit, external (v8.getHeapStatistics).',
-      labelNames: ['area'],
-      registers: [registry],
-      collect() {
-        const h = getHeapStatistics();
-        this.set({ area: 'used' }, h.used_heap_size);
-        this.set({ area: 'total' }, h.total_heap_size);
-        this.set({ area: 'limit' }, h.heap_size_limit);
-        this.set({ area: 'external' }, h.external_memory);
-      },
-    });
-    gauge('bot4_resident_memory_bytes', 'Resident set size, bytes (process.memoryUsage.rss).', () =>
-      process.memoryUsage.rss(),
+    const runs = shared.counter(
+      'bot4_gc_runs_total',
+      'Garbage collections by kind (perf_hooks GC observer entries).',
+      ['kind'],
     );
-    new Gauge({
-      name: 'bot4_event_loop_lag_seconds',
-      help: 'Event-loop delay since the previous scrape, seconds, by stat p50/p99/max (perf_hooks monitorEventLoopDelay, 10 ms resolution).',
-      labelNames: ['stat'],
-      registers: [registry],
-      collect() {
-        const h = self.loopDelay;
-        // An interval with no samples reports NaN percentiles: 0 lag is the truth then.
-        const ok = h.count > 0;
-        this.set({ stat: 'p50' }, ok ? h.percentile(50) / 1e9 : 0);
-        this.set({ stat: 'p99' }, ok ? h.percentile(99) / 1e9 : 0);
-        this.set({ stat: 'max' }, ok ? h.max / 1e9 : 0);
-        h.reset();
-      },
-    });
-    new Counter({
-      name: 'bot4_event_loop_active_seconds_total',
-      help: 'Time the event loop spent busy (not waiting for I/O) since start, seconds: rate() is the utilisation (performance.eventLoopUtilization).',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(performance.eventLoopUtilization(self.eluStart).active / 1000);
-      },
-    });
-    if (this.linux && this.withProcFs) registerProcFsMetrics(registry);
+    for (const [k, label] of GC_KINDS) {
+      pause.add({ kind: label }, this.gcSeconds, k);
+      runs.add({ kind: label }, this.gcCount, k);
+    }
+    const heap = shared.gauge(
+      'bot4_heap_bytes',
+      'V8 heap, bytes, by area: used, total (reserved), limit, external (v8.getHeapStatistics).',
+      ['area'],
+    );
+    heap.add({ area: 'used' }, v, P.HEAP_USED);
+    heap.add({ area: 'total' }, v, P.HEAP_TOTAL);
+    heap.add({ area: 'limit' }, v, P.HEAP_LIMIT);
+    heap.add({ area: 'external' }, v, P.HEAP_EXTERNAL);
+    const lag = shared.gauge(
+      'bot4_event_loop_lag_seconds',
+      'Event-loop delay since the previous scrape, seconds, by stat p50/p99/max (perf_hooks monitorEventLoopDelay, 10 ms resolution).',
+      ['stat'],
+    );
+    lag.add({ stat: 'p50' }, v, P.LAG_P50);
+    lag.add({ stat: 'p99' }, v, P.LAG_P99);
+    lag.add({ stat: 'max' }, v, P.LAG_MAX);
+    shared
+      .counter(
+        'bot4_event_loop_active_seconds_total',
+        'Time the event loop spent busy (not waiting for I/O) since start, seconds: rate() is the utilisation (performance.eventLoopUtilization).',
+      )
+      .add({}, v, P.LOOP_ACTIVE);
   }
 
   close(): void {
@@ -240,6 +242,22 @@ export class ProcessMetrics {
 interface GcStat {
   beforeGC: { heapStatistics: { usedHeapSize: number } };
   afterGC: { heapStatistics: { usedHeapSize: number } };
+}
+
+/**
+ * Series of the whole process, readable from any thread: the metrics worker serves them, off the engine
+ * thread. RSS everywhere; context switches, page faults and per-thread CPU from /proc on Linux.
+ */
+export function registerProcessWideMetrics(registry: Registry): void {
+  new Gauge({
+    name: 'bot4_resident_memory_bytes',
+    help: 'Resident set size, bytes (process.memoryUsage.rss).',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  registerProcFsMetrics(registry);
 }
 
 /**

@@ -1,10 +1,11 @@
 // Trading metrics of an engine (backtest, paper, live alike): market events in by venue and kind, order events,
 // open orders by state, rejects by reason (risk reason codes by name), fills, breakers, trading state and kill
-// switch, positions, exposure and PnL. The engine side only bumps typed-array slots (per batch for market
-// data, per order event for orders); collectors turn them into prom-client values when scraped.
+// switch, positions, exposure and PnL. The engine side only bumps shared typed-array slots (per batch for
+// market data, per order event for orders); label sets get their slots at construction and attach(); per scrape
+// the engine thread copies order-cache, breaker and portfolio figures into shared slots (publish), and the
+// metrics worker turns every slot into prom-client values.
 // Units: counts; quantities in base units (lots x lot size); money in the settlement currency's units.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId } from '../core/units.ts';
@@ -31,6 +32,7 @@ import {
   TradingState,
   type TradingStateEvent,
 } from '../risk/risk-engine.ts';
+import { type SharedFamily, type SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 /** Record kinds are 1..6; a stride of 8 slots per venue. */
 const KIND_STRIDE = 8;
@@ -66,27 +68,73 @@ export interface EngineParts {
   strategyIds?: readonly number[];
 }
 
+/** Unlabelled gauges' slots (scalars array). */
+const S = { TRADING_STATE: 0, KILL: 1, CLOCK: 2, LENGTH: 3 } as const;
+
+/** Per-instrument gauges, in slot order within an instrument's block of the pulled array. */
+const PER_INSTRUMENT = [
+  [
+    'bot4_position_base_units',
+    'Net position per instrument in base units (lots x lot size; contracts for inverse), long > 0 (portfolio).',
+  ],
+  [
+    'bot4_exposure_settlement_units',
+    'Signed exposure at mark per instrument, in its settlement currency (portfolio position exposure).',
+  ],
+  [
+    'bot4_unrealised_pnl_settlement_units',
+    'Unrealised PnL at mark per instrument, in its settlement currency (portfolio).',
+  ],
+] as const;
+
+/** Per-currency gauges, in slot order within a currency's block of the pulled array. */
+const PER_CURRENCY = [
+  ['bot4_pnl_realised', 'Realised PnL, all accounts, per settlement currency (portfolio).'],
+  ['bot4_pnl_unrealised', 'Unrealised PnL of open positions per settlement currency (portfolio).'],
+  ['bot4_equity', 'Equity (balance + unrealised PnL), all accounts, per currency (portfolio).'],
+] as const;
+
+/** What attach() laid out: the label sets and where their pulled values go. */
+interface Layout {
+  instrumentCount: number;
+  venues: { id: number; name: string }[];
+  instruments: { id: InstrumentId; lotSize: number; scale: number }[];
+  currencies: { id: CurrencyId; scale: number }[];
+  strategyIds: readonly number[];
+  /** Pulled values: open orders by state, breakers, then per instrument, then per currency. */
+  pulled: Float64Array;
+  breakersAt: number;
+  instrumentsAt: number;
+  currenciesAt: number;
+}
+
 export class TradingMetrics {
   /** Market events in, slot = venueId * KIND_STRIDE + kind. */
-  readonly marketEvents = new Float64Array(MAX_VENUES * KIND_STRIDE);
-  readonly orderEvents = new Float64Array(ORDER_EVENT_KIND_COUNT + 1);
+  readonly marketEvents = sharedArray(MAX_VENUES * KIND_STRIDE);
+  readonly orderEvents = sharedArray(ORDER_EVENT_KIND_COUNT + 1);
   /** DENIED by the engine or risk, by reason code. */
-  readonly denied = new Float64Array(REASON_SLOTS);
+  readonly denied = sharedArray(REASON_SLOTS);
   /** REJECTED by the venue, by reason code. */
-  readonly venueRejected = new Float64Array(REASON_SLOTS);
+  readonly venueRejected = sharedArray(REASON_SLOTS);
   /** Fills per instrument id (grown at attach). */
-  private fills = new Float64Array(16);
+  private fills = sharedArray(16);
   private venueOf = new Int32Array(16);
   private parts: EngineParts | undefined = undefined;
-  private killEngaged = 0;
+  private layout: Layout | undefined = undefined;
+  private readonly scalars = sharedArray(S.LENGTH);
+  private readonly f: Record<
+    'market' | 'fills' | 'open' | 'breaker' | 'instrument' | 'currency',
+    SharedFamily[]
+  >;
   private readonly onOrderEvent = (ev: OrderEvent): void => this.count(ev);
   private readonly onState = (ev: TradingStateEvent): void => {
-    if (ev.source === StateSource.KILL_SWITCH && ev.to !== TradingState.ACTIVE) this.killEngaged = 1;
-    else if (ev.to === TradingState.ACTIVE) this.killEngaged = 0;
+    if (ev.source === StateSource.KILL_SWITCH && ev.to !== TradingState.ACTIVE) this.scalars[S.KILL] = 1;
+    else if (ev.to === TradingState.ACTIVE) this.scalars[S.KILL] = 0;
   };
 
-  constructor(registry: Registry) {
-    this.register(registry);
+  constructor(shared: SharedMetrics) {
+    this.f = this.register(shared);
+    shared.onPublish(() => this.publish());
   }
 
   /** Follows an engine: order events from its topic (last, after every other handler), state changes. */
@@ -95,6 +143,7 @@ export class TradingMetrics {
     this.growInstruments(parts.instruments);
     parts.bus.subscribe(parts.engine.orderEvents, this.onOrderEvent, 1_000_000);
     parts.bus.subscribe(parts.bus.topic<TradingStateEvent>(RISK_STATE_TOPIC), this.onState, 1_000_000);
+    this.lay(parts);
   }
 
   private growInstruments(reg: InstrumentRegistry): void {
@@ -103,7 +152,7 @@ export class TradingMetrics {
       const v = new Int32Array(n * 2);
       v.set(this.venueOf);
       this.venueOf = v;
-      const f = new Float64Array(n * 2);
+      const f = sharedArray(n * 2);
       f.set(this.fills);
       this.fills = f;
     }
@@ -151,204 +200,174 @@ export class TradingMetrics {
     }
   }
 
-  private register(registry: Registry): void {
-    const self = this;
-    const registers = [registry];
-    new Counter({
-      name: 'bot4_market_events_total',
-      help: 'Market-data events taken in by the engine, by venue and kind (quote, trade, delta, bar, mark, funding).',
-      labelNames: ['venue', 'kind'],
-      registers,
-      collect() {
-        this.reset();
-        const p = self.parts;
-        if (p === undefined) return;
-        for (const v of venues(p.instruments)) {
-          for (const [k, name] of Object.entries(RECORD_KIND_NAMES)) {
-            this.inc({ venue: v.name, kind: name }, self.marketEvents[v.id * KIND_STRIDE + Number(k)]!);
-          }
-        }
-      },
-    });
-    new Counter({
-      name: 'bot4_order_events_total',
-      help: 'Order events published by the execution engine, by event (SUBMITTED, ACCEPTED, FILLED, DENIED...).',
-      labelNames: ['event'],
-      registers,
-      collect() {
-        this.reset();
-        for (let k = 0; k < ORDER_EVENT_KIND_COUNT; k++)
-          this.inc({ event: orderEventName(k) }, self.orderEvents[k]!);
-      },
-    });
-    new Counter({
-      name: 'bot4_order_rejects_total',
-      help: 'Orders refused, by source (risk: pre-trade risk reason codes; engine; order: instrument rules; venue) and reason.',
-      labelNames: ['source', 'reason'],
-      registers,
-      collect() {
-        this.reset();
-        // Every risk reason is shown (0 when it never fired) so a reject-spike panel has all its series.
-        for (const [name, code] of Object.entries(RiskReason)) {
-          if (code !== 0)
-            this.inc({ source: 'risk', reason: name.toLowerCase() }, self.denied[EngineReason.RISK + code]!);
-        }
-        for (let c = 1; c < REASON_SLOTS; c++) {
-          const d = self.denied[c]!;
-          if (d > 0 && c < EngineReason.RISK) this.inc(rejectReason(c), d);
-          const r = self.venueRejected[c]!;
-          if (r > 0) this.inc({ source: 'venue', reason: rejectReason(c).reason }, r);
-        }
-      },
-    });
-    new Counter({
-      name: 'bot4_fills_total',
-      help: 'Fills (partial and complete) by instrument, from the order events.',
-      labelNames: ['instrument'],
-      registers,
-      collect() {
-        this.reset();
-        const p = self.parts;
-        if (p === undefined) return;
-        for (const inst of p.instruments.all()) this.inc({ instrument: inst.key }, self.fills[inst.id] ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'bot4_orders_open',
-      help: 'Open orders by state (SUBMITTED, ACCEPTED, PARTIALLY_FILLED, PENDING_CANCEL...), from the order cache.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        this.reset();
-        const p = self.parts;
-        if (p === undefined) return;
-        const byState = new Float64Array(ORDER_STATUS_COUNT);
-        for (const id of p.engine.cache.allOpenOrderIds()) {
-          const o = p.engine.cache.order(id);
-          if (o !== undefined) byState[o.status] = byState[o.status]! + 1;
-        }
-        for (let s = 0; s < ORDER_STATUS_COUNT; s++) this.set({ state: orderStatusName(s) }, byState[s]!);
-      },
-    });
-    new Gauge({
-      name: 'bot4_breaker_state',
-      help: 'Circuit breaker state by scope and id: 0 closed (trading), 1 open (tripped), 2 half-open (probing).',
-      labelNames: ['scope', 'id'],
-      registers,
-      collect() {
-        this.reset();
-        const b = self.parts?.risk?.breakers;
-        if (b === undefined) return;
-        this.set(
-          { scope: breakerScopeName(BreakerScope.GLOBAL), id: 'global' },
-          b.stateOf(BreakerScope.GLOBAL),
-        );
-        for (const v of venues(self.parts!.instruments)) {
-          this.set(
-            { scope: breakerScopeName(BreakerScope.VENUE), id: v.name },
-            b.stateOf(BreakerScope.VENUE, v.id),
-          );
-        }
-        for (const s of self.parts!.strategyIds ?? []) {
-          this.set(
-            { scope: breakerScopeName(BreakerScope.STRATEGY), id: String(s) },
-            b.stateOf(BreakerScope.STRATEGY, s),
-          );
-        }
-      },
-    });
-    new Gauge({
-      name: 'bot4_trading_state',
-      help: "The risk engine's trading state: 0 active, 1 reducing only, 2 halted.",
-      registers,
-      collect() {
-        const r = self.parts?.risk;
-        if (r !== undefined) this.set(r.tradingState);
-      },
-    });
-    new Gauge({
-      name: 'bot4_kill_switch_engaged',
-      help: 'Whether the kill switch halted trading (1) and it has not been reset to active (0), from risk state events.',
-      registers,
-      collect() {
-        this.set(self.killEngaged);
-      },
-    });
-    const perInstrument = (name: string, help: string, read: (p: EngineParts, id: InstrumentId) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['instrument'],
-        registers,
-        collect() {
-          this.reset();
-          const p = self.parts;
-          if (p === undefined) return;
-          for (const inst of p.instruments.all()) {
-            if (p.portfolio.position(inst.id) !== undefined)
-              this.set({ instrument: inst.key }, read(p, inst.id));
-          }
-        },
-      });
-    perInstrument(
-      'bot4_position_base_units',
-      'Net position per instrument in base units (lots x lot size; contracts for inverse), long > 0 (portfolio).',
-      (p, id) => p.portfolio.netQty(id) * p.instruments.require(id).lotSize.value,
+  /** The families, and the label sets that do not depend on an engine (order events, rejects, scalars). */
+  private register(shared: SharedMetrics): TradingMetrics['f'] {
+    const market = shared.counter(
+      'bot4_market_events_total',
+      'Market-data events taken in by the engine, by venue and kind (quote, trade, delta, bar, mark, funding).',
+      ['venue', 'kind'],
     );
-    perInstrument(
-      'bot4_exposure_settlement_units',
-      'Signed exposure at mark per instrument, in its settlement currency (portfolio position exposure).',
-      (p, id) => moneyValue(p, id, p.portfolio.position(id)?.exposure ?? 0),
+    const orders = shared.counter(
+      'bot4_order_events_total',
+      'Order events published by the execution engine, by event (SUBMITTED, ACCEPTED, FILLED, DENIED...).',
+      ['event'],
     );
-    perInstrument(
-      'bot4_unrealised_pnl_settlement_units',
-      'Unrealised PnL at mark per instrument, in its settlement currency (portfolio).',
-      (p, id) => moneyValue(p, id, p.portfolio.position(id)?.unrealisedPnl ?? 0),
+    for (let k = 0; k < ORDER_EVENT_KIND_COUNT; k++)
+      orders.add({ event: orderEventName(k) }, this.orderEvents, k);
+    const rejects = shared.counter(
+      'bot4_order_rejects_total',
+      'Orders refused, by source (risk: pre-trade risk reason codes; engine; order: instrument rules; venue) and reason.',
+      ['source', 'reason'],
     );
-    const perCurrency = (name: string, help: string, read: (p: Portfolio, c: number) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['currency'],
-        registers,
-        collect() {
-          this.reset();
-          const p = self.parts;
-          if (p === undefined) return;
-          for (const c of settlements(p.instruments)) {
-            this.set({ currency: c.code }, read(p.portfolio, c.id) / 10 ** c.precision);
-          }
-        },
-      });
-    perCurrency(
-      'bot4_pnl_realised',
-      'Realised PnL, all accounts, per settlement currency (portfolio).',
-      (p, c) => p.realisedPnl(c as CurrencyId),
+    // Every risk reason is shown (0 when it never fired) so a reject-spike panel has all its series; any
+    // other code only once it happened (hideZero), under the name rejectReason gives it.
+    for (const [name, code] of Object.entries(RiskReason)) {
+      if (code !== 0)
+        rejects.add({ source: 'risk', reason: name.toLowerCase() }, this.denied, EngineReason.RISK + code);
+    }
+    for (let c = 1; c < REASON_SLOTS; c++) {
+      const r = rejectReason(c);
+      if (c < EngineReason.RISK) rejects.add(r, this.denied, c, true);
+      rejects.add({ source: 'venue', reason: r.reason }, this.venueRejected, c, true);
+    }
+    const fills = shared.counter(
+      'bot4_fills_total',
+      'Fills (partial and complete) by instrument, from the order events.',
+      ['instrument'],
     );
-    perCurrency(
-      'bot4_pnl_unrealised',
-      'Unrealised PnL of open positions per settlement currency (portfolio).',
-      (p, c) => p.unrealisedPnl(c as CurrencyId),
+    const open = shared.gauge(
+      'bot4_orders_open',
+      'Open orders by state (SUBMITTED, ACCEPTED, PARTIALLY_FILLED, PENDING_CANCEL...), from the order cache.',
+      ['state'],
     );
-    perCurrency(
-      'bot4_equity',
-      'Equity (balance + unrealised PnL), all accounts, per currency (portfolio).',
-      (p, c) => p.equity(c as CurrencyId),
+    const breaker = shared.gauge(
+      'bot4_breaker_state',
+      'Circuit breaker state by scope and id: 0 closed (trading), 1 open (tripped), 2 half-open (probing).',
+      ['scope', 'id'],
     );
-    new Gauge({
-      name: 'bot4_engine_clock_seconds',
-      help: 'The engine clock, seconds since the epoch (event time in a backtest, wall time live).',
-      registers,
-      collect() {
-        const c = self.parts?.clock;
-        if (c !== undefined) this.set(c.now() / 1e6);
-      },
-    });
+    shared
+      .gauge('bot4_trading_state', "The risk engine's trading state: 0 active, 1 reducing only, 2 halted.")
+      .add({}, this.scalars, S.TRADING_STATE);
+    shared
+      .gauge(
+        'bot4_kill_switch_engaged',
+        'Whether the kill switch halted trading (1) and it has not been reset to active (0), from risk state events.',
+      )
+      .add({}, this.scalars, S.KILL);
+    const instrument = PER_INSTRUMENT.map(([n, help]) => shared.gauge(n, help, ['instrument']));
+    const currency = PER_CURRENCY.map(([n, help]) => shared.gauge(n, help, ['currency']));
+    shared
+      .gauge(
+        'bot4_engine_clock_seconds',
+        'The engine clock, seconds since the epoch (event time in a backtest, wall time live).',
+      )
+      .add({}, this.scalars, S.CLOCK);
+    return { market: [market], fills: [fills], open: [open], breaker: [breaker], instrument, currency };
   }
-}
 
-function moneyValue(p: EngineParts, id: InstrumentId, units: number): number {
-  return units / 10 ** p.instruments.require(id).settlement.precision;
+  /** Label sets of an engine's venues, instruments, currencies and strategies (attach, or instruments added). */
+  private lay(p: EngineParts): void {
+    for (const fams of Object.values(this.f)) for (const fam of fams) fam.clear();
+    const vs = venues(p.instruments);
+    const insts = p.instruments.all();
+    const curs = settlements(p.instruments);
+    const strategyIds = p.strategyIds ?? [];
+    const breakersAt = ORDER_STATUS_COUNT;
+    const instrumentsAt = breakersAt + 1 + vs.length + strategyIds.length;
+    const currenciesAt = instrumentsAt + insts.length * PER_INSTRUMENT.length;
+    const pulled = sharedArray(currenciesAt + curs.length * PER_CURRENCY.length).fill(Number.NaN);
+    const [market] = this.f.market;
+    for (const v of vs) {
+      for (const [k, name] of Object.entries(RECORD_KIND_NAMES)) {
+        market!.add({ venue: v.name, kind: name }, this.marketEvents, v.id * KIND_STRIDE + Number(k));
+      }
+    }
+    for (const inst of insts) this.f.fills[0]!.add({ instrument: inst.key }, this.fills, inst.id);
+    for (let st = 0; st < ORDER_STATUS_COUNT; st++)
+      this.f.open[0]!.add({ state: orderStatusName(st) }, pulled, st);
+    const breaker = this.f.breaker[0]!;
+    breaker.add({ scope: breakerScopeName(BreakerScope.GLOBAL), id: 'global' }, pulled, breakersAt);
+    const venueScope = breakerScopeName(BreakerScope.VENUE);
+    const strategyScope = breakerScopeName(BreakerScope.STRATEGY);
+    for (const [i, v] of vs.entries())
+      breaker.add({ scope: venueScope, id: v.name }, pulled, breakersAt + 1 + i);
+    for (const [i, s] of strategyIds.entries()) {
+      breaker.add({ scope: strategyScope, id: String(s) }, pulled, breakersAt + 1 + vs.length + i);
+    }
+    for (const [i, inst] of insts.entries()) {
+      for (const [j, fam] of this.f.instrument.entries()) {
+        fam.add({ instrument: inst.key }, pulled, instrumentsAt + i * PER_INSTRUMENT.length + j);
+      }
+    }
+    for (const [i, c] of curs.entries()) {
+      for (const [j, fam] of this.f.currency.entries()) {
+        fam.add({ currency: c.code }, pulled, currenciesAt + i * PER_CURRENCY.length + j);
+      }
+    }
+    this.layout = {
+      instrumentCount: p.instruments.size,
+      venues: vs,
+      instruments: insts.map((inst) => ({
+        id: inst.id,
+        lotSize: inst.lotSize.value,
+        scale: 10 ** inst.settlement.precision,
+      })),
+      currencies: curs.map((c) => ({ id: c.id as CurrencyId, scale: 10 ** c.precision })),
+      strategyIds,
+      pulled,
+      breakersAt,
+      instrumentsAt,
+      currenciesAt,
+    };
+  }
+
+  /** Engine thread, once per scrape: order-cache, breaker, risk, portfolio and clock figures into slots. */
+  private publish(): void {
+    const p = this.parts;
+    if (p === undefined) return;
+    if (this.layout === undefined || p.instruments.size !== this.layout.instrumentCount) {
+      this.growInstruments(p.instruments);
+      this.lay(p);
+    }
+    const l = this.layout!;
+    const v = l.pulled;
+    v.fill(0, 0, ORDER_STATUS_COUNT);
+    const cache = p.engine.cache;
+    for (const id of cache.allOpenOrderIds()) {
+      const o = cache.order(id);
+      if (o !== undefined) v[o.status] = v[o.status]! + 1;
+    }
+    const b = p.risk?.breakers;
+    if (b !== undefined) {
+      v[l.breakersAt] = b.stateOf(BreakerScope.GLOBAL);
+      for (let i = 0; i < l.venues.length; i++)
+        v[l.breakersAt + 1 + i] = b.stateOf(BreakerScope.VENUE, l.venues[i]!.id);
+      for (let i = 0; i < l.strategyIds.length; i++) {
+        v[l.breakersAt + 1 + l.venues.length + i] = b.stateOf(BreakerScope.STRATEGY, l.strategyIds[i]!);
+      }
+    }
+    const pf = p.portfolio;
+    for (let i = 0; i < l.instruments.length; i++) {
+      const inst = l.instruments[i]!;
+      const at = l.instrumentsAt + i * PER_INSTRUMENT.length;
+      const pos = pf.position(inst.id);
+      // No position: NaN, no series (as before: only instruments the portfolio holds a position in).
+      v[at] = pos === undefined ? Number.NaN : pf.netQty(inst.id) * inst.lotSize;
+      v[at + 1] = pos === undefined ? Number.NaN : pos.exposure / inst.scale;
+      v[at + 2] = pos === undefined ? Number.NaN : pos.unrealisedPnl / inst.scale;
+    }
+    for (let i = 0; i < l.currencies.length; i++) {
+      const c = l.currencies[i]!;
+      const at = l.currenciesAt + i * PER_CURRENCY.length;
+      v[at] = pf.realisedPnl(c.id) / c.scale;
+      v[at + 1] = pf.unrealisedPnl(c.id) / c.scale;
+      v[at + 2] = pf.equity(c.id) / c.scale;
+    }
+    const r = p.risk;
+    if (r !== undefined) this.scalars[S.TRADING_STATE] = r.tradingState;
+    const clock = p.clock;
+    if (clock !== undefined) this.scalars[S.CLOCK] = clock.now() / 1e6;
+  }
 }
 
 function venues(reg: InstrumentRegistry): { id: number; name: string }[] {

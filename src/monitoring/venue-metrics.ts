@@ -1,13 +1,35 @@
 // Seams for what only a node connected to venues has: connection state, reconnects, book resyncs, rate-limit
 // weight, feed staleness, feed latency (venue time to receive) and tick-to-trade. A venue's series appear when
 // the node registers the venue (none in a backtest: no placeholder series). The adapter writes plain fields and
-// records into HDR histograms; collectors read them when scraped. Units: counts, weight units, ns recorded.
+// records into HDR histograms (shared stages); per scrape the engine thread copies the six fields of each venue
+// into shared slots (publish), which the metrics worker reads. Units: counts, weight units, ns recorded.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
 import { wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import type { StageLatencies } from './hdr-metric.ts';
 import type { HdrHistogram } from './latency.ts';
+import { type SharedFamily, type SharedMetrics, sharedArray } from './shared-metrics.ts';
+
+/** The families, in slot order of each venue's values array. */
+const FAMILIES = [
+  ['gauge', 'bot4_venue_connected', 'Whether the venue sessions are up: 1 connected, 0 not (venue adapter).'],
+  ['counter', 'bot4_venue_reconnects_total', 'Reconnections to the venue since start (venue adapter).'],
+  [
+    'counter',
+    'bot4_book_resyncs_total',
+    'Order-book resynchronisations from a fresh snapshot after a gap or mismatch (venue adapter).',
+  ],
+  [
+    'gauge',
+    'bot4_rate_limit_weight_used',
+    "Request weight used in the venue's current rate-limit window (venue response headers).",
+  ],
+  ['gauge', 'bot4_rate_limit_weight_limit', "The venue's request-weight limit per window (exchange info)."],
+  [
+    'gauge',
+    'bot4_feed_last_message_age_seconds',
+    'Seconds since the last market-data message from the venue (wall clock; +Inf before the first).',
+  ],
+] as const;
 
 /** One venue connection's figures; the adapter owns the writes (engine thread), scrapes only read. */
 export class VenueSlot {
@@ -36,16 +58,17 @@ export class VenueSlot {
 
 export class VenueMetrics {
   private readonly slots: VenueSlot[] = [];
-  private readonly registry: Registry;
-  private readonly stages: StageLatencies;
-  private registered = false;
+  /** Per venue (same order as slots), its FAMILIES values. */
+  private readonly values: Float64Array[] = [];
+  private readonly shared: SharedMetrics;
+  private families: SharedFamily[] | undefined;
 
-  constructor(registry: Registry, stages: StageLatencies) {
-    this.registry = registry;
-    this.stages = stages;
+  constructor(shared: SharedMetrics) {
+    this.shared = shared;
+    shared.onPublish(() => this.publish());
   }
 
-  /** The slot of a venue (created, and the metrics registered, on first call). Venue: letters, digits, '_'. */
+  /** The slot of a venue (created, and its series registered, on first call). Venue: letters, digits, '_'. */
   venue(name: string): VenueSlot {
     const found = this.slots.find((s) => s.venue === name);
     if (found !== undefined) return found;
@@ -59,13 +82,17 @@ export class VenueMetrics {
         },
       );
     }
-    const slot = new VenueSlot(
-      name,
-      this.stages.stage(`feed.${stage}`),
-      this.stages.stage(`tick_to_trade.${stage}`),
+    const stages = this.shared.stages;
+    const slot = new VenueSlot(name, stages.stage(`feed.${stage}`), stages.stage(`tick_to_trade.${stage}`));
+    // The families appear with the first venue: a backtest shows none of them.
+    this.families ??= FAMILIES.map(([type, n, help]) =>
+      type === 'gauge' ? this.shared.gauge(n, help, ['venue']) : this.shared.counter(n, help, ['venue']),
     );
+    const values = sharedArray(FAMILIES.length);
+    for (const [i, f] of this.families.entries()) f.add({ venue: name }, values, i);
     this.slots.push(slot);
-    if (!this.registered) this.register();
+    this.values.push(values);
+    this.publish();
     return slot;
   }
 
@@ -73,61 +100,19 @@ export class VenueMetrics {
     return this.slots;
   }
 
-  private register(): void {
-    this.registered = true;
-    const slots = this.slots;
-    const registers = [this.registry];
-    const gauge = (name: string, help: string, read: (s: VenueSlot) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['venue'],
-        registers,
-        collect() {
-          for (const s of slots) this.set({ venue: s.venue }, read(s));
-        },
-      });
-    const counter = (name: string, help: string, read: (s: VenueSlot) => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ['venue'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of slots) this.inc({ venue: s.venue }, read(s));
-        },
-      });
-    gauge(
-      'bot4_venue_connected',
-      'Whether the venue sessions are up: 1 connected, 0 not (venue adapter).',
-      (s) => s.connected,
-    );
-    counter(
-      'bot4_venue_reconnects_total',
-      'Reconnections to the venue since start (venue adapter).',
-      (s) => s.reconnects,
-    );
-    counter(
-      'bot4_book_resyncs_total',
-      'Order-book resynchronisations from a fresh snapshot after a gap or mismatch (venue adapter).',
-      (s) => s.bookResyncs,
-    );
-    gauge(
-      'bot4_rate_limit_weight_used',
-      "Request weight used in the venue's current rate-limit window (venue response headers).",
-      (s) => s.rateLimitWeightUsed,
-    );
-    gauge(
-      'bot4_rate_limit_weight_limit',
-      "The venue's request-weight limit per window (exchange info).",
-      (s) => s.rateLimitWeightLimit,
-    );
-    gauge(
-      'bot4_feed_last_message_age_seconds',
-      'Seconds since the last market-data message from the venue (wall clock; +Inf before the first).',
-      (s) =>
-        s.lastMessageMicros === 0 ? Number.POSITIVE_INFINITY : (wallMicros() - s.lastMessageMicros) / 1e6,
-    );
+  /** Engine thread, per scrape: each venue's fields into its slots (the age against one clock read). */
+  private publish(): void {
+    if (this.slots.length === 0) return;
+    const now = wallMicros();
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      const v = this.values[i]!;
+      v[0] = s.connected;
+      v[1] = s.reconnects;
+      v[2] = s.bookResyncs;
+      v[3] = s.rateLimitWeightUsed;
+      v[4] = s.rateLimitWeightLimit;
+      v[5] = s.lastMessageMicros === 0 ? Number.POSITIVE_INFINITY : (now - s.lastMessageMicros) / 1e6;
+    }
   }
 }
