@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { openBacktestData } from '../src/backtest/data-query.ts';
 import { writeReport } from '../src/backtest/report.ts';
 import { type BacktestOptions, runBacktest } from '../src/backtest/runner.ts';
+import { canPump, type PumpSource, type RunSink } from '../src/data/run-sink.ts';
 import { type InstrumentRegistry, newInstrumentRegistry } from '../src/model/instrument.ts';
 import { DeltaFlag, type EventBatch, RecordKind } from '../src/model/market-data.ts';
 import { EmaCross } from '../src/strategy/builtin/ema-cross.ts';
@@ -68,54 +69,113 @@ const L2_BALANCES = [
 ];
 
 /**
+ * Per-loop time shift of loopedData: after the first loop, a loop's first depth row per instrument clears the
+ * book (the capture starts from a partial book) and every row's times move past the previous loop's end.
+ */
+class LoopShift {
+  loop = 0;
+  shift = 0;
+  last = Number.NEGATIVE_INFINITY;
+  firstTs = Number.NaN;
+  /** Last row's own (unshifted) time of the batch being delivered. */
+  batchLast = Number.NEGATIVE_INFINITY;
+  /** Loop in which each instrument's book was last cleared. */
+  private readonly clearedIn: number[] = [];
+
+  nextLoop(): void {
+    this.loop++;
+    this.shift = this.last - this.firstTs + 1_000_000 + this.shift;
+    this.last = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Rows [from, to) of `b`, in place. */
+  apply(b: EventBatch, from: number, to: number): void {
+    if (Number.isNaN(this.firstTs)) this.firstTs = b.tsEvent[from]!;
+    const te = b.tsEvent;
+    const ti = b.tsInit;
+    const l = this.loop;
+    const shift = this.shift;
+    if (l > 0) {
+      for (let i = from; i < to; i++) {
+        const id = b.instrument[i]!;
+        if (b.kind[i] === RecordKind.DELTA && this.clearedIn[id] !== l) {
+          this.clearedIn[id] = l;
+          b.d[i] = b.d[i]! | DeltaFlag.CLEAR;
+        }
+        te[i] = te[i]! + shift;
+        ti[i] = ti[i]! + shift;
+      }
+    }
+    this.batchLast = te[to - 1]! - shift;
+  }
+
+  /** A batch ended: the loop's end time so far. */
+  endBatch(): void {
+    if (this.batchLast > this.last) this.last = this.batchLast;
+  }
+}
+
+/**
  * The data specs opened `loops` times through openBacktestData (the loaders or the catalog, every loop), each
- * loop's times shifted past the previous one's end; after the first loop, a loop's first depth row per
- * instrument clears the book (the capture starts from a partial book). One loop is exactly the command's run. The first loop is opened before the run, as the command
- * does (instruments register from it).
+ * loop's times shifted past the previous one's end (see LoopShift). One loop is exactly the command's run. The
+ * first loop is opened before the run, as the command does (instruments register from it). Iterated or pumped
+ * (rows handed over in place, as the command's runner takes a merged stream), like the command's data.
  */
 async function loopedData(
   specs: readonly string[],
   loops: number,
   instruments: InstrumentRegistry,
   catalogDir: string,
-): Promise<{ data: AsyncIterable<EventBatch>; close(): void }> {
+): Promise<{ data: PumpSource; close(): void }> {
   const open = () => openBacktestData(specs, { instruments, catalogDir });
-  const first = await open();
-  let current = first;
+  let current = await open();
+  const s = new LoopShift();
+  const reopen = async (l: number) => {
+    if (l === 0) return;
+    current.close();
+    current = await open();
+    s.nextLoop();
+  };
   async function* run(): AsyncGenerator<EventBatch> {
-    let shift = 0;
-    let last = Number.NEGATIVE_INFINITY;
-    let firstTs = Number.NaN;
     for (let l = 0; l < loops; l++) {
-      if (l > 0) {
-        current.close();
-        current = await open();
-        shift = last - firstTs + 1_000_000 + shift;
-        last = Number.NEGATIVE_INFINITY;
-      }
-      const cleared = new Set<number>();
+      await reopen(l);
       for await (const b of current.data) {
-        const n = b.length;
-        if (n === 0) continue;
-        if (Number.isNaN(firstTs)) firstTs = b.tsEvent[0]!;
-        const te = b.tsEvent;
-        const ti = b.tsInit;
-        for (let i = 0; i < n; i++) {
-          if (l > 0 && b.kind[i] === RecordKind.DELTA && !cleared.has(b.instrument[i]!)) {
-            cleared.add(b.instrument[i]!);
-            b.d[i] = b.d[i]! | DeltaFlag.CLEAR;
-          }
-          if (shift !== 0) {
-            te[i] = te[i]! + shift;
-            ti[i] = ti[i]! + shift;
-          }
-        }
-        if (te[n - 1]! - shift > last) last = te[n - 1]! - shift;
+        if (b.length === 0) continue;
+        s.apply(b, 0, b.length);
+        s.endBatch();
         yield b;
       }
     }
   }
-  return { data: run(), close: () => current.close() };
+  const data: PumpSource = {
+    [Symbol.asyncIterator]: run,
+    async pump(sink: RunSink): Promise<void> {
+      let go = true;
+      const inner: RunSink = {
+        rows(b, from, to) {
+          s.apply(b, from, to);
+          sink.rows(b, from, to);
+        },
+        async batchEnd() {
+          s.endBatch();
+          go = await sink.batchEnd();
+          return go;
+        },
+      };
+      for (let l = 0; l < loops && go; l++) {
+        await reopen(l);
+        const src = current.data;
+        if (canPump(src)) await src.pump(inner);
+        else
+          for await (const b of src) {
+            if (b.length === 0) continue;
+            inner.rows(b, 0, b.length);
+            if (!(await inner.batchEnd())) break;
+          }
+      }
+    },
+  };
+  return { data, close: () => current.close() };
 }
 
 interface E2eRun {
