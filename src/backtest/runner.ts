@@ -189,7 +189,7 @@ class RunState {
   /** Rows handed over in place (pump): the rest of the current batch is past `to`, and its last row's time. */
   skip = false;
   batchLastTs = Number.NaN;
-  /** The run has ended early (a strategy failed, the signal fired, or the data passed `to`). */
+  /** A strategy failed: the rows still handed over are not replayed. */
   stop = false;
 }
 
