@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchesSource, Reorder } from '../data/replay.ts';
+import { batchesSource, Merge, Reorder } from '../data/replay.ts';
 import { currency } from '../model/currency.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { EventBatch, RecordKind } from '../model/market-data.ts';
@@ -61,6 +61,57 @@ describe('backtest runner', () => {
     expect(r.recording.fills.length).toBe(0);
     expect(r.engine.stats.denied).toBeGreaterThan(0);
     expect(r.engine.stats.submitted).toBe(0);
+  });
+});
+
+describe('rows handed over in place (a Merge pumps them into the runner)', () => {
+  /** The demo market split into two sorted sources (quotes, the rest) of owned 1,000-row batches. */
+  function demoSources(instrumentId: number): EventBatch[][] {
+    const parts: EventBatch[][] = [[], []];
+    for (const b of demoMarket(instrumentId, { seed: 11, duration: 2 * HOUR })) {
+      for (let i = 0; i < b.length; i++) {
+        const part = parts[b.kind[i] === RecordKind.QUOTE ? 0 : 1]!;
+        let last = part[part.length - 1];
+        if (last === undefined || last.length === last.capacity) {
+          last = new EventBatch(1000);
+          part.push(last);
+        }
+        last.copyRow(b, i);
+      }
+    }
+    return parts;
+  }
+
+  async function runMerged(pump: boolean, to?: number) {
+    const instruments = newInstrumentRegistry();
+    const inst = instruments.add(DEMO_INSTRUMENT);
+    const merge = new Merge(demoSources(inst.id).map(batchesSource), { batchSize: 700 });
+    // Iterated: the same Merge seen only as an async iterable.
+    const data = pump ? merge : { [Symbol.asyncIterator]: () => merge[Symbol.asyncIterator]() };
+    return runBacktest({
+      strategies: [{ strategy: new EmaCross({ instrument: 'BTCUSDT', fast: 5, slow: 20, qty: 0.05 }) }],
+      instruments,
+      data,
+      dataLabel: 'demo, two merged sources',
+      balances: [{ currency: 'USDT', amount: '10000' }],
+      ...(to === undefined ? {} : { to }),
+    });
+  }
+
+  it('gives the run the iterated batches give: events, fingerprint, statistics, also cut by --to', async () => {
+    const iterated = await runMerged(false);
+    const pumped = await runMerged(true);
+    expect(pumped.recording.fills.length).toBeGreaterThan(5);
+    expect(pumped.events).toBe(iterated.events);
+    expect(pumped.fingerprint).toBe(iterated.fingerprint);
+    expect(pumped.stats).toEqual(iterated.stats);
+    const to = iterated.stats.startTs + HOUR + 123;
+    const a = await runMerged(false, to);
+    const b = await runMerged(true, to);
+    expect(b.events).toBe(a.events);
+    expect(b.events).toBeLessThan(iterated.events);
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(b.stats).toEqual(a.stats);
   });
 });
 

@@ -9,6 +9,7 @@ import { monoNanos, TestClock, wallMicros } from '../core/clock.ts';
 import { Bot4Error, ErrorCode, isBot4Error } from '../core/errors.ts';
 import type { MessageBus } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
+import { canPump } from '../data/run-sink.ts';
 import type { ExecutionEngine } from '../execution/engine.ts';
 import { buildKernel } from '../kernel/kernel.ts';
 import { type Currency, currencies } from '../model/currency.ts';
@@ -185,6 +186,11 @@ class RunState {
   row = 0;
   lastTs = Number.NaN;
   started = false;
+  /** Rows handed over in place (pump): the rest of the current batch is past `to`, and its last row's time. */
+  skip = false;
+  batchLastTs = Number.NaN;
+  /** A strategy failed: the rows still handed over are not replayed. */
+  stop = false;
 }
 
 /**
@@ -453,56 +459,90 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const barOut = new Bar();
   // The per-row loop in a small synchronous function of its own: V8 optimises it (and inlines runRow's
   // callers' work) however large runBacktest is, and the async loop around it runs once per batch.
-  const runBatch = (batch: EventBatch): void => {
-    const n = batch.length;
+  // Returns false at the first row at or past `to` (the rest of the batch is not replayed).
+  const runRows = (batch: EventBatch, start: number, end: number): boolean => {
     const times = batch.tsEvent;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const ts = times[i]!;
       if (ts < from) continue;
-      if (ts >= to) return;
+      if (ts >= to) return false;
       st.row = i;
       runRow(batch, i);
+    }
+    return true;
+  };
+  // runRows, a strategy's exception turned into the end of the run (partial report up to the event): false.
+  const runCaught = (batch: EventBatch, start: number, end: number): boolean => {
+    try {
+      if (!runRows(batch, start, end)) st.skip = true;
+      return true;
+    } catch (e) {
+      if (!isStrategyError(e)) throw e;
+      failure = { error: e, point: failurePoint(batch, st.row, registry, portfolio) };
+      // The recorder and the clock had reached the failing event: the run ends there.
+      st.lastTs = clock.now();
+      partial = true;
+      st.stop = true;
+      return false;
     }
   };
   const mark = new MarkPrice();
   const funding = new FundingRate();
 
   let tNext = probe === undefined ? 0 : monoNanos();
+  const resume = (): boolean => {
+    if (options.signal?.aborted === true) {
+      partial = true;
+      return false;
+    }
+    if (probe !== undefined) tNext = monoNanos();
+    return true;
+  };
+  // Between batches (the data's own, or where they would end when rows are handed over in place): closed orders
+  // go back to the pool (never while one of their events is handled), equity for loss limits, progress. False
+  // ends the run; a promise only when it lets the event loop run.
+  const afterBatch = (t1: number): boolean | Promise<boolean> => {
+    engine.purgeClosed();
+    risk.updateEquity();
+    probe?.housekeeping(monoNanos() - t1);
+    const now = wallMicros();
+    if (now - lastProgress > 250_000) {
+      lastProgress = now;
+      options.onProgress?.({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
+      // In-memory data never leaves the microtask queue: let the event loop run (Ctrl-C, timers) now and then.
+      // A metrics endpoint is served from the event loop too.
+      if (options.signal !== undefined || probe !== undefined) return yieldToEventLoop().then(resume);
+    }
+    return resume();
+  };
+  const data = options.data;
   try {
-    for await (const batch of options.data) {
-      const t0 = probe === undefined ? 0 : monoNanos();
-      const n = batch.length;
-      try {
-        runBatch(batch);
-      } catch (e) {
-        // A strategy threw: stop here, and end the run as an interrupted one (partial report up to the event).
-        if (!isStrategyError(e)) throw e;
-        failure = { error: e, point: failurePoint(batch, st.row, registry, portfolio) };
-        // The recorder and the clock had reached the failing event: the run ends there.
-        st.lastTs = clock.now();
-        partial = true;
-        break;
+    if (canPump(data) && probe === undefined) {
+      // Merged sources hand their rows over in place (no copy into an output batch); same rows, same batches.
+      await data.pump({
+        rows(b: EventBatch, start: number, end: number): void {
+          if (st.stop) return;
+          st.batchLastTs = b.tsEvent[end - 1]!;
+          if (!st.skip) runCaught(b, start, end);
+        },
+        batchEnd(): boolean | Promise<boolean> {
+          if (st.stop || st.batchLastTs >= to) return false;
+          st.skip = false;
+          return afterBatch(0);
+        },
+      });
+    } else {
+      for await (const batch of data) {
+        const t0 = probe === undefined ? 0 : monoNanos();
+        const n = batch.length;
+        if (!runCaught(batch, 0, n)) break;
+        st.skip = false;
+        const t1 = probe === undefined ? 0 : monoNanos();
+        probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
+        if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
+        const go = afterBatch(t1);
+        if (!(go === true || (go !== false && (await go)))) break;
       }
-      const t1 = probe === undefined ? 0 : monoNanos();
-      probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
-      if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
-      // Closed orders go back to the pool between batches (never while one of their events is handled).
-      engine.purgeClosed();
-      risk.updateEquity();
-      probe?.housekeeping(monoNanos() - t1);
-      const now = wallMicros();
-      if (now - lastProgress > 250_000) {
-        lastProgress = now;
-        options.onProgress?.({ events: st.events, ts: st.lastTs, from, to, wallMs: (now - wall0) / 1000 });
-        // In-memory data never leaves the microtask queue: let the event loop run (Ctrl-C, timers) now and then.
-        // A metrics endpoint is served from the event loop too.
-        if (options.signal !== undefined || probe !== undefined) await yieldToEventLoop();
-      }
-      if (options.signal?.aborted === true) {
-        partial = true;
-        break;
-      }
-      if (probe !== undefined) tNext = monoNanos();
     }
   } finally {
     for (const h of hosts) h.stop();

@@ -8,11 +8,13 @@ import {
   type BatchSource,
   batchesSource,
   Merge,
+  primed,
   RecordDispatcher,
   Reorder,
   replay,
   replayFiles,
 } from './replay.ts';
+import type { PumpSource } from './run-sink.ts';
 
 const DATA = join(import.meta.dirname, '../../../shared/data');
 const hasData = present(DATA, 'shared market data');
@@ -36,6 +38,30 @@ function reusingSource(rows: readonly Row[], chunk: number, source: number): Bat
       }
     },
   };
+}
+
+type Traced = [number, number, number];
+
+/**
+ * Pumps a stream (rows handed over in place), copying each row's (instrument, seq, tsEvent) out during the call;
+ * also the row count at each batch end.
+ */
+async function drainPump(
+  stream: PumpSource,
+  stopAfter = Number.POSITIVE_INFINITY,
+): Promise<{ rows: Traced[]; ends: number[] }> {
+  const rows: Traced[] = [];
+  const ends: number[] = [];
+  await stream.pump({
+    rows(b, from, to) {
+      for (let i = from; i < to; i++) rows.push([b.instrument[i]!, b.seq[i]!, b.tsEvent[i]!]);
+    },
+    batchEnd() {
+      ends.push(rows.length);
+      return ends.length < stopAfter;
+    },
+  });
+  return { rows, ends };
 }
 
 /** Drains a stream, copying each row's (instrument, seq, tsEvent) out before the batch is reused. */
@@ -133,6 +159,63 @@ describe('Merge', () => {
     expect(closed).toBe(2);
   });
 
+  it('pumps the same rows in place, with the same batch ends as iteration, primed or not (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(sortedKeys, fc.integer({ min: 1, max: 7 })), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.boolean(),
+        async (specs, outSize, prime) => {
+          let id = 0;
+          const sources = specs.map(([keys]) => keys.map((k): Row => [k, id++]));
+          const merge = () =>
+            new Merge(
+              sources.map((rows, s) => reusingSource(rows, specs[s]![1], s)),
+              { batchSize: outSize },
+            );
+          const rows: Traced[] = [];
+          const ends: number[] = [];
+          for await (const b of merge()) {
+            for (let i = 0; i < b.length; i++) rows.push([b.instrument[i]!, b.seq[i]!, b.tsEvent[i]!]);
+            ends.push(rows.length);
+          }
+          const m = merge();
+          if (prime && rows.length === 0) return;
+          const stream = prime ? await primed(m, 'test') : m;
+          if (!('pump' in stream)) throw new Error('primed(Merge) must pump');
+          const got = await drainPump(stream as PumpSource);
+          expect(got).toEqual({ rows, ends });
+          expect(m.stats.events).toBe(rows.length);
+          expect(m.stats.batches).toBe(ends.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stops pumping when the sink says so, and closes every source', async () => {
+    let closed = 0;
+    const source = (): BatchSource => ({
+      async *[Symbol.asyncIterator]() {
+        try {
+          const b = new EventBatch(1);
+          for (let i = 0; i < 100; i++) {
+            b.clear();
+            b.push(RecordKind.TRADE, 0, i, i, 1, 1);
+            yield b;
+          }
+        } finally {
+          closed++;
+        }
+      },
+    });
+    const got = await drainPump(new Merge([source(), source()], { batchSize: 4 }), 2);
+    // Each one-row source batch precedes the other source's: handed over whole, a batch of its own.
+    expect(got.ends).toEqual([1, 2]);
+    expect(got.rows.map((r) => r[2])).toEqual([0, 0]);
+    expect(closed).toBe(2);
+  });
+
   it('is iterable once', async () => {
     const m = new Merge([]);
     expect(await drain(m)).toEqual([]);
@@ -170,6 +253,44 @@ describe('Reorder', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('takes a batch as it takes the same rows one by one: runs of equal keys go in whole (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 40 }),
+            fc.integer({ min: 0, max: 60 }),
+            fc.integer({ min: 1, max: 12 }),
+          ),
+          { maxLength: 60 },
+        ),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 0, max: 40 }),
+        async (messages, chunk, outSize, maxRows, window) => {
+          // Messages arrive in time order, each a run of rows with one key up to 60 behind its arrival time.
+          const rows: Row[] = [];
+          let t = 0;
+          for (const [dt, behind, n] of messages) {
+            t += dt;
+            for (let k = 0; k < n; k++) rows.push([t - behind, rows.length]);
+          }
+          const run = async (size: number) => {
+            const r = new Reorder(reusingSource(rows, size, 0), {
+              windowMicros: window,
+              maxRows,
+              batchSize: outSize,
+            });
+            return { rows: await drain(r), late: r.stats.late };
+          };
+          expect(await run(chunk)).toEqual(await run(1));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
