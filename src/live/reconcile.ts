@@ -71,7 +71,8 @@ export function binanceReconcileVenue(rest: BinanceRest, client: BinanceOrderCli
     expectAdoption: (coid, venueId) => client.expectAdoption(coid, venueId),
   };
   if (rest.market === 'usdm') {
-    venue.positions = (kernel, instruments, policy) => reconcilePositions({ rest, kernel, instruments, policy });
+    venue.positions = (kernel, instruments, policy) =>
+      reconcilePositions({ rest, kernel, instruments, policy });
   }
   return venue;
 }
