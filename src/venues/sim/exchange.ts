@@ -47,7 +47,7 @@ import {
 } from '../../model/market-data.ts';
 import { hasPrice, type Order, OrderFlags, OrderSide, OrderType, TimeInForce } from '../../model/order.ts';
 import { OrderEventKind } from '../../model/order-state.ts';
-import { type Action, ActionKind, ActionQueue } from './action-queue.ts';
+import { type Action, ActionKind, ActionQueue, CommandFifo } from './action-queue.ts';
 import { LatencySampler, type LatencySpec } from './latency.ts';
 import { Prng } from './rng.ts';
 import { type SlippageModel, slipTicks } from './slippage.ts';
@@ -320,6 +320,8 @@ export class SimulatedExchange implements VenueClient {
   private freeN = 0;
   private readonly index: OrderIndex;
   private readonly queue: ActionQueue;
+  /** Commands on their way in (arrival times never decrease), merged with the queue by (time, seq). */
+  private readonly cmds = new CommandFifo();
   /** Exchange time, micros: never goes back. */
   private now = 0;
   private lastArrival = Number.NEGATIVE_INFINITY;
@@ -463,31 +465,28 @@ export class SimulatedExchange implements VenueClient {
     ord.level[o] = -1;
     ord.venueOrderId[o] = '';
     this.stats.orders++;
-    const a = this.queue.acquire();
-    a.kind = ActionKind.ARRIVE;
-    a.slot = o;
-    a.gen = ord.gen[o]!;
-    a.orderId = order.id;
-    this.queue.push(a, this.arrivalTime());
+    const c = this.command(ActionKind.ARRIVE, order.id);
+    this.cmds.slot[c] = o;
+    this.cmds.gen[c] = ord.gen[o]!;
   }
 
   modify(order: Order, qty: number, price: number, triggerPrice: number): void {
     this.requireSink();
-    const a = this.queue.acquire();
-    a.kind = ActionKind.MODIFY;
-    a.orderId = order.id;
-    a.qty = qty;
-    a.px = price;
-    a.trigger = triggerPrice;
-    this.queue.push(a, this.arrivalTime());
+    const c = this.command(ActionKind.MODIFY, order.id);
+    this.cmds.qty[c] = qty;
+    this.cmds.px[c] = price;
+    this.cmds.trigger[c] = triggerPrice;
   }
 
   cancel(order: Order): void {
     this.requireSink();
-    const a = this.queue.acquire();
-    a.kind = ActionKind.CANCEL;
-    a.orderId = order.id;
-    this.queue.push(a, this.arrivalTime());
+    this.command(ActionKind.CANCEL, order.id);
+  }
+
+  /** Queues a command at its arrival time; returns its FIFO index for the kind's other fields. */
+  private command(kind: ActionKind, orderId: number): number {
+    const t = this.arrivalTime();
+    return this.cmds.push(kind, orderId, t, this.queue.takeSeq());
   }
 
   // ---- time --------------------------------------------------------------------------------------------------
@@ -507,13 +506,13 @@ export class SimulatedExchange implements VenueClient {
 
   /** When the next pending action happens (order arrival, event delivery, expiry...), +Infinity if none. */
   nextEventTime(): number {
-    const q = this.queue.peekTime();
+    const q = this.peekTime();
     const f = this.nextFunding;
     return !Number.isNaN(f) && f < q ? f : q;
   }
 
   get pendingActions(): number {
-    return this.queue.size;
+    return this.queue.size + this.cmds.size;
   }
 
   /**
@@ -782,7 +781,7 @@ export class SimulatedExchange implements VenueClient {
    * handlers make no call and box no time for it.
    */
   private runTo(t: number): void {
-    if (!this.running && this.queue.peekTime() > t) {
+    if (!this.running && this.peekTime() > t) {
       const f = this.nextFunding;
       if (Number.isNaN(f) ? !this.fundingOn : f > t) {
         if (t > this.now) this.now = t;
@@ -800,13 +799,21 @@ export class SimulatedExchange implements VenueClient {
     this.running = true;
     this.runTarget = t;
     const q = this.queue;
+    const cmds = this.cmds;
     if (this.fundingOn && Number.isNaN(this.nextFunding)) this.initFunding();
     for (;;) {
       const top = q.peekTime();
+      const ct = cmds.peekTime();
       const f = this.nextFunding;
-      if (!Number.isNaN(f) && f <= this.runTarget && f <= top) {
+      if (!Number.isNaN(f) && f <= this.runTarget && f <= top && f <= ct) {
         if (f > this.now) this.now = f;
         this.funding(f);
+        continue;
+      }
+      if (ct < top || (ct === top && ct !== Number.POSITIVE_INFINITY && cmds.seq[cmds.head]! < q.peekSeq())) {
+        if (ct > this.runTarget) break;
+        if (ct > this.now) this.now = ct;
+        this.commandArrived();
         continue;
       }
       if (top > this.runTarget) break;
@@ -820,22 +827,39 @@ export class SimulatedExchange implements VenueClient {
     this.running = false;
   }
 
+  /** The oldest command reaches the matching engine (taken off the FIFO first: it may grow meanwhile). */
+  private commandArrived(): void {
+    const cmds = this.cmds;
+    const h = cmds.head;
+    const kind = cmds.kind[h]!;
+    const orderId = cmds.orderId[h]!;
+    if (kind === ActionKind.ARRIVE) {
+      const o = cmds.slot[h]!;
+      const gen = cmds.gen[h]!;
+      cmds.shift();
+      if (this.ord.gen[o]! === gen && this.ord.state[o]! === INFLIGHT) this.arrive(o);
+    } else if (kind === ActionKind.CANCEL) {
+      cmds.shift();
+      this.cancelArrived(orderId);
+    } else {
+      const qty = cmds.qty[h]!;
+      const px = cmds.px[h]!;
+      const trigger = cmds.trigger[h]!;
+      cmds.shift();
+      this.modifyArrived(orderId, qty, px, trigger);
+    }
+  }
+
+  /** When the earliest queued action or command happens, +Infinity when none. */
+  private peekTime(): number {
+    return Math.min(this.queue.peekTime(), this.cmds.peekTime());
+  }
+
   private dispatch(a: Action): void {
     const ord = this.ord;
     switch (a.kind) {
       case ActionKind.DELIVER:
         this.deliver(a);
-        break;
-      case ActionKind.ARRIVE: {
-        const o = a.slot;
-        if (ord.gen[o]! === a.gen && ord.state[o]! === INFLIGHT) this.arrive(o);
-        break;
-      }
-      case ActionKind.CANCEL:
-        this.cancelArrived(a.orderId);
-        break;
-      case ActionKind.MODIFY:
-        this.modifyArrived(a.orderId, a.qty, a.px, a.trigger);
         break;
       case ActionKind.EXPIRE: {
         const o = a.slot;
