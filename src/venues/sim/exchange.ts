@@ -781,7 +781,7 @@ export class SimulatedExchange implements VenueClient {
    * handlers make no call and box no time for it.
    */
   private runTo(t: number): void {
-    if (!this.running && this.peekTime() > t) {
+    if (!this.running && this.queue.peekTime() > t && this.cmds.peekTime() > t) {
       const f = this.nextFunding;
       if (Number.isNaN(f) ? !this.fundingOn : f > t) {
         if (t > this.now) this.now = t;
