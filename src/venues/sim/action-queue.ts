@@ -1,6 +1,9 @@
 // The simulated venue's pending work in time order: orders and cancels on their way to the matching engine,
 // events on their way back, expiries, funding and liquidation notices. Invariants: pop order is (time, push
 // order), so equal times stay FIFO; records are pooled and reused (no allocation once warm). Units: Micros.
+// Commands (new orders, amendments, cancels) travel one connection whose arrival times never decrease, so
+// they wait in a FIFO of typed columns (CommandFifo) instead of the heap; they draw their push order from the
+// heap's counter (nextSeq), so the venue merges the two by (time, seq) exactly as one heap would order them.
 
 import type { LiquiditySide } from '../../model/instrument.ts';
 
@@ -123,6 +126,11 @@ export class ActionQueue {
     this.freeCount++;
   }
 
+  /** The next push order number (for records kept outside the heap, merged by (time, seq)). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   push(a: Action, time: number): void {
     a.time = time;
     a.seq = this.nextSeq++;
@@ -142,6 +150,11 @@ export class ActionQueue {
   /** Time of the earliest action, +Infinity when empty. */
   peekTime(): number {
     return this.count === 0 ? Number.POSITIVE_INFINITY : this.heap[0]!.time;
+  }
+
+  /** Push order of the earliest action; the caller must check size first. */
+  peekSeq(): number {
+    return this.heap[0]!.seq;
   }
 
   /** Removes and returns the earliest action; the caller must check size first. */
@@ -173,5 +186,84 @@ export class ActionQueue {
     }
     h[n] = top;
     return top;
+  }
+}
+
+/**
+ * Commands on their way to the matching engine, oldest first: a ring of typed columns (no records to pool).
+ * Push only with a time >= the last one pushed (the venue's arrival times never decrease).
+ */
+export class CommandFifo {
+  kind: Uint8Array;
+  slot: Int32Array;
+  gen: Int32Array;
+  orderId: Float64Array;
+  qty: Float64Array;
+  px: Float64Array;
+  trigger: Float64Array;
+  time: Float64Array;
+  seq: Float64Array;
+  private mask: number;
+  /** Index of the oldest command (valid while size > 0). */
+  head = 0;
+  size = 0;
+
+  constructor(capacity = 64) {
+    let cap = 16;
+    while (cap < capacity) cap *= 2;
+    this.mask = cap - 1;
+    this.kind = new Uint8Array(cap);
+    this.slot = new Int32Array(cap);
+    this.gen = new Int32Array(cap);
+    this.orderId = new Float64Array(cap);
+    this.qty = new Float64Array(cap);
+    this.px = new Float64Array(cap);
+    this.trigger = new Float64Array(cap);
+    this.time = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
+  }
+
+  /** Time of the oldest command, +Infinity when empty. */
+  peekTime(): number {
+    return this.size === 0 ? Number.POSITIVE_INFINITY : this.time[this.head]!;
+  }
+
+  /** Appends a command; returns its index (for the fields the kind uses beyond these). */
+  push(kind: ActionKind, orderId: number, time: number, seq: number): number {
+    if (this.size > this.mask) this.grow();
+    const i = (this.head + this.size++) & this.mask;
+    this.kind[i] = kind;
+    this.orderId[i] = orderId;
+    this.time[i] = time;
+    this.seq[i] = seq;
+    return i;
+  }
+
+  /** Drops the oldest command (read its fields at `head` first). */
+  shift(): void {
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const old = this.mask + 1;
+    const cap = old * 2;
+    const h = this.head;
+    // Unroll the ring into the new columns, oldest first.
+    const re = <T extends Float64Array | Int32Array | Uint8Array>(a: T, b: T): T => {
+      for (let k = 0; k < old; k++) b[k] = a[(h + k) & this.mask]!;
+      return b;
+    };
+    this.kind = re(this.kind, new Uint8Array(cap));
+    this.slot = re(this.slot, new Int32Array(cap));
+    this.gen = re(this.gen, new Int32Array(cap));
+    this.orderId = re(this.orderId, new Float64Array(cap));
+    this.qty = re(this.qty, new Float64Array(cap));
+    this.px = re(this.px, new Float64Array(cap));
+    this.trigger = re(this.trigger, new Float64Array(cap));
+    this.time = re(this.time, new Float64Array(cap));
+    this.seq = re(this.seq, new Float64Array(cap));
+    this.head = 0;
+    this.mask = cap - 1;
   }
 }

@@ -47,11 +47,11 @@ import {
 } from '../../model/market-data.ts';
 import { hasPrice, type Order, OrderFlags, OrderSide, OrderType, TimeInForce } from '../../model/order.ts';
 import { OrderEventKind } from '../../model/order-state.ts';
-import { type Action, ActionKind, ActionQueue } from './action-queue.ts';
+import { type Action, ActionKind, ActionQueue, CommandFifo } from './action-queue.ts';
 import { LatencySampler, type LatencySpec } from './latency.ts';
 import { Prng } from './rng.ts';
 import { type SlippageModel, slipTicks } from './slippage.ts';
-import { Consumed, OrderIndex, OwnSide } from './structures.ts';
+import { Consumed, OrderIndex, OrderTable, OwnSide } from './structures.ts';
 
 /** Where the displayed size that leaves a level (cancels, not trades) came from, relative to our order. */
 export const QueueModel = {
@@ -224,38 +224,6 @@ const EIGHT_HOURS = 8 * 3_600_000_000;
 const BAR_DEPTH = 2 ** 52;
 const E = OrderEventKind;
 
-/** The venue's copy of an order: fields copied when the command was sent, then the venue's own progress. */
-class SimOrder {
-  slot = 0;
-  /** Bumped when the record is freed, so stale expiry actions can tell. */
-  gen = 0;
-  state = FREE;
-  orderId = 0;
-  instrumentId = 0;
-  side: OrderSide = OrderSide.BUY;
-  /** +1 buy, -1 sell. */
-  dir = 1;
-  /** Working type: MARKET, LIMIT, or a native stop until it triggers. */
-  type: OrderType = OrderType.LIMIT;
-  price = Number.NaN;
-  trigger = Number.NaN;
-  tif: TimeInForce = TimeInForce.GTC;
-  expireTime = 0;
-  flags = 0;
-  display = 0;
-  qty = 0;
-  filled = 0;
-  /** Iceberg: what is left of the displayed slice (for other orders: the leaves). */
-  visible = 0;
-  /** Displayed size ahead of us at our price, lots; -1 while unknown (L1, price behind the best). */
-  queueAhead = 0;
-  /** The displayed size at our price when we last saw it (after trades we applied), lots. */
-  levelQty = 0;
-  prev = -1;
-  next = -1;
-  venueOrderId = '';
-}
-
 /** One instrument's market state at this venue. */
 class Market {
   readonly inst: Instrument;
@@ -346,11 +314,14 @@ export class SimulatedExchange implements VenueClient {
   private readonly mmr: number;
   private readonly markets: (Market | undefined)[] = [];
   private readonly marketList: Market[] = [];
-  private slots: SimOrder[] = [];
+  /** The venue's order records (slot-indexed columns); `o` below is always a slot. */
+  private readonly ord = new OrderTable();
   private freeSlots: Int32Array = new Int32Array(0);
   private freeN = 0;
   private readonly index: OrderIndex;
   private readonly queue: ActionQueue;
+  /** Commands on their way in (arrival times never decrease), merged with the queue by (time, seq). */
+  private readonly cmds = new CommandFifo();
   /** Exchange time, micros: never goes back. */
   private now = 0;
   private lastArrival = Number.NEGATIVE_INFINITY;
@@ -469,54 +440,53 @@ export class SimulatedExchange implements VenueClient {
   // ---- VenueClient: commands from the engine --------------------------------------------------------------
 
   submit(order: Order, asType: OrderType): void {
+    const ord = this.ord;
     this.requireSink();
-    const o = this.slots[this.acquireSlot()]!;
-    o.state = INFLIGHT;
-    o.orderId = order.id;
-    o.instrumentId = order.instrumentId;
-    o.side = order.side;
-    o.dir = order.side === OrderSide.BUY ? 1 : -1;
-    o.type = asType;
-    o.price = asType === OrderType.MARKET || asType === OrderType.STOP_MARKET ? Number.NaN : order.price;
-    o.trigger = order.triggerPrice;
-    o.tif = order.tif;
-    o.expireTime = order.expireTime;
-    o.flags = order.flags;
-    o.display = order.displayQty;
-    o.qty = order.qty;
-    o.filled = order.filledQty;
-    o.visible = 0;
-    o.queueAhead = 0;
-    o.levelQty = 0;
-    o.prev = -1;
-    o.next = -1;
-    o.venueOrderId = '';
+    const o = this.acquireSlot();
+    ord.state[o] = INFLIGHT;
+    ord.orderId[o] = order.id;
+    ord.instrumentId[o] = order.instrumentId;
+    ord.side[o] = order.side;
+    ord.dir[o] = order.side === OrderSide.BUY ? 1 : -1;
+    ord.type[o] = asType;
+    ord.price[o] = asType === OrderType.MARKET || asType === OrderType.STOP_MARKET ? Number.NaN : order.price;
+    ord.trigger[o] = order.triggerPrice;
+    ord.tif[o] = order.tif;
+    ord.expireTime[o] = order.expireTime;
+    ord.flags[o] = order.flags;
+    ord.display[o] = order.displayQty;
+    ord.qty[o] = order.qty;
+    ord.filled[o] = order.filledQty;
+    ord.visible[o] = 0;
+    ord.queueAhead[o] = 0;
+    ord.levelQty[o] = 0;
+    ord.prev[o] = -1;
+    ord.next[o] = -1;
+    ord.level[o] = -1;
+    ord.venueOrderId[o] = '';
     this.stats.orders++;
-    const a = this.queue.acquire();
-    a.kind = ActionKind.ARRIVE;
-    a.slot = o.slot;
-    a.gen = o.gen;
-    a.orderId = order.id;
-    this.queue.push(a, this.arrivalTime());
+    const c = this.command(ActionKind.ARRIVE, order.id);
+    this.cmds.slot[c] = o;
+    this.cmds.gen[c] = ord.gen[o]!;
   }
 
   modify(order: Order, qty: number, price: number, triggerPrice: number): void {
     this.requireSink();
-    const a = this.queue.acquire();
-    a.kind = ActionKind.MODIFY;
-    a.orderId = order.id;
-    a.qty = qty;
-    a.px = price;
-    a.trigger = triggerPrice;
-    this.queue.push(a, this.arrivalTime());
+    const c = this.command(ActionKind.MODIFY, order.id);
+    this.cmds.qty[c] = qty;
+    this.cmds.px[c] = price;
+    this.cmds.trigger[c] = triggerPrice;
   }
 
   cancel(order: Order): void {
     this.requireSink();
-    const a = this.queue.acquire();
-    a.kind = ActionKind.CANCEL;
-    a.orderId = order.id;
-    this.queue.push(a, this.arrivalTime());
+    this.command(ActionKind.CANCEL, order.id);
+  }
+
+  /** Queues a command at its arrival time; returns its FIFO index for the kind's other fields. */
+  private command(kind: ActionKind, orderId: number): number {
+    const t = this.arrivalTime();
+    return this.cmds.push(kind, orderId, t, this.queue.takeSeq());
   }
 
   // ---- time --------------------------------------------------------------------------------------------------
@@ -536,13 +506,13 @@ export class SimulatedExchange implements VenueClient {
 
   /** When the next pending action happens (order arrival, event delivery, expiry...), +Infinity if none. */
   nextEventTime(): number {
-    const q = this.queue.peekTime();
+    const q = this.peekTime();
     const f = this.nextFunding;
     return !Number.isNaN(f) && f < q ? f : q;
   }
 
   get pendingActions(): number {
-    return this.queue.size;
+    return this.queue.size + this.cmds.size;
   }
 
   /**
@@ -636,8 +606,8 @@ export class SimulatedExchange implements VenueClient {
     (bid ? m.cBid : m.cAsk).cap(px, qty);
     const own = bid ? m.buys : m.sells;
     if (own.count > 0) {
-      const i = own.search(px);
-      if (i >= 0) this.levelUpdate(own, i, qty);
+      const id = own.level(px);
+      if (id >= 0) this.levelUpdate(own.heads[id]!, qty);
     }
     if (qty > 0 && this.quoteFills) {
       const opp = bid ? m.sells : m.buys;
@@ -786,16 +756,19 @@ export class SimulatedExchange implements VenueClient {
 
   /** Displayed size ahead of a resting order (-1 unknown), NaN when the order is not resting here. */
   queueAhead(orderId: OrderId | number): number {
-    const s = this.index.get(orderId);
-    const o = s < 0 ? undefined : this.slots[s];
-    return o === undefined || o.orderId !== orderId || o.state !== RESTING ? Number.NaN : o.queueAhead;
+    const ord = this.ord;
+    const o = this.index.get(orderId);
+    return o < 0 || ord.orderId[o]! !== orderId || ord.state[o]! !== RESTING
+      ? Number.NaN
+      : ord.queueAhead[o]!;
   }
 
   /** Orders working on the venue (arrived and not closed), all instruments. */
   get openOrders(): number {
+    const ord = this.ord;
     let n = 0;
-    for (let i = 0; i < this.slots.length; i++) {
-      const st = this.slots[i]!.state;
+    for (let i = 0; i < ord.capacity; i++) {
+      const st = ord.state[i]!;
       if (st === RESTING || st === TAKING || st === STOP) n++;
     }
     return n;
@@ -808,7 +781,7 @@ export class SimulatedExchange implements VenueClient {
    * handlers make no call and box no time for it.
    */
   private runTo(t: number): void {
-    if (!this.running && this.queue.peekTime() > t) {
+    if (!this.running && this.queue.peekTime() > t && this.cmds.peekTime() > t) {
       const f = this.nextFunding;
       if (Number.isNaN(f) ? !this.fundingOn : f > t) {
         if (t > this.now) this.now = t;
@@ -826,13 +799,21 @@ export class SimulatedExchange implements VenueClient {
     this.running = true;
     this.runTarget = t;
     const q = this.queue;
+    const cmds = this.cmds;
     if (this.fundingOn && Number.isNaN(this.nextFunding)) this.initFunding();
     for (;;) {
       const top = q.peekTime();
+      const ct = cmds.peekTime();
       const f = this.nextFunding;
-      if (!Number.isNaN(f) && f <= this.runTarget && f <= top) {
+      if (!Number.isNaN(f) && f <= this.runTarget && f <= top && f <= ct) {
         if (f > this.now) this.now = f;
         this.funding(f);
+        continue;
+      }
+      if (ct < top || (ct === top && ct !== Number.POSITIVE_INFINITY && cmds.seq[cmds.head]! < q.peekSeq())) {
+        if (ct > this.runTarget) break;
+        if (ct > this.now) this.now = ct;
+        this.commandArrived();
         continue;
       }
       if (top > this.runTarget) break;
@@ -846,25 +827,43 @@ export class SimulatedExchange implements VenueClient {
     this.running = false;
   }
 
+  /** The oldest command reaches the matching engine (taken off the FIFO first: it may grow meanwhile). */
+  private commandArrived(): void {
+    const cmds = this.cmds;
+    const h = cmds.head;
+    const kind = cmds.kind[h]!;
+    const orderId = cmds.orderId[h]!;
+    if (kind === ActionKind.ARRIVE) {
+      const o = cmds.slot[h]!;
+      const gen = cmds.gen[h]!;
+      cmds.shift();
+      if (this.ord.gen[o]! === gen && this.ord.state[o]! === INFLIGHT) this.arrive(o);
+    } else if (kind === ActionKind.CANCEL) {
+      cmds.shift();
+      this.cancelArrived(orderId);
+    } else {
+      const qty = cmds.qty[h]!;
+      const px = cmds.px[h]!;
+      const trigger = cmds.trigger[h]!;
+      cmds.shift();
+      this.modifyArrived(orderId, qty, px, trigger);
+    }
+  }
+
+  /** When the earliest queued action or command happens, +Infinity when none. */
+  private peekTime(): number {
+    return Math.min(this.queue.peekTime(), this.cmds.peekTime());
+  }
+
   private dispatch(a: Action): void {
+    const ord = this.ord;
     switch (a.kind) {
       case ActionKind.DELIVER:
         this.deliver(a);
         break;
-      case ActionKind.ARRIVE: {
-        const o = this.slots[a.slot]!;
-        if (o.gen === a.gen && o.state === INFLIGHT) this.arrive(o);
-        break;
-      }
-      case ActionKind.CANCEL:
-        this.cancelArrived(a.orderId);
-        break;
-      case ActionKind.MODIFY:
-        this.modifyArrived(a.orderId, a.qty, a.px, a.trigger);
-        break;
       case ActionKind.EXPIRE: {
-        const o = this.slots[a.slot]!;
-        if (o.gen === a.gen && o.state > INFLIGHT) {
+        const o = a.slot;
+        if (ord.gen[o]! === a.gen && ord.state[o]! > INFLIGHT) {
           this.stats.expired++;
           this.close(o, E.EXPIRED, SimReason.EXPIRED);
         }
@@ -883,31 +882,37 @@ export class SimulatedExchange implements VenueClient {
 
   // ---- commands reaching the matching engine -------------------------------------------------------------
 
-  private arrive(o: SimOrder): void {
-    const m = this.markets[o.instrumentId];
+  private arrive(o: number): void {
+    const ord = this.ord;
+    const m = this.markets[ord.instrumentId[o]!];
     if (m === undefined) {
       this.reject(o, SimReason.UNKNOWN_INSTRUMENT);
       return;
     }
-    const t = o.type;
+    const t = ord.type[o]!;
     if (t !== OrderType.MARKET && t !== OrderType.LIMIT && (this.nativeTypes & (1 << t)) === 0) {
       this.reject(o, SimReason.UNSUPPORTED_TYPE);
       return;
     }
-    if (this.index.add(o.orderId, o.slot) >= 0) {
+    if (this.index.add(ord.orderId[o]!, o) >= 0) {
       this.reject(o, SimReason.DUPLICATE_ORDER_ID);
       return;
     }
-    if ((o.flags & OrderFlags.REDUCE_ONLY) !== 0 && m.position * o.dir >= 0) {
+    if ((ord.flags[o]! & OrderFlags.REDUCE_ONLY) !== 0 && m.position * ord.dir[o]! >= 0) {
       this.reject(o, SimReason.REDUCE_ONLY_WOULD_INCREASE);
       return;
     }
-    if (o.tif === TimeInForce.GTD && o.expireTime <= this.now) {
+    if (ord.tif[o]! === TimeInForce.GTD && ord.expireTime[o]! <= this.now) {
       this.reject(o, SimReason.EXPIRE_TIME_PASSED);
       return;
     }
     const isLimit = t === OrderType.LIMIT || t === OrderType.STOP_LIMIT;
-    if (isLimit && t === OrderType.LIMIT && (o.flags & OrderFlags.POST_ONLY) !== 0 && this.marketable(m, o)) {
+    if (
+      isLimit &&
+      t === OrderType.LIMIT &&
+      (ord.flags[o]! & OrderFlags.POST_ONLY) !== 0 &&
+      this.marketable(m, o)
+    ) {
       this.reject(o, SimReason.POST_ONLY_WOULD_TAKE);
       return;
     }
@@ -917,17 +922,17 @@ export class SimulatedExchange implements VenueClient {
       return;
     }
     this.stats.accepted++;
-    if (this.venueIds) o.venueOrderId = String(++this.venueSeq);
-    this.post(this.ev(o, E.ACCEPTED));
-    if (o.tif === TimeInForce.GTD) this.scheduleExpiry(o, o.expireTime);
-    else if (o.tif === TimeInForce.DAY)
+    if (this.venueIds) ord.venueOrderId[o] = String(++this.venueSeq);
+    this.emit(ord.orderId[o]!, E.ACCEPTED, ord.venueOrderId[o]!, 0);
+    if (ord.tif[o]! === TimeInForce.GTD) this.scheduleExpiry(o, ord.expireTime[o]!);
+    else if (ord.tif[o]! === TimeInForce.DAY)
       this.scheduleExpiry(o, (Math.floor(this.now / DAY_MICROS) + 1) * DAY_MICROS);
     if (isStop) {
-      o.state = STOP;
-      m.stops = pushSlot(m.stops, m.stopsN++, o.slot);
+      ord.state[o] = STOP;
+      m.stops = pushSlot(m.stops, m.stopsN++, o);
       return;
     }
-    if (o.tif === TimeInForce.FOK && !this.fillable(m, o)) {
+    if (ord.tif[o]! === TimeInForce.FOK && !this.fillable(m, o)) {
       this.stats.expired++;
       this.close(o, E.EXPIRED, SimReason.FOK_NOT_FILLABLE);
       return;
@@ -937,7 +942,7 @@ export class SimulatedExchange implements VenueClient {
 
   private cancelArrived(orderId: number): void {
     const o = this.live(orderId);
-    if (o === undefined) {
+    if (o < 0) {
       this.stats.cancelRejected++;
       this.eventFor(orderId, E.CANCEL_REJECTED, SimReason.ORDER_NOT_OPEN);
       return;
@@ -953,30 +958,31 @@ export class SimulatedExchange implements VenueClient {
    * marketable takes liquidity after the UPDATED event, as a fresh order would.
    */
   private modifyArrived(orderId: number, qty: number, price: number, trigger: number): void {
+    const ord = this.ord;
     const o = this.live(orderId);
-    if (o === undefined) {
+    if (o < 0) {
       this.stats.modifyRejected++;
       this.eventFor(orderId, E.MODIFY_REJECTED, SimReason.ORDER_NOT_OPEN);
       return;
     }
-    const m = this.markets[o.instrumentId]!;
-    const newPx = hasPrice(price) && price !== o.price;
-    const newTrig = hasPrice(trigger) && trigger !== o.trigger;
+    const m = this.markets[ord.instrumentId[o]!]!;
+    const newPx = hasPrice(price) && price !== ord.price[o]!;
+    const newTrig = hasPrice(trigger) && trigger !== ord.trigger[o]!;
     const invalid =
-      (qty !== 0 && qty <= o.filled) ||
-      o.type === OrderType.MARKET ||
-      (newPx && o.type !== OrderType.LIMIT && o.type !== OrderType.STOP_LIMIT) ||
-      (newTrig && o.state !== STOP);
+      (qty !== 0 && qty <= ord.filled[o]!) ||
+      ord.type[o]! === OrderType.MARKET ||
+      (newPx && ord.type[o]! !== OrderType.LIMIT && ord.type[o]! !== OrderType.STOP_LIMIT) ||
+      (newTrig && ord.state[o]! !== STOP);
     if (invalid) {
       this.stats.modifyRejected++;
       this.eventFor(orderId, E.MODIFY_REJECTED, SimReason.MODIFY_INVALID);
       return;
     }
-    if (newPx && o.type === OrderType.LIMIT && (o.flags & OrderFlags.POST_ONLY) !== 0) {
-      const old = o.price;
-      o.price = price;
+    if (newPx && ord.type[o]! === OrderType.LIMIT && (ord.flags[o]! & OrderFlags.POST_ONLY) !== 0) {
+      const old = ord.price[o]!;
+      ord.price[o] = price;
       const crosses = this.marketable(m, o);
-      o.price = old;
+      ord.price[o] = old;
       if (crosses) {
         this.stats.modifyRejected++;
         this.eventFor(orderId, E.MODIFY_REJECTED, SimReason.POST_ONLY_WOULD_TAKE);
@@ -984,41 +990,42 @@ export class SimulatedExchange implements VenueClient {
       }
     }
     this.stats.modified++;
-    const requeue = o.state === RESTING && (newPx || (qty !== 0 && qty > o.qty));
+    const requeue = ord.state[o]! === RESTING && (newPx || (qty !== 0 && qty > ord.qty[o]!));
     if (requeue) this.unlink(m, o);
-    if (qty !== 0) o.qty = qty;
-    if (newPx) o.price = price;
-    if (newTrig) o.trigger = trigger;
-    const leaves = o.qty - o.filled;
-    if (o.visible > leaves) o.visible = leaves;
+    if (qty !== 0) ord.qty[o] = qty;
+    if (newPx) ord.price[o] = price;
+    if (newTrig) ord.trigger[o] = trigger;
+    const leaves = ord.qty[o]! - ord.filled[o]!;
+    if (ord.visible[o]! > leaves) ord.visible[o] = leaves;
     const a = this.ev(o, E.UPDATED);
     a.qty = qty;
     a.px = hasPrice(price) ? price : Number.NaN;
     a.trigger = hasPrice(trigger) ? trigger : Number.NaN;
     this.post(a);
     if (requeue) this.work(m, o);
-    else if (o.state === STOP && newTrig && this.stopFires(m, o, Number.NaN)) this.trigger(m, o);
+    else if (ord.state[o]! === STOP && newTrig && this.stopFires(m, o, Number.NaN)) this.trigger(m, o);
   }
 
   // ---- matching ----------------------------------------------------------------------------------------------
 
   /** An active MARKET or LIMIT order (arrived, triggered or re-priced): take what it may, then rest or end. */
-  private work(m: Market, o: SimOrder): void {
-    const isLimit = o.type === OrderType.LIMIT;
+  private work(m: Market, o: number): void {
+    const ord = this.ord;
+    const isLimit = ord.type[o]! === OrderType.LIMIT;
     if (!isLimit || this.marketable(m, o)) {
       if (m.hasL2) this.takeL2(m, o);
       else this.takeL1(m, o);
     }
-    if (o.filled >= o.qty) {
+    if (ord.filled[o]! >= ord.qty[o]!) {
       this.free(o);
       return;
     }
-    if ((o.flags & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
+    if ((ord.flags[o]! & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
       this.stats.expired++;
       this.close(o, E.EXPIRED, SimReason.REDUCE_ONLY_POSITION_CLOSED);
       return;
     }
-    if (o.tif === TimeInForce.IOC || o.tif === TimeInForce.FOK) {
+    if (ord.tif[o]! === TimeInForce.IOC || ord.tif[o]! === TimeInForce.FOK) {
       this.stats.expired++;
       this.close(o, E.EXPIRED, SimReason.IOC_REMAINDER);
       return;
@@ -1028,44 +1035,47 @@ export class SimulatedExchange implements VenueClient {
         this.stats.expired++;
         this.close(o, E.EXPIRED, SimReason.NO_LIQUIDITY);
       } else {
-        o.state = TAKING;
-        m.taking = pushSlot(m.taking, m.takingN++, o.slot);
+        ord.state[o] = TAKING;
+        m.taking = pushSlot(m.taking, m.takingN++, o);
       }
       return;
     }
     if (!m.hasL2 && this.l1Remainder === L1Remainder.NEXT_QUOTE && this.marketable(m, o)) {
-      o.state = TAKING;
-      m.taking = pushSlot(m.taking, m.takingN++, o.slot);
+      ord.state[o] = TAKING;
+      m.taking = pushSlot(m.taking, m.takingN++, o);
       return;
     }
     this.rest(m, o);
   }
 
   /** A limit price at or through the other side's displayed best (consumed or not). */
-  private marketable(m: Market, o: SimOrder): boolean {
-    const buy = o.dir > 0;
+  private marketable(m: Market, o: number): boolean {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
     const opp = m.hasL2 ? (buy ? m.book!.bestAsk() : m.book!.bestBid()) : buy ? m.askPx : m.bidPx;
     if (Number.isNaN(opp)) return false;
-    const p = o.price;
+    const p = ord.price[o]!;
     if (Number.isNaN(p)) return true;
     return buy ? opp <= p : opp >= p;
   }
 
   /** Lots this order may still fill: its leaves, or for reduce-only no more than closes the position. */
-  private room(m: Market, o: SimOrder): number {
-    const leaves = o.qty - o.filled;
-    if ((o.flags & OrderFlags.REDUCE_ONLY) === 0) return leaves;
-    const pos = m.position * o.dir;
+  private room(m: Market, o: number): number {
+    const ord = this.ord;
+    const leaves = ord.qty[o]! - ord.filled[o]!;
+    if ((ord.flags[o]! & OrderFlags.REDUCE_ONLY) === 0) return leaves;
+    const pos = m.position * ord.dir[o]!;
     if (pos >= 0) return 0;
     return Math.min(-pos, leaves);
   }
 
   /** L1: take the displayed best (less our consumption); SLIPPAGE mode fills the rest at best +/- slippage. */
-  private takeL1(m: Market, o: SimOrder): void {
-    const buy = o.dir > 0;
+  private takeL1(m: Market, o: number): void {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
     const px = buy ? m.askPx : m.bidPx;
     if (Number.isNaN(px)) return;
-    const lim = o.price;
+    const lim = ord.price[o]!;
     if (!Number.isNaN(lim) && (buy ? px > lim : px < lim)) return;
     const cons = buy ? m.cAsk : m.cBid;
     const avail = (buy ? m.askQty : m.bidQty) - cons.get(px);
@@ -1077,7 +1087,7 @@ export class SimulatedExchange implements VenueClient {
       want = this.room(m, o);
     }
     if (want > 0 && this.l1Remainder === L1Remainder.SLIPPAGE) {
-      let sp = px + o.dir * this.slippage;
+      let sp = px + ord.dir[o]! * this.slippage;
       if (!Number.isNaN(lim) && (buy ? sp > lim : sp < lim)) sp = lim;
       if (sp < 1) sp = 1;
       this.fill(m, o, want, sp, LiquiditySide.TAKER);
@@ -1085,12 +1095,13 @@ export class SimulatedExchange implements VenueClient {
   }
 
   /** L2: walk the other side from its best, a fill per level, up to the limit price. */
-  private takeL2(m: Market, o: SimOrder): void {
-    const buy = o.dir > 0;
+  private takeL2(m: Market, o: number): void {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
     const book = m.book!;
     const side = buy ? BookSide.ASK : BookSide.BID;
     const cons = buy ? m.cAsk : m.cBid;
-    const lim = o.price;
+    const lim = ord.price[o]!;
     let want = this.room(m, o);
     let start = 0;
     // Most orders take one or two levels: read a few first, more only when needed.
@@ -1116,10 +1127,11 @@ export class SimulatedExchange implements VenueClient {
   }
 
   /** FOK: can the whole order fill now, within its limit, from liquidity we have not consumed? */
-  private fillable(m: Market, o: SimOrder): boolean {
-    const buy = o.dir > 0;
+  private fillable(m: Market, o: number): boolean {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
     const want = this.room(m, o);
-    const lim = o.price;
+    const lim = ord.price[o]!;
     const cons = buy ? m.cAsk : m.cBid;
     if (!m.hasL2) {
       const px = buy ? m.askPx : m.bidPx;
@@ -1152,9 +1164,10 @@ export class SimulatedExchange implements VenueClient {
    * L1: the best's size when the price is the best, 0 when it improves on it, unknown (-1) when it is behind
    * the best: resolved, conservatively, to the level's size the first time a quote shows the price).
    */
-  private rest(m: Market, o: SimOrder): void {
-    const buy = o.dir > 0;
-    const p = o.price;
+  private rest(m: Market, o: number): void {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
+    const p = ord.price[o]!;
     let shown: number;
     if (m.hasL2) {
       shown = m.book!.qtyAt(buy ? BookSide.BID : BookSide.ASK, p as PriceTicks);
@@ -1165,11 +1178,11 @@ export class SimulatedExchange implements VenueClient {
       else if (buy ? p > best : p < best) shown = 0;
       else shown = -1;
     }
-    o.state = RESTING;
-    o.queueAhead = shown;
-    o.levelQty = Math.max(shown, 0);
-    const leaves = o.qty - o.filled;
-    o.visible = o.display > 0 && o.display < leaves ? o.display : leaves;
+    ord.state[o] = RESTING;
+    ord.queueAhead[o] = shown;
+    ord.levelQty[o] = Math.max(shown, 0);
+    const leaves = ord.qty[o]! - ord.filled[o]!;
+    ord.visible[o] = ord.display[o]! > 0 && ord.display[o]! < leaves ? ord.display[o]! : leaves;
     this.link(buy ? m.buys : m.sells, o);
   }
 
@@ -1180,23 +1193,31 @@ export class SimulatedExchange implements VenueClient {
     while (i < own.count) {
       const p = own.priceAt(i);
       if (own.sign > 0 ? p < bestPx : p > bestPx) break;
-      this.levelUpdate(own, i, p === bestPx ? bestQty : 0);
+      this.levelUpdate(own.headAt(i), p === bestPx ? bestQty : 0);
       i++;
     }
   }
 
   /** The displayed size at one of our levels is now `shown`: apply the queue model to our orders there. */
-  private levelUpdate(own: OwnSide, i: number, shown: number): void {
-    for (let s = own.heads[i]!; s >= 0; ) {
-      const o = this.slots[s]!;
-      let qa = o.queueAhead;
-      const lq = o.levelQty;
+  private levelUpdate(first: number, shown: number): void {
+    const ord = this.ord;
+    if (shown === 0 && this.queueModel !== QueueModel.PROBABILISTIC) {
+      // The level is gone: nothing is ahead of any order there, whatever the model (the general step below
+      // gives 0 too; only the probabilistic model's draw must still happen per order).
+      for (let o = first; o >= 0; o = ord.next[o]!) {
+        ord.queueAhead[o] = 0;
+        ord.levelQty[o] = 0;
+      }
+      return;
+    }
+    for (let o = first; o >= 0; o = ord.next[o]!) {
+      let qa = ord.queueAhead[o]!;
+      const lq = ord.levelQty[o]!;
       if (qa < 0) qa = shown;
       else if (shown < lq) qa = this.cancelsAhead(qa, lq, lq - shown);
       if (qa > shown) qa = shown;
-      o.queueAhead = qa;
-      o.levelQty = shown;
-      s = o.next;
+      ord.queueAhead[o] = qa;
+      ord.levelQty[o] = shown;
     }
   }
 
@@ -1231,6 +1252,7 @@ export class SimulatedExchange implements VenueClient {
    * trade size left for the other side (unknown aggressor only).
    */
   private tradeFills(m: Market, own: OwnSide, px: number, x: number, budgetIn: number): number {
+    const ord = this.ord;
     let budget = budgetIn;
     const buy = own.sign > 0;
     let i = 0;
@@ -1241,22 +1263,22 @@ export class SimulatedExchange implements VenueClient {
       const key = own.keys[i]!;
       let ownAhead = 0;
       // Stop at the level's tail as it was: an iceberg slice refilled meanwhile went behind it.
-      const end = own.tails[i]!;
-      for (let s = own.heads[i]!; s >= 0; ) {
-        const o = this.slots[s]!;
-        const nx = o.next;
+      const end = own.tailAt(i);
+      for (let s = own.headAt(i); s >= 0; ) {
+        const o = s;
+        const nx = ord.next[o]!;
         let fillable = 0;
         if (through) {
-          o.queueAhead = 0;
-          o.levelQty = 0;
+          ord.queueAhead[o] = 0;
+          ord.levelQty[o] = 0;
           fillable = budget;
         } else {
-          const qa = o.queueAhead;
+          const qa = ord.queueAhead[o]!;
           if (qa >= 0) {
             fillable = x - qa - ownAhead;
-            o.queueAhead = qa > x ? qa - x : 0;
+            ord.queueAhead[o] = qa > x ? qa - x : 0;
           }
-          o.levelQty = o.levelQty > x ? o.levelQty - x : 0;
+          ord.levelQty[o] = ord.levelQty[o]! > x ? ord.levelQty[o]! - x : 0;
         }
         if (fillable > budget) fillable = budget;
         if (fillable > 0) {
@@ -1278,6 +1300,7 @@ export class SimulatedExchange implements VenueClient {
 
   /** L1: the other side's quote is at or through our resting orders: fill them (maker) from its size. */
   private crossL1(m: Market, buy: boolean): void {
+    const ord = this.ord;
     const own = buy ? m.buys : m.sells;
     const cons = buy ? m.cAsk : m.cBid;
     const px = buy ? m.askPx : m.bidPx;
@@ -1288,12 +1311,12 @@ export class SimulatedExchange implements VenueClient {
       const through = buy ? p > px : p < px;
       if (!through && p !== px) break;
       const key = own.keys[i]!;
-      const end = own.tails[i]!;
-      for (let s = own.heads[i]!; s >= 0 && avail > 0; ) {
-        const o = this.slots[s]!;
-        const nx = o.next;
-        if (through) o.queueAhead = 0;
-        if (o.queueAhead === 0) {
+      const end = own.tailAt(i);
+      for (let s = own.headAt(i); s >= 0 && avail > 0; ) {
+        const o = s;
+        const nx = ord.next[o]!;
+        if (through) ord.queueAhead[o] = 0;
+        if (ord.queueAhead[o]! === 0) {
           const q = this.makerQty(m, o, avail);
           if (q > 0) {
             avail -= q;
@@ -1311,6 +1334,7 @@ export class SimulatedExchange implements VenueClient {
 
   /** L2: levels of the other side at or through our resting orders: fill them (maker) level by level. */
   private crossL2(m: Market, buy: boolean): void {
+    const ord = this.ord;
     const own = buy ? m.buys : m.sells;
     const cons = buy ? m.cAsk : m.cBid;
     const side = buy ? BookSide.ASK : BookSide.BID;
@@ -1332,12 +1356,12 @@ export class SimulatedExchange implements VenueClient {
           const through = buy ? p > a : p < a;
           if (!through && p !== a) break;
           const key = own.keys[i]!;
-          const end = own.tails[i]!;
-          for (let s = own.heads[i]!; s >= 0 && avail > 0; ) {
-            const o = this.slots[s]!;
-            const nx = o.next;
-            if (through) o.queueAhead = 0;
-            if (o.queueAhead === 0) {
+          const end = own.tailAt(i);
+          for (let s = own.headAt(i); s >= 0 && avail > 0; ) {
+            const o = s;
+            const nx = ord.next[o]!;
+            if (through) ord.queueAhead[o] = 0;
+            if (ord.queueAhead[o]! === 0) {
               const q = this.makerQty(m, o, avail);
               if (q > 0) {
                 avail -= q;
@@ -1358,29 +1382,30 @@ export class SimulatedExchange implements VenueClient {
     }
   }
 
-  private makerQty(m: Market, o: SimOrder, max: number): number {
-    let q = o.visible;
+  private makerQty(m: Market, o: number, max: number): number {
+    let q = this.ord.visible[o]!;
     const r = this.room(m, o);
     if (r < q) q = r;
     return Math.min(max, q);
   }
 
   /** After a maker fill: done, reduce-only exhausted, or an iceberg slice refilled at the back of the queue. */
-  private afterMakerFill(m: Market, own: OwnSide, o: SimOrder): void {
-    const leaves = o.qty - o.filled;
+  private afterMakerFill(m: Market, own: OwnSide, o: number): void {
+    const ord = this.ord;
+    const leaves = ord.qty[o]! - ord.filled[o]!;
     if (leaves === 0) {
       this.unlinkFrom(own, o);
       this.free(o);
       return;
     }
-    if ((o.flags & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
+    if ((ord.flags[o]! & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
       this.stats.expired++;
       this.close(o, E.EXPIRED, SimReason.REDUCE_ONLY_POSITION_CLOSED);
       return;
     }
-    if (o.visible === 0) {
-      o.visible = o.display > 0 && o.display < leaves ? o.display : leaves;
-      o.queueAhead = o.levelQty;
+    if (ord.visible[o]! === 0) {
+      ord.visible[o] = ord.display[o]! > 0 && ord.display[o]! < leaves ? ord.display[o]! : leaves;
+      ord.queueAhead[o] = ord.levelQty[o]!;
       this.unlinkFrom(own, o);
       this.link(own, o);
     }
@@ -1388,22 +1413,23 @@ export class SimulatedExchange implements VenueClient {
 
   /** New liquidity: remainders waiting for it take again; a LIMIT no longer marketable rests. */
   private takeAgain(m: Market): void {
+    const ord = this.ord;
     let i = 0;
     while (i < m.takingN) {
-      const o = this.slots[m.taking[i]!]!;
+      const o = m.taking[i]!;
       if (m.hasL2) this.takeL2(m, o);
       else this.takeL1(m, o);
-      if (o.filled >= o.qty) {
+      if (ord.filled[o]! >= ord.qty[o]!) {
         removeAt(m.taking, m.takingN--, i);
         this.free(o);
         continue;
       }
-      if ((o.flags & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
+      if ((ord.flags[o]! & OrderFlags.REDUCE_ONLY) !== 0 && this.room(m, o) === 0) {
         this.stats.expired++;
         this.close(o, E.EXPIRED, SimReason.REDUCE_ONLY_POSITION_CLOSED);
         continue;
       }
-      if (o.type === OrderType.LIMIT && !this.marketable(m, o)) {
+      if (ord.type[o]! === OrderType.LIMIT && !this.marketable(m, o)) {
         removeAt(m.taking, m.takingN--, i);
         this.rest(m, o);
         continue;
@@ -1415,7 +1441,8 @@ export class SimulatedExchange implements VenueClient {
   // ---- native stops -----------------------------------------------------------------------------------------
 
   /** Buy stops fire when the price rises to the trigger (`up`: ask or trade), sell stops when it falls. */
-  private stopFires(m: Market, o: SimOrder, ref: number): boolean {
+  private stopFires(m: Market, o: number, ref: number): boolean {
+    const ord = this.ord;
     let up = ref;
     let down = ref;
     if (Number.isNaN(ref)) {
@@ -1423,14 +1450,15 @@ export class SimulatedExchange implements VenueClient {
       up = !Number.isNaN(lp) ? lp : m.hasL2 ? m.book!.bestAsk() : m.askPx;
       down = !Number.isNaN(lp) ? lp : m.hasL2 ? m.book!.bestBid() : m.bidPx;
     }
-    return o.dir > 0 ? up >= o.trigger : down <= o.trigger;
+    return ord.dir[o]! > 0 ? up >= ord.trigger[o]! : down <= ord.trigger[o]!;
   }
 
   private checkStops(m: Market, up: number, down: number): void {
+    const ord = this.ord;
     let i = 0;
     while (i < m.stopsN) {
-      const o = this.slots[m.stops[i]!]!;
-      const fires = o.dir > 0 ? up >= o.trigger : down <= o.trigger;
+      const o = m.stops[i]!;
+      const fires = ord.dir[o]! > 0 ? up >= ord.trigger[o]! : down <= ord.trigger[o]!;
       if (!fires) {
         i++;
         continue;
@@ -1439,13 +1467,18 @@ export class SimulatedExchange implements VenueClient {
     }
   }
 
-  private trigger(m: Market, o: SimOrder): void {
-    const i = indexOf(m.stops, m.stopsN, o.slot);
+  private trigger(m: Market, o: number): void {
+    const ord = this.ord;
+    const i = indexOf(m.stops, m.stopsN, o);
     if (i >= 0) removeAt(m.stops, m.stopsN--, i);
-    o.state = INFLIGHT;
-    this.post(this.ev(o, E.TRIGGERED));
-    o.type = o.type === OrderType.STOP_LIMIT ? OrderType.LIMIT : OrderType.MARKET;
-    if (o.type === OrderType.LIMIT && (o.flags & OrderFlags.POST_ONLY) !== 0 && this.marketable(m, o)) {
+    ord.state[o] = INFLIGHT;
+    this.emit(ord.orderId[o]!, E.TRIGGERED, ord.venueOrderId[o]!, 0);
+    ord.type[o] = ord.type[o]! === OrderType.STOP_LIMIT ? OrderType.LIMIT : OrderType.MARKET;
+    if (
+      ord.type[o]! === OrderType.LIMIT &&
+      (ord.flags[o]! & OrderFlags.POST_ONLY) !== 0 &&
+      this.marketable(m, o)
+    ) {
       this.reject(o, SimReason.POST_ONLY_WOULD_TAKE);
       return;
     }
@@ -1454,23 +1487,31 @@ export class SimulatedExchange implements VenueClient {
 
   // ---- fills, positions, margin ---------------------------------------------------------------------------
 
-  private fill(m: Market, o: SimOrder, q: number, px0: number, liq: LiquiditySide): void {
+  private fill(m: Market, o: number, q: number, px0: number, liq: LiquiditySide): void {
+    const ord = this.ord;
     const px =
       liq === LiquiditySide.TAKER && this.slipModel !== null && !m.hasL2 ? this.slip(m, o, q, px0) : px0;
-    o.filled += q;
-    o.visible = o.visible > q ? o.visible - q : 0;
+    ord.filled[o]! += q;
+    ord.visible[o] = ord.visible[o]! > q ? ord.visible[o]! - q : 0;
     const fee = this.feeOf(m, px, q, liq);
-    this.applyPosition(m, o.dir, q, px);
+    this.applyPosition(m, ord.dir[o]!, q, px);
     this.stats.fills++;
     if (liq === LiquiditySide.MAKER) this.stats.makerFills++;
     else this.stats.takerFills++;
+    const tradeId = this.tradeIds ? this.tradePrefix + String(++this.tradeSeq) : '';
+    if (this.direct()) {
+      const ev = this.directEvent(ord.orderId[o]!, E.FILLED, ord.venueOrderId[o]!);
+      ev.setFill(q, px, fee, m.feeCurrencyId, liq, tradeId);
+      this.sendDirect(ev);
+      return;
+    }
     const a = this.ev(o, E.FILLED);
     a.qty = q;
     a.px = px;
     a.fee = fee;
     a.feeCurrencyId = m.feeCurrencyId;
     a.liquidity = liq;
-    if (this.tradeIds) a.tradeId = this.tradePrefix + String(++this.tradeSeq);
+    a.tradeId = tradeId;
     this.post(a);
   }
 
@@ -1479,8 +1520,9 @@ export class SimulatedExchange implements VenueClient {
    * tick; books the value it moved as the instrument's slippage cost. Bar-only markets measure impact against
    * the bar's volume, quoted ones against the size shown at the best.
    */
-  private slip(m: Market, o: SimOrder, q: number, px: number): number {
-    const buy = o.dir > 0;
+  private slip(m: Market, o: number, q: number, px: number): number {
+    const ord = this.ord;
+    const buy = ord.dir[o]! > 0;
     const spread = m.askPx - m.bidPx;
     const volume = m.ticks ? (buy ? m.askQty : m.bidQty) : m.barVolume;
     const t = slipTicks(this.slipModel!, px, q, spread, volume, m.inst.tickSize.value);
@@ -1488,13 +1530,13 @@ export class SimulatedExchange implements VenueClient {
       this.stats.unpricedSlippage++;
       return px;
     }
-    let sp = px + o.dir * t;
-    const lim = o.price;
+    let sp = px + ord.dir[o]! * t;
+    const lim = ord.price[o]!;
     if (!Number.isNaN(lim) && (buy ? sp > lim : sp < lim)) sp = buy ? Math.max(px, lim) : Math.min(px, lim);
     if (sp < 1) sp = 1;
     if (sp === px) return px;
     this.stats.slippedFills++;
-    this.stats.slippageTicks += (sp - px) * o.dir;
+    this.stats.slippageTicks += (sp - px) * ord.dir[o]!;
     const moved = m.inst.tryNotional(sp, q) - m.inst.tryNotional(px, q);
     if (!Number.isNaN(moved)) m.slippageCost += moved < 0 ? -moved : moved;
     return sp;
@@ -1589,11 +1631,11 @@ export class SimulatedExchange implements VenueClient {
    * each fill (the engine never created this order, so it gets no order events for it).
    */
   private liquidate(m: Market): void {
+    const ord = this.ord;
     this.liquidating = true;
     this.stats.liquidations++;
-    for (let i = 0; i < this.slots.length; i++) {
-      const o = this.slots[i]!;
-      if (o.instrumentId === m.inst.id && o.state > INFLIGHT) {
+    for (let o = 0; o < ord.capacity; o++) {
+      if (ord.instrumentId[o]! === m.inst.id && ord.state[o]! > INFLIGHT) {
         this.stats.canceled++;
         this.close(o, E.CANCELED, SimReason.LIQUIDATION);
       }
@@ -1715,8 +1757,9 @@ export class SimulatedExchange implements VenueClient {
   }
 
   /** An event record for order `o` (header set); the caller adds its fields, then post()s it. */
-  private ev(o: SimOrder, kind: OrderEventKind): Action {
-    return this.evFor(o.orderId, kind, o.venueOrderId);
+  private ev(o: number, kind: OrderEventKind): Action {
+    const ord = this.ord;
+    return this.evFor(ord.orderId[o]!, kind, ord.venueOrderId[o]!);
   }
 
   private evFor(orderId: number, kind: OrderEventKind, venueOrderId: string): Action {
@@ -1749,9 +1792,44 @@ export class SimulatedExchange implements VenueClient {
   }
 
   private eventFor(orderId: number, kind: OrderEventKind, reason: number): void {
-    const a = this.evFor(orderId, kind, '');
+    this.emit(orderId, kind, '', reason);
+  }
+
+  /**
+   * Delivery at once is allowed: a constant zero response latency, nothing earlier in flight, not inside a
+   * delivery (post's condition). Then events are written straight into the sink's record, no queue record.
+   */
+  private direct(): boolean {
+    return this.outZero && this.pendingOut === 0 && this.depth === 0 && this.now >= this.lastDelivery;
+  }
+
+  /** An event with no payload but an optional reason (ACCEPTED, CANCELED, EXPIRED, REJECTED, ...). */
+  private emit(orderId: number, kind: OrderEventKind, venueOrderId: string, reason: number): void {
+    if (this.direct()) {
+      const ev = this.directEvent(orderId, kind, venueOrderId);
+      if (reason !== 0) ev.setReason(reason, simReasonText(reason));
+      this.sendDirect(ev);
+      return;
+    }
+    const a = this.evFor(orderId, kind, venueOrderId);
     a.reasonCode = reason;
     this.post(a);
+  }
+
+  /** The sink's record for a direct delivery at `now` (depth 0), header set as deliver() sets it. */
+  private directEvent(orderId: number, kind: OrderEventKind, venueOrderId: string): OrderEvent {
+    const now = this.now;
+    this.lastDelivery = now;
+    const ev = this.events[0]!.init(kind, orderId as OrderId, 0, now as Micros, now as Micros);
+    if (venueOrderId !== '') ev.venueOrderId = venueOrderId;
+    return ev;
+  }
+
+  private sendDirect(ev: OrderEvent): void {
+    this.stats.delivered++;
+    this.depth = 1;
+    this.sink!.onVenueEvent(ev);
+    this.depth = 0;
   }
 
   private deliver(a: Action): void {
@@ -1776,106 +1854,104 @@ export class SimulatedExchange implements VenueClient {
     this.depth = d;
   }
 
-  private reject(o: SimOrder, reason: number): void {
+  private reject(o: number, reason: number): void {
+    const ord = this.ord;
     this.stats.rejected++;
-    const a = this.ev(o, E.REJECTED);
-    a.reasonCode = reason;
-    this.post(a);
+    this.emit(ord.orderId[o]!, E.REJECTED, ord.venueOrderId[o]!, reason);
     this.free(o);
   }
 
   /** Ends a working order with CANCELED or EXPIRED: off the book (or waiting lists), event, record freed. */
-  private close(o: SimOrder, kind: OrderEventKind, reason: number): void {
-    const m = this.markets[o.instrumentId]!;
-    if (o.state === RESTING) this.unlink(m, o);
-    else if (o.state === TAKING) {
-      const i = indexOf(m.taking, m.takingN, o.slot);
+  private close(o: number, kind: OrderEventKind, reason: number): void {
+    const ord = this.ord;
+    const m = this.markets[ord.instrumentId[o]!]!;
+    if (ord.state[o]! === RESTING) this.unlink(m, o);
+    else if (ord.state[o]! === TAKING) {
+      const i = indexOf(m.taking, m.takingN, o);
       if (i >= 0) removeAt(m.taking, m.takingN--, i);
-    } else if (o.state === STOP) {
-      const i = indexOf(m.stops, m.stopsN, o.slot);
+    } else if (ord.state[o]! === STOP) {
+      const i = indexOf(m.stops, m.stopsN, o);
       if (i >= 0) removeAt(m.stops, m.stopsN--, i);
     }
-    const a = this.ev(o, kind);
-    a.reasonCode = reason;
-    this.post(a);
+    this.emit(ord.orderId[o]!, kind, ord.venueOrderId[o]!, reason);
     this.free(o);
   }
 
-  private scheduleExpiry(o: SimOrder, at: number): void {
+  private scheduleExpiry(o: number, at: number): void {
     const a = this.queue.acquire();
     a.kind = ActionKind.EXPIRE;
-    a.slot = o.slot;
-    a.gen = o.gen;
+    a.slot = o;
+    a.gen = this.ord.gen[o]!;
     this.queue.push(a, at);
   }
 
   // ---- order records -----------------------------------------------------------------------------------------
 
   /** The working (arrived, not closed) record of an order id, or undefined. */
-  private live(orderId: number): SimOrder | undefined {
-    const s = this.index.get(orderId);
-    if (s < 0) return undefined;
-    const o = this.slots[s]!;
-    return o.orderId === orderId && o.state > INFLIGHT ? o : undefined;
+  private live(orderId: number): number {
+    const ord = this.ord;
+    const o = this.index.get(orderId);
+    if (o < 0) return -1;
+    return ord.orderId[o]! === orderId && ord.state[o]! > INFLIGHT ? o : -1;
   }
 
-  private link(own: OwnSide, o: SimOrder): void {
-    let i = own.search(o.price);
-    if (i < 0) {
-      i = -i - 1;
-      own.insertAt(i, o.price);
-    }
-    const tail = own.tails[i]!;
-    o.prev = tail;
-    o.next = -1;
-    if (tail >= 0) this.slots[tail]!.next = o.slot;
-    else own.heads[i] = o.slot;
-    own.tails[i] = o.slot;
+  private link(own: OwnSide, o: number): void {
+    const ord = this.ord;
+    const id = own.levelFor(ord.price[o]!);
+    const tail = own.tails[id]!;
+    ord.level[o] = id;
+    ord.prev[o] = tail;
+    ord.next[o] = -1;
+    if (tail >= 0) ord.next[tail] = o;
+    else own.heads[id] = o;
+    own.tails[id] = o;
   }
 
-  private unlink(m: Market, o: SimOrder): void {
-    this.unlinkFrom(o.dir > 0 ? m.buys : m.sells, o);
+  private unlink(m: Market, o: number): void {
+    this.unlinkFrom(this.ord.dir[o]! > 0 ? m.buys : m.sells, o);
   }
 
-  private unlinkFrom(own: OwnSide, o: SimOrder): void {
-    const i = own.search(o.price);
-    if (i < 0) return;
-    if (o.prev >= 0) this.slots[o.prev]!.next = o.next;
-    else own.heads[i] = o.next;
-    if (o.next >= 0) this.slots[o.next]!.prev = o.prev;
-    else own.tails[i] = o.prev;
-    o.prev = -1;
-    o.next = -1;
-    if (own.heads[i]! < 0) own.removeAt(i);
+  private unlinkFrom(own: OwnSide, o: number): void {
+    const ord = this.ord;
+    const id = ord.level[o]!;
+    if (id < 0) return;
+    const prev = ord.prev[o]!;
+    const next = ord.next[o]!;
+    if (prev >= 0) ord.next[prev] = next;
+    else own.heads[id] = next;
+    if (next >= 0) ord.prev[next] = prev;
+    else own.tails[id] = prev;
+    ord.prev[o] = -1;
+    ord.next[o] = -1;
+    ord.level[o] = -1;
+    if (own.heads[id]! < 0) own.removeLevel(id);
   }
 
   private acquireSlot(): number {
-    if (this.freeN === 0) this.addSlots(this.slots.length);
+    if (this.freeN === 0) this.addSlots(this.ord.capacity);
     return this.freeSlots[--this.freeN]!;
   }
 
-  private free(o: SimOrder): void {
-    this.index.delete(o.orderId, o.slot);
-    o.state = FREE;
-    o.gen++;
-    o.venueOrderId = '';
-    this.freeSlots[this.freeN++] = o.slot;
+  private free(o: number): void {
+    const ord = this.ord;
+    this.index.delete(ord.orderId[o]!, o);
+    ord.state[o] = FREE;
+    ord.gen[o]!++;
+    ord.venueOrderId[o] = '';
+    this.freeSlots[this.freeN++] = o;
   }
 
   private addSlots(n: number): void {
-    const start = this.slots.length;
+    const ord = this.ord;
+    const start = ord.capacity;
     const total = start + n;
     if (this.freeSlots.length < total) {
       const f = new Int32Array(total);
       f.set(this.freeSlots.subarray(0, this.freeN));
       this.freeSlots = f;
     }
+    ord.grow(total);
     // Pushed highest first so that the lowest slots are handed out first (easier to read in a debugger).
-    for (let i = start; i < total; i++) {
-      const o = new SimOrder();
-      o.slot = i;
-      this.slots.push(o);
-    }
     for (let i = total - 1; i >= start; i--) this.freeSlots[this.freeN++] = i;
   }
 

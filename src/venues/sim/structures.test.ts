@@ -62,6 +62,40 @@ describe('OwnSide and Consumed', () => {
     }
   });
 
+  it('finds a level by price through its stable id while other levels come and go, past its capacity', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1 as const, -1 as const),
+        fc.array(fc.record({ del: fc.boolean(), px: fc.integer({ min: 1, max: 40 }) }), { maxLength: 300 }),
+        (sign, ops) => {
+          const side = new OwnSide(sign, 2);
+          const ref = new Map<number, number>();
+          for (const { del, px } of ops) {
+            const id = side.level(px);
+            expect(id).toBe(ref.get(px) ?? -1);
+            if (del && id >= 0) {
+              side.removeLevel(id);
+              ref.delete(px);
+            } else if (!del) {
+              const got = side.levelFor(px);
+              if (id >= 0) expect(got).toBe(id);
+              else {
+                expect(side.heads[got]).toBe(-1);
+                ref.set(px, got);
+              }
+            }
+            expect(side.count).toBe(ref.size);
+            // Ids stay distinct and each sorted level's id maps back to its price.
+            const prices = Array.from({ length: side.count }, (_, i) => side.priceAt(i));
+            const want = [...ref.keys()].sort((a, b) => (b - a) * sign);
+            expect(prices).toEqual(want);
+            for (let i = 0; i < side.count; i++) expect(side.ids[i]).toBe(ref.get(side.priceAt(i)));
+          }
+        },
+      ),
+    );
+  });
+
   it('consumed size: added, capped by the displayed size, reduced by trades', () => {
     const c = new Consumed(1);
     c.add(100, 5);

@@ -3,22 +3,38 @@
 // Invariants: levels are sorted best first and never empty; consumed qty is > 0 per entry. Units: ticks, lots.
 
 /**
- * One side of the strategy's own resting orders: distinct prices, best first, each with the head and tail slot
- * of a FIFO list (the links live in the order records). Keys are price * sign (buys +1, sells -1) so that
- * "better" is always "greater key"; insertion and removal shift a typed array (a strategy rests at few prices).
+ * One side of the strategy's own resting orders: distinct prices, best first, each a level with the head and
+ * tail slot of a FIFO list (the links live in the order records). A level has a stable id (its head, tail
+ * and price stay at that id while prices come and go around it), so an order keeps its level's id and leaves
+ * it in O(1), and a price finds its level through a hash map in O(1): only a level that appears or empties
+ * touches the sorted order. Keys are price * sign (buys +1, sells -1) so that "better" is always "greater
+ * key"; the sorted arrays shift element by element (a strategy rests at few prices).
  */
 export class OwnSide {
   readonly sign: number;
+  /** Sorted, best first: keys[i] = price * sign of the i-th best level, ids[i] its level id. */
   keys: Float64Array;
+  ids: Int32Array;
+  count = 0;
+  /** By level id: first and last order slot (-1 none) and price. */
   heads: Int32Array;
   tails: Int32Array;
-  count = 0;
+  prices: Float64Array;
+  private freeIds: Int32Array;
+  private freeN: number;
+  /** Price -> level id (prices are positive ticks; others are looked up by binary search). */
+  private readonly byPrice = new OrderIndex(64);
 
   constructor(sign: 1 | -1, capacity = 32) {
     this.sign = sign;
     this.keys = new Float64Array(capacity);
+    this.ids = new Int32Array(capacity);
     this.heads = new Int32Array(capacity);
     this.tails = new Int32Array(capacity);
+    this.prices = new Float64Array(capacity);
+    this.freeIds = new Int32Array(capacity);
+    this.freeN = capacity;
+    for (let i = 0; i < capacity; i++) this.freeIds[i] = capacity - 1 - i;
   }
 
   /** Best own price, NaN when the side is empty. */
@@ -28,6 +44,15 @@ export class OwnSide {
 
   priceAt(i: number): number {
     return this.keys[i]! * this.sign;
+  }
+
+  /** First and last order slot of the i-th best level. */
+  headAt(i: number): number {
+    return this.heads[this.ids[i]!]!;
+  }
+
+  tailAt(i: number): number {
+    return this.tails[this.ids[i]!]!;
   }
 
   /** Index of the level at `price`, or -(insertion point) - 1 when absent. */
@@ -46,38 +71,88 @@ export class OwnSide {
     return -lo - 1;
   }
 
-  /** Inserts an empty level (head = tail = -1) at index i. */
-  insertAt(i: number, price: number): void {
-    if (this.count === this.keys.length) this.grow();
-    const n = this.count;
-    this.keys.copyWithin(i + 1, i, n);
-    this.heads.copyWithin(i + 1, i, n);
-    this.tails.copyWithin(i + 1, i, n);
-    this.keys[i] = price * this.sign;
-    this.heads[i] = -1;
-    this.tails[i] = -1;
-    this.count = n + 1;
+  /** Level id at `price`, or -1. */
+  level(price: number): number {
+    // A few levels (a quoting strategy's usual case): the search stays in one cache line, cheaper than a hash.
+    if (this.count > 8 && price > 0) return this.byPrice.get(price);
+    const i = this.search(price);
+    return i < 0 ? -1 : this.ids[i]!;
   }
 
-  removeAt(i: number): void {
+  /** Level id at `price`, inserted empty (head = tail = -1) in price order when absent. */
+  levelFor(price: number): number {
+    const found = this.level(price);
+    if (found >= 0) return found;
+    return this.insertAt(-this.search(price) - 1, price);
+  }
+
+  /** Inserts an empty level at sorted index i (the price must be absent); returns its id. */
+  insertAt(i: number, price: number): number {
+    if (this.freeN === 0) this.grow();
+    const id = this.freeIds[--this.freeN]!;
     const n = this.count;
-    this.keys.copyWithin(i, i + 1, n);
-    this.heads.copyWithin(i, i + 1, n);
-    this.tails.copyWithin(i, i + 1, n);
-    this.count = n - 1;
+    const keys = this.keys;
+    const ids = this.ids;
+    // Element loops, not copyWithin: a side holds few levels, and a builtin call costs more than the moves.
+    for (let j = n; j > i; j--) {
+      keys[j] = keys[j - 1]!;
+      ids[j] = ids[j - 1]!;
+    }
+    keys[i] = price * this.sign;
+    ids[i] = id;
+    this.heads[id] = -1;
+    this.tails[id] = -1;
+    this.prices[id] = price;
+    if (price > 0) this.byPrice.set(price, id);
+    this.count = n + 1;
+    return id;
+  }
+
+  /** Removes the level at sorted index i. */
+  removeAt(i: number): void {
+    const id = this.ids[i]!;
+    const price = this.prices[id]!;
+    if (price > 0) this.byPrice.delete(price, id);
+    this.freeIds[this.freeN++] = id;
+    const n = this.count - 1;
+    const keys = this.keys;
+    const ids = this.ids;
+    for (let j = i; j < n; j++) {
+      keys[j] = keys[j + 1]!;
+      ids[j] = ids[j + 1]!;
+    }
+    this.count = n;
+  }
+
+  /** Removes the level with this id (it must be present). */
+  removeLevel(id: number): void {
+    const i = this.search(this.prices[id]!);
+    if (i >= 0) this.removeAt(i);
   }
 
   private grow(): void {
-    const cap = this.keys.length * 2;
+    const old = this.keys.length;
+    const cap = old * 2;
     const k = new Float64Array(cap);
     k.set(this.keys);
+    const ids = new Int32Array(cap);
+    ids.set(this.ids);
     const h = new Int32Array(cap);
     h.set(this.heads);
     const t = new Int32Array(cap);
     t.set(this.tails);
+    const p = new Float64Array(cap);
+    p.set(this.prices);
+    const f = new Int32Array(cap);
+    // Every id below `old` is in use (the free list ran out): the new ids are the free ones.
+    for (let i = 0; i < old; i++) f[i] = cap - 1 - i;
     this.keys = k;
+    this.ids = ids;
     this.heads = h;
     this.tails = t;
+    this.prices = p;
+    this.freeIds = f;
+    this.freeN = old;
   }
 }
 
@@ -283,4 +358,98 @@ export class OrderIndex {
 function hash(id: number): number {
   const hi = (id / 4294967296) | 0;
   return Math.imul((id | 0) ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 7;
+}
+/**
+ * The venue's copies of orders as a struct of arrays indexed by slot: fields copied when the command was sent,
+ * then the venue's own progress. Typed columns keep the fields the matching loops touch (queue, links, sizes)
+ * dense in cache and unboxed (object fields holding NaN or fractions would be boxed numbers). Grows by
+ * doubling (rare: slots are reused). Units: ticks, lots, Micros.
+ */
+export class OrderTable {
+  capacity = 0;
+  /** Bumped when the record is freed, so stale expiry actions can tell. */
+  gen: Int32Array = new Int32Array(0);
+  /** The exchange's record state (FREE, INFLIGHT, TAKING, RESTING, STOP). */
+  state: Uint8Array = new Uint8Array(0);
+  orderId: Float64Array = new Float64Array(0);
+  instrumentId: Int32Array = new Int32Array(0);
+  /** OrderSide. */
+  side: Uint8Array = new Uint8Array(0);
+  /** +1 buy, -1 sell. */
+  dir: Int8Array = new Int8Array(0);
+  /** Working OrderType: MARKET, LIMIT, or a native stop until it triggers. */
+  type: Uint8Array = new Uint8Array(0);
+  price: Float64Array = new Float64Array(0);
+  trigger: Float64Array = new Float64Array(0);
+  /** TimeInForce. */
+  tif: Uint8Array = new Uint8Array(0);
+  expireTime: Float64Array = new Float64Array(0);
+  flags: Int32Array = new Int32Array(0);
+  display: Float64Array = new Float64Array(0);
+  qty: Float64Array = new Float64Array(0);
+  filled: Float64Array = new Float64Array(0);
+  /** Iceberg: what is left of the displayed slice (for other orders: the leaves). */
+  visible: Float64Array = new Float64Array(0);
+  /** Displayed size ahead of us at our price, lots; -1 while unknown (L1, price behind the best). */
+  queueAhead: Float64Array = new Float64Array(0);
+  /** The displayed size at our price when we last saw it (after trades we applied), lots. */
+  levelQty: Float64Array = new Float64Array(0);
+  /** FIFO links within the order's own price level (slots, -1 none). */
+  prev: Int32Array = new Int32Array(0);
+  next: Int32Array = new Int32Array(0);
+  /** The OwnSide level id the order rests in, -1 while it does not. */
+  level: Int32Array = new Int32Array(0);
+  venueOrderId: string[] = [];
+
+  /** Makes room for `cap` slots (keeps the records held). */
+  grow(cap: number): void {
+    this.gen = growI32(this.gen, cap);
+    this.state = growU8(this.state, cap);
+    this.orderId = growF64(this.orderId, cap);
+    this.instrumentId = growI32(this.instrumentId, cap);
+    this.side = growU8(this.side, cap);
+    const dir = new Int8Array(cap);
+    dir.set(this.dir);
+    this.dir = dir;
+    this.type = growU8(this.type, cap);
+    this.price = growF64(this.price, cap);
+    this.trigger = growF64(this.trigger, cap);
+    this.tif = growU8(this.tif, cap);
+    this.expireTime = growF64(this.expireTime, cap);
+    this.flags = growI32(this.flags, cap);
+    this.display = growF64(this.display, cap);
+    this.qty = growF64(this.qty, cap);
+    this.filled = growF64(this.filled, cap);
+    this.visible = growF64(this.visible, cap);
+    this.queueAhead = growF64(this.queueAhead, cap);
+    this.levelQty = growF64(this.levelQty, cap);
+    this.prev = growI32(this.prev, cap);
+    this.next = growI32(this.next, cap);
+    this.level = growI32(this.level, cap);
+    for (let i = this.capacity; i < cap; i++) {
+      this.prev[i] = -1;
+      this.next[i] = -1;
+      this.level[i] = -1;
+      this.venueOrderId.push('');
+    }
+    this.capacity = cap;
+  }
+}
+
+function growF64(a: Float64Array, cap: number): Float64Array {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+}
+
+function growI32(a: Int32Array, cap: number): Int32Array {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}
+
+function growU8(a: Uint8Array, cap: number): Uint8Array {
+  const b = new Uint8Array(cap);
+  b.set(a);
+  return b;
 }
