@@ -70,7 +70,7 @@ export interface WorkerServerData {
 /** Slots of the control block: when the engine thread last published, and whether its registry has metrics. */
 export const CONTROL = { PUBLISHED_AT_MS: 0, REGISTRY_HAS_METRICS: 1, LENGTH: 2 } as const;
 
-/** Milliseconds on a clock every thread of the process shares (performance.now() is per thread). */
+/** Milliseconds on a clock every thread of the process shares (the performance clock is per thread). */
 export function processMillis(): number {
   return Number(monoNanosBig()) / 1e6;
 }
