@@ -1205,11 +1205,24 @@ export class RiskEngine implements RiskGate {
     const id = order.id as number;
     let slot = id & this.recMask;
     let px = Number.NaN;
+    const open = isOpen(order.status) && order.leavesQty > 0;
+    const resting =
+      open &&
+      hasPrice(order.price) &&
+      (order.type === OrderType.LIMIT || (typeHasLimitPrice(order.type) && isTriggered(order)));
     if (this.recId[slot] === id) {
       px = this.recPx[slot]!;
+      // Most events (SUBMITTED, ACCEPTED, PENDING_*) change nothing the sums hold: then nothing is redone.
+      if (
+        open &&
+        this.recLeaves[slot] === order.leavesQty &&
+        px === (hasPrice(order.price) ? order.price : hasPrice(order.triggerPrice) ? order.triggerPrice : px) &&
+        (resting ? this.recRestPx[slot] === order.price : Number.isNaN(this.recRestPx[slot]!))
+      )
+        return;
       this.removeRecord(slot);
     }
-    if (!isOpen(order.status) || order.leavesQty <= 0) return;
+    if (!open) return;
     if (this.recId[slot] !== 0) {
       while (this.recId[id & this.recMask] !== 0) this.growRecords(this.recId.length * 2);
       slot = id & this.recMask;
@@ -1245,9 +1258,6 @@ export class RiskEngine implements RiskGate {
       this.recReserve[slot] = 0;
       this.recCur[slot] = -1;
     }
-    const resting =
-      hasPrice(order.price) &&
-      (order.type === OrderType.LIMIT || (typeHasLimitPrice(order.type) && isTriggered(order)));
     this.recRestPx[slot] = resting ? order.price : Number.NaN;
     if (resting) this.linkRest(slot, (order.strategyId as number) * this.instCap + i, side === BUY);
   }
