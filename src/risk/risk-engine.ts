@@ -1216,7 +1216,8 @@ export class RiskEngine implements RiskGate {
       if (
         open &&
         this.recLeaves[slot] === order.leavesQty &&
-        px === (hasPrice(order.price) ? order.price : hasPrice(order.triggerPrice) ? order.triggerPrice : px) &&
+        px ===
+          (hasPrice(order.price) ? order.price : hasPrice(order.triggerPrice) ? order.triggerPrice : px) &&
         (resting ? this.recRestPx[slot] === order.price : Number.isNaN(this.recRestPx[slot]!))
       )
         return;
