@@ -17,6 +17,7 @@ import type { Instrument, InstrumentRegistry } from '../model/instrument.ts';
 import type { Bar, QuoteTick, TradeTick } from '../model/market-data.ts';
 import { AccountType } from '../portfolio/account.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
+import { PortfolioRiskAccount } from '../risk/portfolio-account.ts';
 import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
 import { type RiskAccount, RiskEngine } from '../risk/risk-engine.ts';
 import { RiskMonitor } from '../risk/risk-monitor.ts';
@@ -94,11 +95,7 @@ export function buildKernel(options: KernelOptions): Kernel {
   // Risk is the same engine in every mode: every order passes it before any venue.
   const riskConfig = options.riskConfig ?? RiskConfigSchema.parse({});
   const riskCurrency = currencies.getOrCreate(riskConfig.accountCurrency);
-  const riskAccount: RiskAccount = {
-    positionQty: (id) => portfolio.netQty(id),
-    freeBalance: (c) => portfolio.free(c),
-    equity: () => portfolio.equity(riskCurrency.id),
-  };
+  const riskAccount: RiskAccount = new PortfolioRiskAccount(portfolio, riskCurrency.id);
   const risk = new RiskEngine({
     config: riskConfig,
     instruments: registry,

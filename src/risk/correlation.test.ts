@@ -121,6 +121,27 @@ describe('RollingCovariance', () => {
     expect(cov.mean(0)).toBeCloseTo(0.001, 2);
   });
 
+  it('recompute before the window is full covers exactly the samples so far', () => {
+    const n = 5;
+    const w = 40;
+    const r = rng(7);
+    const cov = new RollingCovariance(n, w);
+    const rows: number[][] = [];
+    for (let t = 0; t < 23; t++) {
+      const row = Array.from({ length: n }, (_, i) => 0.5 * i + 0.01 * gauss(r));
+      rows.push(row);
+      cov.update(row);
+      if (t < 1) continue;
+      const full = cov.recompute();
+      const d = direct(rows, w, n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          expect(Math.abs(full[i * n + j]! - d[i]![j]!)).toBeLessThanOrEqual(
+            1e-12 * Math.sqrt(d[i]![i]! * d[j]![j]!),
+          );
+    }
+  });
+
   it('reports NaN before two samples and copies the window oldest first', () => {
     const cov = new RollingCovariance(2, 3);
     expect(cov.covariance(0, 1)).toBeNaN();

@@ -13,8 +13,14 @@ let bulk: Kernels | undefined;
 export class RollingCovariance {
   readonly n: number;
   readonly window: number;
-  /** Samples as given, row t at t * n, in a ring; `head` is the next row to write. */
+  /**
+   * Samples as given, one row of `window` per series (series i's sample in slot k at i * window + k), the slots a
+   * ring; `head` is the next slot to write. Series-major so recompute hands the rows to the bulk kernels as they
+   * are (no transpose).
+   */
   private readonly ring: Float64Array;
+  /** The first `count` slots of each series, packed, while the window is not yet full (recompute). */
+  private packed: Float64Array | undefined;
   /** Per-series origin subtracted before summing (the window mean at the last resync). */
   private readonly shift: Float64Array;
   private readonly sum: Float64Array;
@@ -64,13 +70,14 @@ export class RollingCovariance {
     const c = this.cNew;
     for (let i = 0; i < n; i++) c[i] = x[i]! - shift[i]!;
     const ring = this.ring;
-    const row = this.head * n;
+    const w = this.window;
+    const head = this.head;
     const sum = this.sum;
     const cross = this.cross;
-    if (this.filled === this.window) {
+    if (this.filled === w) {
       const o = this.cOld;
       for (let i = 0; i < n; i++) {
-        o[i] = ring[row + i]! - shift[i]!;
+        o[i] = ring[i * w + head]! - shift[i]!;
         sum[i]! += c[i]! - o[i]!;
       }
       for (let i = 0; i < n; i++) {
@@ -88,8 +95,8 @@ export class RollingCovariance {
       }
       this.filled++;
     }
-    for (let i = 0; i < n; i++) ring[row + i] = x[i]!;
-    this.head = this.head + 1 === this.window ? 0 : this.head + 1;
+    for (let i = 0; i < n; i++) ring[i * w + head] = x[i]!;
+    this.head = head + 1 === w ? 0 : head + 1;
     if (++this.sinceResync >= this.resyncEvery) this.resync();
   }
 
@@ -145,8 +152,14 @@ export class RollingCovariance {
     const m = this.filled;
     if (m < 2) return out.fill(Number.NaN, 0, n * n);
     bulk ??= loadKernels();
-    // The ring's rows 0..m-1 hold the window (in ring order, which a covariance does not depend on).
-    return bulk.covarianceMatrix(this.ring, n, m, out, 'sample-rows');
+    // Each series' slots 0..m-1 hold the window (in ring order, which a covariance does not depend on): the
+    // ring itself once full, packed rows of m before.
+    const w = this.window;
+    if (m === w) return bulk.covarianceMatrix(this.ring, n, m, out, 'series-rows');
+    this.packed ??= new Float64Array(n * w);
+    const packed = this.packed;
+    for (let i = 0; i < n; i++) for (let t = 0; t < m; t++) packed[i * m + t] = this.ring[i * w + t]!;
+    return bulk.covarianceMatrix(packed, n, m, out, 'series-rows');
   }
 
   /** Recomputes the running sums exactly from the window, re-centred on its means. */
@@ -157,9 +170,10 @@ export class RollingCovariance {
     if (m === 0) return;
     const ring = this.ring;
     const shift = this.shift;
+    const w = this.window;
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let t = 0; t < m; t++) s += ring[t * n + i]!;
+      for (let t = 0; t < m; t++) s += ring[i * w + t]!;
       shift[i] = s / m;
     }
     this.sum.fill(0);
@@ -167,7 +181,7 @@ export class RollingCovariance {
     const c = this.cNew;
     for (let t = 0; t < m; t++) {
       for (let i = 0; i < n; i++) {
-        c[i] = ring[t * n + i]! - shift[i]!;
+        c[i] = ring[i * w + t]! - shift[i]!;
         this.sum[i]! += c[i]!;
       }
       for (let i = 0; i < n; i++) {
@@ -183,9 +197,10 @@ export class RollingCovariance {
     const n = this.n;
     const m = this.filled;
     const start = m < this.window ? 0 : this.head;
+    const w = this.window;
     for (let t = 0; t < m; t++) {
-      const src = ((start + t) % this.window) * n;
-      for (let i = 0; i < n; i++) out[t * n + i] = this.ring[src + i]!;
+      const slot = (start + t) % w;
+      for (let i = 0; i < n; i++) out[t * n + i] = this.ring[i * w + slot]!;
     }
     return m;
   }
@@ -195,10 +210,11 @@ export class RollingCovariance {
     const n = this.n;
     const m = this.filled;
     const start = m < this.window ? 0 : this.head;
+    const w = this.window;
     for (let t = 0; t < m; t++) {
-      const src = ((start + t) % this.window) * n;
+      const slot = (start + t) % w;
       let r = 0;
-      for (let i = 0; i < n; i++) r += weights[i]! * this.ring[src + i]!;
+      for (let i = 0; i < n; i++) r += weights[i]! * this.ring[i * w + slot]!;
       out[t] = r;
     }
     return m;

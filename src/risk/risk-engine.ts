@@ -17,14 +17,13 @@
 //   before open-order locks.
 
 import type { Clock } from '../core/clock.ts';
-import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import type { MessageBus, Topic } from '../core/message-bus.ts';
 import type { InstrumentId, Micros, PriceTicks, QtyLots, StrategyId } from '../core/units.ts';
 import type { Cache } from '../execution/cache.ts';
 import type { ExecutionEngine } from '../execution/engine.ts';
 import type { RiskGate } from '../execution/venue.ts';
 import type { Currency, CurrencyId } from '../model/currency.ts';
-import { decimalToStepsRounded, Rounding, type Step, stepsToDecimal } from '../model/decimal.ts';
+import { Rounding, stepsToDecimal } from '../model/decimal.ts';
 import type { OrderEvent } from '../model/events.ts';
 import {
   type Instrument,
@@ -45,13 +44,29 @@ import {
   validateOrderRequest,
 } from '../model/order.ts';
 import { isOpen, OrderEventKind, OrderStatus } from '../model/order-state.ts';
-import { type BreakerOptions, BreakerScope, breakerScopeName, CircuitBreakers } from './breakers.ts';
+import { BreakerScope, breakerScopeName, CircuitBreakers } from './breakers.ts';
 import { normalQuantile } from './correlation.ts';
-import { type LossLimitOptions, LossLimits, TradingState } from './loss-limits.ts';
+import { LossLimits, TradingState } from './loss-limits.ts';
 import { ReturnSampler } from './return-sampler.ts';
 import type { RiskConfig } from './risk-config.ts';
+import {
+  baseUnitsPerLot,
+  breakerOptions,
+  exactUnitsPerTickLot,
+  FEE_DEN,
+  feeHalfUp,
+  groupDigits,
+  growF64,
+  growI32,
+  growU8,
+  lossLimitOptions,
+  money,
+  steps,
+  TokenBuckets,
+} from './risk-engine-setup.ts';
 
 export { TradingState, tradingStateName } from './loss-limits.ts';
+export { feeHalfUp, groupDigits } from './risk-engine-setup.ts';
 
 export const RISK_STATE_TOPIC = 'risk.state';
 
@@ -134,7 +149,10 @@ export class TradingStateEvent {
   ts = 0 as Micros;
 }
 
-// Per-instrument limits, one Float64Array each (Infinity = no limit); indices also name the config key.
+// One flat row of RS doubles per instrument (row[i * RS + ...]): the limits first (Infinity = no limit; indices also
+// name the config key), then the state the check reads (reference price and value per lot, updated on price; open
+// orders and exposure, updated on order events) and constants of the instrument. One array, one bounds check per
+// read, instead of a typed array per figure.
 const L_ORDER_QTY = 0;
 const L_ORDER_NOTIONAL = 1;
 const L_BAND = 2;
@@ -143,6 +161,57 @@ const L_GROSS = 4;
 const L_NET = 5;
 const L_OPEN = 6;
 const L_LEVERAGE = 7;
+/** Reference price (ticks; NaN until the first price). */
+const R_REF = 8;
+/** Value of one lot at the reference price: price * k (linear) or k / price (inverse); NaN without a price. */
+const R_VPL = 9;
+const R_OPEN_BUY = 10;
+const R_OPEN_SELL = 11;
+const R_OPEN_COUNT = 12;
+const R_GROSS = 13;
+const R_NET_LONG = 14;
+const R_NET_SHORT = 15;
+/** |position| + open qty at the last refresh: a price change moves nothing while it is 0. */
+const R_EXPOSED = 16;
+/** Value of one lot is price * k (linear) or k / price (inverse), money units of the settlement currency. */
+const R_VALUE_K = 17;
+/** Exact money units per (tick x lot) when a whole number (linear instruments), else 0. */
+const R_EXACT_K = 18;
+/** The larger fee rate (1e-8 units). */
+const R_FEE_RATE = 19;
+const R_BASE_PER_LOT = 20;
+/**
+ * An upper bound of the balance a buy (or any margin order) needs per money unit of notional: 1 (cash) or
+ * 1 / leverage, plus the fee rate, with slack for rounding. Used only where the fee is computed exactly (F_FAST_FEE).
+ */
+const R_NEED_K = 21;
+const RS = 24;
+
+// Per-instrument bits (flags[i]): facts of the instrument, then the checks that can deny at all under the config
+// (a limit of Infinity never denies), computed when the instrument is added; the check skips the others.
+const F_MARGIN = 1;
+const F_INVERSE = 2;
+/** Settles in the account currency: counted in the totals. */
+const F_TOTALS = 4;
+/** The fee is computed here in integers (exact notional, HALF_UP, rate <= 1%): see feeOf. */
+const F_FAST_FEE = 8;
+const A_BAND = 1 << 4;
+const A_ORDER_QTY = 1 << 5;
+const A_NOTIONAL = 1 << 6;
+const A_POSITION = 1 << 7;
+const A_GROSS = 1 << 8;
+const A_NET = 1 << 9;
+const A_TOTAL_GROSS = 1 << 10;
+const A_TOTAL_NET = 1 << 11;
+const A_CLUSTER = 1 << 12;
+const A_VENUE = 1 << 13;
+const A_OPEN = 1 << 14;
+const A_TOTAL_OPEN = 1 << 15;
+const A_BALANCE = 1 << 16;
+const A_STP = 1 << 17;
+const A_VAR = 1 << 18;
+/** Any check of exposureCheck. */
+const A_EXPOSURE = A_GROSS | A_NET | A_TOTAL_GROSS | A_TOTAL_NET | A_CLUSTER | A_VENUE;
 const LIMIT_NAMES = [
   'maxOrderQty',
   'maxOrderNotional',
@@ -162,8 +231,6 @@ const RATE_KEYS = [
   'risk.rates.strategy.orders',
   'risk.rates.strategy.modifies',
 ] as const;
-/** Fee rates are integers in 1e-8 (Instrument FeeRate). */
-const FEE_DEN = 100_000_000;
 const BUY = OrderSide.BUY;
 
 const FACT_QTY = 1;
@@ -229,30 +296,15 @@ export class RiskEngine implements RiskGate {
   // ---- per instrument (index = instrument id)
   private instCap = 0;
   private known: Uint8Array = new Uint8Array(0);
-  private limits: Float64Array = new Float64Array(0);
+  /** Limits, state and constants: RS doubles per instrument (see R_*). */
+  private row: Float64Array = new Float64Array(0);
+  /** F_* facts and A_* active checks per instrument. */
+  private flags: Int32Array = new Int32Array(0);
   private limitKeys: string[] = [];
   private insts: (Instrument | undefined)[] = [];
-  private refPx: Float64Array = new Float64Array(0);
-  private openBuy: Float64Array = new Float64Array(0);
-  private openSell: Float64Array = new Float64Array(0);
-  private openCount: Int32Array = new Int32Array(0);
-  private gross: Float64Array = new Float64Array(0);
-  private netLong: Float64Array = new Float64Array(0);
-  private netShort: Float64Array = new Float64Array(0);
-  /** |position| + open qty at the last refresh: a price change moves nothing while it is 0. */
-  private exposedLots: Float64Array = new Float64Array(0);
-  private inTotals: Uint8Array = new Uint8Array(0);
-  private isMargin: Uint8Array = new Uint8Array(0);
-  private isInverse: Uint8Array = new Uint8Array(0);
-  /** Value of one lot: price * k (linear) or k / price (inverse), in money units of the settlement currency. */
-  private valueK: Float64Array = new Float64Array(0);
-  /** Exact money units per (tick x lot) when a whole number (linear instruments), else 0. */
-  private exactK: Float64Array = new Float64Array(0);
-  private baseUnitsPerLot: Float64Array = new Float64Array(0);
   private feeLiquidity: Uint8Array = new Uint8Array(0);
-  /** The larger fee rate (1e-8 units), and 1 where feeOf may compute it in integers. */
-  private feeRate: Float64Array = new Float64Array(0);
-  private fastFee: Uint8Array = new Uint8Array(0);
+  /** Currency ids a buy and a sell need and reserve (settlement for margin, quote / base for cash): [2i], [2i+1]. */
+  private curOf: Int32Array = new Int32Array(0);
   private venueOf: Int32Array = new Int32Array(0);
   private clusterOf: Int32Array = new Int32Array(0);
   private clusterGross: Float64Array = new Float64Array(0);
@@ -285,11 +337,15 @@ export class RiskEngine implements RiskGate {
   private readonly strategyOrders: TokenBuckets;
   private readonly strategyModifies: TokenBuckets;
 
-  // ---- self-trade prevention: resting orders per (strategy, instrument), index strategy * instCap + instrument
+  // ---- self-trade prevention: resting orders per (strategy, instrument), index k = strategy * instCap + instrument.
+  // Each (k, side) keeps its resting records in a doubly linked list sorted best first (buys by price down, sells
+  // up), so the best price after the best order left is the next one (O(1)); an insert walks from the nearer end
+  // (O(1) for a ladder placed in price order). restBuyMax / restSellMin hold the heads' prices (-/+Infinity: none).
   private stratCap = 0;
-  private restSells: Int32Array = new Int32Array(0);
+  /** Head and tail slot of the list of k's resting buys at [2k], sells at [2k + 1]; -1 = empty. */
+  private restHead: Int32Array = new Int32Array(0);
+  private restTail: Int32Array = new Int32Array(0);
   private restSellMin: Float64Array = new Float64Array(0);
-  private restBuys: Int32Array = new Int32Array(0);
   private restBuyMax: Float64Array = new Float64Array(0);
 
   // ---- open orders seen on the event stream: a ring of records, slot = order id & mask
@@ -303,19 +359,24 @@ export class RiskEngine implements RiskGate {
   private recRestPx: Float64Array = new Float64Array(0);
   private recReserve: Float64Array = new Float64Array(0);
   private recCur: Int32Array = new Int32Array(0);
+  /** Neighbours of a resting record in its (strategy, instrument, side) list (slots; -1 = none). */
+  private recNext: Int32Array = new Int32Array(0);
+  private recPrev: Int32Array = new Int32Array(0);
   private records = 0;
 
-  // ---- the check in progress: doubles kept here rather than passed (see the gate below)
-  private cTs = Number.NaN;
-  private cPrice = Number.NaN;
-  private cTrigger = Number.NaN;
-  private cHeld = Number.NaN;
+  // ---- the check in progress: doubles kept here rather than passed to calls V8 may not inline (boxed)
+  /** An amendment's total quantity, lots left to fill, prices and what it already reserves (checkModify). */
+  private mQty = Number.NaN;
+  private mLots = Number.NaN;
+  private mPrice = Number.NaN;
+  private mTrigger = Number.NaN;
+  private mHeld = Number.NaN;
+  /** For the exact balance check and the venue check: notional (or gross), price, held and available money. */
+  private cValue = Number.NaN;
   private cPx = Number.NaN;
-  private cNotional = Number.NaN;
+  private cHeld = Number.NaN;
+  private cAvail = Number.NaN;
   private cFee = Number.NaN;
-  /** Tokens found in the venue and strategy buckets; taken only when every check passed. */
-  private cTokV = Number.NaN;
-  private cTokS = Number.NaN;
 
   // ---- facts of the last denial, for reasonText
   private fCode = 0;
@@ -389,7 +450,8 @@ export class RiskEngine implements RiskGate {
 
   // ---- the gate (hot path) ----------------------------------------------------------------------------------
   // Doubles (timestamps, prices, money) travel between the check's steps in fields of this object, not as
-  // arguments or return values: a double crossing a call V8 does not inline is boxed (an allocation).
+  // arguments or return values: a double crossing a call V8 does not inline is boxed (an allocation). The limits
+  // are one straight-line pass over the instrument's row; checks its config cannot fail are skipped by bit.
 
   checkSubmit(order: Order, inst: Instrument): number {
     if (!this.enabled) return 0;
@@ -402,24 +464,7 @@ export class RiskEngine implements RiskGate {
       const code = validateOrderRequest(orderAsRequest(order, this.scratch), inst);
       if (code !== 0) return this.deny(code, 0, 0, 0, inst, '');
     }
-    if (this.state === TradingState.HALTED) return this.denyState(RiskReason.HALTED, inst);
-    const v = this.venueOf[i]!;
-    this.cTs = order.tsInit;
-    const gate = this.gateCheck(v, s, inst);
-    if (gate !== 0) return gate;
-    const vo = this.venueOrders;
-    const so = this.strategyOrders;
-    const rate = this.rateCheck(vo, so, v, s, inst, RiskReason.ORDER_RATE, 'orders');
-    if (rate !== 0) return rate;
-    const q = order.qty as number;
-    this.cPrice = order.price;
-    this.cTrigger = order.triggerPrice;
-    this.cHeld = 0;
-    const code = this.evaluate(inst, i, s, order.side, order.type, order.flags, q, q, q, true);
-    if (code !== 0) return code;
-    if (vo.on) vo.take(v, this.cTokV, this.cTs);
-    if (so.on) so.take(s, this.cTokS, this.cTs);
-    return 0;
+    return this.check(order, inst, i, s, true);
   }
 
   checkModify(order: Order, inst: Instrument, qty: number, price: number, triggerPrice: number): number {
@@ -437,171 +482,142 @@ export class RiskEngine implements RiskGate {
     if (rule !== 0) return this.deny(rule, 0, 0, 0, inst, '');
     if (newQty <= order.filledQty)
       return this.deny(RiskReason.MODIFY_BELOW_FILLED, newQty, order.filledQty, FACT_QTY, inst, '');
-    if (this.state === TradingState.HALTED) return this.denyState(RiskReason.HALTED, inst);
-    const v = this.venueOf[i]!;
-    this.cTs = this.clock.now();
-    const gate = this.gateCheck(v, s, inst);
-    if (gate !== 0) return gate;
-    const vm = this.venueModifies;
-    const sm = this.strategyModifies;
-    const rate = this.rateCheck(vm, sm, v, s, inst, RiskReason.MODIFY_RATE, 'modifies');
-    if (rate !== 0) return rate;
-    const leaves = newQty - order.filledQty;
-    const add = leaves - order.leavesQty;
-    this.cPrice = req.price;
-    this.cTrigger = req.triggerPrice;
-    this.cHeld = this.reserveOf(order.id);
-    const code = this.evaluate(inst, i, s, order.side, order.type, order.flags, newQty, add, leaves, false);
-    if (code !== 0) return code;
-    if (vm.on) vm.take(v, this.cTokV, this.cTs);
-    if (sm.on) sm.take(s, this.cTokS, this.cTs);
-    return 0;
-  }
-
-  /** Tokens of the venue and strategy buckets at this.cTs, kept in cTokV / cTokS until every check passed. */
-  private rateCheck(
-    vb: TokenBuckets,
-    sb: TokenBuckets,
-    v: number,
-    s: number,
-    inst: Instrument,
-    code: number,
-    what: 'orders' | 'modifies',
-  ): number {
-    if (vb.on) {
-      this.cTokV = vb.at(v, this.cTs);
-      if (this.cTokV < 1)
-        return this.deny(code, v, vb.burst, FACT_COUNT, inst, RATE_KEYS[what === 'orders' ? 0 : 1]!);
-    }
-    if (sb.on) {
-      this.cTokS = sb.at(s, this.cTs);
-      if (this.cTokS < 1)
-        return this.deny(code, s, sb.burst, FACT_COUNT, inst, RATE_KEYS[what === 'orders' ? 2 : 3]!);
-    }
-    return 0;
-  }
-
-  /** Breakers and stale data, at this.cTs. */
-  private gateCheck(v: number, s: number, inst: Instrument): number {
-    const br = this.breakers;
-    if (br.isBlocked(v, s)) {
-      const scope = br.blockingScope(v, s);
-      this.deny(RiskReason.BREAKER_OPEN, 0, 0, 0, inst, 'risk.breakers');
-      this.fScope = scope;
-      this.fId = scope === BreakerScope.VENUE ? v : scope === BreakerScope.STRATEGY ? s : 0;
-      return RiskReason.BREAKER_OPEN;
-    }
-    const stale = br.options.staleDataUs;
-    if (stale > 0 && this.cTs - br.lastMarketData(v) > stale) {
-      const silence = this.cTs - br.lastMarketData(v);
-      br.tripStale(v, this.cTs);
-      return this.deny(RiskReason.STALE_MARKET_DATA, silence, stale, 0, inst, 'risk.breakers.staleDataMs');
-    }
-    return 0;
+    // The amended figures travel in fields (doubles cross no call), read by check for a modify.
+    this.mQty = newQty;
+    this.mLots = newQty - order.filledQty;
+    this.mPrice = req.price;
+    this.mTrigger = req.triggerPrice;
+    this.mHeld = this.reserveOf(order.id);
+    return this.check(order, inst, i, s, false);
   }
 
   /**
-   * The limits proper, for the order in this.cPrice / this.cTrigger. `qty` is the order's total quantity, `add`
-   * the lots it adds to the open exposure of its side (qty for a new order, the change of leaves for an
-   * amendment), `lots` what is left to fill (the balance it needs); this.cHeld is what the order already
-   * reserves (an amendment needs only the difference).
+   * The check proper, one straight pass: state, breakers and stale data, rate buckets, then the limits over the
+   * instrument's row, in the order of the reason codes' precedence; a limit whose A_* bit is clear cannot deny
+   * under the config and is skipped. A new order (`isNew`) is checked as given; an amendment with the figures
+   * checkModify left in the m* fields. `qty` is the order's total quantity, `add` the lots it adds to the open
+   * exposure of its side (the change of leaves for an amendment), `lots` what is left to fill (the balance it
+   * needs), `held` what the order already reserves. Tokens are taken only when everything passed.
    */
-  private evaluate(
-    inst: Instrument,
-    i: number,
-    s: number,
-    side: number,
-    type: number,
-    flags: number,
-    qty: number,
-    add: number,
-    lots: number,
-    isNew: boolean,
-  ): number {
-    const lim = this.limits;
-    const li = i * LIMITS;
-    const ref = this.refPx[i]!;
-    const price = this.cPrice;
-    const trigger = this.cTrigger;
-    const px = !Number.isNaN(price) ? price : !Number.isNaN(trigger) ? trigger : ref;
-    if (Number.isNaN(px)) return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, '');
-    this.cPx = px;
-
-    const band = lim[li + L_BAND]!;
-    if (band !== INF) {
-      if (Number.isNaN(ref))
-        return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, this.limitKeys[li + L_BAND]!);
-      // Integer ticks times 10_000 stay exact far beyond any real price.
-      if (!Number.isNaN(price) && Math.abs(price - ref) * 10_000 > band * ref)
-        return this.denyBand(price, ref, band, inst, li);
-      if (!Number.isNaN(trigger) && Math.abs(trigger - ref) * 10_000 > band * ref)
-        return this.denyBand(trigger, ref, band, inst, li);
+  private check(order: Order, inst: Instrument, i: number, s: number, isNew: boolean): number {
+    if (this.state === TradingState.HALTED) return this.denyState(RiskReason.HALTED, inst);
+    const v = this.venueOf[i]!;
+    const ts = isNew ? (order.tsInit as number) : this.clock.now();
+    const br = this.breakers;
+    if (br.isBlocked(v, s)) return this.denyBreaker(inst, v, s);
+    const stale = br.options.staleDataUs;
+    if (stale > 0 && ts - br.lastMarketData(v) > stale) return this.denyStale(inst, v, ts);
+    const vb = isNew ? this.venueOrders : this.venueModifies;
+    const sb = isNew ? this.strategyOrders : this.strategyModifies;
+    let tokV = 0;
+    let tokS = 0;
+    if (vb.on) {
+      tokV = vb.at(v, ts);
+      if (tokV < 1) return this.denyRate(inst, isNew, 0, v, vb.burst);
+    }
+    if (sb.on) {
+      tokS = sb.at(s, ts);
+      if (tokS < 1) return this.denyRate(inst, isNew, 2, s, sb.burst);
     }
 
-    if (qty > lim[li + L_ORDER_QTY]!)
-      return this.deny(
-        RiskReason.ORDER_QTY,
-        qty,
-        lim[li + L_ORDER_QTY]!,
-        FACT_QTY,
-        inst,
-        this.limitKeys[li + L_ORDER_QTY]!,
-      );
-    this.notionalOf(inst, i, px, qty);
-    const notional = this.cNotional;
+    const qty = isNew ? (order.qty as number) : this.mQty;
+    const lots = isNew ? qty : this.mLots;
+    const add = isNew ? qty : lots - order.leavesQty;
+    const price = isNew ? (order.price as number) : this.mPrice;
+    const trigger = isNew ? (order.triggerPrice as number) : this.mTrigger;
+    const row = this.row;
+    const r = i * RS;
+    const f = this.flags[i]!;
+    const ref = row[r + R_REF]!;
+    // Number.isNaN(x): NaN (no price), without a call.
+    const px = !Number.isNaN(price) ? price : !Number.isNaN(trigger) ? trigger : ref;
+    if (Number.isNaN(px)) return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, '');
+    if ((f & A_BAND) !== 0) {
+      const band = row[r + L_BAND]!;
+      if (Number.isNaN(ref))
+        return this.deny(RiskReason.NO_REFERENCE_PRICE, 0, 0, 0, inst, this.keyOf(i, L_BAND));
+      // Integer ticks times 10_000 stay exact far beyond any real price.
+      if (!Number.isNaN(price) && Math.abs(price - ref) * 10_000 > band * ref)
+        return this.denyBand(price, ref, band, inst, i);
+      if (!Number.isNaN(trigger) && Math.abs(trigger - ref) * 10_000 > band * ref)
+        return this.denyBand(trigger, ref, band, inst, i);
+    }
+    if ((f & A_ORDER_QTY) !== 0 && qty > row[r + L_ORDER_QTY]!)
+      return this.denyLimit(RiskReason.ORDER_QTY, qty, FACT_QTY, inst, L_ORDER_QTY);
+    // Exact notional: ticks * lots * k where the value per tick and lot is a whole number of money units (every
+    // linear USDT pair), else Instrument.tryNotional (NaN beyond 2^53).
+    const ek = row[r + R_EXACT_K]!;
+    let notional = px * qty * ek;
+    if (!(ek > 0 && notional <= MAX_SAFE)) notional = inst.tryNotional(px, qty);
     if (Number.isNaN(notional)) return this.deny(RiskReason.VALUE_OVERFLOW, qty, px, 0, inst, '');
-    if (notional > lim[li + L_ORDER_NOTIONAL]!)
-      return this.deny(
-        RiskReason.ORDER_NOTIONAL,
-        notional,
-        lim[li + L_ORDER_NOTIONAL]!,
-        FACT_MONEY,
-        inst,
-        this.limitKeys[li + L_ORDER_NOTIONAL]!,
-      );
+    if ((f & A_NOTIONAL) !== 0 && notional > row[r + L_ORDER_NOTIONAL]!)
+      return this.denyLimit(RiskReason.ORDER_NOTIONAL, notional, FACT_MONEY, inst, L_ORDER_NOTIONAL);
 
     // Position and exposure, counting every open order as filled.
     const pos = this.account.positionQty(i as InstrumentId);
-    const ob = this.openBuy[i]!;
-    const os = this.openSell[i]!;
-    const isBuy = side === BUY;
-    const base = isBuy ? pos + ob : pos - os;
-    const proj = isBuy ? base + add : base - add;
+    const ob = row[r + R_OPEN_BUY]!;
+    const os = row[r + R_OPEN_SELL]!;
+    const isBuy = order.side === BUY;
     const reducing = isBuy ? pos < 0 && ob + add <= -pos : pos > 0 && os + add <= pos;
     if (!reducing && add > 0) {
       if (this.state === TradingState.REDUCING) return this.denyState(RiskReason.REDUCING_ONLY, inst);
-      if ((flags & OrderFlags.REDUCE_ONLY) !== 0)
+      if ((order.flags & OrderFlags.REDUCE_ONLY) !== 0)
         return this.deny(RiskReason.REDUCE_ONLY, pos, isBuy ? ob : os, FACT_QTY, inst, '');
-      const absProj = Math.abs(proj);
-      if (absProj > lim[li + L_POSITION]! && absProj > Math.abs(base))
-        return this.deny(
-          RiskReason.POSITION,
-          absProj,
-          lim[li + L_POSITION]!,
-          FACT_QTY,
-          inst,
-          this.limitKeys[li + L_POSITION]!,
-        );
-      const code = this.exposureCheck(inst, i, li, isBuy, pos, ob, os, add, Number.isNaN(ref) ? px : ref);
-      if (code !== 0) return code;
-      if (this.varOn) {
-        const v = this.varCheck(inst, i, isBuy ? add : -add);
-        if (v !== 0) return v;
+      if ((f & A_POSITION) !== 0) {
+        const base = isBuy ? pos + ob : pos - os;
+        const absProj = Math.abs(isBuy ? base + add : base - add);
+        if (absProj > row[r + L_POSITION]! && absProj > Math.abs(base))
+          return this.denyLimit(RiskReason.POSITION, absProj, FACT_QTY, inst, L_POSITION);
+      }
+      if ((f & A_EXPOSURE) !== 0) {
+        // Valued at the reference price (the order's price before there is one).
+        let vpl = row[r + R_VPL]!;
+        if (Number.isNaN(vpl)) vpl = valuePerLot(row[r + R_VALUE_K]!, px, (f & F_INVERSE) !== 0);
+        const g = (Math.abs(pos) + ob + os + add) * vpl;
+        if ((f & A_GROSS) !== 0 && g > row[r + L_GROSS]!)
+          return this.denyExposure(RiskReason.INSTRUMENT_GROSS, g, inst);
+        const nl = (isBuy ? pos + ob + add : pos + ob) * vpl;
+        const ns = (isBuy ? pos - os : pos - os - add) * vpl;
+        const peers = this.peers;
+        if ((f & A_NET) !== 0) {
+          const worst =
+            peers === null
+              ? Math.max(Math.abs(nl), Math.abs(ns))
+              : Math.max(Math.abs(nl + (peers.instLong[i] ?? 0)), Math.abs(ns + (peers.instShort[i] ?? 0)));
+          if (worst > row[r + L_NET]!) return this.denyExposure(RiskReason.INSTRUMENT_NET, worst, inst);
+        }
+        if ((f & A_TOTAL_GROSS) !== 0) {
+          const tg = this.totalGross - row[r + R_GROSS]! + g + (peers === null ? 0 : peers.gross);
+          if (tg > this.maxTotalGross) return this.denyExposure(RiskReason.TOTAL_GROSS, tg, inst);
+        }
+        if ((f & A_TOTAL_NET) !== 0) {
+          const tl = this.totalNetLong - row[r + R_NET_LONG]! + nl + (peers === null ? 0 : peers.netLong);
+          const tsh = this.totalNetShort - row[r + R_NET_SHORT]! + ns + (peers === null ? 0 : peers.netShort);
+          const tw = Math.max(Math.abs(tl), Math.abs(tsh));
+          if (tw > this.maxTotalNet) return this.denyExposure(RiskReason.TOTAL_NET, tw, inst);
+        }
+        const c = this.clusterOf[i]!;
+        if ((f & A_CLUSTER) !== 0 && c >= 0) {
+          const cg = this.clusterGross[c]! - row[r + R_GROSS]! + g;
+          if (cg > this.maxClusterGross) return this.denyExposure(RiskReason.CLUSTER_GROSS, cg, inst);
+        }
+        if ((f & A_VENUE) !== 0) {
+          this.cValue = g;
+          const code = this.venueCheck(inst, i);
+          if (code !== 0) return code;
+        }
+      }
+      if ((f & A_VAR) !== 0) {
+        const code = this.varCheck(inst, i, isBuy ? add : -add);
+        if (code !== 0) return code;
       }
     }
 
     if (isNew) {
-      const n = this.openCount[i]! + 1;
-      if (n > lim[li + L_OPEN]!)
-        return this.deny(
-          RiskReason.OPEN_ORDERS,
-          n,
-          lim[li + L_OPEN]!,
-          FACT_COUNT,
-          inst,
-          this.limitKeys[li + L_OPEN]!,
-        );
-      if (this.totalOpen + 1 > this.maxTotalOpen)
+      const n = row[r + R_OPEN_COUNT]! + 1;
+      if ((f & A_OPEN) !== 0 && n > row[r + L_OPEN]!)
+        return this.denyLimit(RiskReason.OPEN_ORDERS, n, FACT_COUNT, inst, L_OPEN);
+      if ((f & A_TOTAL_OPEN) !== 0 && this.totalOpen + 1 > this.maxTotalOpen)
         return this.deny(
           RiskReason.TOTAL_OPEN_ORDERS,
           this.totalOpen + 1,
@@ -612,36 +628,91 @@ export class RiskEngine implements RiskGate {
         );
     }
 
-    if (this.balanceOn) {
-      if (lots !== qty) this.notionalOf(inst, i, px, lots);
-      const code = this.balanceCheck(inst, i, side, flags, lots, reducing);
-      if (code !== 0) return code;
-    }
-
-    if (this.stpOn && (type === OrderType.MARKET || type === OrderType.LIMIT)) {
-      const k = s * this.instCap + i;
-      if (isBuy) {
-        if (this.restSells[k]! > 0 && (type === OrderType.MARKET || price >= this.restSellMin[k]!))
-          return this.deny(
-            RiskReason.SELF_TRADE,
-            price,
-            this.restSellMin[k]!,
-            FACT_PRICE,
-            inst,
-            'risk.selfTradePrevention',
-          );
-      } else if (this.restBuys[k]! > 0 && (type === OrderType.MARKET || price <= this.restBuyMax[k]!)) {
-        return this.deny(
-          RiskReason.SELF_TRADE,
-          price,
-          this.restBuyMax[k]!,
-          FACT_PRICE,
-          inst,
-          'risk.selfTradePrevention',
-        );
+    if ((f & A_BALANCE) !== 0) {
+      // Free balance (less this engine's reservations) must cover what `lots` need, less what the order holds.
+      const held = isNew ? 0 : this.mHeld;
+      let need = notional;
+      if (lots !== qty) {
+        need = px * lots * ek;
+        if (!(ek > 0 && need <= MAX_SAFE)) need = inst.tryNotional(px, lots);
+      }
+      const cur = this.curOf[2 * i + (isBuy ? 0 : 1)]!;
+      let avail = this.account.freeBalance(cur as CurrencyId);
+      if (this.reserveOn) avail -= this.reserved[cur] ?? 0;
+      // A buy or margin order compares the bound notional * R_NEED_K + 2 (at least the exact need, see
+      // addInstrument) first; only when that does not pass is the exact need (margin and fee) worked out.
+      const cashSell = (f & F_MARGIN) === 0 && !isBuy;
+      if (cashSell || !(need * row[r + R_NEED_K]! + 2 - held <= avail)) {
+        this.cValue = need;
+        this.cPx = px;
+        this.cHeld = held;
+        this.cAvail = avail;
+        const code = this.balanceCheck(inst, i, f, order.side, order.flags, lots, reducing);
+        if (code !== 0) return code;
       }
     }
+
+    if ((f & A_STP) !== 0) {
+      const type = order.type;
+      if (type === OrderType.MARKET || type === OrderType.LIMIT) {
+        const k = s * this.instCap + i;
+        const market = type === OrderType.MARKET;
+        if (isBuy) {
+          const best = this.restSellMin[k]!;
+          if (market ? this.restHead[2 * k + 1]! >= 0 : price >= best)
+            return this.deny(
+              RiskReason.SELF_TRADE,
+              price,
+              best,
+              FACT_PRICE,
+              inst,
+              'risk.selfTradePrevention',
+            );
+        } else {
+          const best = this.restBuyMax[k]!;
+          if (market ? this.restHead[2 * k]! >= 0 : price <= best)
+            return this.deny(
+              RiskReason.SELF_TRADE,
+              price,
+              best,
+              FACT_PRICE,
+              inst,
+              'risk.selfTradePrevention',
+            );
+        }
+      }
+    }
+    if (vb.on) vb.take(v, tokV, ts);
+    if (sb.on) sb.take(s, tokS, ts);
     return 0;
+  }
+
+  private denyBreaker(inst: Instrument, v: number, s: number): number {
+    const scope = this.breakers.blockingScope(v, s);
+    this.deny(RiskReason.BREAKER_OPEN, 0, 0, 0, inst, 'risk.breakers');
+    this.fScope = scope;
+    this.fId = scope === BreakerScope.VENUE ? v : scope === BreakerScope.STRATEGY ? s : 0;
+    return RiskReason.BREAKER_OPEN;
+  }
+
+  private denyStale(inst: Instrument, v: number, ts: number): number {
+    const br = this.breakers;
+    const silence = ts - br.lastMarketData(v);
+    br.tripStale(v, ts);
+    return this.deny(
+      RiskReason.STALE_MARKET_DATA,
+      silence,
+      br.options.staleDataUs,
+      0,
+      inst,
+      'risk.breakers.staleDataMs',
+    );
+  }
+
+  /** A rate denial; `scope` 0 for the venue's bucket, 2 for the strategy's (the config key's index). */
+  private denyRate(inst: Instrument, isNew: boolean, scope: number, id: number, burst: number): number {
+    const code = isNew ? RiskReason.ORDER_RATE : RiskReason.MODIFY_RATE;
+    return this.deny(code, id, burst, FACT_COUNT, inst, RATE_KEYS[scope + (isNew ? 0 : 1)]!);
   }
 
   /**
@@ -655,15 +726,15 @@ export class RiskEngine implements RiskGate {
     const n = sm.n;
     if (this.varW.length < n) this.varW = new Float64Array(n);
     const w = this.varW;
+    const row = this.row;
+    const cap = this.instCap;
     for (let j = 0; j < n; j++) {
-      const ref = this.refPx[j];
-      if (j >= this.instCap || this.known[j] !== 1 || this.inTotals[j] !== 1 || !(ref! > 0)) {
+      const r = j * RS;
+      if (j >= cap || this.known[j] !== 1 || (this.flags[j]! & F_TOTALS) === 0 || !(row[r + R_REF]! > 0)) {
         w[j] = 0;
         continue;
       }
-      const k = this.valueK[j]!;
-      const vpl = this.isInverse[j] === 1 ? k / ref! : k * ref!;
-      w[j] = (this.account.positionQty(j as InstrumentId) + (j === i ? addSigned : 0)) * vpl;
+      w[j] = (this.account.positionQty(j as InstrumentId) + (j === i ? addSigned : 0)) * row[r + R_VPL]!;
     }
     // VaR = z x sigma x sqrt(h); sigma comes back in a field, and the limit is compared in sigma units.
     sm.portfolioSigma(w);
@@ -671,9 +742,7 @@ export class RiskEngine implements RiskGate {
     const byEquity = this.maxVarFraction === INF ? INF : this.maxVarFraction * this.account.equity();
     const limit = Math.min(byEquity, this.maxVarLoss);
     if (!(after > limit)) return 0;
-    const ref = this.refPx[i]!;
-    const k = this.valueK[i]!;
-    if (i < n) w[i]! -= addSigned * (this.isInverse[i] === 1 ? k / ref : k * ref);
+    if (i < n) w[i]! -= addSigned * row[i * RS + R_VPL]!;
     sm.portfolioSigma(w);
     if (this.varScale * sm.sigma >= after) return 0;
     return this.deny(
@@ -686,187 +755,114 @@ export class RiskEngine implements RiskGate {
     );
   }
 
-  /** Instrument gross and net exposure, the totals and the cluster, valued at `vref`. */
-  private exposureCheck(
-    inst: Instrument,
-    i: number,
-    li: number,
-    isBuy: boolean,
-    pos: number,
-    ob: number,
-    os: number,
-    add: number,
-    vref: number,
-  ): number {
-    const lim = this.limits;
-    const k = this.valueK[i]!;
-    const vpl = this.isInverse[i] === 1 ? k / vref : k * vref;
-    const g = (Math.abs(pos) + ob + os + add) * vpl;
-    if (g > lim[li + L_GROSS]!)
-      return this.deny(
-        RiskReason.INSTRUMENT_GROSS,
-        g,
-        lim[li + L_GROSS]!,
-        FACT_MONEY,
-        inst,
-        this.limitKeys[li + L_GROSS]!,
-      );
-    const nl = (isBuy ? pos + ob + add : pos + ob) * vpl;
-    const ns = (isBuy ? pos - os : pos - os - add) * vpl;
+  /** The venue's gross exposure with this order (its instrument's gross in this.cValue) against the limit. */
+  private venueCheck(inst: Instrument, i: number): number {
+    // Few instruments per node: a scan at check time instead of one more running sum to keep.
+    const row = this.row;
     const peers = this.peers;
-    const worst =
-      peers === null
-        ? Math.max(Math.abs(nl), Math.abs(ns))
-        : Math.max(Math.abs(nl + (peers.instLong[i] ?? 0)), Math.abs(ns + (peers.instShort[i] ?? 0)));
-    if (worst > lim[li + L_NET]!)
-      return this.deny(
-        RiskReason.INSTRUMENT_NET,
-        worst,
-        lim[li + L_NET]!,
-        FACT_MONEY,
-        inst,
-        this.limitKeys[li + L_NET]!,
-      );
-    if (this.inTotals[i] !== 1) return 0;
-    const tg = this.totalGross - this.gross[i]! + g + (peers === null ? 0 : peers.gross);
-    if (tg > this.maxTotalGross)
-      return this.deny(
-        RiskReason.TOTAL_GROSS,
-        tg,
-        this.maxTotalGross,
-        FACT_MONEY,
-        inst,
-        'risk.total.maxGrossExposure',
-      );
-    const tl = this.totalNetLong - this.netLong[i]! + nl + (peers === null ? 0 : peers.netLong);
-    const tsh = this.totalNetShort - this.netShort[i]! + ns + (peers === null ? 0 : peers.netShort);
-    const tw = Math.max(Math.abs(tl), Math.abs(tsh));
-    if (tw > this.maxTotalNet)
-      return this.deny(
-        RiskReason.TOTAL_NET,
-        tw,
-        this.maxTotalNet,
-        FACT_MONEY,
-        inst,
-        'risk.total.maxNetExposure',
-      );
-    const c = this.clusterOf[i]!;
-    if (c >= 0) {
-      const cg = this.clusterGross[c]! - this.gross[i]! + g;
-      if (cg > this.maxClusterGross)
+    const v = this.venueOf[i]!;
+    let vg = this.cValue - row[i * RS + R_GROSS]! + (peers === null ? 0 : (peers.venueGross[v] ?? 0));
+    for (let j = 0; j < this.instCap; j++)
+      if (this.venueOf[j] === v && (this.flags[j]! & F_TOTALS) !== 0) vg += row[j * RS + R_GROSS]!;
+    return vg > this.maxVenueGross ? this.denyExposure(RiskReason.VENUE_GROSS, vg, inst) : 0;
+  }
+
+  /** An exposure denial: the limit and its config key follow from the code. */
+  private denyExposure(code: number, value: number, inst: Instrument): number {
+    switch (code) {
+      case RiskReason.INSTRUMENT_GROSS:
+        return this.denyLimit(code, value, FACT_MONEY, inst, L_GROSS);
+      case RiskReason.INSTRUMENT_NET:
+        return this.denyLimit(code, value, FACT_MONEY, inst, L_NET);
+      case RiskReason.TOTAL_GROSS:
+        return this.deny(code, value, this.maxTotalGross, FACT_MONEY, inst, 'risk.total.maxGrossExposure');
+      case RiskReason.TOTAL_NET:
+        return this.deny(code, value, this.maxTotalNet, FACT_MONEY, inst, 'risk.total.maxNetExposure');
+      case RiskReason.CLUSTER_GROSS:
         return this.deny(
-          RiskReason.CLUSTER_GROSS,
-          cg,
+          code,
+          value,
           this.maxClusterGross,
           FACT_MONEY,
           inst,
           'risk.total.maxClusterExposure',
         );
+      default:
+        return this.deny(code, value, this.maxVenueGross, FACT_MONEY, inst, 'risk.total.maxVenueExposure');
     }
-    if (this.maxVenueGross !== INF) {
-      // Few instruments per node: a scan at check time instead of one more running sum to keep.
-      const v = this.venueOf[i]!;
-      let vg = g - this.gross[i]! + (peers === null ? 0 : (peers.venueGross[v] ?? 0));
-      for (let j = 0; j < this.instCap; j++)
-        if (this.venueOf[j] === v && this.inTotals[j] === 1) vg += this.gross[j]!;
-      if (vg > this.maxVenueGross)
-        return this.deny(
-          RiskReason.VENUE_GROSS,
-          vg,
-          this.maxVenueGross,
-          FACT_MONEY,
-          inst,
-          'risk.total.maxVenueExposure',
-        );
-    }
-    return 0;
   }
 
   /**
-   * Exact notional of `lots` at `px` into this.cNotional (NaN on overflow): ticks * lots * k when the
-   * instrument's value per tick and lot is a whole number of money units (every linear USDT pair), else
-   * Instrument.tryNotional.
+   * The larger of the maker and taker fee (never below 0) of `lots` at this.cPx, notional this.cValue, into
+   * this.cFee. Where the notional is exact (exactK) and the fee rounds HALF_UP, it is computed here in integers
+   * split at 1e8 (exact, and no call that boxes a double); otherwise Instrument.tryFee.
    */
-  private notionalOf(inst: Instrument, i: number, px: number, lots: number): void {
-    const k = this.exactK[i]!;
-    if (k > 0) {
-      const n = px * lots * k;
-      if (n <= MAX_SAFE) {
-        this.cNotional = n;
-        return;
-      }
-    }
-    this.cNotional = inst.tryNotional(px, lots);
-  }
-
-  /**
-   * The larger of the maker and taker fee (never below 0) of `lots` at this.cPx into this.cFee. Where the notional
-   * is exact (exactK) and the fee rounds HALF_UP, it is computed here in integers split at 1e8 (exact, and no call
-   * that boxes a double); otherwise Instrument.tryFee.
-   */
-  private feeOf(inst: Instrument, i: number, lots: number): void {
-    const r = this.feeRate[i]!;
-    if (r <= 0) {
+  private feeOf(inst: Instrument, i: number, f: number, lots: number): void {
+    const rate = this.row[i * RS + R_FEE_RATE]!;
+    if (rate <= 0) {
       this.cFee = 0;
       return;
     }
-    const n = this.cNotional;
-    if (this.fastFee[i] === 1 && n >= 0) {
-      this.cFee = feeHalfUp(n, r);
+    const n = this.cValue;
+    if ((f & F_FAST_FEE) !== 0 && n >= 0) {
+      this.cFee = feeHalfUp(n, rate);
       return;
     }
     const fee = inst.tryFee(this.cPx, lots, this.feeLiquidity[i]! as LiquiditySide) as number;
     this.cFee = Math.max(fee, 0);
   }
 
-  private denyBand(p: number, ref: number, bps: number, inst: Instrument, li: number): number {
-    this.deny(RiskReason.PRICE_BAND, p, bps, FACT_PRICE, inst, this.limitKeys[li + L_BAND]!);
+  private denyBand(p: number, ref: number, bps: number, inst: Instrument, i: number): number {
+    this.deny(RiskReason.PRICE_BAND, p, bps, FACT_PRICE, inst, this.keyOf(i, L_BAND));
     this.fId = ref;
     return RiskReason.PRICE_BAND;
   }
 
+  /** A denial by the instrument's limit L_* `l` (value, limit and config key from its row). */
+  private denyLimit(code: number, value: number, kind: number, inst: Instrument, l: number): number {
+    const i = inst.id as number;
+    return this.deny(code, value, this.row[i * RS + l]!, kind, inst, this.keyOf(i, l));
+  }
+
+  private keyOf(i: number, l: number): string {
+    return this.limitKeys[i * LIMITS + l]!;
+  }
+
   /**
-   * Free balance (less this engine's reservations) must cover what `lots` at this.cPx (notional this.cNotional)
-   * need, less what the order already holds (this.cHeld).
+   * The exact balance check, where the bound in check did not pass: what `lots` at this.cPx (notional
+   * this.cValue) need (initial margin and fee, or the base sold), less what the order holds (this.cHeld), against
+   * this.cAvail (free balance less this engine's reservations).
    */
   private balanceCheck(
     inst: Instrument,
     i: number,
+    f: number,
     side: number,
     flags: number,
     lots: number,
     reducing: boolean,
   ): number {
-    let cur: Currency;
+    const margin = (f & F_MARGIN) !== 0;
+    const notional = this.cValue;
     let need: number;
-    const margin = this.isMargin[i] === 1;
-    const notional = this.cNotional;
     if (!margin && side !== BUY) {
-      cur = inst.base;
-      need = lots * this.baseUnitsPerLot[i]!;
+      need = lots * this.row[i * RS + R_BASE_PER_LOT]!;
     } else {
-      this.feeOf(inst, i, lots);
-      const f = this.cFee;
-      if (!margin) {
-        cur = inst.quote;
-        need = notional + f;
-      } else {
-        cur = inst.settlement;
-        const im =
-          reducing || (flags & OrderFlags.REDUCE_ONLY) !== 0
-            ? 0
-            : Math.ceil(notional / this.limits[i * LIMITS + L_LEVERAGE]!);
-        need = im + f;
-      }
+      this.feeOf(inst, i, f, lots);
+      const fee = this.cFee;
+      const im = !margin
+        ? notional
+        : reducing || (flags & OrderFlags.REDUCE_ONLY) !== 0
+          ? 0
+          : Math.ceil(notional / this.row[i * RS + L_LEVERAGE]!);
+      need = im + fee;
     }
     need -= this.cHeld;
-    if (need <= 0) return 0;
-    let avail = this.account.freeBalance(cur.id);
-    if (this.reserveOn) avail -= this.reserved[cur.id] ?? 0;
-    if (need <= avail) return 0;
+    const avail = this.cAvail;
+    if (need <= 0 || need <= avail) return 0;
     const code = margin ? RiskReason.INSUFFICIENT_MARGIN : RiskReason.INSUFFICIENT_BALANCE;
     this.deny(code, need, avail, FACT_MONEY, inst, 'risk.balance.enabled');
-    this.fCur = cur;
+    this.fCur = margin ? inst.settlement : side === BUY ? inst.quote : inst.base;
     return code;
   }
 
@@ -916,9 +912,14 @@ export class RiskEngine implements RiskGate {
       if (inst === undefined) return;
       this.addInstrument(inst);
     }
-    this.refPx[i] = px;
+    const r = i * RS;
+    const row = this.row;
+    row[r + R_REF] = px;
+    row[r + R_VPL] = !Number.isNaN(px)
+      ? valuePerLot(row[r + R_VALUE_K]!, px, (this.flags[i]! & F_INVERSE) !== 0)
+      : Number.NaN;
     this.breakers.onMarketData(this.venueOf[i]!, ts);
-    if (this.exposedLots[i] !== 0) this.refresh(i);
+    if (row[r + R_EXPOSED] !== 0) this.refresh(i);
     const sm = this.sampler;
     if (sm?.onPrice(i, px, ts) && this.clustersOn && sm.ready) this.reclusters(sm);
   }
@@ -1007,10 +1008,12 @@ export class RiskEngine implements RiskGate {
    * (settlement money units; Infinity = none), into out[0..3].
    */
   instrumentExposure(instrumentId: number, out: Float64Array): void {
-    out[0] = this.gross[instrumentId] ?? 0;
-    out[1] = this.netLong[instrumentId] ?? 0;
-    out[2] = this.netShort[instrumentId] ?? 0;
-    out[3] = this.known[instrumentId] === 1 ? this.limits[instrumentId * LIMITS + L_NET]! : INF;
+    const known = this.known[instrumentId] === 1;
+    const r = instrumentId * RS;
+    out[0] = known ? this.row[r + R_GROSS]! : 0;
+    out[1] = known ? this.row[r + R_NET_LONG]! : 0;
+    out[2] = known ? this.row[r + R_NET_SHORT]! : 0;
+    out[3] = known ? this.row[r + L_NET]! : INF;
   }
 
   /** The total gross, total net and venue gross limits (account money units; Infinity = none) into out[0..2]. */
@@ -1070,7 +1073,7 @@ export class RiskEngine implements RiskGate {
     this.clusterGross.fill(0);
     for (let i = 0; i < this.instCap; i++) {
       const c = this.clusterOf[i]!;
-      if (c >= 0 && this.inTotals[i] === 1) this.clusterGross[c]! += this.gross[i]!;
+      if (c >= 0 && (this.flags[i]! & F_TOTALS) !== 0) this.clusterGross[c]! += this.row[i * RS + R_GROSS]!;
     }
   }
 
@@ -1078,10 +1081,12 @@ export class RiskEngine implements RiskGate {
 
   /** Open-order book-keeping of an instrument: lots of open buys and sells, open order count. */
   openExposure(instrumentId: number): { buy: number; sell: number; orders: number } {
+    const known = instrumentId < this.instCap;
+    const r = instrumentId * RS;
     return {
-      buy: this.openBuy[instrumentId] ?? 0,
-      sell: this.openSell[instrumentId] ?? 0,
-      orders: this.openCount[instrumentId] ?? 0,
+      buy: known ? this.row[r + R_OPEN_BUY]! : 0,
+      sell: known ? this.row[r + R_OPEN_SELL]! : 0,
+      orders: known ? this.row[r + R_OPEN_COUNT]! : 0,
     };
   }
 
@@ -1116,7 +1121,7 @@ export class RiskEngine implements RiskGate {
   }
 
   referencePrice(instrumentId: number): number {
-    return this.refPx[instrumentId] ?? Number.NaN;
+    return instrumentId < this.instCap ? this.row[instrumentId * RS + R_REF]! : Number.NaN;
   }
 
   /** Recomputes every instrument's exposure from the account (after a restart or a reconciliation). */
@@ -1213,19 +1218,35 @@ export class RiskEngine implements RiskGate {
     const id = order.id as number;
     let slot = id & this.recMask;
     let px = Number.NaN;
+    const open = isOpen(order.status) && order.leavesQty > 0;
+    const resting =
+      open &&
+      hasPrice(order.price) &&
+      (order.type === OrderType.LIMIT || (typeHasLimitPrice(order.type) && isTriggered(order)));
     if (this.recId[slot] === id) {
       px = this.recPx[slot]!;
+      // Most events (SUBMITTED, ACCEPTED, PENDING_*) change nothing the sums hold: then nothing is redone.
+      if (
+        open &&
+        this.recLeaves[slot] === order.leavesQty &&
+        px ===
+          (hasPrice(order.price) ? order.price : hasPrice(order.triggerPrice) ? order.triggerPrice : px) &&
+        (resting ? this.recRestPx[slot] === order.price : Number.isNaN(this.recRestPx[slot]!))
+      )
+        return;
       this.removeRecord(slot);
     }
-    if (!isOpen(order.status) || order.leavesQty <= 0) return;
+    if (!open) return;
     if (this.recId[slot] !== 0) {
       while (this.recId[id & this.recMask] !== 0) this.growRecords(this.recId.length * 2);
       slot = id & this.recMask;
     }
     const i = order.instrumentId as number;
+    const row = this.row;
+    const r = i * RS;
     if (hasPrice(order.price)) px = order.price;
     else if (hasPrice(order.triggerPrice)) px = order.triggerPrice;
-    else if (Number.isNaN(px)) px = this.refPx[i]!;
+    else if (Number.isNaN(px)) px = row[r + R_REF]!;
     const leaves = order.leavesQty as number;
     const side = order.side;
     this.recId[slot] = id;
@@ -1235,77 +1256,101 @@ export class RiskEngine implements RiskGate {
     this.recLeaves[slot] = leaves;
     this.recPx[slot] = px;
     this.records++;
-    if (side === BUY) this.openBuy[i]! += leaves;
-    else this.openSell[i]! += leaves;
-    this.openCount[i]!++;
+    if (side === BUY) row[r + R_OPEN_BUY]! += leaves;
+    else row[r + R_OPEN_SELL]! += leaves;
+    row[r + R_OPEN_COUNT]!++;
     this.totalOpen++;
     if (this.reserveOn && !Number.isNaN(px)) {
       const inst = this.insts[i]!;
-      const r = this.reserveAmount(inst, i, side, order.flags, leaves, px);
-      const cur = this.reserveCurrency(inst, i, side);
-      this.recReserve[slot] = r;
+      const amount = this.reserveAmount(inst, i, side, order.flags, leaves, px);
+      const cur = this.curOf[2 * i + (side === BUY ? 0 : 1)]!;
+      this.recReserve[slot] = amount;
       this.recCur[slot] = cur;
       if (cur >= this.reserved.length) this.reserved = growF64(this.reserved, cur + 16);
-      this.reserved[cur]! += r;
+      this.reserved[cur]! += amount;
     } else {
       this.recReserve[slot] = 0;
       this.recCur[slot] = -1;
     }
-    const resting =
-      hasPrice(order.price) &&
-      (order.type === OrderType.LIMIT || (typeHasLimitPrice(order.type) && isTriggered(order)));
     this.recRestPx[slot] = resting ? order.price : Number.NaN;
-    if (resting) {
-      const k = (order.strategyId as number) * this.instCap + i;
-      if (side === BUY) {
-        if (this.restBuys[k]!++ === 0 || order.price > this.restBuyMax[k]!) this.restBuyMax[k] = order.price;
-      } else if (this.restSells[k]!++ === 0 || order.price < this.restSellMin[k]!) {
-        this.restSellMin[k] = order.price;
-      }
-    }
+    if (resting) this.linkRest(slot, (order.strategyId as number) * this.instCap + i, side === BUY);
   }
 
   private removeRecord(slot: number): void {
     const i = this.recInst[slot]!;
     const leaves = this.recLeaves[slot]!;
-    if (this.recSide[slot] === BUY) this.openBuy[i]! -= leaves;
-    else this.openSell[i]! -= leaves;
-    this.openCount[i]!--;
+    const row = this.row;
+    const r = i * RS;
+    const buy = this.recSide[slot] === BUY;
+    if (buy) row[r + R_OPEN_BUY]! -= leaves;
+    else row[r + R_OPEN_SELL]! -= leaves;
+    row[r + R_OPEN_COUNT]!--;
     this.totalOpen--;
     const cur = this.recCur[slot]!;
     if (cur >= 0) this.reserved[cur]! -= this.recReserve[slot]!;
     this.recId[slot] = 0;
     this.records--;
-    const rp = this.recRestPx[slot]!;
-    if (!Number.isNaN(rp)) {
-      const s = this.recStrat[slot]!;
-      const k = s * this.instCap + i;
-      if (this.recSide[slot] === BUY) {
-        if (--this.restBuys[k]! > 0 && rp === this.restBuyMax[k])
-          this.restBuyMax[k] = this.scanRest(s, i, BUY);
-      } else if (--this.restSells[k]! > 0 && rp === this.restSellMin[k]) {
-        this.restSellMin[k] = this.scanRest(s, i, OrderSide.SELL);
-      }
-    }
+    if (!Number.isNaN(this.recRestPx[slot]!))
+      this.unlinkRest(slot, this.recStrat[slot]! * this.instCap + i, buy);
   }
 
-  /** Best resting price of a strategy's side after the best one left (rare: only then is the ring scanned). */
-  private scanRest(s: number, i: number, side: number): number {
-    let best = side === BUY ? Number.NEGATIVE_INFINITY : INF;
-    const n = this.recId.length;
-    for (let slot = 0; slot < n; slot++) {
-      if (
-        this.recId[slot] === 0 ||
-        this.recInst[slot] !== i ||
-        this.recStrat[slot] !== s ||
-        this.recSide[slot] !== side
-      )
-        continue;
-      const p = this.recRestPx[slot]!;
-      if (Number.isNaN(p)) continue;
-      if (side === BUY ? p > best : p < best) best = p;
+  /**
+   * Puts a resting record into its (strategy, instrument, side) list, kept best first: buys by price down, sells
+   * up. The walk starts at the nearer end by price: a ladder placed from the best outwards (or inwards) appends at
+   * one end in O(1).
+   */
+  private linkRest(slot: number, k: number, buy: boolean): void {
+    const h = 2 * k + (buy ? 0 : 1);
+    const px = this.recRestPx[slot]!;
+    const next = this.recNext;
+    const prev = this.recPrev;
+    const rp = this.recRestPx;
+    const head = this.restHead[h]!;
+    const tail = this.restTail[h]!;
+    if (head < 0) {
+      next[slot] = -1;
+      prev[slot] = -1;
+      this.restHead[h] = slot;
+      this.restTail[h] = slot;
+    } else if (isBetter(buy, px, rp[head]!)) {
+      next[slot] = head;
+      prev[slot] = -1;
+      prev[head] = slot;
+      this.restHead[h] = slot;
+    } else if (!isBetter(buy, px, rp[tail]!)) {
+      next[slot] = -1;
+      prev[slot] = tail;
+      next[tail] = slot;
+      this.restTail[h] = slot;
+    } else {
+      // Strictly between the head and the tail: walk from the tail towards the head.
+      let at = tail;
+      while (isBetter(buy, px, rp[prev[at]!]!)) at = prev[at]!;
+      // px is better than rp[at] and not better than rp[prev[at]]: goes just before `at`.
+      const before = prev[at]!;
+      next[slot] = at;
+      prev[slot] = before;
+      next[before] = slot;
+      prev[at] = slot;
     }
-    return best;
+    if (buy) this.restBuyMax[k] = rp[this.restHead[h]!]!;
+    else this.restSellMin[k] = rp[this.restHead[h]!]!;
+  }
+
+  /** Takes a resting record out of its list; the new best is the new head. */
+  private unlinkRest(slot: number, k: number, buy: boolean): void {
+    const h = 2 * k + (buy ? 0 : 1);
+    const next = this.recNext;
+    const prev = this.recPrev;
+    const n = next[slot]!;
+    const p = prev[slot]!;
+    if (p >= 0) next[p] = n;
+    else this.restHead[h] = n;
+    if (n >= 0) prev[n] = p;
+    else this.restTail[h] = p;
+    const head = this.restHead[h]!;
+    if (buy) this.restBuyMax[k] = head >= 0 ? this.recRestPx[head]! : Number.NEGATIVE_INFINITY;
+    else this.restSellMin[k] = head >= 0 ? this.recRestPx[head]! : INF;
   }
 
   private reserveOf(orderId: number): number {
@@ -1321,50 +1366,46 @@ export class RiskEngine implements RiskGate {
     lots: number,
     px: number,
   ): number {
-    if (this.isMargin[i] === 0 && side !== BUY) return lots * this.baseUnitsPerLot[i]!;
+    const r = i * RS;
+    const margin = (this.flags[i]! & F_MARGIN) !== 0;
+    if (!margin && side !== BUY) return lots * this.row[r + R_BASE_PER_LOT]!;
     const n = inst.tryNotional(px, lots) as number;
     const fee = inst.tryFee(px, lots, this.feeLiquidity[i]! as LiquiditySide) as number;
     const f = Math.max(fee, 0);
-    if (this.isMargin[i] === 0) return n + f;
-    return (
-      ((flags & OrderFlags.REDUCE_ONLY) !== 0 ? 0 : Math.ceil(n / this.limits[i * LIMITS + L_LEVERAGE]!)) + f
-    );
-  }
-
-  private reserveCurrency(inst: Instrument, i: number, side: number): number {
-    if (this.isMargin[i] === 1) return inst.settlement.id;
-    return side === BUY ? inst.quote.id : inst.base.id;
+    if (!margin) return n + f;
+    return ((flags & OrderFlags.REDUCE_ONLY) !== 0 ? 0 : Math.ceil(n / this.row[r + L_LEVERAGE]!)) + f;
   }
 
   /** Recomputes an instrument's exposure figures and moves the totals by the difference. */
   private refresh(i: number): void {
+    const row = this.row;
+    const r = i * RS;
     const pos = this.account.positionQty(i as InstrumentId);
-    const ob = this.openBuy[i]!;
-    const os = this.openSell[i]!;
+    const ob = row[r + R_OPEN_BUY]!;
+    const os = row[r + R_OPEN_SELL]!;
     const absPos = pos < 0 ? -pos : pos;
     const lots = absPos + ob + os;
-    this.exposedLots[i] = lots;
-    const ref = this.refPx[i]!;
+    row[r + R_EXPOSED] = lots;
+    const ref = row[r + R_REF]!;
     let g = 0;
     let nl = 0;
     let ns = 0;
     if (!Number.isNaN(ref) && ref > 0) {
-      const k = this.valueK[i]!;
-      const vpl = this.isInverse[i] === 1 ? k / ref : k * ref;
+      const vpl = row[r + R_VPL]!;
       g = lots * vpl;
       nl = (pos + ob) * vpl;
       ns = (pos - os) * vpl;
     }
-    if (this.inTotals[i] === 1) {
-      this.totalGross += g - this.gross[i]!;
-      this.totalNetLong += nl - this.netLong[i]!;
-      this.totalNetShort += ns - this.netShort[i]!;
+    if ((this.flags[i]! & F_TOTALS) !== 0) {
+      this.totalGross += g - row[r + R_GROSS]!;
+      this.totalNetLong += nl - row[r + R_NET_LONG]!;
+      this.totalNetShort += ns - row[r + R_NET_SHORT]!;
       const c = this.clusterOf[i]!;
-      if (c >= 0) this.clusterGross[c]! += g - this.gross[i]!;
+      if (c >= 0) this.clusterGross[c]! += g - row[r + R_GROSS]!;
     }
-    this.gross[i] = g;
-    this.netLong[i] = nl;
-    this.netShort[i] = ns;
+    row[r + R_GROSS] = g;
+    row[r + R_NET_LONG] = nl;
+    row[r + R_NET_SHORT] = ns;
   }
 
   // ---- setup and growth (edge) ----------------------------------------------------------------------------------
@@ -1376,6 +1417,8 @@ export class RiskEngine implements RiskGate {
     const over = c.instruments[inst.key] ?? c.instruments[inst.symbol];
     const overKey = c.instruments[inst.key] !== undefined ? inst.key : inst.symbol;
     const li = i * LIMITS;
+    const row = this.row;
+    const r = i * RS;
     for (let k = 0; k < LIMITS; k++) {
       const name = LIMIT_NAMES[k]!;
       const own = over?.[name];
@@ -1390,56 +1433,85 @@ export class RiskEngine implements RiskGate {
           value = money(String(text), inst.settlement);
         else value = Number(text);
       }
-      this.limits[li + k] = value;
+      row[r + k] = value;
     }
-    if (this.limits[li + L_LEVERAGE] === INF) this.limits[li + L_LEVERAGE] = 1;
+    if (row[r + L_LEVERAGE] === INF) row[r + L_LEVERAGE] = 1;
     this.insts[i] = inst;
-    this.refPx[i] = Number.NaN;
+    row[r + R_REF] = Number.NaN;
+    row[r + R_VPL] = Number.NaN;
     this.clusterOf[i] = -1;
     this.venueOf[i] = inst.venueId;
-    this.isMargin[i] = inst.kind === InstrumentKind.SPOT ? 0 : 1;
-    this.isInverse[i] = inst.isInverse ? 1 : 0;
-    this.inTotals[i] = inst.settlement.id === this.accountCurrency.id ? 1 : 0;
+    const margin = inst.kind !== InstrumentKind.SPOT;
+    const totals = inst.settlement.id === this.accountCurrency.id;
     const p = inst.settlement.precision;
     const lot = inst.lotSize.value * inst.multiplier.value;
-    this.valueK[i] = inst.isInverse
+    row[r + R_VALUE_K] = inst.isInverse
       ? (lot / inst.tickSize.value) * 10 ** p
       : inst.tickSize.value * lot * 10 ** p;
-    this.baseUnitsPerLot[i] = baseUnitsPerLot(inst);
-    this.exactK[i] = inst.isInverse ? 0 : exactUnitsPerTickLot(inst);
+    row[r + R_BASE_PER_LOT] = baseUnitsPerLot(inst);
+    row[r + R_EXACT_K] = inst.isInverse ? 0 : exactUnitsPerTickLot(inst);
     this.feeLiquidity[i] = inst.takerFee >= inst.makerFee ? LiquiditySide.TAKER : LiquiditySide.MAKER;
     const rate = Math.max(inst.takerFee, inst.makerFee);
-    this.feeRate[i] = rate;
+    row[r + R_FEE_RATE] = rate;
     // a * rate stays exact below 2^53 for notionals up to 2^53 units while the rate is at most 1% (1e6).
-    this.fastFee[i] =
-      this.exactK[i]! > 0 && inst.feeRounding === Rounding.HALF_UP && rate <= 1_000_000 ? 1 : 0;
+    const fastFee = row[r + R_EXACT_K]! > 0 && inst.feeRounding === Rounding.HALF_UP && rate <= 1_000_000;
+    // The exact need is ceil(notional / leverage) (margin) or the notional (cash), plus a fee of at most
+    // notional * rate / 1e8 + 1/2 (HALF_UP, or 0 when the rate is not positive): notional * NEED_K + 2 bounds it,
+    // the 1e-9 slack covering the rounding of this product far beyond its ulp. Elsewhere (other fee rounding) NaN
+    // turns the bound off.
+    row[r + R_NEED_K] =
+      fastFee || rate <= 0
+        ? ((margin ? 1 / row[r + L_LEVERAGE]! : 1) + Math.max(rate, 0) / FEE_DEN) * (1 + 1e-9)
+        : Number.NaN;
+    this.curOf[2 * i] = margin ? inst.settlement.id : inst.quote.id;
+    this.curOf[2 * i + 1] = margin ? inst.settlement.id : inst.base.id;
+    this.flags[i] = this.activeChecks(r, margin, totals, inst.isInverse, fastFee);
     this.breakers.ensure(inst.venueId, 0);
     this.venueOrders.ensure(inst.venueId);
     this.venueModifies.ensure(inst.venueId);
     this.known[i] = 1;
   }
 
+  /** The instrument's F_* facts and the A_* checks that can deny under the config (a limit of Infinity cannot). */
+  private activeChecks(
+    r: number,
+    margin: boolean,
+    totals: boolean,
+    inverse: boolean,
+    fastFee: boolean,
+  ): number {
+    const row = this.row;
+    const on = (cond: boolean, bit: number): number => (cond ? bit : 0);
+    return (
+      on(margin, F_MARGIN) |
+      on(inverse, F_INVERSE) |
+      on(totals, F_TOTALS) |
+      on(fastFee, F_FAST_FEE) |
+      on(row[r + L_BAND] !== INF, A_BAND) |
+      on(row[r + L_ORDER_QTY] !== INF, A_ORDER_QTY) |
+      on(row[r + L_ORDER_NOTIONAL] !== INF, A_NOTIONAL) |
+      on(row[r + L_POSITION] !== INF, A_POSITION) |
+      on(row[r + L_GROSS] !== INF, A_GROSS) |
+      on(row[r + L_NET] !== INF, A_NET) |
+      on(totals && this.maxTotalGross !== INF, A_TOTAL_GROSS) |
+      on(totals && this.maxTotalNet !== INF, A_TOTAL_NET) |
+      on(totals && this.clustersOn, A_CLUSTER) |
+      on(totals && this.maxVenueGross !== INF, A_VENUE) |
+      on(row[r + L_OPEN] !== INF, A_OPEN) |
+      on(this.maxTotalOpen !== INF, A_TOTAL_OPEN) |
+      on(this.balanceOn, A_BALANCE) |
+      on(this.stpOn, A_STP) |
+      on(this.varOn, A_VAR)
+    );
+  }
+
   private growInstruments(n: number): void {
     const old = this.instCap;
     this.known = growU8(this.known, n);
-    this.limits = growF64(this.limits, n * LIMITS);
-    this.refPx = growF64(this.refPx, n);
-    this.openBuy = growF64(this.openBuy, n);
-    this.openSell = growF64(this.openSell, n);
-    this.openCount = growI32(this.openCount, n);
-    this.gross = growF64(this.gross, n);
-    this.netLong = growF64(this.netLong, n);
-    this.netShort = growF64(this.netShort, n);
-    this.exposedLots = growF64(this.exposedLots, n);
-    this.inTotals = growU8(this.inTotals, n);
-    this.isMargin = growU8(this.isMargin, n);
-    this.isInverse = growU8(this.isInverse, n);
-    this.valueK = growF64(this.valueK, n);
-    this.exactK = growF64(this.exactK, n);
-    this.baseUnitsPerLot = growF64(this.baseUnitsPerLot, n);
+    this.row = growF64(this.row, n * RS);
+    this.flags = growI32(this.flags, n);
+    this.curOf = growI32(this.curOf, 2 * n);
     this.feeLiquidity = growU8(this.feeLiquidity, n);
-    this.feeRate = growF64(this.feeRate, n);
-    this.fastFee = growU8(this.fastFee, n);
     this.venueOf = growI32(this.venueOf, n);
     const clusters = growI32(this.clusterOf, n);
     clusters.fill(-1, old);
@@ -1461,23 +1533,25 @@ export class RiskEngine implements RiskGate {
   private regridStrategies(strats: number, oldInst: number): void {
     const oldStrats = this.stratCap;
     const inst = this.instCap;
-    const sells = new Int32Array(strats * inst);
+    const head = new Int32Array(2 * strats * inst).fill(-1);
+    const tail = new Int32Array(2 * strats * inst).fill(-1);
     const sellMin = new Float64Array(strats * inst).fill(INF);
-    const buys = new Int32Array(strats * inst);
     const buyMax = new Float64Array(strats * inst).fill(Number.NEGATIVE_INFINITY);
     for (let s = 0; s < oldStrats; s++) {
       for (let i = 0; i < oldInst; i++) {
         const from = s * oldInst + i;
         const to = s * inst + i;
-        sells[to] = this.restSells[from]!;
+        head[2 * to] = this.restHead[2 * from]!;
+        head[2 * to + 1] = this.restHead[2 * from + 1]!;
+        tail[2 * to] = this.restTail[2 * from]!;
+        tail[2 * to + 1] = this.restTail[2 * from + 1]!;
         sellMin[to] = this.restSellMin[from]!;
-        buys[to] = this.restBuys[from]!;
         buyMax[to] = this.restBuyMax[from]!;
       }
     }
-    this.restSells = sells;
+    this.restHead = head;
+    this.restTail = tail;
     this.restSellMin = sellMin;
-    this.restBuys = buys;
     this.restBuyMax = buyMax;
     this.stratCap = strats;
   }
@@ -1493,6 +1567,8 @@ export class RiskEngine implements RiskGate {
       rest: this.recRestPx,
       reserve: this.recReserve,
       cur: this.recCur,
+      next: this.recNext,
+      prev: this.recPrev,
     };
     this.recId = new Float64Array(n);
     this.recInst = new Int32Array(n);
@@ -1503,11 +1579,16 @@ export class RiskEngine implements RiskGate {
     this.recRestPx = new Float64Array(n);
     this.recReserve = new Float64Array(n);
     this.recCur = new Int32Array(n);
+    this.recNext = new Int32Array(n).fill(-1);
+    this.recPrev = new Int32Array(n).fill(-1);
     this.recMask = n - 1;
+    // Records move to new slots: the resting lists' links are translated through moved[old slot].
+    const moved = new Int32Array(old.length).fill(-1);
     for (let s = 0; s < old.length; s++) {
       const id = old[s]!;
       if (id === 0) continue;
       const t = id & this.recMask;
+      moved[s] = t;
       this.recId[t] = id;
       this.recInst[t] = oldAt.inst[s]!;
       this.recStrat[t] = oldAt.strat[s]!;
@@ -1518,51 +1599,27 @@ export class RiskEngine implements RiskGate {
       this.recReserve[t] = oldAt.reserve[s]!;
       this.recCur[t] = oldAt.cur[s]!;
     }
+    const at = (slot: number): number => (slot < 0 ? -1 : moved[slot]!);
+    for (let s = 0; s < old.length; s++) {
+      const t = moved[s]!;
+      if (t < 0) continue;
+      this.recNext[t] = at(oldAt.next[s]!);
+      this.recPrev[t] = at(oldAt.prev[s]!);
+    }
+    for (let h = 0; h < this.restHead.length; h++) {
+      this.restHead[h] = at(this.restHead[h]!);
+      this.restTail[h] = at(this.restTail[h]!);
+    }
   }
 }
 
-/** Token buckets refilled from order timestamps (never the wall clock); one bucket per venue or strategy id. */
-class TokenBuckets {
-  readonly on: boolean;
-  readonly perUs: number;
-  readonly burst: number;
-  tokens: Float64Array = new Float64Array(0);
-  last: Float64Array = new Float64Array(0);
+/** Value of one lot at `px`: px * k (linear) or k / px (inverse), money units of the settlement currency. */
+function valuePerLot(k: number, px: number, inverse: boolean): number {
+  return inverse ? k / px : k * px;
+}
 
-  constructor(perSecond: number, burst: number) {
-    this.on = perSecond > 0;
-    this.perUs = perSecond / 1_000_000;
-    this.burst = burst;
-  }
-
-  static of(cfg: { perSecond: number; burst: number } | undefined): TokenBuckets {
-    return cfg === undefined ? new TokenBuckets(0, 0) : new TokenBuckets(cfg.perSecond, cfg.burst);
-  }
-
-  /** Tokens available at `ts` (a timestamp before the last one refills nothing). */
-  at(id: number, ts: number): number {
-    const t = this.tokens[id]!;
-    const dt = ts - this.last[id]!;
-    if (!(dt > 0)) return t;
-    const r = t + dt * this.perUs;
-    return Math.min(r, this.burst);
-  }
-
-  /** Takes one of the `available` tokens found at `ts`. */
-  take(id: number, available: number, ts: number): void {
-    this.tokens[id] = available - 1;
-    if (ts > this.last[id]!) this.last[id] = ts;
-  }
-
-  ensure(id: number): void {
-    if (id < this.tokens.length) return;
-    const n = Math.max(id + 1, this.tokens.length * 2, 8);
-    const old = this.tokens.length;
-    this.tokens = growF64(this.tokens, n);
-    this.last = growF64(this.last, n);
-    this.tokens.fill(this.burst, old);
-    this.last.fill(Number.NEGATIVE_INFINITY, old);
-  }
+function isBetter(buy: boolean, a: number, b: number): boolean {
+  return buy ? a > b : a < b;
 }
 
 function isTriggered(order: Order): boolean {
@@ -1607,150 +1664,4 @@ function sourceName(s: number): string {
       : s === StateSource.CLUSTER
         ? 'cluster: a peer node unheard of'
         : 'operator';
-}
-
-/**
- * round_half_up(n * rate / 1e8) for a notional n (safe integer >= 0) and a rate in 1e-8 units (0 < rate <= 1e6),
- * exactly: n is split at 1e8 so every product stays below 2^53.
- */
-export function feeHalfUp(n: number, rate: number): number {
-  const a = Math.floor(n / FEE_DEN);
-  const b = n - a * FEE_DEN;
-  const lo = b * rate;
-  let q = Math.floor(lo / FEE_DEN);
-  let rem = lo - q * FEE_DEN;
-  if (rem < 0) {
-    q--;
-    rem += FEE_DEN;
-  } else if (rem >= FEE_DEN) {
-    q++;
-    rem -= FEE_DEN;
-  }
-  return a * rate + q + (rem * 2 >= FEE_DEN ? 1 : 0);
-}
-
-/** Base-currency money units in one lot (lot size x multiplier), exact when a whole number. */
-function baseUnitsPerLot(inst: Instrument): number {
-  const l = inst.lotSize;
-  const m = inst.multiplier;
-  const e = inst.base.precision - l.scale - m.scale;
-  if (e >= 0) return Number(l.unitsBig * m.unitsBig * 10n ** BigInt(e));
-  return l.value * m.value * 10 ** inst.base.precision;
-}
-
-/** tick * lot * multiplier in settlement money units, when that is a whole safe integer; else 0. */
-function exactUnitsPerTickLot(inst: Instrument): number {
-  const t = inst.tickSize;
-  const l = inst.lotSize;
-  const m = inst.multiplier;
-  const e = inst.settlement.precision - t.scale - l.scale - m.scale;
-  if (e < 0) return 0;
-  const k = t.unitsBig * l.unitsBig * m.unitsBig * 10n ** BigInt(e);
-  return k <= BigInt(MAX_SAFE) ? Number(k) : 0;
-}
-
-/** "12345.67" -> "12,345.67". */
-export function groupDigits(text: string): string {
-  const neg = text.startsWith('-');
-  const body = neg ? text.slice(1) : text;
-  const dot = body.indexOf('.');
-  const int = dot < 0 ? body : body.slice(0, dot);
-  const frac = dot < 0 ? '' : body.slice(dot);
-  return `${neg ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`;
-}
-
-/** Decimal text in a currency -> money units (rounded down: a limit never grows by rounding); Infinity if absent. */
-function money(text: string | undefined, cur: Currency): number {
-  if (text === undefined) return INF;
-  return steps(text, cur.unit, `risk limit in ${cur.code}`);
-}
-
-function steps(text: string, step: Step, what: string): number {
-  const v = decimalToStepsRounded(text, step, Rounding.FLOOR);
-  if (Number.isNaN(v)) {
-    throw new Bot4Error(
-      ErrorCode.CONFIG_INVALID,
-      `${what}: ${text} is not representable on the ${step.text} grid`,
-      {
-        value: text,
-      },
-    );
-  }
-  return v;
-}
-
-function breakerOptions(c: RiskConfig, acct: Currency): Partial<BreakerOptions> {
-  const b = c.breakers;
-  return {
-    cooldownUs: b.cooldownMs * 1000,
-    halfOpenProbes: b.halfOpenProbes,
-    windowUs: b.windowMs * 1000,
-    minSamples: b.minSamples,
-    maxRejectRate: b.maxRejectRate,
-    maxErrorRate: b.maxErrorRate,
-    maxConsecutiveRejects: b.maxConsecutiveRejects,
-    maxLatencyNs: b.maxLatencyMs === undefined ? INF : b.maxLatencyMs * 1e6,
-    latencyBreaches: b.latencyBreaches,
-    staleDataUs: b.staleDataMs * 1000,
-    maxLossInWindow: money(b.maxLossInWindow, acct),
-  };
-}
-
-function lossLimitOptions(c: RiskConfig, acct: Currency): LossLimitOptions {
-  const l = c.lossLimits;
-  const out: LossLimitOptions = {};
-  const rule = (
-    r: { threshold: string; action: 'REDUCING' | 'HALTED' | 'KILL'; cooldownMs: number },
-    units: number,
-  ) => ({
-    threshold: units,
-    action: r.action === 'KILL' ? TradingState.HALTED : TradingState[r.action],
-    kill: r.action === 'KILL',
-    fraction: false,
-    cooldownUs: r.cooldownMs * 1000,
-  });
-  const pct = (t: string): number => Number(t.slice(0, -1)) / 100;
-  if (l.dailyLoss !== undefined) {
-    const t = l.dailyLoss.threshold;
-    const inPercent = t.endsWith('%');
-    out.dailyLoss = { ...rule(l.dailyLoss, inPercent ? pct(t) : money(t, acct)), fraction: inPercent };
-  }
-  if (l.drawdown !== undefined) {
-    const t = l.drawdown.threshold;
-    out.drawdown = rule(l.drawdown, t.endsWith('%') ? pct(t) : Number(t));
-  }
-  if (l.perTrade !== undefined) {
-    out.perTrade = rule(l.perTrade, money(l.perTrade.threshold, acct));
-  }
-  if (l.consecutiveLosses !== undefined) {
-    out.consecutiveLosses = {
-      threshold: l.consecutiveLosses.count,
-      action:
-        l.consecutiveLosses.action === 'KILL'
-          ? TradingState.HALTED
-          : TradingState[l.consecutiveLosses.action],
-      kill: l.consecutiveLosses.action === 'KILL',
-      fraction: false,
-      cooldownUs: l.consecutiveLosses.cooldownMs * 1000,
-    };
-  }
-  return out;
-}
-
-function growU8(a: Uint8Array, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
-}
-
-function growI32(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
-}
-
-function growF64(a: Float64Array, n: number): Float64Array {
-  const b = new Float64Array(n);
-  b.set(a.subarray(0, Math.min(a.length, n)));
-  return b;
 }

@@ -1,5 +1,6 @@
 // Wiring for the risk tests and benchmarks: the execution test kit (BTCUSDT perpetual on a stub venue) plus an
-// ETHUSDT perpetual and a BNBUSDT spot pair, a simple RiskAccount whose positions follow fills, and a RiskEngine
+// ETHUSDT perpetual and a BNBUSDT spot pair, a simple RiskAccount whose positions follow fills (or, asked for, the
+// production account: a Portfolio linked to the engine, read through PortfolioRiskAccount), and a RiskEngine
 // attached to the engine. Not used by production code. Units as everywhere: lots, ticks, money units, Micros.
 
 import { TestClock } from '../core/clock.ts';
@@ -7,6 +8,7 @@ import { MessageBus, type Topic } from '../core/message-bus.ts';
 import type { InstrumentId, Micros } from '../core/units.ts';
 import { Cache } from '../execution/cache.ts';
 import { ExecutionEngine } from '../execution/engine.ts';
+import { PortfolioLink } from '../execution/portfolio-link.ts';
 import { BASIC_ORDER_TYPES, StubVenue } from '../execution/stub-venue.ts';
 import type { Kit } from '../execution/test-kit.ts';
 import type { CurrencyId } from '../model/currency.ts';
@@ -19,6 +21,9 @@ import {
 } from '../model/instrument.ts';
 import { OrderSide } from '../model/order.ts';
 import { OrderEventKind } from '../model/order-state.ts';
+import { AccountType } from '../portfolio/account.ts';
+import { Portfolio } from '../portfolio/portfolio.ts';
+import { PortfolioRiskAccount } from './portfolio-account.ts';
 import { parseRiskConfig, type RiskConfigInput } from './risk-config.ts';
 import { type RiskAccount, RiskEngine } from './risk-engine.ts';
 
@@ -60,7 +65,10 @@ export interface RiskKit extends Kit {
   eth: Instrument;
   /** BNBUSDT spot (a cash account): tick 0.1, lot 0.01. */
   bnb: Instrument;
+  /** The risk engine's account, unless the kit was made with `portfolio` (then only a follower of fills). */
   account: TestAccount;
+  /** With the `portfolio` option: the Portfolio the risk engine reads (one margin account for venue SIM). */
+  portfolio: Portfolio | undefined;
   risk: RiskEngine;
   usdt: CurrencyId;
   bnbId: CurrencyId;
@@ -73,7 +81,7 @@ export interface RiskKit extends Kit {
  */
 export function makeRiskKit(
   config: RiskConfigInput = {},
-  options: { keepLog?: boolean; orderCapacity?: number } = {},
+  options: { keepLog?: boolean; orderCapacity?: number; portfolio?: boolean } = {},
 ): RiskKit {
   const clock = new TestClock(1_700_000_000_000_000 as Micros);
   const bus = new MessageBus();
@@ -137,15 +145,26 @@ export function makeRiskKit(
   });
   const account = new TestAccount();
   account.follow(kit.bus, kit.engine);
+  const parsed = parseRiskConfig(config);
+  let portfolio: Portfolio | undefined;
+  if (options.portfolio === true) {
+    // As the kernel wires it: fills reach the portfolio before the risk engine.
+    portfolio = new Portfolio({ bus: kit.bus });
+    portfolio.addAccount({ venue: 'SIM', type: AccountType.MARGIN });
+    new PortfolioLink(kit.bus, kit.engine, portfolio);
+  }
   const risk = new RiskEngine({
-    config: parseRiskConfig(config),
+    config: parsed,
     instruments: registry,
-    account,
+    account:
+      portfolio === undefined
+        ? account
+        : new PortfolioRiskAccount(portfolio, registry.currencies.getOrCreate(parsed.accountCurrency).id),
     clock: kit.clock,
     bus: kit.bus,
   });
   risk.attach(kit.engine, kit.bus);
   const usdt = registry.currencies.getOrCreate('USDT').id;
   const bnbId = registry.currencies.getOrCreate('BNB').id;
-  return { ...kit, eth, bnb, account, risk, usdt, bnbId, instruments: registry };
+  return { ...kit, eth, bnb, account, portfolio, risk, usdt, bnbId, instruments: registry };
 }
