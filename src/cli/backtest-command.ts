@@ -56,6 +56,7 @@ interface BacktestCliOptions extends MetricsCliOptions {
   fee?: string;
   listParams?: boolean;
   progress: boolean;
+  fullReport?: boolean;
   lateRows?: string;
   replaySession?: string;
 }
@@ -169,6 +170,10 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
     .option(
       '--replay-session <id>',
       'replay a recorded paper/live session (from --catalog) with its own strategies, data and limits, and report where backtest and session diverged, order by order',
+    )
+    .option(
+      '--full-report',
+      'also write every trade and fill to trades.jsonl and fills.jsonl (the report embeds at most 1000 trades and 2000 fills)',
     )
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
@@ -420,6 +425,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           const kept = writeRun(e.result.report, {
             strategy: specs,
             analysis,
+            fullTables: opts.fullReport === true,
             ...(opts.out === undefined ? {} : { out: opts.out }),
           });
           process.stderr.write(`partial report (up to the failing event): ${kept.paths.html}\n`);
@@ -434,6 +440,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const kept = writeRun(result.report, {
         strategy: specs,
         analysis,
+        fullTables: opts.fullReport === true,
         ...(opts.out === undefined ? {} : { out: opts.out }),
       });
       for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
@@ -444,7 +451,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
-          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n`,
+          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n` +
+          (paths.trades === undefined ? '' : `        ${paths.trades}\n        ${paths.fills}\n`),
       );
       await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');
