@@ -20,6 +20,12 @@ export const REPORT_MAX_FILLS = 2000;
 export const TRADES_FILE = 'trades.jsonl';
 export const FILLS_FILE = 'fills.jsonl';
 
+/** The backtest command's option asking for the side files (WriteReportOptions.fullTables). */
+export const FULL_REPORT_OPTION = [
+  '--full-report',
+  `also write every trade and fill to ${TRADES_FILE} and ${FILLS_FILE} (the report embeds at most ${REPORT_MAX_TRADES} trades and ${REPORT_MAX_FILLS} fills)`,
+] as const;
+
 export interface TableCount {
   /** Rows the run produced. */
   total: number;

@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
+import { FULL_REPORT_OPTION } from '../backtest/report-tables.ts';
 import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
@@ -171,10 +172,7 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       '--replay-session <id>',
       'replay a recorded paper/live session (from --catalog) with its own strategies, data and limits, and report where backtest and session diverged, order by order',
     )
-    .option(
-      '--full-report',
-      'also write every trade and fill to trades.jsonl and fills.jsonl (the report embeds at most 1000 trades and 2000 fills)',
-    )
+    .option(...FULL_REPORT_OPTION)
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
     .addHelpText(
