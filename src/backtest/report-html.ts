@@ -594,8 +594,10 @@ const APP_JS = String.raw`
     document.getElementById('prev').disabled = page === 0;
     document.getElementById('next').disabled = page >= pages - 1;
     var open = R.trades.filter(function (t) { return t.open; }).length;
+    var total = R.tables ? R.tables.trades.total : R.trades.length;
     document.getElementById('trade-count').textContent =
-      R.trades.length + ' trades' + (open > 0 ? ' (' + open + ' open at the end)' : '');
+      (total > R.trades.length ? R.trades.length + ' of ' + total + ' trades shown (first, last, best and worst; see the notes)' : R.trades.length + ' trades') +
+      (open > 0 ? ' (' + open + ' open at the end)' : '');
   }
   function sortBy(key) {
     if (key === sortKey) sortDir = -sortDir; else { sortKey = key; sortDir = 1; }
@@ -617,7 +619,8 @@ const APP_JS = String.raw`
   body.addEventListener('click', function (e) {
     var tr = e.target.closest ? e.target.closest('tr') : null;
     if (!tr || !chart) return;
-    var t = R.trades[Number(tr.getAttribute('data-id'))];
+    var id = Number(tr.getAttribute('data-id'));
+    var t = R.trades.filter(function (x) { return x.id === id; })[0];
     if (!t) return;
     if (select) select.value = String(t.slot);
     showInstrument(t.slot);

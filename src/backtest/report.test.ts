@@ -36,6 +36,15 @@ import {
   renderHtml,
   scriptJson,
 } from './report-html.ts';
+import {
+  allTrades,
+  FILLS_FILE,
+  keptTradeIndices,
+  REPORT_MAX_FILLS,
+  REPORT_MAX_TRADES,
+  TRADES_FILE,
+} from './report-tables.ts';
+import { withAllTrades } from './runs.ts';
 import { statsFromRecording } from './stats.ts';
 
 const MINUTE = 60_000_000;
@@ -410,10 +419,122 @@ describe('report JSON and HTML', () => {
     expect(paths.html).toBe(join(dir, 'report.html'));
     // The written report carries its analysis (default options), in the JSON and the page alike.
     const written = { ...report, analysis: analyse(report) };
+    // Few rows: nothing cut, `tables` just counts them.
+    written.tables = {
+      trades: { total: report.trades.length, embedded: report.trades.length },
+      fills: { total: report.fills.ts.length, embedded: report.fills.ts.length },
+    };
+    expect(paths.notes).toEqual([]);
     expect(JSON.parse(readFileSync(paths.json, 'utf8'))).toEqual(JSON.parse(reportToJson(written)));
     expect(readFileSync(paths.html, 'utf8') === renderHtml(written)).toBe(true);
     expect(readFileSync(paths.text, 'utf8')).toBe(reportText(written));
     expect(readFileSync(paths.text, 'utf8')).toContain('Monte Carlo of the trade sequence');
+  });
+});
+
+describe('bounded tables: a long run writes a report of bounded size, every row counted', () => {
+  const { report } = syntheticRun(14_000, 5);
+  const full = { ...report, analysis: analyse(report) };
+
+  it('the synthetic run has more rows than a report embeds', () => {
+    expect(report.trades.length).toBeGreaterThan(REPORT_MAX_TRADES);
+    expect(report.fills.ts.length).toBeGreaterThan(REPORT_MAX_FILLS);
+  });
+
+  it('keeps the first, last, best and worst trades within the bound (any trade list)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -1e6, max: 1e6 }), { maxLength: 400 }),
+        fc.integer({ min: 8, max: 100 }),
+        (pnls, max) => {
+          const trades = pnls.map((netPnl, id) => ({ ...report.trades[0]!, id, netPnl }));
+          const kept = keptTradeIndices(trades, max);
+          expect(kept.length).toBe(Math.min(max, trades.length));
+          expect(kept).toEqual([...kept].sort((a, b) => a - b));
+          if (trades.length === 0) return;
+          expect(kept).toContain(0);
+          expect(kept).toContain(trades.length - 1);
+          const worst = Math.min(...pnls);
+          const best = Math.max(...pnls);
+          expect(kept.some((i) => pnls[i] === worst)).toBe(true);
+          expect(kept.some((i) => pnls[i] === best)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('writeReport embeds a bounded part, says how much is omitted, and keeps statistics and analysis of every row', () => {
+    const dir = tmp();
+    const paths = writeReport(dir, report);
+    const json = JSON.parse(readFileSync(paths.json, 'utf8')) as BacktestReport;
+    const nTrades = report.trades.length;
+    const nFills = report.fills.ts.length;
+    expect(json.trades).toHaveLength(REPORT_MAX_TRADES);
+    expect(json.fills.ts).toHaveLength(REPORT_MAX_FILLS);
+    expect(json.fills.orderId).toHaveLength(REPORT_MAX_FILLS);
+    expect(json.tables).toEqual({
+      trades: { total: nTrades, embedded: REPORT_MAX_TRADES },
+      fills: { total: nFills, embedded: REPORT_MAX_FILLS },
+    });
+    expect(json.stats).toEqual(JSON.parse(JSON.stringify(report.stats)));
+    expect(json.analysis).toEqual(JSON.parse(JSON.stringify(full.analysis)));
+    expect(json.analysis!.closedTrades).toBe(report.stats.trades);
+    // The kept rows are the run's own rows, first and last ones included.
+    expect(json.trades[0]).toEqual(report.trades[0]);
+    expect(json.trades.at(-1)).toEqual(report.trades.at(-1));
+    for (const t of json.trades) expect(t).toEqual(report.trades[t.id]);
+    expect(json.fills.ts[0]).toBe(report.fills.ts[0]);
+    expect(json.fills.ts.at(-1)).toBe(report.fills.ts.at(-1));
+    const omitted = `${nTrades - REPORT_MAX_TRADES} omitted`;
+    expect(paths.notes).toHaveLength(2);
+    expect(paths.notes[0]).toContain(omitted);
+    expect(paths.notes[1]).toContain(`${nFills - REPORT_MAX_FILLS} omitted`);
+    expect(json.notes).toEqual([...report.notes, ...paths.notes]);
+    expect(readFileSync(paths.text, 'utf8')).toContain(omitted);
+    // The page embeds the same bounded document.
+    const html = readFileSync(paths.html, 'utf8');
+    expect(JSON.parse(jsonBlock(html, 'bot4-report'))).toEqual(json);
+    expect(paths.trades).toBeUndefined();
+    // A reader needing every trade is told it has only part of them.
+    expect(allTrades(dir, json)).toEqual({ trades: json.trades, complete: false });
+    const run = withAllTrades({ name: 'r', dir, report: json, latest: false });
+    expect(run.note).toContain(`embeds ${REPORT_MAX_TRADES} of ${nTrades} trades`);
+  });
+
+  it('fullTables writes every trade and fill as JSON lines, named in the report, and readers load them', () => {
+    const dir = tmp();
+    const paths = writeReport(dir, report, {}, { fullTables: true });
+    expect(paths.trades).toBe(join(dir, TRADES_FILE));
+    expect(paths.fills).toBe(join(dir, FILLS_FILE));
+    const json = JSON.parse(readFileSync(paths.json, 'utf8')) as BacktestReport;
+    expect(json.tables?.files).toEqual({ trades: TRADES_FILE, fills: FILLS_FILE });
+    expect(paths.notes[0]).toContain(`every row is in ${TRADES_FILE}`);
+    const lines = (file: string): unknown[] =>
+      readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    expect(lines(paths.trades!)).toEqual(JSON.parse(JSON.stringify(report.trades)));
+    const fills = lines(paths.fills!) as Record<string, number>[];
+    expect(fills).toHaveLength(report.fills.ts.length);
+    const k = report.fills.ts.length >> 1;
+    expect(fills[k]).toEqual({
+      ts: report.fills.ts[k],
+      slot: report.fills.slot[k],
+      side: report.fills.side[k],
+      qty: report.fills.qty[k],
+      px: report.fills.px[k],
+      notional: report.fills.notional[k],
+      fee: report.fills.fee[k],
+      realised: report.fills.realised[k],
+      liquidity: report.fills.liquidity[k],
+      positionSide: report.fills.positionSide[k],
+      orderId: report.fills.orderId[k],
+      orderType: report.fills.orderType![k],
+    });
+    const run = withAllTrades({ name: 'r', dir, report: json, latest: false });
+    expect(run.note).toBeUndefined();
+    expect(run.run.report.trades).toEqual(JSON.parse(JSON.stringify(report.trades)));
   });
 });
 

@@ -12,6 +12,7 @@ import type { Breakdown } from './breakdown.ts';
 import type { Recording, Trade } from './recorder.ts';
 import { formatSummary } from './report-format.ts';
 import { downsampleIndices, renderHtml } from './report-html.ts';
+import { boundTables, type ReportTables, writeTableFiles } from './report-tables.ts';
 import type { BacktestStats } from './stats.ts';
 
 export { formatSummary };
@@ -144,6 +145,11 @@ export interface BacktestReport {
   analysis?: Analysis;
   /** Per-instrument and per-strategy tables of a run with several instruments or strategies (breakdown.ts). */
   breakdown?: Breakdown;
+  /**
+   * Set in a written report: rows each table had and how many it embeds (report-tables.ts), and the side files
+   * holding every row when asked for. Absent in memory (every row is there) and in reports made before.
+   */
+  tables?: ReportTables;
 }
 
 function list(a: ArrayLike<number>): number[] {
@@ -263,6 +269,16 @@ export interface ReportPaths {
   json: string;
   html: string;
   text: string;
+  /** The full tables' side files, when asked for (WriteReportOptions.fullTables). */
+  trades?: string;
+  fills?: string;
+  /** What the written tables omit (also in the report's notes), for standard error; empty when nothing. */
+  notes: string[];
+}
+
+export interface WriteReportOptions {
+  /** Also write every trade and fill to trades.jsonl and fills.jsonl (the report embeds a bounded part). */
+  readonly fullTables?: boolean;
 }
 
 /** The text report: the summary table, the analysis tables, then the report's notes (unless `notes` is false). */
@@ -277,21 +293,27 @@ export function reportText(report: BacktestReport, notes = true): string {
 
 /**
  * Writes report.json, report.html and report.txt into `dir` (created if missing), with the analysis (computed
- * with `analysis` options unless the report has one); returns their absolute paths.
+ * with `analysis` options from every trade unless the report has one); the trades and fills tables are then
+ * cut to a bounded size (report-tables.ts), the full ones written beside when `options.fullTables`. Returns the
+ * absolute paths.
  */
 export function writeReport(
   dir: string,
   report: BacktestReport,
   analysis: AnalysisOptions = {},
+  options: WriteReportOptions = {},
 ): ReportPaths {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
   const full: BacktestReport = { ...report, analysis: report.analysis ?? analyse(report, analysis) };
+  const sideFiles = options.fullTables === true;
+  const bounded = boundTables(full, sideFiles);
   const json = join(root, 'report.json');
   const html = join(root, 'report.html');
   const text = join(root, 'report.txt');
-  writeFileSync(json, reportToJson(full));
-  writeFileSync(html, renderHtml(full));
-  writeFileSync(text, reportText(full));
-  return { json, html, text };
+  writeFileSync(json, reportToJson(bounded.report));
+  writeFileSync(html, renderHtml(bounded.report));
+  writeFileSync(text, reportText(bounded.report));
+  const files = sideFiles ? writeTableFiles(root, full) : {};
+  return { json, html, text, ...files, notes: bounded.notes };
 }

@@ -23,6 +23,7 @@ import { type Analysis, type AnalysisOptions, analyse } from './analysis.ts';
 import { textTable } from './analysis-format.ts';
 import { type BacktestReport, type ReportPaths, writeReport } from './report.ts';
 import { formatDuration, formatMoneyUnits, formatPct, formatRatio } from './report-format.ts';
+import { allTrades, TRADES_FILE } from './report-tables.ts';
 
 /** The default reports root, relative to the working folder. */
 export const REPORTS_DIR = 'reports';
@@ -117,6 +118,8 @@ export interface WriteRunOptions {
   readonly root?: string;
   readonly strategy: string | readonly string[];
   readonly analysis?: AnalysisOptions;
+  /** --full-report: every trade and fill also in trades.jsonl and fills.jsonl beside the report. */
+  readonly fullTables?: boolean;
 }
 
 export interface WrittenRun {
@@ -134,6 +137,7 @@ export function writeRun(written: BacktestReport, options: WriteRunOptions): Wri
   const notes: string[] = [];
   const analysis = written.analysis ?? analyse(written, options.analysis);
   const report = { ...written, analysis };
+  const write = { fullTables: options.fullTables === true };
   if (options.out !== undefined) {
     const out = resolve(options.out);
     // Writing through a link into a kept run would overwrite that run: replace the link by a folder.
@@ -143,11 +147,13 @@ export function writeRun(written: BacktestReport, options: WriteRunOptions): Wri
       );
       unlinkSync(out);
     }
-    return { dir: out, paths: writeReport(out, report), kept: false, analysis, notes };
+    const paths = writeReport(out, report, {}, write);
+    return { dir: out, paths, kept: false, analysis, notes: [...notes, ...paths.notes] };
   }
   const root = options.root ?? REPORTS_DIR;
   const dir = newRunDir(root, report.createdAt, strategySlug(options.strategy));
-  const paths = writeReport(dir, report);
+  const paths = writeReport(dir, report, {}, write);
+  notes.push(...paths.notes);
   const note = linkLatest(root, dir);
   if (note !== undefined) notes.push(note);
   return { dir, paths, kept: true, analysis, notes };
@@ -197,6 +203,23 @@ function readRun(dir: string, name: string): RunEntry {
     });
   }
   return { name, dir: dirname(resolve(json)), report, latest: false };
+}
+
+/**
+ * The run with every trade (from its trades.jsonl when the report's table was cut and the file is there), and
+ * a note when only the embedded part could be had.
+ */
+export function withAllTrades(run: RunEntry): { run: RunEntry; note?: string } {
+  const { trades, complete } = allTrades(run.dir, run.report);
+  const t = run.report.tables?.trades;
+  return {
+    run: { ...run, report: { ...run.report, trades } },
+    ...(complete || t === undefined
+      ? {}
+      : {
+          note: `run ${run.name}: its report embeds ${t.embedded} of ${t.total} trades (no ${TRADES_FILE}: run it with --full-report for all); trade differences cover the embedded ones only`,
+        }),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { parseDuration } from '../backtest/optimize/walk-forward.ts';
+import { FULL_REPORT_OPTION } from '../backtest/report-tables.ts';
 import type { BacktestProgress, LateRowPolicy } from '../backtest/runner.ts';
 import type { Config } from '../core/config.ts';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
@@ -56,6 +57,7 @@ interface BacktestCliOptions extends MetricsCliOptions {
   fee?: string;
   listParams?: boolean;
   progress: boolean;
+  fullReport?: boolean;
   lateRows?: string;
   replaySession?: string;
 }
@@ -170,6 +172,7 @@ export function registerBacktestCommand(program: Command, loadConfig: () => Conf
       '--replay-session <id>',
       'replay a recorded paper/live session (from --catalog) with its own strategies, data and limits, and report where backtest and session diverged, order by order',
     )
+    .option(...FULL_REPORT_OPTION)
     .option('--no-progress', 'no progress line on standard error');
   addMetricsOptions(cmd)
     .addHelpText(
@@ -420,6 +423,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
           const kept = writeRun(e.result.report, {
             strategy: specs,
             analysis,
+            fullTables: opts.fullReport === true,
             ...(opts.out === undefined ? {} : { out: opts.out }),
           });
           process.stderr.write(`partial report (up to the failing event): ${kept.paths.html}\n`);
@@ -434,6 +438,7 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       const kept = writeRun(result.report, {
         strategy: specs,
         analysis,
+        fullTables: opts.fullReport === true,
         ...(opts.out === undefined ? {} : { out: opts.out }),
       });
       for (const note of kept.notes) process.stderr.write(`backtest: ${note}\n`);
@@ -444,7 +449,8 @@ Exit codes: 0 done, 2 bad input (unknown strategy, parameter, file), 130 interru
       process.stdout.write(
         `\n${result.events.toLocaleString('en-US')} events in ${(result.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(result.events / Math.max(result.wallMs / 1000, 1e-3)).toLocaleString('en-US')} events/s), fingerprint ${result.fingerprint}` +
-          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n`,
+          `${result.partial ? ' (PARTIAL: interrupted)' : ''}\nreport: ${paths.html}\n        ${paths.json}\n        ${paths.text}\n` +
+          (paths.trades === undefined ? '' : `        ${paths.trades}\n        ${paths.fills}\n`),
       );
       await closeCliMetrics(metrics, opts);
       if (result.partial) throw new Interrupted('backtest interrupted: partial report written');

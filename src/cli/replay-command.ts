@@ -17,6 +17,7 @@ export async function runReplayCommand(o: {
   ]);
   const r = await replaySession({ catalogDir: o.catalogDir, sessionId: o.sessionId });
   const paths = writeReport(o.out, r.result.report);
+  for (const note of paths.notes) process.stderr.write(`bot4 replay: note: ${note}\n`);
   const divergence = writeDivergence(o.out, r);
   process.stdout.write(
     `session ${r.manifest.id} (${r.manifest.mode}, ${r.manifest.strategies.map((s) => s.name).join(', ')}): ` +

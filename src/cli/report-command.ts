@@ -73,7 +73,7 @@ side and entry time; the page lists those that differ from the first run's.`,
       const { join, resolve } = await import('node:path');
       const out = opts.out ?? join(opts.dir, 'compare.html');
       const [
-        { findRun },
+        { findRun, withAllTrades },
         { compareRuns, formatComparison, renderCompareHtml },
         { writeFileSync, mkdirSync },
       ] = await Promise.all([
@@ -81,7 +81,11 @@ side and entry time; the page lists those that differ from the first run's.`,
         import('../backtest/compare.ts'),
         import('node:fs'),
       ]);
-      const runs = refs.map((ref) => findRun(ref, opts.dir));
+      const runs = refs.map((ref) => {
+        const full = withAllTrades(findRun(ref, opts.dir));
+        if (full.note !== undefined) process.stderr.write(`bot4 report compare: note: ${full.note}\n`);
+        return full.run;
+      });
       if (opts.out === undefined) mkdirSync(opts.dir, { recursive: true });
       checkOutputFile(out, '--out');
       const c = compareRuns(runs);
