@@ -49,6 +49,28 @@ describe('BinanceOrderClient against the local exchange server', () => {
     expect(h.engine.stats.rejectedEvents).toBe(0);
   }, 15_000);
 
+  it('forgets closed orders beyond retainClosed, so its maps do not grow with every order placed', async () => {
+    const h = await harness({ retainClosed: 2 });
+    const px = (await bestBid(h)) - 50_000;
+    const orders = [];
+    for (let i = 0; i < 5; i++) {
+      const o = h.engine.submit(limitBuy(h.btc, 100, px - i * 100));
+      await waitFor(() => o.status === OrderStatus.ACCEPTED, `ACCEPTED ${i}`);
+      orders.push(o);
+    }
+    expect(h.client.trackedOrders).toBe(5);
+    for (const o of orders) {
+      expect(h.engine.cancel(o.id)).toBe(true);
+      await waitFor(() => o.status === OrderStatus.CANCELED, `CANCELED ${o.id}`);
+    }
+    // The two closed last stay findable; the three before them are forgotten.
+    expect(h.client.trackedOrders).toBe(2);
+    expect(h.client.clientIdOf(orders[4]!.id)).not.toBe('');
+    expect(h.client.clientIdOf(orders[0]!.id)).toBe('');
+    expect(await venueOpen(h)).toEqual([]);
+    expect(h.client.stats.unknownReports).toBe(0);
+  }, 20_000);
+
   it('logs an Ed25519 key on (session.logon): orders and cancels go without apiKey or signature', async () => {
     const ed = generateKeyPairSync('ed25519');
     const srv = await startExchangeServer({

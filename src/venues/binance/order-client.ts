@@ -45,13 +45,15 @@ export interface BinanceOrderClientOptions {
   maxAttempts?: number;
   /** Client order ids are <prefix><order id> when the order has none (default "b4" + start time, base 36). */
   clientIdPrefix?: string;
+  /** Closed orders kept findable by client id (late reports, cancels of a just-closed order); default 4096. */
+  retainClosed?: number;
   onConnection?: (e: ConnectionEvent) => void;
   /** Anomalies worth a log line: unknown client ids, unreadable frames, look-ups. */
   onNote?: (text: string) => void;
   connection?: Partial<Omit<WsSupervisorOptions, 'name' | 'url' | 'onMessage' | 'onOpen' | 'onEvent'>>;
 }
 
-/** What the client remembers of one order until it is closed. */
+/** What the client remembers of one order until it is closed (and for `retainClosed` closed orders after). */
 class Tracked {
   orderId = 0 as OrderId;
   coid = '';
@@ -117,6 +119,13 @@ export class BinanceOrderClient implements VenueClient {
   private readonly byId: (Instrument | undefined)[] = [];
   private readonly byOrder: (Tracked | undefined)[] = [];
   private readonly byCoid = new Map<string, Tracked>();
+  /**
+   * The last `retainClosed` closed orders, a ring: they stay findable (a late report or a cancel of a just-closed
+   * order still finds its order), older ones are forgotten; without this a node's maps grow with every order it
+   * ever placed.
+   */
+  private readonly closedRing: (Tracked | undefined)[];
+  private closedAt = 0;
   /** By request id (the id is sent as its decimal text). */
   private readonly pending = new Map<number, Pending>();
   private readonly pendingPool: Pending[] = [];
@@ -145,6 +154,7 @@ export class BinanceOrderClient implements VenueClient {
     }
     this.prefix = o.clientIdPrefix ?? `b4${Math.floor(wallMicros() / 1000).toString(36)}-`;
     this.usdm = o.rest.market === 'usdm';
+    this.closedRing = new Array<Tracked | undefined>(Math.max(1, o.retainClosed ?? 4_096)).fill(undefined);
     const streamBase = (o.userStreamUrl ?? '').replace(/\/+$/, '');
     this.supervisor = new WsSupervisor({
       ...o.connection,
@@ -192,6 +202,11 @@ export class BinanceOrderClient implements VenueClient {
   private async renewListenKey(): Promise<void> {
     const r = (await this.o.rest.keyed('POST', this.o.rest.paths.listenKey, 1)) as { listenKey: string };
     this.listenKey = r.listenKey;
+  }
+
+  /** Orders the client can still find by client id: the open ones and the last `retainClosed` closed. */
+  get trackedOrders(): number {
+    return this.byCoid.size;
   }
 
   /** The client order id the venue knows an order by (for reconciliation and tests). */
@@ -624,7 +639,7 @@ export class BinanceOrderClient implements VenueClient {
           r.m === true,
           String(r.t),
         );
-        if (r.X === 'FILLED') t.closed = true;
+        if (r.X === 'FILLED') this.retire(t);
         break;
       }
       case 'CANCELED':
@@ -769,7 +784,7 @@ export class BinanceOrderClient implements VenueClient {
             );
           }
         }
-        if (o.status === 'FILLED') t.closed = true;
+        if (o.status === 'FILLED') this.retire(t);
         else if (o.status === 'CANCELED') this.close(t, OrderEventKind.CANCELED, now, '');
         else if (o.status === 'EXPIRED' || o.status === 'EXPIRED_IN_MATCH')
           this.close(t, OrderEventKind.EXPIRED, now, '');
@@ -784,8 +799,27 @@ export class BinanceOrderClient implements VenueClient {
 
   private close(t: Tracked, kind: OrderEventKind, ts: number, reason: string): void {
     if (t.closed) return;
-    t.closed = true;
+    this.retire(t);
     this.emit(t, kind, ts, '', reason);
+  }
+
+  /** Marks the order closed and forgets the one closed `retainClosed` orders ago. */
+  private retire(t: Tracked): void {
+    if (t.closed) return;
+    t.closed = true;
+    const at = this.closedAt;
+    const old = this.closedRing[at];
+    this.closedRing[at] = t;
+    this.closedAt = at + 1 === this.closedRing.length ? 0 : at + 1;
+    if (old === undefined) return;
+    this.forget(old.coid, old);
+    this.forget(old.venueCoid, old);
+    this.forget(old.replaceCoid, old);
+    if (this.byOrder[old.orderId] === old) this.byOrder[old.orderId] = undefined;
+  }
+
+  private forget(coid: string, t: Tracked): void {
+    if (this.byCoid.get(coid) === t) this.byCoid.delete(coid);
   }
 
   private begin(t: Tracked, kind: OrderEventKind, ts: number): OrderEvent {
