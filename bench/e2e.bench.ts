@@ -391,7 +391,7 @@ export const benches: BenchSpec[] = [
   {
     id: 'backtest.e2e.csv_1m_bars',
     title:
-      'bot4 backtest path on a 1,000,000-row one-minute candle CSV (loader, EMA cross 10/30, report written): seconds',
+      '`bot4 backtest` on a 1,000,000-row one-minute candle CSV as a process (start, loader, EMA cross 10/30, report written): seconds',
     unit: 's',
     better: 'lower',
     target: 1.5,
@@ -405,8 +405,38 @@ export const benches: BenchSpec[] = [
       const once = () =>
         e2eRun([file], 1, benchDir, strategies, [{ currency: 'USD', amount: '1000000' }], out);
       const outcome = await measureE2e(ctx.quick ? 1 : 3, once, 'none', '1M one-minute bars, cold');
-      const wall = Number(outcome.extra?.wall_s);
-      return { ...outcome, main: { ...outcome.main, median: wall } };
+      // The goal is process start to report written: the same run as the user's command, timed as a process
+      // (the in-process figure above, without node's start-up and module loading, stays as an extra).
+      const bin = bot4Bin();
+      if (bin === undefined) return skipped('dist/ is not built (npm run build)');
+      const args = [
+        bin,
+        'backtest',
+        '--strategy',
+        'ema-cross',
+        '--data',
+        file,
+        '--param',
+        'instrument=BTC-PERP.FTX',
+      ];
+      args.push('--param', 'fast=10', '--param', 'slow=30', '--param', 'qty=0.1', '--balance', '1000000USD');
+      args.push('--out', reportDir('csv-cli'), '--no-progress');
+      const proc: number[] = [];
+      for (let r = 0; r < (ctx.quick ? 1 : 3); r++) {
+        const t0 = process.hrtime.bigint();
+        const res = spawnSync(process.execPath, args, { encoding: 'utf8' });
+        if (res.status !== 0) throw new Error(`bot4 backtest exited ${res.status}: ${res.stderr}`);
+        proc.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      }
+      return {
+        ...outcome,
+        main: { ...outcome.main, median: median(proc) },
+        extra: {
+          ...outcome.extra,
+          in_process_wall_s: Number(outcome.extra?.wall_s),
+          process_runs: proc.length,
+        },
+      };
     },
   },
   {
