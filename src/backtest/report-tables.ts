@@ -51,6 +51,8 @@ export function keptTradeIndices(trades: readonly Trade[], max: number = REPORT_
     keep.add(i);
     keep.add(n - 1 - i);
   }
+  // An odd remainder: one more from the front, so exactly `max` rows are kept.
+  if (((max - 2 * extreme) & 1) === 1) keep.add(edge);
   const byPnl = Array.from({ length: n }, (_, i) => i).sort(
     (a, b) => trades[a]!.netPnl - trades[b]!.netPnl || a - b,
   );
