@@ -338,7 +338,9 @@ async function benchScrapeOverhead(ctx: BenchContext) {
   for (let r = 0; r < runs; r++) {
     plain.push(await demoRun(batches));
     const metrics = await NodeMetrics.start({ port: 0, role: 'bench', perf: false });
-    const scraper = startScraper(metrics.server.url, 1000);
+    // Ten scrapes a second, ten times Prometheus's usual fastest: a demo run lasts about a second, so a scraper
+    // every second served none (the figure measured nothing); this rate gives each run about ten.
+    const scraper = startScraper(metrics.server.url, 100);
     try {
       scraped.push(await demoRun(batches, metrics.backtestProbe()));
     } finally {
@@ -356,7 +358,7 @@ async function benchScrapeOverhead(ctx: BenchContext) {
     main,
     extra: {
       'events/cpu-s without metrics': Math.round(cpuA),
-      'events/cpu-s with metrics + 1 s scraper': Math.round(cpuB),
+      'events/cpu-s with metrics + 100 ms scraper': Math.round(cpuB),
       'wall events/s without': Math.round(wallA),
       'wall events/s with': Math.round(wallB),
       'wall loss %': Math.round((1 - wallB / wallA) * 1000) / 10,
@@ -395,7 +397,8 @@ export const benches: BenchSpec[] = [
   },
   {
     id: 'monitoring.backtest.scrape_overhead',
-    title: 'demo backtest events per CPU-second lost with metrics on and a scraper every second, vs none (%)',
+    title:
+      'demo backtest events per CPU-second lost with metrics on and a scraper ten times a second, vs none (%)',
     unit: '%',
     better: 'lower',
     target: 2,
