@@ -17,6 +17,7 @@ import {
   percentile,
   startProbe,
 } from './harness.ts';
+import { BENCH_LIMITS } from './risk.bench.ts';
 
 function setup() {
   const kit = makeKit({ keepLog: false });
@@ -30,17 +31,7 @@ function setup() {
 function setupWithRisk() {
   const k = makeRiskKit(
     {
-      limits: {
-        maxOrderQty: '1',
-        maxOrderNotional: '100000',
-        priceBandBps: 500,
-        maxPosition: '5',
-        maxGrossExposure: '500000',
-        maxNetExposure: '400000',
-        maxOpenOrders: 50,
-        leverage: 5,
-      },
-      total: { maxGrossExposure: '1000000', maxNetExposure: '800000', maxOpenOrders: 200 },
+      ...BENCH_LIMITS,
       // Orders in the loop share one timestamp: rates high enough that the bucket never denies.
       rates: {
         venue: { orders: { perSecond: 1_000_000_000, burst: 1_000_000_000 } },

@@ -15,26 +15,31 @@ const PX = 500_000;
 /** Order timestamps advance 20 ms per check: at 50 orders/s the buckets refill one token per order. */
 const STEP_US = 20_000;
 
+/** Every per-instrument and total limit on, as the risk and execution benches configure them. */
+export const BENCH_LIMITS: RiskConfigInput = {
+  limits: {
+    maxOrderQty: '1',
+    maxOrderNotional: '100000',
+    priceBandBps: 500,
+    maxPosition: '5',
+    maxGrossExposure: '500000',
+    maxNetExposure: '400000',
+    maxOpenOrders: 50,
+    leverage: 5,
+  },
+  total: {
+    maxGrossExposure: '1000000',
+    maxNetExposure: '800000',
+    maxOpenOrders: 200,
+    maxClusterExposure: '900000',
+  },
+};
+
 function setupCheck(extra: RiskConfigInput = {}) {
   const k = makeRiskKit(
     {
       ...extra,
-      limits: {
-        maxOrderQty: '1',
-        maxOrderNotional: '100000',
-        priceBandBps: 500,
-        maxPosition: '5',
-        maxGrossExposure: '500000',
-        maxNetExposure: '400000',
-        maxOpenOrders: 50,
-        leverage: 5,
-      },
-      total: {
-        maxGrossExposure: '1000000',
-        maxNetExposure: '800000',
-        maxOpenOrders: 200,
-        maxClusterExposure: '900000',
-      },
+      ...BENCH_LIMITS,
       rates: extra.rates ?? {
         venue: { orders: { perSecond: 50, burst: 10 } },
         strategy: { orders: { perSecond: 50, burst: 10 } },

@@ -185,11 +185,18 @@ function demoInstruments(usdm: boolean): {
   shape: { px: number; scale: number; spacing: number }[];
 } {
   const registry = newInstrumentRegistry();
-  const spot = DEMO_PAIRS.map((p) =>
+  // Spot and perpetuals differ only in venue, kind and fees.
+  const add = (
+    p: (typeof DEMO_PAIRS)[number] | (typeof DEMO_PERPS)[number],
+    venue: string,
+    kind: InstrumentKind,
+    makerFee: string,
+    takerFee: string,
+  ): Instrument =>
     registry.add({
       symbol: p.symbol,
-      venue: 'BINANCE',
-      kind: InstrumentKind.SPOT,
+      venue,
+      kind,
       base: p.base,
       quote: 'USDT',
       settlement: 'USDT',
@@ -202,30 +209,12 @@ function demoInstruments(usdm: boolean): {
       minPrice: p.tick,
       maxPrice: '1000000',
       minNotional: '5',
-      makerFee: '0.001',
-      takerFee: '0.001',
-    }),
-  );
+      makerFee,
+      takerFee,
+    });
+  const spot = DEMO_PAIRS.map((p) => add(p, 'BINANCE', InstrumentKind.SPOT, '0.001', '0.001'));
   const perps = (usdm ? DEMO_PERPS : []).map((p) =>
-    registry.add({
-      symbol: p.symbol,
-      venue: 'BINANCE_USDM',
-      kind: InstrumentKind.PERPETUAL,
-      base: p.base,
-      quote: 'USDT',
-      settlement: 'USDT',
-      tickSize: p.tick,
-      lotSize: p.lot,
-      minQty: p.lot,
-      maxQty: p.maxQty,
-      marketMinQty: p.lot,
-      marketMaxQty: p.mktMax,
-      minPrice: p.tick,
-      maxPrice: '1000000',
-      minNotional: '5',
-      makerFee: '0.0002',
-      takerFee: '0.0005',
-    }),
+    add(p, 'BINANCE_USDM', InstrumentKind.PERPETUAL, '0.0002', '0.0005'),
   );
   return { list: [...spot, ...perps], shape: [...DEMO_PAIRS, ...(usdm ? DEMO_PERPS : [])] };
 }
