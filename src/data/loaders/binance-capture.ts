@@ -16,7 +16,7 @@ import { type Instrument, InstrumentKind } from '../../model/instrument.ts';
 import { DeltaFlag, type EventBatch, RecordKind } from '../../model/market-data.ts';
 import { knownBinanceInstrument } from '../../venues/binance/known-instruments.ts';
 import { BinanceParser, ParseResult } from '../../venues/binance/messages.ts';
-import { readHeadText, readLines } from '../lines.ts';
+import { readHeadText, readLineBytes, readLines } from '../lines.ts';
 import type { Loader, LoadOptions, ValidationReport } from '../loader.ts';
 import { addNote, SequenceRule, Validator } from '../validate.ts';
 import {
@@ -24,10 +24,10 @@ import {
   Ignored,
   moveRow,
   newBatch,
-  nsTextToMicros,
+  nsBytesToMicros,
   ProgressTicker,
   StepInference,
-  secondsTextToMicros,
+  secondsBytesToMicros,
   splitSymbol,
   tally,
   tickSpec,
@@ -56,21 +56,51 @@ const DONE = 0;
 const NEED_ROOM = 1;
 const NEED_INFERENCE = 2;
 
+/** A diff kept for replay: its message bytes (a copy) and line. */
+interface Replay {
+  readonly bytes: Buffer;
+  readonly line: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The last RING diffs of an unsynced instrument, as copies of their message bytes in per-slot buffers that are
+ * reused (a capture without REST snapshots keeps every diff here, so a copy per message must not allocate).
+ */
 class DepthRing {
-  readonly texts: string[] = [];
-  readonly lines: number[] = [];
-  push(text: string, line: number): void {
-    if (this.texts.length >= RING) {
-      this.texts.shift();
-      this.lines.shift();
+  private readonly bufs: Buffer[] = [];
+  private readonly lens = new Int32Array(RING);
+  private readonly lines = new Float64Array(RING);
+  private head = 0;
+  private count = 0;
+  push(src: Buffer, from: number, to: number, line: number): void {
+    let w: number;
+    if (this.count === RING) {
+      w = this.head;
+      this.head = (this.head + 1) % RING;
+    } else {
+      w = (this.head + this.count) % RING;
+      this.count++;
     }
-    // A fresh flat copy: a slice would keep the whole decoded chunk it came from alive.
-    this.texts.push(Buffer.from(text, 'utf8').toString('utf8'));
-    this.lines.push(line);
+    const len = to - from;
+    let b = this.bufs[w];
+    if (b === undefined || b.length < len) {
+      b = Buffer.allocUnsafe(Math.max(len, 2 * (b?.length ?? 0), 512));
+      this.bufs[w] = b;
+    }
+    src.copy(b, 0, from, to);
+    this.lens[w] = len;
+    this.lines[w] = line;
   }
-  clear(): void {
-    this.texts.length = 0;
-    this.lines.length = 0;
+  /** Moves the kept diffs, oldest first, to `queue` (as fresh copies) and empties the ring. */
+  drainTo(queue: Replay[]): void {
+    for (let k = 0; k < this.count; k++) {
+      const w = (this.head + k) % RING;
+      queue.push({ bytes: Buffer.from(this.bufs[w]!.subarray(0, this.lens[w]!)), line: this.lines[w]! });
+    }
+    this.head = 0;
+    this.count = 0;
   }
 }
 
@@ -88,7 +118,7 @@ class CaptureEngine {
   inference: StepInference | undefined = undefined;
   private readonly rings = new Map<number, DepthRing>();
   private synced = new Uint8Array(8);
-  readonly replayQueue: { text: string; line: number }[] = [];
+  readonly replayQueue: Replay[] = [];
   private snapTs = 0;
   private snapTsInit = 0;
   stale = 0;
@@ -97,9 +127,10 @@ class CaptureEngine {
   replayed = 0;
   snapshots = 0;
 
-  // The message being handled (kept so a NO_ROOM can re-run it after the flush).
-  private msg = '';
+  // The message being handled, msg[start, end) (kept so a NO_ROOM can re-run it after the flush).
+  private msg: Buffer = EMPTY;
   private start = 0;
+  private end = 0;
   private tsInit = 0;
   private line = 0;
   private replaying = false;
@@ -155,37 +186,56 @@ class CaptureEngine {
     );
   }
 
-  /** Sets the message for handle(); returns false for lines that carry no message (blank, connection logs). */
-  setLine(text: string, line: number, format: CaptureFormat): boolean {
-    const n = text.length;
-    if (n === 0) return false;
+  /**
+   * Sets the message for handle() from the line buf[from, to) (its "\n" excluded); returns false for lines
+   * that carry no message (blank, connection logs).
+   */
+  setLine(buf: Buffer, from: number, to: number, line: number, format: CaptureFormat): boolean {
+    if (to > from && buf[to - 1] === 13) to--;
+    if (to === from) return false;
     if (format === CaptureFormat.HFTBACKTEST) {
-      const sp = text.indexOf(' ');
+      let sp = from;
+      while (sp < to && buf[sp] !== 32) sp++;
       this.report.rows++;
-      const ts = sp > 0 ? nsTextToMicros(text, 0, sp) : Number.NaN;
+      const ts = sp > from && sp < to ? nsBytesToMicros(buf, from, sp) : Number.NaN;
       if (Number.isNaN(ts)) {
-        this.v.malformed(line, `expected "<local ns> <json>", got ${preview(text)}`);
+        this.v.malformed(
+          line,
+          `expected "<local ns> <json>", got ${preview(buf.toString('utf8', from, to))}`,
+        );
         return false;
       }
-      this.set(text, sp + 1, ts, line, false);
+      this.set(buf, sp + 1, to, ts, line, false);
       return true;
     }
-    const c = text.charCodeAt(0);
+    const c = buf[from]!;
     if (c < 48 || c > 57) return false; // "<url> <-> ..." connection and "<url> <- ..." subscription lines
     this.report.rows++;
-    const colon = text.indexOf(': ');
-    const ts = colon > 0 ? secondsTextToMicros(text, 0, colon) : Number.NaN;
+    let colon = from;
+    while (colon + 1 < to && !(buf[colon] === 58 && buf[colon + 1] === 32)) colon++;
+    const ts = colon > from && colon + 1 < to ? secondsBytesToMicros(buf, from, colon) : Number.NaN;
     if (Number.isNaN(ts)) {
-      this.v.malformed(line, `expected "<unix seconds>: <json>", got ${preview(text)}`);
+      this.v.malformed(
+        line,
+        `expected "<unix seconds>: <json>", got ${preview(buf.toString('utf8', from, to))}`,
+      );
       return false;
     }
-    this.set(text, colon + 2, ts, line, false);
+    this.set(buf, colon + 2, to, ts, line, false);
     return true;
   }
 
-  private set(msg: string, start: number, tsInit: number, line: number, replaying: boolean): void {
+  private set(
+    msg: Buffer,
+    start: number,
+    end: number,
+    tsInit: number,
+    line: number,
+    replaying: boolean,
+  ): void {
     this.msg = msg;
     this.start = start;
+    this.end = end;
     this.tsInit = tsInit;
     this.line = line;
     this.replaying = replaying;
@@ -195,7 +245,7 @@ class CaptureEngine {
   nextReplay(): boolean {
     const r = this.replayQueue.shift();
     if (r === undefined) return false;
-    this.set(r.text, 0, this.snapTsInit, r.line, true);
+    this.set(r.bytes, 0, r.bytes.length, this.snapTsInit, r.line, true);
     return true;
   }
 
@@ -203,7 +253,7 @@ class CaptureEngine {
     const p = this.parser;
     const out = this.batch;
     const rounded = p.roundedSizes;
-    const r = p.parse(this.msg, this.start, this.tsInit, out);
+    const r = p.parseBytes(this.msg, this.start, this.end, this.tsInit, out);
     if (p.roundedSizes !== rounded && r !== ParseResult.NO_ROOM) {
       const inst = p.instrument;
       this.v.problem(
@@ -242,7 +292,10 @@ class CaptureEngine {
         this.v.malformed(this.line, p.describeError());
         break;
       case ParseResult.MALFORMED:
-        this.v.malformed(this.line, `not valid JSON: ${preview(this.msg.slice(this.start))}`);
+        this.v.malformed(
+          this.line,
+          `not valid JSON: ${preview(this.msg.toString('utf8', this.start, this.end))}`,
+        );
         break;
       default:
         this.v.malformed(this.line, p.describeError());
@@ -298,7 +351,7 @@ class CaptureEngine {
         ring = new DepthRing();
         this.rings.set(id, ring);
       }
-      ring.push(this.start === 0 ? this.msg : this.msg.slice(this.start), this.line);
+      ring.push(this.msg, this.start, this.end, this.line);
     }
     if (v.staleDepth(id, this.rule, p.lastId)) {
       if (this.replaying) this.notReplayed++;
@@ -372,11 +425,7 @@ class CaptureEngine {
     v.snapshot(id, p.lastId);
     this.setSynced(id, true);
     const ring = this.rings.get(id);
-    if (ring !== undefined) {
-      for (let k = 0; k < ring.texts.length; k++)
-        this.replayQueue.push({ text: ring.texts[k]!, line: ring.lines[k]! });
-      ring.clear();
-    }
+    if (ring !== undefined) ring.drainTo(this.replayQueue);
   }
 
   growBatch(): void {
@@ -473,29 +522,39 @@ export async function* loadBinanceCapture(
   const progress = new ProgressTicker(file, options);
   let bytesRead = 0;
   let bytesTotal = 0;
-  for await (const chunk of readLines(file, { signal: options.signal })) {
-    for (let k = 0; k < chunk.count; k++) {
-      if (!eng.setLine(chunk.lines[k]!, chunk.firstLine + k, format)) continue;
-      let more = true;
-      while (more) {
-        let r = eng.handle();
-        while (r !== DONE) {
-          if (r === NEED_INFERENCE) {
-            eng.inference = await inferSteps(file, format, options);
-          } else if (eng.batch.length > 0) {
-            tally(eng.batch, report);
-            yield eng.batch;
-            eng.batch.clear();
-          } else {
-            eng.growBatch();
+  // Lines are read in place from the decompressed bytes: no string per line (see BinanceParser.parseBytes).
+  for await (const step of readLineBytes(file, { signal: options.signal })) {
+    const buf = step.buf;
+    const n = buf.length;
+    let from = 0;
+    let line = step.firstLine;
+    while (from < n) {
+      let nl = buf.indexOf(10, from);
+      if (nl < 0) nl = n;
+      if (eng.setLine(buf, from, nl, line, format)) {
+        let more = true;
+        while (more) {
+          let r = eng.handle();
+          while (r !== DONE) {
+            if (r === NEED_INFERENCE) {
+              eng.inference = await inferSteps(file, format, options);
+            } else if (eng.batch.length > 0) {
+              tally(eng.batch, report);
+              yield eng.batch;
+              eng.batch.clear();
+            } else {
+              eng.growBatch();
+            }
+            r = eng.handle();
           }
-          r = eng.handle();
+          more = eng.nextReplay();
         }
-        more = eng.nextReplay();
       }
+      from = nl + 1;
+      line++;
     }
-    bytesRead = chunk.bytesRead;
-    bytesTotal = chunk.bytesTotal;
+    bytesRead = step.bytesRead;
+    bytesTotal = step.bytesTotal;
     progress.tick(bytesRead, bytesTotal, report.rows);
   }
   if (eng.batch.length > 0) {

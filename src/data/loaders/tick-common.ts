@@ -90,6 +90,47 @@ export function nsTextToMicros(text: string, from: number, to: number): number {
   return v;
 }
 
+/** nsTextToMicros on bytes (a capture line read in place). */
+export function nsBytesToMicros(buf: Uint8Array, from: number, to: number): number {
+  const end = to - 3;
+  if (end <= from || end - from > 16) return Number.NaN;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (!(d >= 0 && d <= 9)) return Number.NaN;
+    if (i < end) v = v * 10 + d;
+  }
+  return v;
+}
+
+/** secondsTextToMicros on bytes (a capture line read in place). */
+export function secondsBytesToMicros(buf: Uint8Array, from: number, to: number): number {
+  let v = 0;
+  let i = from;
+  let digits = 0;
+  for (; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (!(d >= 0 && d <= 9)) break;
+    v = v * 10 + d;
+    digits++;
+  }
+  if (digits === 0 || digits > 10) return Number.NaN;
+  v *= 1_000_000;
+  if (i < to) {
+    if (buf[i] !== 46) return Number.NaN;
+    i++;
+    let scale = 100_000;
+    for (; i < to; i++) {
+      const d = buf[i]! - 48;
+      if (!(d >= 0 && d <= 9)) return Number.NaN;
+      v += d * scale;
+      scale /= 10;
+      if (scale < 1) scale = 0;
+    }
+  }
+  return v;
+}
+
 /** Digits text[from, to) -> integer up to 2^53 - 1; NaN otherwise. */
 export function intText(text: string, from: number, to: number): number {
   if (to <= from || to - from > 16) return Number.NaN;

@@ -1,7 +1,8 @@
 // One parser for Binance websocket market-data messages (spot, USD-M, COIN-M; bare or in the combined-stream
 // wrapper {"stream":..,"data":{..}}): bookTicker, trade, aggTrade, depthUpdate, markPriceUpdate, and the REST
 // depth snapshot ({"lastUpdateId":..,"bids":..,"asks":..}) that collectors interleave with the stream.
-// A hand-written scanner walks the JSON text once, reads only the keys it needs and turns decimal strings
+// A hand-written scanner walks the message's UTF-8 bytes once (parseBytes: a line of a capture in place;
+// parse: a string, encoded into a reused buffer first), reads only the keys it needs and turns decimal strings
 // straight into integer ticks/lots (no float, no substring) written into an EventBatch. Times: ms -> micros.
 //
 // Per message: result code (ParseResult), never a throw. Depth messages write one DELTA row per level (bids
@@ -128,14 +129,14 @@ const W_RATE = 9;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
 let decStatus: number = DecimalStatus.OK;
 
-function stepsIn(text: string, from: number, to: number, step: Step): number {
+function stepsIn(text: Buffer, from: number, to: number, step: Step): number {
   if (from >= to) {
     decStatus = DecimalStatus.EMPTY;
     return Number.NaN;
   }
   const scale = step.scale;
   let i = from;
-  let c = text.charCodeAt(i);
+  let c = text[i]!;
   let neg = false;
   if (c === 45) {
     neg = true;
@@ -147,7 +148,7 @@ function stepsIn(text: string, from: number, to: number, step: Step): number {
   let frac = 0;
   let excess = false;
   for (; i < to; i++) {
-    c = text.charCodeAt(i);
+    c = text[i]!;
     const d = c - 48;
     if (d >= 0 && d <= 9) {
       digits++;
@@ -191,14 +192,14 @@ function stepsIn(text: string, from: number, to: number, step: Step): number {
   return m;
 }
 
-function slowSteps(text: string, from: number, to: number, step: Step): number {
-  const v = decimalToSteps(text.slice(from, to), step);
+function slowSteps(text: Buffer, from: number, to: number, step: Step): number {
+  const v = decimalToSteps(text.toString('utf8', from, to), step);
   decStatus = !Number.isNaN(v) ? DecimalStatus.OK : lastDecimalStatus();
   return v;
 }
 
-function roundedIn(text: string, from: number, to: number, step: Step, signed: boolean): number {
-  const v = decimalToStepsRounded(text.slice(from, to), step, Rounding.HALF_EVEN, signed);
+function roundedIn(text: Buffer, from: number, to: number, step: Step, signed: boolean): number {
+  const v = decimalToStepsRounded(text.toString('utf8', from, to), step, Rounding.HALF_EVEN, signed);
   decStatus = !Number.isNaN(v) ? DecimalStatus.OK : lastDecimalStatus();
   return v;
 }
@@ -237,25 +238,61 @@ const INT_KEY_NAMES: Record<number, string> = {
   [K_LAST_UPDATE_ID]: 'lastUpdateId',
 };
 
+const EMPTY = Buffer.alloc(0);
+const B_DATA = Buffer.from('data');
+const B_BIDS = Buffer.from('bids');
+const B_ASKS = Buffer.from('asks');
+const B_SYMBOL = Buffer.from('symbol');
+const B_LAST_UPDATE_ID = Buffer.from('lastUpdateId');
+const B_DEPTH_UPDATE = Buffer.from('depthUpdate');
+const B_BOOK_TICKER = Buffer.from('bookTicker');
+const B_TRADE = Buffer.from('trade');
+const B_AGG_TRADE = Buffer.from('aggTrade');
+const B_MARK_PRICE_UPDATE = Buffer.from('markPriceUpdate');
+
+/** Whether s holds the bytes of `lit` at `at` (the caller has checked that they fit before the message end). */
+function bytesAt(s: Buffer, at: number, lit: Buffer): boolean {
+  for (let k = 0; k < lit.length; k++) if (s[at + k] !== lit[k]) return false;
+  return true;
+}
+
+/** Bytes written by the last encodeInto. */
+let encodedLength = 0;
+
+/**
+ * Writes `text` as UTF-8 into `buf` (or a larger buffer when it cannot fit, which is returned) followed by a
+ * 0 byte, so that the read at the message end sees no JSON; sets encodedLength.
+ */
+function encodeInto(buf: Buffer, text: string): Buffer {
+  const need = text.length * 3 + 1;
+  if (buf.length < need) buf = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+  encodedLength = buf.write(text, 0, 'utf8');
+  buf[encodedLength] = 0;
+  return buf;
+}
+
 /** Set by stringEnd when the string held a backslash escape. */
 let escSeen = false;
 
-function skipWsAt(s: string, p: number): number {
-  for (;;) {
-    const c = s.charCodeAt(p);
+// The scanner reads a message in s[start, n) of a larger buffer (a capture holds many lines): every loop stops
+// at n, and a single read at n sees the line's terminator (or nothing), which no rule accepts as JSON.
+
+function skipWsAt(s: Buffer, p: number, n: number): number {
+  while (p < n) {
+    const c = s[p]!;
     if (c === 32 || c === 10 || c === 13 || c === 9) p++;
     else return p;
   }
+  return p;
 }
 
 /** At '"': the index of the closing quote, or -1 when the text ends first. Sets escSeen. */
-function stringEnd(s: string, p: number): number {
-  const n = s.length;
+function stringEnd(s: Buffer, p: number, n: number): number {
   let esc = false;
   p++;
   for (;;) {
     if (p >= n) return -1;
-    const c = s.charCodeAt(p);
+    const c = s[p]!;
     if (c === 34) break;
     if (c === 92) {
       esc = true;
@@ -269,19 +306,19 @@ function stringEnd(s: string, p: number): number {
 }
 
 /** Skips any JSON value starting at p; returns the position after it, or -1 on a syntax error. */
-function skipValueAt(s: string, p: number): number {
-  const c = s.charCodeAt(p);
+function skipValueAt(s: Buffer, p: number, n: number): number {
+  if (p >= n) return -1;
+  const c = s[p]!;
   if (c === 34) {
-    const e = stringEnd(s, p);
+    const e = stringEnd(s, p, n);
     return e < 0 ? -1 : e + 1;
   }
-  const n = s.length;
   if (c === 123 || c === 91) {
     let depth = 0;
     while (p < n) {
-      const d = s.charCodeAt(p);
+      const d = s[p]!;
       if (d === 34) {
-        const e = stringEnd(s, p);
+        const e = stringEnd(s, p, n);
         if (e < 0) return -1;
         p = e + 1;
         continue;
@@ -298,7 +335,7 @@ function skipValueAt(s: string, p: number): number {
   // number, true, false, null: up to the next delimiter.
   const p0 = p;
   while (p < n) {
-    const d = s.charCodeAt(p);
+    const d = s[p]!;
     if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10 || d === 13 || d === 9) break;
     p++;
   }
@@ -312,6 +349,8 @@ function skipValueAt(s: string, p: number): number {
 export class BinanceParser {
   private readonly resolve: SymbolResolver;
   private readonly symTexts: string[] = [];
+  /** symTexts as UTF-8 bytes, compared in place against the message. */
+  private readonly symBytes: Buffer[] = [];
   private readonly symInsts: Instrument[] = [];
   private lastHit = -1;
   /** Instrument for messages that name none (REST snapshots); set by the caller (e.g. the last one seen). */
@@ -343,8 +382,12 @@ export class BinanceParser {
   /** The symbol of the last message when it named one the resolver does not know. */
   unknownSymbol = '';
 
-  // Scanner state (one message at a time).
-  private s = '';
+  // Scanner state (one message at a time): the message is s[start, n).
+  private s: Buffer = EMPTY;
+  private n = 0;
+  /** Where parse() encodes a string message, and fallback() its normalised form. */
+  private text: Buffer = Buffer.alloc(1024);
+  private norm: Buffer = Buffer.alloc(1024);
   private out: EventBatch | undefined = undefined;
   private inst: Instrument | undefined = undefined;
   private evStart = -1;
@@ -392,24 +435,46 @@ export class BinanceParser {
   }
 
   /**
-   * Parses the message in msg[start..] (start lets a caller skip a line prefix without slicing) and appends
-   * its rows to `out` with receive time `tsInit` (micros). Returns a ParseResult.
+   * Parses the message in msg[start..] (start lets a caller skip a line prefix) and appends its rows to `out`
+   * with receive time `tsInit` (micros). Returns a ParseResult. The text is encoded into a reused buffer first
+   * (about 0.1 us for a typical message); readers holding bytes call parseBytes.
    */
   parse(msg: string, start: number, tsInit: number, out: EventBatch): ParseResult {
-    const r = this.fast(msg, start, tsInit, out);
+    const t = start === 0 ? msg : msg.slice(start);
+    this.text = encodeInto(this.text, t);
+    return this.parseBytes(this.text, 0, encodedLength, tsInit, out);
+  }
+
+  /**
+   * Parses the message in buf[start, end) (one line of a capture: end excludes its "\n" or "\r\n"); the
+   * bytes after `end` are never read as part of it. Returns a ParseResult like parse().
+   */
+  parseBytes(buf: Buffer, start: number, end: number, tsInit: number, out: EventBatch): ParseResult {
+    const stop = buf[end];
+    if (stop !== undefined && stop !== 10 && stop !== 13 && stop !== 0) {
+      // The byte after the message could read as JSON: scan a copy that ends in a 0 instead.
+      const need = end - start + 1;
+      if (this.text.length < need) this.text = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
+      buf.copy(this.text, 0, start, end);
+      this.text[end - start] = 0;
+      buf = this.text;
+      end -= start;
+      start = 0;
+    }
+    const r = this.fast(buf, start, end, tsInit, out);
     if (r >= 0) return r as ParseResult;
     if (r === SCAN_NO_ROOM) return ParseResult.NO_ROOM;
     if (r === SCAN_BAD) return ParseResult.BAD_VALUE;
     if (r === SCAN_NO_INSTRUMENT) return ParseResult.NO_INSTRUMENT;
-    return this.fallback(msg, start, tsInit, out);
+    return this.fallback(buf, start, end, tsInit, out);
   }
 
   /** JSON.parse, then one more scan of the normalised text (no whitespace, no escapes). */
-  private fallback(msg: string, start: number, tsInit: number, out: EventBatch): ParseResult {
+  private fallback(buf: Buffer, start: number, end: number, tsInit: number, out: EventBatch): ParseResult {
     this.fallbacks++;
     let obj: unknown;
     try {
-      obj = JSON.parse(start === 0 ? msg : msg.slice(start));
+      obj = JSON.parse(buf.toString('utf8', start, end));
     } catch {
       this.rowEnd = this.rowStart = out.length;
       return ParseResult.MALFORMED;
@@ -418,8 +483,8 @@ export class BinanceParser {
       this.event = BinanceEvent.OTHER;
       return ParseResult.UNKNOWN;
     }
-    const norm = JSON.stringify(obj);
-    const r = this.fast(norm, 0, tsInit, out);
+    this.norm = encodeInto(this.norm, JSON.stringify(obj));
+    const r = this.fast(this.norm, 0, encodedLength, tsInit, out);
     if (r >= 0) return r as ParseResult;
     if (r === SCAN_NO_ROOM) return ParseResult.NO_ROOM;
     if (r === SCAN_NO_INSTRUMENT) return ParseResult.NO_INSTRUMENT;
@@ -451,14 +516,15 @@ export class BinanceParser {
 
   /** The "e" value of the last message ('' when absent), for counting unknown event types. */
   eventType(): string {
-    return this.evStart >= 0 ? this.s.slice(this.evStart, this.evEnd) : '';
+    return this.evStart >= 0 ? this.s.toString('utf8', this.evStart, this.evEnd) : '';
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Fast path.
 
-  private fast(msg: string, start: number, tsInit: number, out: EventBatch): number {
+  private fast(msg: Buffer, start: number, end: number, tsInit: number, out: EventBatch): number {
     this.s = msg;
+    this.n = end;
     this.out = out;
     this.inst = undefined;
     this.event = BinanceEvent.NONE;
@@ -493,39 +559,40 @@ export class BinanceParser {
    * table), the combined-stream "data" object is entered without recursion, values the parser does not need
    * are skipped. Records ranges and integers in the scratch fields; depth levels are written as met.
    */
-  private scan(s: string, start: number): number {
-    let p = skipWsAt(s, start);
-    if (s.charCodeAt(p) !== 123) return SCAN_SYNTAX;
-    p = skipWsAt(s, p + 1);
+  private scan(s: Buffer, start: number): number {
+    const n = this.n;
+    let p = skipWsAt(s, start, n);
+    if (s[p]! !== 123) return SCAN_SYNTAX;
+    p = skipWsAt(s, p + 1, n);
     let depth = 0;
-    if (s.charCodeAt(p) === 125) return SCAN_OK; // {}
+    if (s[p]! === 125) return SCAN_OK; // {}
     for (;;) {
-      if (s.charCodeAt(p) !== 34) return SCAN_SYNTAX;
+      if (s[p]! !== 34) return SCAN_SYNTAX;
       let key: number;
-      const k1 = s.charCodeAt(p + 1);
-      if (s.charCodeAt(p + 2) === 34 && k1 !== 92) {
+      const k1 = s[p + 1]!;
+      if (p + 2 < n && s[p + 2]! === 34 && k1 !== 92) {
         key = k1 < 128 ? KEY1[k1]! : K_OTHER;
         p += 3;
       } else {
-        const ke = stringEnd(s, p);
+        const ke = stringEnd(s, p, n);
         if (ke < 0) return SCAN_SYNTAX;
         key = escSeen ? K_OTHER : this.keyCode(p + 1, ke);
         p = ke + 1;
       }
-      let c = s.charCodeAt(p);
+      let c = s[p]!;
       if (c !== 58) {
-        p = skipWsAt(s, p);
-        if (s.charCodeAt(p) !== 58) return SCAN_SYNTAX;
+        p = skipWsAt(s, p, n);
+        if (s[p]! !== 58) return SCAN_SYNTAX;
       }
       p++;
-      c = s.charCodeAt(p);
+      c = s[p]!;
       if (c === 32 || c === 10 || c === 13 || c === 9) {
-        p = skipWsAt(s, p);
-        c = s.charCodeAt(p);
+        p = skipWsAt(s, p, n);
+        c = s[p]!;
       }
       if (c === 34) {
         // A string value.
-        const ve = stringEnd(s, p);
+        const ve = stringEnd(s, p, n);
         if (ve < 0) return SCAN_SYNTAX;
         const vs = p + 1;
         p = ve + 1;
@@ -589,13 +656,13 @@ export class BinanceParser {
         if (neg) q++;
         const q0 = q;
         for (;;) {
-          const d = s.charCodeAt(q) - 48;
+          const d = s[q]! - 48;
           if (d >= 0 && d <= 9) {
             v = v * 10 + d;
             q++;
           } else break;
         }
-        const e = s.charCodeAt(q);
+        const e = s[q]!;
         const isInt = q > q0 && q - q0 <= 15 && e !== 46 && e !== 101 && e !== 69;
         // Integer fields are read in place; any other number (or an integer field too long for a double to
         // hold exactly, which then stays absent) is skipped.
@@ -632,7 +699,7 @@ export class BinanceParser {
           // An integer field that is not a safe integer (a fraction, an exponent, 16+ digits) is kept as a
           // fact: harmless in events this parser does not emit, BAD_VALUE in those it does.
           if (key >= K_E && key <= K_LAST_UPDATE_ID && INT_KEY[key] === 1) this.badIntKey = key;
-          p = skipValueAt(s, p);
+          p = skipValueAt(s, p, n);
           if (p < 0) return SCAN_SYNTAX;
         }
       } else if (c === 91 && (key === K_b || key === K_BIDS || key === K_a || key === K_ASKS)) {
@@ -642,7 +709,7 @@ export class BinanceParser {
         if (this.inst === undefined) {
           if (bids) this.bidsPos = p;
           else this.asksPos = p;
-          p = skipValueAt(s, p);
+          p = skipValueAt(s, p, n);
           if (p < 0) return SCAN_SYNTAX;
         } else {
           p = this.writeLevels(s, p, bids);
@@ -650,22 +717,23 @@ export class BinanceParser {
         }
       } else if (c === 123 && key === K_DATA) {
         depth++;
-        p = skipWsAt(s, p + 1);
-        if (s.charCodeAt(p) !== 125) continue;
+        p = skipWsAt(s, p + 1, n);
+        if (s[p]! !== 125) continue;
         // An empty "data":{} closes at once; fall through to the separator handling.
       } else {
         if (key === K_m) this.fm = c === 116 ? 1 : c === 102 ? 0 : -1;
         else if (key !== K_OTHER && key !== K_DATA && c !== 110) return SCAN_SYNTAX; // null leaves a field absent
-        p = skipValueAt(s, p);
+        p = skipValueAt(s, p, n);
         if (p < 0) return SCAN_SYNTAX;
       }
       // After a value: ',' then the next key, or '}' closing the object (the wrapper's "data", or the message).
       for (;;) {
-        c = s.charCodeAt(p);
+        if (p >= n) return SCAN_SYNTAX;
+        c = s[p]!;
         if (c === 44) {
           p++;
-          c = s.charCodeAt(p);
-          if (c !== 34) p = skipWsAt(s, p);
+          c = s[p]!;
+          if (c !== 34) p = skipWsAt(s, p, n);
           break;
         }
         if (c === 125) {
@@ -675,7 +743,7 @@ export class BinanceParser {
           continue;
         }
         if (c === 32 || c === 10 || c === 13 || c === 9) {
-          p = skipWsAt(s, p);
+          p = skipWsAt(s, p, n);
           continue;
         }
         return SCAN_SYNTAX;
@@ -686,46 +754,47 @@ export class BinanceParser {
   private keyCode(ks: number, ke: number): number {
     const s = this.s;
     const len = ke - ks;
-    const c = s.charCodeAt(ks);
+    const c = s[ks]!;
     if (len === 1) return c < 128 ? KEY1[c]! : K_OTHER;
-    if (len === 2) return c === 112 && s.charCodeAt(ks + 1) === 117 ? K_pu : K_OTHER;
+    if (len === 2) return c === 112 && s[ks + 1]! === 117 ? K_pu : K_OTHER;
     if (len === 4) {
-      if (c === 100 && s.startsWith('data', ks)) return K_DATA;
-      if (c === 98 && s.startsWith('bids', ks)) return K_BIDS;
-      if (c === 97 && s.startsWith('asks', ks)) return K_ASKS;
+      if (c === 100 && bytesAt(s, ks, B_DATA)) return K_DATA;
+      if (c === 98 && bytesAt(s, ks, B_BIDS)) return K_BIDS;
+      if (c === 97 && bytesAt(s, ks, B_ASKS)) return K_ASKS;
       return K_OTHER;
     }
-    if (len === 6 && c === 115 && s.startsWith('symbol', ks)) return K_s;
-    if (len === 12 && c === 108 && s.startsWith('lastUpdateId', ks)) return K_LAST_UPDATE_ID;
+    if (len === 6 && c === 115 && bytesAt(s, ks, B_SYMBOL)) return K_s;
+    if (len === 12 && c === 108 && bytesAt(s, ks, B_LAST_UPDATE_ID)) return K_LAST_UPDATE_ID;
     return K_OTHER;
   }
 
   private symbol(vs: number, ve: number): number {
     const s = this.s;
     const len = ve - vs;
-    const texts = this.symTexts;
+    const texts = this.symBytes;
     let hit = this.lastHit;
     if (hit >= 0) {
       const t = texts[hit]!;
-      if (t.length !== len || !s.startsWith(t, vs)) hit = -1;
+      if (t.length !== len || !bytesAt(s, vs, t)) hit = -1;
     }
     if (hit < 0) {
       for (let k = 0; k < texts.length; k++) {
         const t = texts[k]!;
-        if (t.length === len && s.startsWith(t, vs)) {
+        if (t.length === len && bytesAt(s, vs, t)) {
           hit = k;
           break;
         }
       }
     }
     if (hit < 0) {
-      const sym = s.slice(vs, ve);
+      const sym = s.toString('utf8', vs, ve);
       const inst = this.resolve(sym);
       if (inst === undefined) {
         this.unknownSymbol = sym;
         return SCAN_NO_INSTRUMENT;
       }
-      texts.push(sym);
+      this.symTexts.push(sym);
+      texts.push(Buffer.from(s.subarray(vs, ve)));
       this.symInsts.push(inst);
       hit = texts.length - 1;
     }
@@ -738,7 +807,8 @@ export class BinanceParser {
    * At '[' of a depth side, [["px","qty"],...], with the instrument known: writes px (a), qty (b) and side (c)
    * of each level into the batch. Returns the position after ']' or a negative scan code.
    */
-  private writeLevels(s: string, p: number, bids: boolean): number {
+  private writeLevels(s: Buffer, p: number, bids: boolean): number {
+    const n = this.n;
     const out = this.out!;
     const inst = this.inst!;
     const tick = inst.tickSize;
@@ -749,38 +819,38 @@ export class BinanceParser {
     const C = out.c;
     const cap = out.capacity;
     let i = out.length;
-    p = skipWsAt(s, p + 1);
-    if (s.charCodeAt(p) === 93) return p + 1;
+    p = skipWsAt(s, p + 1, n);
+    if (s[p]! === 93) return p + 1;
     for (;;) {
-      if (s.charCodeAt(p) !== 91) return SCAN_SYNTAX;
-      p = skipWsAt(s, p + 1);
-      if (s.charCodeAt(p) !== 34) return SCAN_SYNTAX;
+      if (s[p]! !== 91) return SCAN_SYNTAX;
+      p = skipWsAt(s, p + 1, n);
+      if (s[p]! !== 34) return SCAN_SYNTAX;
       const ps = p + 1;
-      const pe = stringEnd(s, p);
+      const pe = stringEnd(s, p, n);
       if (pe < 0) return SCAN_SYNTAX;
       if (escSeen) return SCAN_ESCAPE;
       p = pe + 1;
-      if (s.charCodeAt(p) !== 44) {
-        p = skipWsAt(s, p);
-        if (s.charCodeAt(p) !== 44) return SCAN_SYNTAX;
+      if (s[p]! !== 44) {
+        p = skipWsAt(s, p, n);
+        if (s[p]! !== 44) return SCAN_SYNTAX;
       }
-      p = skipWsAt(s, p + 1);
-      if (s.charCodeAt(p) !== 34) return SCAN_SYNTAX;
+      p = skipWsAt(s, p + 1, n);
+      if (s[p]! !== 34) return SCAN_SYNTAX;
       const qs = p + 1;
-      const qe = stringEnd(s, p);
+      const qe = stringEnd(s, p, n);
       if (qe < 0) return SCAN_SYNTAX;
       if (escSeen) return SCAN_ESCAPE;
       p = qe + 1;
-      let c = s.charCodeAt(p);
+      let c = s[p]!;
       if (c !== 93) {
-        p = skipWsAt(s, p);
-        c = s.charCodeAt(p);
+        p = skipWsAt(s, p, n);
+        c = s[p]!;
         // Tolerate extra elements after [px, qty] (older payloads carried an ignored third one).
         while (c === 44) {
-          p = skipValueAt(s, skipWsAt(s, p + 1));
+          p = skipValueAt(s, skipWsAt(s, p + 1, n), n);
           if (p < 0) return SCAN_SYNTAX;
-          p = skipWsAt(s, p);
-          c = s.charCodeAt(p);
+          p = skipWsAt(s, p, n);
+          c = s[p]!;
         }
         if (c !== 93) return SCAN_SYNTAX;
       }
@@ -795,7 +865,7 @@ export class BinanceParser {
         if (Number.isNaN(qty)) return this.bad(bids ? W_BID_QTY : W_ASK_QTY, qs, qe);
         if (qty === 0) qty = 1;
         this.roundedSizes++;
-        this.lastRounded = s.slice(qs, qe);
+        this.lastRounded = s.toString('utf8', qs, qe);
       }
       if (i >= cap) {
         out.length = i;
@@ -805,17 +875,17 @@ export class BinanceParser {
       B[i] = qty;
       C[i] = side;
       i++;
-      c = s.charCodeAt(p);
+      c = s[p]!;
       if (c === 44) {
         out.length = i;
-        p = skipWsAt(s, p + 1);
+        p = skipWsAt(s, p + 1, n);
         continue;
       }
       if (c !== 93) {
-        p = skipWsAt(s, p);
-        c = s.charCodeAt(p);
+        p = skipWsAt(s, p, n);
+        c = s[p]!;
         if (c === 44) {
-          p = skipWsAt(s, p + 1);
+          p = skipWsAt(s, p + 1, n);
           continue;
         }
         if (c !== 93) return SCAN_SYNTAX;
@@ -828,7 +898,7 @@ export class BinanceParser {
   private bad(what: number, from: number, to: number): number {
     this.badWhat = what;
     this.badStatus = decStatus;
-    this.badText = this.s.slice(from, to);
+    this.badText = this.s.toString('utf8', from, to);
     return SCAN_BAD;
   }
 
@@ -837,19 +907,19 @@ export class BinanceParser {
     return SCAN_BAD;
   }
 
-  private isEvent(lit: string): boolean {
-    return this.evEnd - this.evStart === lit.length && this.s.startsWith(lit, this.evStart);
+  private isEvent(lit: Buffer): boolean {
+    return this.evEnd - this.evStart === lit.length && bytesAt(this.s, this.evStart, lit);
   }
 
   /** Turns the scanned fields into rows, by event type. */
   private finish(tsInit: number, out: EventBatch, rowStart: number): number {
     let ev: BinanceEvent;
     if (this.evStart >= 0) {
-      if (this.isEvent('depthUpdate')) ev = BinanceEvent.DEPTH;
-      else if (this.isEvent('bookTicker')) ev = BinanceEvent.BOOK_TICKER;
-      else if (this.isEvent('trade')) ev = BinanceEvent.TRADE;
-      else if (this.isEvent('aggTrade')) ev = BinanceEvent.AGG_TRADE;
-      else if (this.isEvent('markPriceUpdate')) ev = BinanceEvent.MARK_PRICE;
+      if (this.isEvent(B_DEPTH_UPDATE)) ev = BinanceEvent.DEPTH;
+      else if (this.isEvent(B_BOOK_TICKER)) ev = BinanceEvent.BOOK_TICKER;
+      else if (this.isEvent(B_TRADE)) ev = BinanceEvent.TRADE;
+      else if (this.isEvent(B_AGG_TRADE)) ev = BinanceEvent.AGG_TRADE;
+      else if (this.isEvent(B_MARK_PRICE_UPDATE)) ev = BinanceEvent.MARK_PRICE;
       else ev = BinanceEvent.OTHER;
     } else if (!Number.isNaN(this.fLastUpdateId) && (this.sawBids || this.sawAsks)) {
       ev = BinanceEvent.SNAPSHOT;
