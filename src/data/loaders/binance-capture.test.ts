@@ -355,6 +355,34 @@ describe('Binance capture loader on synthetic files (policies, malformed rows, g
     );
   });
 
+  it('lines read in place from the bytes: CRLF, exponents, truncated, negative, missing fields, no final newline', async () => {
+    const lines = [
+      `${line(1, trade(1723161256001, 100, '61800.30'))}\r\n`,
+      `${line(2, trade(1723161256002, 101, '6.180040e4', '1E-2'))}\n`,
+      `${line(3, trade(1723161256003, 102, '61800.50')).slice(0, -40)}\n`,
+      `${line(4, trade(1723161256004, 103, '-61800.50'))}\n`,
+      `${line(5, trade(1723161256005, 104, '61800.50')).replace(',"q":"0.010"', '')}\n`,
+      '\n',
+      `${T0}\n`,
+      `${line(8, trade(1723161256008, 105, '61800.60', '0.020'))}`,
+    ];
+    mkdirSync(join(dir, 'usdm'), { recursive: true });
+    const file = join(dir, 'usdm', 'bytes.gz');
+    writeFileSync(file, gzipSync(lines.join('')));
+    const { report, rows } = await load(file);
+    expect(report.rows).toBe(7);
+    expect(rows.map((r) => [r[7], r[3], r[4]])).toEqual([
+      [100, 618003, 10],
+      [101, 618004, 10],
+      [105, 618006, 20],
+    ]);
+    expect(report.problems).toEqual({ ...noProblems, malformed_row: 4 });
+    expect(report.examples.malformed_row?.map((e) => e.line)).toEqual([3, 4, 5, 7]);
+    expect(report.examples.malformed_row?.[1]?.message).toMatch(/negative|-61800\.50/);
+    expect(report.examples.malformed_row?.[2]?.message).toBe('message lacks p and q');
+    expect(report.examples.malformed_row?.[3]?.message).toBe(`expected "<local ns> <json>", got "${T0}"`);
+  });
+
   it('progress reports bytes of the file read (compressed bytes for gzip), ending at the file size', async () => {
     const file = write('progress.gz', bad);
     const seen: number[] = [];

@@ -275,7 +275,8 @@ function encodeInto(buf: Buffer, text: string): Buffer {
 let escSeen = false;
 
 // The scanner reads a message in s[start, n) of a larger buffer (a capture holds many lines): every loop stops
-// at n, and a single read at n sees the line's terminator (or nothing), which no rule accepts as JSON.
+// at n, and the scan succeeds only at a '}' read before n, so the bytes from n on (the next line, or the rest
+// of a message cut short) never make a message complete.
 
 function skipWsAt(s: Buffer, p: number, n: number): number {
   while (p < n) {
@@ -450,17 +451,6 @@ export class BinanceParser {
    * bytes after `end` are never read as part of it. Returns a ParseResult like parse().
    */
   parseBytes(buf: Buffer, start: number, end: number, tsInit: number, out: EventBatch): ParseResult {
-    const stop = buf[end];
-    if (stop !== undefined && stop !== 10 && stop !== 13 && stop !== 0) {
-      // The byte after the message could read as JSON: scan a copy that ends in a 0 instead.
-      const need = end - start + 1;
-      if (this.text.length < need) this.text = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
-      buf.copy(this.text, 0, start, end);
-      this.text[end - start] = 0;
-      buf = this.text;
-      end -= start;
-      start = 0;
-    }
     const r = this.fast(buf, start, end, tsInit, out);
     if (r >= 0) return r as ParseResult;
     if (r === SCAN_NO_ROOM) return ParseResult.NO_ROOM;
@@ -565,7 +555,7 @@ export class BinanceParser {
     if (s[p]! !== 123) return SCAN_SYNTAX;
     p = skipWsAt(s, p + 1, n);
     let depth = 0;
-    if (s[p]! === 125) return SCAN_OK; // {}
+    if (p < n && s[p]! === 125) return SCAN_OK; // {}
     for (;;) {
       if (s[p]! !== 34) return SCAN_SYNTAX;
       let key: number;
@@ -655,14 +645,14 @@ export class BinanceParser {
         const neg = c === 45;
         if (neg) q++;
         const q0 = q;
-        for (;;) {
+        while (q < n) {
           const d = s[q]! - 48;
           if (d >= 0 && d <= 9) {
             v = v * 10 + d;
             q++;
           } else break;
         }
-        const e = s[q]!;
+        const e = q < n ? s[q]! : -1;
         const isInt = q > q0 && q - q0 <= 15 && e !== 46 && e !== 101 && e !== 69;
         // Integer fields are read in place; any other number (or an integer field too long for a double to
         // hold exactly, which then stays absent) is skipped.
