@@ -126,7 +126,13 @@ export class ColumnCacheWriter {
       perBlock(lo, lo + n, (from, to) => {
         for (let c = 0; c < cols; c++) {
           const col = fieldColumn(b, this.fields[c]!);
-          writeSync(this.fd, bytesOf(col, from - lo, to - from), 0, (to - from) * 8, offsetOf(this.rows, cols, c, from));
+          writeSync(
+            this.fd,
+            bytesOf(col, from - lo, to - from),
+            0,
+            (to - from) * 8,
+            offsetOf(this.rows, cols, c, from),
+          );
         }
       });
       this.written += n;
@@ -235,7 +241,10 @@ export class ColumnCacheReader {
       perBlock(lo, hi, (from, to) => {
         for (let c = 0; c < cols; c++) {
           const bytes = bytesOf(fieldColumn(out, this.fields[c]!), from - lo, to - from);
-          this.check(readSync(this.fd, bytes, 0, bytes.length, offsetOf(this.rows, cols, c, from)), to - from);
+          this.check(
+            readSync(this.fd, bytes, 0, bytes.length, offsetOf(this.rows, cols, c, from)),
+            to - from,
+          );
         }
       });
     }
