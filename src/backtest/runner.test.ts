@@ -6,7 +6,7 @@ import { EventBatch, RecordKind } from '../model/market-data.ts';
 import { type RiskConfig, RiskConfigSchema } from '../risk/risk-config.ts';
 import { EmaCross } from '../strategy/builtin/ema-cross.ts';
 import { DEMO_INSTRUMENT, demoMarket } from './demo-market.ts';
-import { type LateRowPolicy, runBacktest } from './runner.ts';
+import { type BacktestProbe, type LateRowPolicy, runBacktest } from './runner.ts';
 
 const HOUR = 3_600_000_000;
 
@@ -82,20 +82,48 @@ describe('rows handed over in place (a Merge pumps them into the runner)', () =>
     return parts;
   }
 
-  async function runMerged(pump: boolean, to?: number) {
+  async function runMerged(pump: boolean, to?: number, probe?: BacktestProbe) {
     const instruments = newInstrumentRegistry();
     const inst = instruments.add(DEMO_INSTRUMENT);
     const merge = new Merge(demoSources(inst.id).map(batchesSource), { batchSize: 700 });
     // Iterated: the same Merge seen only as an async iterable.
     const data = pump ? merge : { [Symbol.asyncIterator]: () => merge[Symbol.asyncIterator]() };
-    return runBacktest({
+    const result = await runBacktest({
       strategies: [{ strategy: new EmaCross({ instrument: 'BTCUSDT', fast: 5, slow: 20, qty: 0.05 }) }],
       instruments,
       data,
       dataLabel: 'demo, two merged sources',
       balances: [{ currency: 'USDT', amount: '10000' }],
       ...(to === undefined ? {} : { to }),
+      ...(probe === undefined ? {} : { probe }),
     });
+    return { ...result, batches: merge.stats.batches };
+  }
+
+  /** A metrics probe that keeps what the runner told it: rows in range, runs and batches, and the timings. */
+  class CountingProbe implements BacktestProbe {
+    attached = 0;
+    rowCalls = 0;
+    counted = 0;
+    batches = 0;
+    replayNs = 0;
+    housekeepings = 0;
+    attach(): void {
+      this.attached++;
+    }
+    rows(b: EventBatch, start: number, end: number, from: number, to: number): void {
+      this.rowCalls++;
+      for (let i = start; i < end; i++) if (b.tsEvent[i]! >= from && b.tsEvent[i]! < to) this.counted++;
+    }
+    batch(fetchNs: number, replayNs: number): void {
+      expect(fetchNs).toBeGreaterThanOrEqual(0);
+      expect(replayNs).toBeGreaterThan(0);
+      this.batches++;
+      this.replayNs += replayNs;
+    }
+    housekeeping(): void {
+      this.housekeepings++;
+    }
   }
 
   it('gives the run the iterated batches give: events, fingerprint, statistics, also cut by --to', async () => {
@@ -112,6 +140,29 @@ describe('rows handed over in place (a Merge pumps them into the runner)', () =>
     expect(b.events).toBeLessThan(iterated.events);
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(b.stats).toEqual(a.stats);
+  });
+
+  it('takes the in-place path with a metrics probe too: same run, every replayed row counted once per run of rows', async () => {
+    const plain = await runMerged(true);
+    const probe = new CountingProbe();
+    const probed = await runMerged(true, undefined, probe);
+    // In place: the merge handed runs of rows (more calls than batches), not copied batches (one call each).
+    expect(probe.rowCalls).toBeGreaterThan(probe.batches);
+    expect(probed.batches).toBe(plain.batches);
+    expect(probe.batches).toBe(plain.batches);
+    expect(probe.attached).toBe(1);
+    expect(probe.housekeepings).toBe(plain.batches);
+    expect(probe.replayNs).toBeGreaterThan(0);
+    expect(probed.events).toBe(plain.events);
+    expect(probe.counted).toBe(plain.events);
+    expect(probed.fingerprint).toBe(plain.fingerprint);
+    expect(probed.stats).toEqual(plain.stats);
+    // Cut by --to: the rows past it are neither replayed nor counted.
+    const to = plain.stats.startTs + HOUR + 123;
+    const cutProbe = new CountingProbe();
+    const cut = await runMerged(true, to, cutProbe);
+    expect(cut.events).toBe((await runMerged(true, to)).events);
+    expect(cutProbe.counted).toBe(cut.events);
   });
 });
 

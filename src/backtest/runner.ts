@@ -108,8 +108,16 @@ export interface BacktestProbe {
     clock: TestClock;
     strategyIds: readonly number[];
   }): void;
-  /** A batch was replayed (rows with from <= ts < to): ns spent waiting for it and replaying it. */
-  batch(batch: EventBatch, from: number, to: number, fetchNs: number, replayNs: number): void;
+  /**
+   * Rows [start, end) of `batch` were handed to the replay; those with from <= ts < to were replayed. Called
+   * once per batch, or once per run of rows when a merge hands them over in place: never per row.
+   */
+  rows(batch: EventBatch, start: number, end: number, from: number, to: number): void;
+  /**
+   * A batch was replayed (the data's own, or where it would end when rows are handed over in place): ns spent
+   * waiting for it (from the end of the previous one to its first row) and replaying it (to its end).
+   */
+  batch(fetchNs: number, replayNs: number): void;
   /** ns spent between batches on housekeeping (purging closed orders, equity for loss limits). */
   housekeeping(ns: number): void;
 }
@@ -191,6 +199,8 @@ class RunState {
   batchLastTs = Number.NaN;
   /** A strategy failed: the rows still handed over are not replayed. */
   stop = false;
+  /** Probe timing (pump): when the current batch's first rows arrived, monotonic ns (NaN: not yet). */
+  batchT0 = Number.NaN;
 }
 
 /**
@@ -475,6 +485,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const runCaught = (batch: EventBatch, start: number, end: number): boolean => {
     try {
       if (!runRows(batch, start, end)) st.skip = true;
+      probe?.rows(batch, start, end, from, to);
       return true;
     } catch (e) {
       if (!isStrategyError(e)) throw e;
@@ -517,18 +528,27 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   };
   const data = options.data;
   try {
-    if (canPump(data) && probe === undefined) {
+    if (canPump(data)) {
       // Merged sources hand their rows over in place (no copy into an output batch); same rows, same batches.
+      // With a probe, as without: the clock is read once where a batch's first rows arrive and once at its end.
       await data.pump({
         rows(b: EventBatch, start: number, end: number): void {
           if (st.stop) return;
           st.batchLastTs = b.tsEvent[end - 1]!;
+          if (probe !== undefined && Number.isNaN(st.batchT0)) st.batchT0 = monoNanos();
           if (!st.skip) runCaught(b, start, end);
         },
         batchEnd(): boolean | Promise<boolean> {
-          if (st.stop || st.batchLastTs >= to) return false;
+          if (st.stop) return false;
+          let t1 = 0;
+          if (probe !== undefined) {
+            t1 = monoNanos();
+            probe.batch(st.batchT0 - tNext, t1 - st.batchT0);
+            st.batchT0 = Number.NaN;
+          }
+          if (st.batchLastTs >= to) return false;
           st.skip = false;
-          return afterBatch(0);
+          return afterBatch(t1);
         },
       });
     } else {
@@ -538,7 +558,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         if (!runCaught(batch, 0, n)) break;
         st.skip = false;
         const t1 = probe === undefined ? 0 : monoNanos();
-        probe?.batch(batch, from, to, t0 - tNext, t1 - t0);
+        probe?.batch(t0 - tNext, t1 - t0);
         if (n > 0 && batch.tsEvent[n - 1]! >= to) break;
         const go = afterBatch(t1);
         if (!(go === true || (go !== false && (await go)))) break;

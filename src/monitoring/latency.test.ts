@@ -451,6 +451,36 @@ describe('HdrHistogram out-of-range values', () => {
     expect(a.totalCount).toBe(7);
   });
 
+  it('record() counts where recordN(v, 1) does on either side of its fast path (2^32 units, the top of the range)', () => {
+    const edges = [
+      0,
+      0.5,
+      1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32 - 0.5,
+      2 ** 32,
+      2 ** 32 + 1,
+      2 ** 40,
+      2 ** 41 - 1,
+    ];
+    for (const config of [{ highestTrackableValue: 2 ** 41 - 1 }, { lowestDiscernibleValue: 1000 }, {}]) {
+      const a = new HdrHistogram(config);
+      const b = new HdrHistogram(config);
+      const bounds = Float64Array.from(edges, (v) => v + 1);
+      for (const v of [...edges, 5e12, -1, Number.NaN]) {
+        a.record(v);
+        b.recordN(v, 1);
+      }
+      expect(a.snapshot()).toEqual(b.snapshot());
+      const ca = new Float64Array(bounds.length);
+      const cb = new Float64Array(bounds.length);
+      a.countsBelow(bounds, ca);
+      b.countsBelow(bounds, cb);
+      expect([...ca]).toEqual([...cb]);
+    }
+  });
+
   it('equivalent-range lookups reject negative values', () => {
     expect(() => new HdrHistogram().lowestEquivalentValue(-1)).toThrow(Bot4Error);
   });

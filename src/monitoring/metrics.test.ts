@@ -10,6 +10,7 @@ import { DEMO_INSTRUMENT, DEMO_START, demoMarket } from '../backtest/demo-market
 import { runBacktest } from '../backtest/runner.ts';
 import { Bot4Error } from '../core/errors.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
+import { EventBatch } from '../model/market-data.ts';
 import { resolveStrategy } from '../strategy/loader.ts';
 import { StageLatencies } from './hdr-metric.ts';
 import { HdrHistogram } from './latency.ts';
@@ -18,6 +19,7 @@ import { PerfCounters, parsePerfLine } from './perf-counters.ts';
 import { parseContextSwitches, parseProcStat, readThreads } from './process-metrics.ts';
 import { parseMetricsPort, startMetricsServer } from './server.ts';
 import { SharedMetrics, sharedArray } from './shared-metrics.ts';
+import { TradingMetrics } from './trading-metrics.ts';
 
 /** Prometheus text -> sample lines as [name{labels}, value]. */
 function samples(text: string): Map<string, number> {
@@ -357,6 +359,37 @@ describe('perf stat counters', () => {
     },
     30_000,
   );
+});
+
+describe('market event counts', () => {
+  it('counts a range by kind alike in one long call (private tables) and in short runs (shared slots)', () => {
+    const b = new EventBatch(5003);
+    b.length = 5003;
+    let seed = 7;
+    for (let i = 0; i < b.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      b.kind[i] = 1 + (seed % 6);
+      b.instrument[i] = 1 + ((seed >>> 8) % 3);
+      b.tsEvent[i] = 1000 + i;
+    }
+    const from = 1010;
+    const to = 1000 + 4990;
+    const whole = new TradingMetrics(new SharedMetrics());
+    whole.countRows(b, 0, b.length, from, to);
+    // Twice: the private tables are back at zero after a call.
+    whole.countRows(b, 0, b.length, from, to);
+    const runs = new TradingMetrics(new SharedMetrics());
+    for (let k = 0; k < 2; k++) {
+      for (let s = 0; s < b.length; s += 7) runs.countRows(b, s, Math.min(s + 7, b.length), from, to);
+    }
+    expect([...whole.marketEvents]).toEqual([...runs.marketEvents]);
+    // No venues attached: every instrument is venue 0, slot = kind.
+    const byKind = new Array<number>(8).fill(0);
+    for (let i = 0; i < b.length; i++)
+      if (b.tsEvent[i]! >= from && b.tsEvent[i]! < to) byKind[b.kind[i]!]! += 2;
+    expect([...whole.marketEvents.subarray(0, 8)]).toEqual(byKind);
+    expect(whole.marketEvents.reduce((a, x) => a + x, 0)).toBe(2 * (to - from));
+  });
 });
 
 describe('node metrics on a real backtest', () => {

@@ -119,8 +119,10 @@ export class NodeMetrics {
     const trading = this.trading;
     return {
       attach: (parts) => trading.attach(parts),
-      batch(b, from, to, fetchNs, replayNs) {
-        trading.countBatch(b, from, to);
+      rows(b, start, end, from, to) {
+        trading.countRows(b, start, end, from, to);
+      },
+      batch(fetchNs, replayNs) {
         fetch.record(fetchNs);
         replay.record(replayNs);
       },

@@ -35,8 +35,11 @@ import {
 import { type SharedFamily, type SharedMetrics, sharedArray } from './shared-metrics.ts';
 
 /** Record kinds are 1..6; a stride of 8 slots per venue. */
-const KIND_STRIDE = 8;
+const KIND_BITS = 3;
+const KIND_STRIDE = 1 << KIND_BITS;
 const MAX_VENUES = 64;
+/** Private count tables countRows spreads rows over (see there). */
+const LANES = 4;
 /** Reject codes: 1..99 order rules, 100..103 engine, 1000 + RiskReason; the table covers all of them. */
 const REASON_SLOTS = 1200;
 
@@ -119,6 +122,8 @@ export class TradingMetrics {
   /** Fills per instrument id (grown at attach). */
   private fills = sharedArray(16);
   private venueOf = new Int32Array(16);
+  /** countLanes' tables: LANES of venueOf.length * KIND_STRIDE counts, zero between calls. */
+  private lanes = new Int32Array(LANES * 16 * KIND_STRIDE);
   private parts: EngineParts | undefined = undefined;
   private layout: Layout | undefined = undefined;
   private readonly scalars = sharedArray(S.LENGTH);
@@ -152,6 +157,7 @@ export class TradingMetrics {
       const v = new Int32Array(n * 2);
       v.set(this.venueOf);
       this.venueOf = v;
+      this.lanes = new Int32Array(LANES * v.length * KIND_STRIDE);
       const f = sharedArray(n * 2);
       f.set(this.fills);
       this.fills = f;
@@ -159,17 +165,28 @@ export class TradingMetrics {
     for (const inst of reg.all()) this.venueOf[inst.id] = Math.min(inst.venueId, MAX_VENUES - 1);
   }
 
-  /** Counts rows of a batch with from <= tsEvent < to by venue and kind: once per batch, a tight loop. */
-  countBatch(b: EventBatch, from: number, to: number): void {
-    const n = b.length;
+  /**
+   * Counts rows [start, end) of a batch with from <= tsEvent < to by venue and kind: once per batch or run of
+   * rows handed over in place, never per row. Long ranges count into LANES private tables of (instrument,
+   * kind) slots, row i into table i % LANES, summed into the shared slots at the end: one table would chain
+   * every row's increment to the previous one's store when rows repeat a slot (they mostly do), and the slot
+   * needs no venue lookup per row. Short ranges count straight into the shared slots.
+   */
+  countRows(b: EventBatch, start: number, end: number, from: number, to: number): void {
     const ts = b.tsEvent;
     // Replay batches are in time order: find the rows in range once, then count without a time test per row.
-    let lo = 0;
-    while (lo < n && ts[lo]! < from) lo++;
-    let hi = n;
+    let lo = start;
+    while (lo < end && ts[lo]! < from) lo++;
+    let hi = end;
     while (hi > lo && ts[hi - 1]! >= to) hi--;
+    if (hi === lo) return;
     const p = this.parts;
     if (p !== undefined && p.instruments.size >= this.venueOf.length) this.growInstruments(p.instruments);
+    if (hi - lo < this.lanes.length) this.countDirect(b, lo, hi);
+    else this.countLanes(b, lo, hi);
+  }
+
+  private countDirect(b: EventBatch, lo: number, hi: number): void {
     const kinds = b.kind;
     const inst = b.instrument;
     const c = this.marketEvents;
@@ -178,6 +195,37 @@ export class TradingMetrics {
     for (let i = lo; i < hi; i++) {
       const slot = venueOf[Math.min(inst[i]!, last)]! * KIND_STRIDE + (kinds[i]! & (KIND_STRIDE - 1));
       c[slot] = c[slot]! + 1;
+    }
+  }
+
+  private countLanes(b: EventBatch, lo: number, hi: number): void {
+    const kinds = b.kind;
+    const inst = b.instrument;
+    const t = this.lanes;
+    const venueOf = this.venueOf;
+    const last = venueOf.length - 1;
+    // One table per lane, each venueOf.length * KIND_STRIDE slots (instrument * KIND_STRIDE + kind).
+    const w = venueOf.length * KIND_STRIDE;
+    const m = KIND_STRIDE - 1;
+    let i = lo;
+    for (const e = hi - 3; i < e; i += 4) {
+      t[Math.min(inst[i]!, last) * KIND_STRIDE + (kinds[i]! & m)]!++;
+      t[w + Math.min(inst[i + 1]!, last) * KIND_STRIDE + (kinds[i + 1]! & m)]!++;
+      t[2 * w + Math.min(inst[i + 2]!, last) * KIND_STRIDE + (kinds[i + 2]! & m)]!++;
+      t[3 * w + Math.min(inst[i + 3]!, last) * KIND_STRIDE + (kinds[i + 3]! & m)]!++;
+    }
+    for (; i < hi; i++) t[Math.min(inst[i]!, last) * KIND_STRIDE + (kinds[i]! & m)]!++;
+    const c = this.marketEvents;
+    for (let k = 0; k < w; k++) {
+      const n = t[k]! + t[k + w]! + t[k + 2 * w]! + t[k + 3 * w]!;
+      if (n !== 0) {
+        const slot = venueOf[k >> KIND_BITS]! * KIND_STRIDE + (k & m);
+        c[slot] = c[slot]! + n;
+        t[k] = 0;
+        t[k + w] = 0;
+        t[k + 2 * w] = 0;
+        t[k + 3 * w] = 0;
+      }
     }
   }
 
