@@ -17,9 +17,9 @@ export const FEE_DEN = 100_000_000;
 
 /** Token buckets refilled from order timestamps (never the wall clock); one bucket per venue or strategy id. */
 export class TokenBuckets {
-  readonly on: boolean;
-  readonly perUs: number;
-  readonly burst: number;
+  readonly on: boolean = false;
+  readonly perUs: number = 0;
+  readonly burst: number = 0;
   tokens: Float64Array = new Float64Array(0);
   last: Float64Array = new Float64Array(0);
 
