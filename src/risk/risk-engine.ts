@@ -20,7 +20,7 @@ import type { Clock } from '../core/clock.ts';
 import type { MessageBus, Topic } from '../core/message-bus.ts';
 import type { InstrumentId, Micros, PriceTicks, QtyLots, StrategyId } from '../core/units.ts';
 import type { Cache } from '../execution/cache.ts';
-import type { ExecutionEngine } from '../execution/engine.ts';
+import { type ExecutionEngine, orderAsRequest } from '../execution/engine.ts';
 import type { RiskGate } from '../execution/venue.ts';
 import type { Currency, CurrencyId } from '../model/currency.ts';
 import { Rounding, stepsToDecimal } from '../model/decimal.ts';
@@ -1676,32 +1676,6 @@ function isTriggered(order: Order): boolean {
       ? order.prevStatus
       : order.status;
   return s === OrderStatus.TRIGGERED;
-}
-
-/** The request an order was made from, for validation (allocation-free). */
-function orderAsRequest(order: Order, into: OrderRequest): OrderRequest {
-  into.clientOrderId = order.clientOrderId;
-  into.strategyId = order.strategyId;
-  into.instrumentId = order.instrumentId;
-  into.side = order.side;
-  into.type = order.type;
-  into.qty = order.qty;
-  into.price = order.price;
-  into.triggerPrice = order.triggerPrice;
-  into.tif = order.tif;
-  into.expireTime = order.expireTime;
-  into.flags = order.flags;
-  into.displayQty = order.displayQty;
-  into.trailingOffsetType = order.trailingOffsetType;
-  into.trailingOffset = order.trailingOffset;
-  into.contingency = order.contingency;
-  into.orderListId = order.orderListId;
-  into.parentOrderId = order.parentOrderId;
-  const ids = into.linkedOrderIds;
-  if (ids.length !== 0) ids.length = 0;
-  for (let k = 0; k < order.linkedOrderIds.length; k++) ids.push(order.linkedOrderIds[k]!);
-  into.tsInit = order.tsInit;
-  return into;
 }
 
 function sourceName(s: number): string {
