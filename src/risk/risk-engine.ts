@@ -289,6 +289,8 @@ export class RiskEngine implements RiskGate {
   private stateSource: StateSource = StateSource.MANUAL;
   /** Kill switch in progress: only orders that reduce a position pass, open orders ignored (being cancelled). */
   private flattening = false;
+  /** 1: risk off, 2: flattening, 4: revalidating submits: checkSubmit tests one field for all three. */
+  private unusualBits = 0;
 
   // ---- switches from config
   /** risk.enabled: off, every check passes (research runs); book-keeping still follows the events. */
@@ -415,6 +417,7 @@ export class RiskEngine implements RiskGate {
     this.accountCurrency = this.registry.currencies.getOrCreate(c.accountCurrency);
     const acct = this.accountCurrency;
     this.enabled = c.enabled;
+    this.unusualBits = (this.enabled ? 0 : 1) | (this.revalidate ? 4 : 0);
     this.balanceOn = c.balance.enabled;
     this.reserveOn = c.balance.enabled && c.balance.reserveOpenOrders;
     this.stpOn = c.selfTradePrevention;
@@ -466,6 +469,16 @@ export class RiskEngine implements RiskGate {
   // are one straight-line pass over the instrument's row; checks its config cannot fail are skipped by bit.
 
   checkSubmit(order: Order, inst: Instrument): number {
+    if (this.unusualBits !== 0) return this.checkSubmitUnusual(order, inst);
+    const i = inst.id as number;
+    if (this.known[i] !== 1) this.addInstrument(inst);
+    const s = order.strategyId as number;
+    if (s >= this.stratCap) this.growStrategies(s + 1);
+    return this.check(order, inst, i, s, true);
+  }
+
+  /** checkSubmit when risk is off, a kill switch is flattening or submits are revalidated (unusualBits). */
+  private checkSubmitUnusual(order: Order, inst: Instrument): number {
     if (!this.enabled) return 0;
     const i = inst.id as number;
     if (this.known[i] !== 1) this.addInstrument(inst);
@@ -1052,10 +1065,12 @@ export class RiskEngine implements RiskGate {
 
   beginFlatten(): void {
     this.flattening = true;
+    this.unusualBits |= 2;
   }
 
   endFlatten(): void {
     this.flattening = false;
+    this.unusualBits &= ~2;
   }
 
   private apply(source: StateSource, ts: number): void {
