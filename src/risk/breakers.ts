@@ -131,6 +131,8 @@ export class CircuitBreakers {
   private reopenAt: Float64Array = new Float64Array(0);
   private timerOf: Float64Array = new Float64Array(0);
   private bucketNo: Float64Array = new Float64Array(0);
+  /** bucketNo % BUCKETS, kept apart: `%` on a double (bucket numbers of µs timestamps) is a call to fmod. */
+  private bucketIdx: Int32Array = new Int32Array(0);
   private sent: Int32Array = new Int32Array(0);
   private rejects: Int32Array = new Int32Array(0);
   private errors: Int32Array = new Int32Array(0);
@@ -142,8 +144,8 @@ export class CircuitBreakers {
   /** Last market-data time per venue slot (starts at construction: a grace period at start-up). */
   private lastData: Float64Array = new Float64Array(0);
   private slots = 0;
-  private readonly bucketUs: number;
-  private readonly startedAt: number;
+  private readonly bucketUs: number = 1;
+  private readonly startedAt: number = 0;
   private readonly clock: Clock;
   private readonly bus: MessageBus | undefined;
   private readonly topic: Topic<BreakerEvent> | undefined;
@@ -195,16 +197,18 @@ export class CircuitBreakers {
 
   onSent(venueId: number, strategyId: number, ts: number): void {
     this.ensure(venueId, strategyId);
-    this.sentAt(0, ts);
-    this.sentAt(slotOfVenue(venueId), ts);
-    this.sentAt(slotOfStrategy(strategyId), ts);
+    const k = Math.floor(ts / this.bucketUs);
+    this.sentAt(0, k);
+    this.sentAt(slotOfVenue(venueId), k);
+    this.sentAt(slotOfStrategy(strategyId), k);
   }
 
   onSuccess(venueId: number, strategyId: number, ts: number): void {
     this.ensure(venueId, strategyId);
-    this.successAt(0, ts);
-    this.successAt(slotOfVenue(venueId), ts);
-    this.successAt(slotOfStrategy(strategyId), ts);
+    const k = Math.floor(ts / this.bucketUs);
+    this.successAt(0, k, ts);
+    this.successAt(slotOfVenue(venueId), k, ts);
+    this.successAt(slotOfStrategy(strategyId), k, ts);
   }
 
   onReject(venueId: number, strategyId: number, ts: number): void {
@@ -300,8 +304,9 @@ export class CircuitBreakers {
     return slotOfStrategy(id);
   }
 
-  private sentAt(s: number, ts: number): void {
-    const b = this.advance(s, ts);
+  /** `k`: the bucket number of the event's time (see advance). */
+  private sentAt(s: number, k: number): void {
+    const b = this.advance(s, k);
     this.sent[s * BUCKETS + b]!++;
     if (this.state[s] === BreakerState.HALF_OPEN && ++this.probesSent[s]! >= this.options.halfOpenProbes) {
       // Probes are out: hold further orders until their outcome is known.
@@ -309,8 +314,8 @@ export class CircuitBreakers {
     }
   }
 
-  private successAt(s: number, ts: number): void {
-    this.advance(s, ts);
+  private successAt(s: number, k: number, ts: number): void {
+    this.advance(s, k);
     this.consecutive[s] = 0;
     if (this.state[s] === BreakerState.HALF_OPEN && ++this.probesOk[s]! >= this.options.halfOpenProbes) {
       this.close(s, BreakerReason.PROBES_OK, ts);
@@ -318,7 +323,7 @@ export class CircuitBreakers {
   }
 
   private failureAt(s: number, ts: number, counts: Int32Array, countRun: boolean): void {
-    const b = this.advance(s, ts);
+    const b = this.advance(s, Math.floor(ts / this.bucketUs));
     counts[s * BUCKETS + b]!++;
     const st = this.state[s];
     if (st === BreakerState.OPEN) return;
@@ -344,7 +349,7 @@ export class CircuitBreakers {
   }
 
   private lossAt(s: number, loss: number, ts: number): void {
-    const b = this.advance(s, ts);
+    const b = this.advance(s, Math.floor(ts / this.bucketUs));
     this.losses[s * BUCKETS + b]! += loss;
     if (this.state[s] === BreakerState.OPEN) return;
     let sum = 0;
@@ -353,18 +358,20 @@ export class CircuitBreakers {
       this.trip(s, BreakerReason.LOSS, sum, this.options.maxLossInWindow, ts);
   }
 
-  /** Moves the slot's window to `ts` (zeroing buckets that aged out); returns the current bucket index. */
-  private advance(s: number, ts: number): number {
-    const k = Math.floor(ts / this.bucketUs);
+  /**
+   * Moves the slot's window to bucket number `k` = floor(ts / bucketUs) (zeroing buckets that aged out); returns
+   * the current bucket index.
+   */
+  private advance(s: number, k: number): number {
     const cur = this.bucketNo[s]!;
     if (k > cur) {
       const steps = Math.min(k - cur, BUCKETS);
       for (let j = 1; j <= steps; j++) this.clearBucket(s, (cur + j) % BUCKETS);
       this.bucketNo[s] = k;
-      return k % BUCKETS;
+      this.bucketIdx[s] = k % BUCKETS;
     }
     // Late events (ts before the current bucket) count in the current bucket.
-    return cur % BUCKETS;
+    return this.bucketIdx[s]!;
   }
 
   private clearBucket(s: number, b: number): void {
@@ -471,6 +478,7 @@ export class CircuitBreakers {
     this.reopenAt = growF64(this.reopenAt, slots);
     this.timerOf = growF64(this.timerOf, slots);
     this.bucketNo = growF64(this.bucketNo, slots);
+    this.bucketIdx = growI32(this.bucketIdx, slots);
     this.consecutive = growI32(this.consecutive, slots);
     this.latencyRun = growI32(this.latencyRun, slots);
     this.probesSent = growI32(this.probesSent, slots);
@@ -483,6 +491,7 @@ export class CircuitBreakers {
     for (let s = old; s < slots; s++) {
       this.lastData[s] = this.startedAt;
       this.bucketNo[s] = Math.floor(this.startedAt / this.bucketUs);
+      this.bucketIdx[s] = this.bucketNo[s]! % BUCKETS;
     }
     this.slots = slots;
   }

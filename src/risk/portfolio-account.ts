@@ -23,10 +23,18 @@ export class PortfolioRiskAccount implements RiskAccount {
 
   /** Wallet balance less order locks and position margin, summed over accounts (see Portfolio.free). */
   freeBalance(currencyId: CurrencyId): number {
-    return this.portfolio.free(currencyId);
+    const p = this.portfolio;
+    // One account (one venue) is the common case: its own figure, without the sum's loop over accounts.
+    if (p.accountCount === 1) return p.account(0)!.free(currencyId);
+    return p.free(currencyId);
   }
 
   equity(): number {
     return this.portfolio.equity(this.currency);
+  }
+
+  /** Positions change only by fills (Portfolio.applyPlanned), each counted in fillCount. */
+  positionVersion(): number {
+    return this.portfolio.fillCount;
   }
 }

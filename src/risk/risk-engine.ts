@@ -20,7 +20,7 @@ import type { Clock } from '../core/clock.ts';
 import type { MessageBus, Topic } from '../core/message-bus.ts';
 import type { InstrumentId, Micros, PriceTicks, QtyLots, StrategyId } from '../core/units.ts';
 import type { Cache } from '../execution/cache.ts';
-import type { ExecutionEngine } from '../execution/engine.ts';
+import { type ExecutionEngine, orderAsRequest } from '../execution/engine.ts';
 import type { RiskGate } from '../execution/venue.ts';
 import type { Currency, CurrencyId } from '../model/currency.ts';
 import { Rounding, stepsToDecimal } from '../model/decimal.ts';
@@ -85,6 +85,12 @@ export interface RiskAccount {
   freeBalance(currencyId: CurrencyId): number;
   /** Equity in money units of the account currency (loss limits). */
   equity(): number;
+  /**
+   * Optional: a number that changes whenever any position changes (the portfolio's fill count). With it the
+   * engine keeps each position it read and reads it again only once this moved; without it positions are read
+   * on every check (an account whose positions may change without notice, e.g. one set by hand in tests).
+   */
+  positionVersion?(): number;
 }
 
 /**
@@ -185,6 +191,9 @@ const R_BASE_PER_LOT = 20;
  * 1 / leverage, plus the fee rate, with slack for rounding. Used only where the fee is computed exactly (F_FAST_FEE).
  */
 const R_NEED_K = 21;
+/** The position (lots) last read from the account, and the account's position version then (NaN: none). */
+const R_POS = 22;
+const R_POS_VER = 23;
 const RS = 24;
 
 // Per-instrument bits (flags[i]): facts of the instrument, then the checks that can deny at all under the config
@@ -261,12 +270,14 @@ export class RiskEngine implements RiskGate {
   readonly accountCurrency: Currency;
   private readonly registry: InstrumentRegistry;
   private readonly account: RiskAccount;
+  /** The account has positionVersion: positions are cached in the row (R_POS) while it does not move. */
+  private readonly versioned: boolean = false;
   private readonly clock: Clock;
   private readonly bus: MessageBus | undefined;
   private readonly stateTopic: Topic<TradingStateEvent> | undefined;
   private readonly stateEvent = new TradingStateEvent();
   private cache: Cache | undefined = undefined;
-  private readonly revalidate: boolean;
+  private readonly revalidate: boolean = false;
   private readonly scratch = new OrderRequest();
 
   // ---- trading state
@@ -278,18 +289,20 @@ export class RiskEngine implements RiskGate {
   private stateSource: StateSource = StateSource.MANUAL;
   /** Kill switch in progress: only orders that reduce a position pass, open orders ignored (being cancelled). */
   private flattening = false;
+  /** 1: risk off, 2: flattening, 4: revalidating submits: checkSubmit tests one field for all three. */
+  private unusualBits = 0;
 
   // ---- switches from config
   /** risk.enabled: off, every check passes (research runs); book-keeping still follows the events. */
-  private readonly enabled: boolean;
-  private readonly balanceOn: boolean;
-  private readonly reserveOn: boolean;
-  private readonly stpOn: boolean;
-  private readonly maxTotalGross: number;
-  private readonly maxTotalNet: number;
-  private readonly maxTotalOpen: number;
-  private readonly maxClusterGross: number;
-  private readonly maxVenueGross: number;
+  private readonly enabled: boolean = true;
+  private readonly balanceOn: boolean = false;
+  private readonly reserveOn: boolean = false;
+  private readonly stpOn: boolean = false;
+  private readonly maxTotalGross: number = INF;
+  private readonly maxTotalNet: number = INF;
+  private readonly maxTotalOpen: number = INF;
+  private readonly maxClusterGross: number = INF;
+  private readonly maxVenueGross: number = INF;
   /** Other nodes' exposure when this node shares risk with a cluster (setPeerExposure). */
   private peers: PeerExposure | null = null;
 
@@ -310,15 +323,15 @@ export class RiskEngine implements RiskGate {
   private clusterGross: Float64Array = new Float64Array(0);
   // ---- returns sampled for VaR and correlation clusters (risk.correlation, risk.var); undefined when unused
   private readonly sampler: ReturnSampler | undefined;
-  private readonly clustersOn: boolean;
-  private readonly varOn: boolean;
-  private readonly varConfidence: number;
+  private readonly clustersOn: boolean = false;
+  private readonly varOn: boolean = false;
+  private readonly varConfidence: number = 0.99;
   /** VaR holding period in sampling intervals. */
-  private readonly varHorizon: number;
+  private readonly varHorizon: number = 1;
   /** z(confidence) x sqrt(horizon): VaR = varScale x the portfolio's sigma per sampling interval. */
-  private readonly varScale: number;
-  private readonly maxVarLoss: number;
-  private readonly maxVarFraction: number;
+  private readonly varScale: number = 1;
+  private readonly maxVarLoss: number = INF;
+  private readonly maxVarFraction: number = INF;
   /** Signed exposure per instrument id for the VaR (money units), refilled per check. */
   private varW: Float64Array = new Float64Array(0);
   private clusterIds: Int32Array = new Int32Array(0);
@@ -396,6 +409,7 @@ export class RiskEngine implements RiskGate {
     this.config = c;
     this.registry = options.instruments;
     this.account = options.account;
+    this.versioned = typeof options.account.positionVersion === 'function';
     this.clock = options.clock;
     this.bus = options.bus;
     this.stateTopic = options.bus?.topic<TradingStateEvent>(RISK_STATE_TOPIC);
@@ -403,6 +417,7 @@ export class RiskEngine implements RiskGate {
     this.accountCurrency = this.registry.currencies.getOrCreate(c.accountCurrency);
     const acct = this.accountCurrency;
     this.enabled = c.enabled;
+    this.unusualBits = (this.enabled ? 0 : 1) | (this.revalidate ? 4 : 0);
     this.balanceOn = c.balance.enabled;
     this.reserveOn = c.balance.enabled && c.balance.reserveOpenOrders;
     this.stpOn = c.selfTradePrevention;
@@ -454,6 +469,16 @@ export class RiskEngine implements RiskGate {
   // are one straight-line pass over the instrument's row; checks its config cannot fail are skipped by bit.
 
   checkSubmit(order: Order, inst: Instrument): number {
+    if (this.unusualBits !== 0) return this.checkSubmitUnusual(order, inst);
+    const i = inst.id as number;
+    if (this.known[i] !== 1) this.addInstrument(inst);
+    const s = order.strategyId as number;
+    if (s >= this.stratCap) this.growStrategies(s + 1);
+    return this.check(order, inst, i, s, true);
+  }
+
+  /** checkSubmit when risk is off, a kill switch is flattening or submits are revalidated (unusualBits). */
+  private checkSubmitUnusual(order: Order, inst: Instrument): number {
     if (!this.enabled) return 0;
     const i = inst.id as number;
     if (this.known[i] !== 1) this.addInstrument(inst);
@@ -554,7 +579,7 @@ export class RiskEngine implements RiskGate {
       return this.denyLimit(RiskReason.ORDER_NOTIONAL, notional, FACT_MONEY, inst, L_ORDER_NOTIONAL);
 
     // Position and exposure, counting every open order as filled.
-    const pos = this.account.positionQty(i as InstrumentId);
+    const pos = this.positionOf(i);
     const ob = row[r + R_OPEN_BUY]!;
     const os = row[r + R_OPEN_SELL]!;
     const isBuy = order.side === BUY;
@@ -728,13 +753,21 @@ export class RiskEngine implements RiskGate {
     const w = this.varW;
     const row = this.row;
     const cap = this.instCap;
+    // Positions as in positionOf, with the account's version read once for all of them (NaN: read each).
+    const ver = this.versioned ? this.account.positionVersion!() : Number.NaN;
     for (let j = 0; j < n; j++) {
       const r = j * RS;
       if (j >= cap || this.known[j] !== 1 || (this.flags[j]! & F_TOTALS) === 0 || !(row[r + R_REF]! > 0)) {
         w[j] = 0;
         continue;
       }
-      w[j] = (this.account.positionQty(j as InstrumentId) + (j === i ? addSigned : 0)) * row[r + R_VPL]!;
+      let pos = row[r + R_POS]!;
+      if (row[r + R_POS_VER] !== ver) {
+        pos = this.account.positionQty(j as InstrumentId);
+        row[r + R_POS] = pos;
+        row[r + R_POS_VER] = ver;
+      }
+      w[j] = (pos + (j === i ? addSigned : 0)) * row[r + R_VPL]!;
     }
     // VaR = z x sigma x sqrt(h); sigma comes back in a field, and the limit is compared in sigma units.
     sm.portfolioSigma(w);
@@ -948,8 +981,9 @@ export class RiskEngine implements RiskGate {
       if (inst === undefined) return;
       this.addInstrument(inst);
     }
-    this.resync(order);
-    this.refresh(i);
+    // Exposure moves only when the open-order sums changed or a fill moved the position (the portfolio applied
+    // it before this handler): most events (SUBMITTED's ack, PENDING_*) leave it as it is.
+    if (this.resync(order) || kind === OrderEventKind.FILLED) this.refresh(i);
     const v = this.venueOf[i]!;
     const s = order.strategyId as number;
     const ts = ev.tsEvent as number;
@@ -1031,10 +1065,12 @@ export class RiskEngine implements RiskGate {
 
   beginFlatten(): void {
     this.flattening = true;
+    this.unusualBits |= 2;
   }
 
   endFlatten(): void {
     this.flattening = false;
+    this.unusualBits &= ~2;
   }
 
   private apply(source: StateSource, ts: number): void {
@@ -1213,8 +1249,11 @@ export class RiskEngine implements RiskGate {
 
   // ---- book-keeping of open orders (event path) ---------------------------------------------------------------------
 
-  /** Replaces what the order contributed to the open-order sums by what it contributes now. */
-  private resync(order: Order): void {
+  /**
+   * Replaces what the order contributed to the open-order sums by what it contributes now; false when that was
+   * already the case (nothing changed).
+   */
+  private resync(order: Order): boolean {
     const id = order.id as number;
     let slot = id & this.recMask;
     let px = Number.NaN;
@@ -1233,10 +1272,10 @@ export class RiskEngine implements RiskGate {
           (hasPrice(order.price) ? order.price : hasPrice(order.triggerPrice) ? order.triggerPrice : px) &&
         (resting ? this.recRestPx[slot] === order.price : Number.isNaN(this.recRestPx[slot]!))
       )
-        return;
+        return false;
       this.removeRecord(slot);
-    }
-    if (!open) return;
+    } else if (!open) return false;
+    if (!open) return true;
     if (this.recId[slot] !== 0) {
       while (this.recId[id & this.recMask] !== 0) this.growRecords(this.recId.length * 2);
       slot = id & this.recMask;
@@ -1274,6 +1313,7 @@ export class RiskEngine implements RiskGate {
     }
     this.recRestPx[slot] = resting ? order.price : Number.NaN;
     if (resting) this.linkRest(slot, (order.strategyId as number) * this.instCap + i, side === BUY);
+    return true;
   }
 
   private removeRecord(slot: number): void {
@@ -1353,6 +1393,22 @@ export class RiskEngine implements RiskGate {
     else this.restSellMin[k] = head >= 0 ? this.recRestPx[head]! : INF;
   }
 
+  /**
+   * The account's position of a known instrument (lots): the one in the row while the account's position version
+   * has not moved since it was read, else read again (every time when the account has no version).
+   */
+  private positionOf(i: number): number {
+    if (!this.versioned) return this.account.positionQty(i as InstrumentId);
+    const row = this.row;
+    const r = i * RS;
+    const ver = this.account.positionVersion!();
+    if (row[r + R_POS_VER] === ver) return row[r + R_POS]!;
+    const pos = this.account.positionQty(i as InstrumentId);
+    row[r + R_POS] = pos;
+    row[r + R_POS_VER] = ver;
+    return pos;
+  }
+
   private reserveOf(orderId: number): number {
     const slot = orderId & this.recMask;
     return this.recId[slot] === orderId ? this.recReserve[slot]! : 0;
@@ -1367,11 +1423,17 @@ export class RiskEngine implements RiskGate {
     px: number,
   ): number {
     const r = i * RS;
-    const margin = (this.flags[i]! & F_MARGIN) !== 0;
+    const fl = this.flags[i]!;
+    const margin = (fl & F_MARGIN) !== 0;
     if (!margin && side !== BUY) return lots * this.row[r + R_BASE_PER_LOT]!;
-    const n = inst.tryNotional(px, lots) as number;
-    const fee = inst.tryFee(px, lots, this.feeLiquidity[i]! as LiquiditySide) as number;
-    const f = Math.max(fee, 0);
+    // The notional and fee as the balance check works them out (exact integers where it can, see check).
+    const ek = this.row[r + R_EXACT_K]!;
+    let n = px * lots * ek;
+    if (!(ek > 0 && n <= MAX_SAFE)) n = inst.tryNotional(px, lots);
+    this.cValue = n;
+    this.cPx = px;
+    this.feeOf(inst, i, fl, lots);
+    const f = this.cFee;
     if (!margin) return n + f;
     return ((flags & OrderFlags.REDUCE_ONLY) !== 0 ? 0 : Math.ceil(n / this.row[r + L_LEVERAGE]!)) + f;
   }
@@ -1380,7 +1442,7 @@ export class RiskEngine implements RiskGate {
   private refresh(i: number): void {
     const row = this.row;
     const r = i * RS;
-    const pos = this.account.positionQty(i as InstrumentId);
+    const pos = this.positionOf(i);
     const ob = row[r + R_OPEN_BUY]!;
     const os = row[r + R_OPEN_SELL]!;
     const absPos = pos < 0 ? -pos : pos;
@@ -1439,6 +1501,7 @@ export class RiskEngine implements RiskGate {
     this.insts[i] = inst;
     row[r + R_REF] = Number.NaN;
     row[r + R_VPL] = Number.NaN;
+    row[r + R_POS_VER] = Number.NaN;
     this.clusterOf[i] = -1;
     this.venueOf[i] = inst.venueId;
     const margin = inst.kind !== InstrumentKind.SPOT;
@@ -1628,32 +1691,6 @@ function isTriggered(order: Order): boolean {
       ? order.prevStatus
       : order.status;
   return s === OrderStatus.TRIGGERED;
-}
-
-/** The request an order was made from, for validation (allocation-free). */
-function orderAsRequest(order: Order, into: OrderRequest): OrderRequest {
-  into.clientOrderId = order.clientOrderId;
-  into.strategyId = order.strategyId;
-  into.instrumentId = order.instrumentId;
-  into.side = order.side;
-  into.type = order.type;
-  into.qty = order.qty;
-  into.price = order.price;
-  into.triggerPrice = order.triggerPrice;
-  into.tif = order.tif;
-  into.expireTime = order.expireTime;
-  into.flags = order.flags;
-  into.displayQty = order.displayQty;
-  into.trailingOffsetType = order.trailingOffsetType;
-  into.trailingOffset = order.trailingOffset;
-  into.contingency = order.contingency;
-  into.orderListId = order.orderListId;
-  into.parentOrderId = order.parentOrderId;
-  const ids = into.linkedOrderIds;
-  if (ids.length !== 0) ids.length = 0;
-  for (let k = 0; k < order.linkedOrderIds.length; k++) ids.push(order.linkedOrderIds[k]!);
-  into.tsInit = order.tsInit;
-  return into;
 }
 
 function sourceName(s: number): string {

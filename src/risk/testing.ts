@@ -65,7 +65,7 @@ export interface RiskKit extends Kit {
   eth: Instrument;
   /** BNBUSDT spot (a cash account): tick 0.1, lot 0.01. */
   bnb: Instrument;
-  /** The risk engine's account, unless the kit was made with `portfolio` (then only a follower of fills). */
+  /** The risk engine's account, unless the kit was made with `portfolio` (then unused: positions stay 0). */
   account: TestAccount;
   /** With the `portfolio` option: the Portfolio the risk engine reads (one margin account for venue SIM). */
   portfolio: Portfolio | undefined;
@@ -144,7 +144,8 @@ export function makeRiskKit(
     takerFee: '0.001',
   });
   const account = new TestAccount();
-  account.follow(kit.bus, kit.engine);
+  // With the portfolio the kit is wired as the kernel wires it: no test account following fills beside it.
+  if (options.portfolio !== true) account.follow(kit.bus, kit.engine);
   const parsed = parseRiskConfig(config);
   let portfolio: Portfolio | undefined;
   if (options.portfolio === true) {
