@@ -39,7 +39,10 @@ export async function bundleCli(): Promise<string[]> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    // CommonJS inside the bundle (commander) calls require: give each file one, as Node gives a CJS module.
+    banner: {
+      js: "import { createRequire as __bot4CreateRequire } from 'node:module';\nconst require = __bot4CreateRequire(import.meta.url);",
+    },
     outdir: OUT,
     chunkNames: 'chunk-[hash]',
     logLevel: 'warning',
@@ -48,6 +51,11 @@ export async function bundleCli(): Promise<string[]> {
       {
         name: 'compiled-twin-meta-url',
         setup(build) {
+          // Packages stay external, but commander: every command loads it, and as a CommonJS package imported
+          // from an ES module it costs nine file loads and a scan of its exports at each start.
+          build.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path === 'commander' ? undefined : { path: args.path, external: true },
+          );
           build.onLoad({ filter: /\.ts$/ }, async (args) => {
             const text = readFileSync(args.path, 'utf8');
             if (!text.includes('import.meta.url')) return undefined;
