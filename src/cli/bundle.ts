@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'dist', 'cli');
+/** Bare imports bundled rather than left to Node (see the plugin below). */
+const BUNDLED_PACKAGES = /^(commander|zod)(\/|$)/;
 
 /**
  * The URL (relative to a file in dist/cli/) a bundled module gets as `import.meta.url`: its compiled twin's.
@@ -51,10 +53,11 @@ export async function bundleCli(): Promise<string[]> {
       {
         name: 'compiled-twin-meta-url',
         setup(build) {
-          // Packages stay external, but commander: every command loads it, and as a CommonJS package imported
-          // from an ES module it costs nine file loads and a scan of its exports at each start.
+          // Packages stay external, but for two that the commands load at every start and that hold no state
+          // shared with code outside the bundle: commander (CommonJS imported from an ES module: nine files and
+          // Node's scan of its exports) and zod (the config schema: about a hundred ES module files).
           build.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path === 'commander' ? undefined : { path: args.path, external: true },
+            BUNDLED_PACKAGES.test(args.path) ? undefined : { path: args.path, external: true },
           );
           build.onLoad({ filter: /\.ts$/ }, async (args) => {
             const text = readFileSync(args.path, 'utf8');
