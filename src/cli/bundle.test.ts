@@ -41,6 +41,13 @@ describe.skipIf(!present(BUNDLE, 'the bundled CLI (npm run build)'))('the bundle
     expect(r.out.trim()).toBe(version);
   });
 
+  it('lists the benchmarks (their modules find their worker and data files from the bundle)', () => {
+    const r = bundled(['bench', '--list']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/cli\.startup/);
+  });
+
   it('starts the optimiser workers from their compiled entry files', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'bot4-bundle-')), 'opt');
     const r = bundled(['optimize', '--bars', '3000', '--param', 'fast=5,10', '--workers', '2', '--out', out]);
