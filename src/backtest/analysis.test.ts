@@ -208,6 +208,28 @@ describe('hand-checked cases', () => {
     expect(monteCarlo([1], 1000, 0)).toBeNull();
   });
 
+  it('Monte Carlo paths are the draws of Prng.int and pathFigures, bit for bit', () => {
+    // The bulk draws (Prng.fillInt) and the drawdown taken only at new lows must change no figure.
+    const pnl = Array.from({ length: 300 }, (_, i) => ((i * 7919) % 613) - 330);
+    for (const start of [20_000, 400]) {
+      const rng = new Prng(3);
+      const returns: number[] = [];
+      const drawdowns: number[] = [];
+      for (let r = 0; r < 40; r++) {
+        const path = pnl.map(() => pnl[rng.int(pnl.length)]!);
+        const f = pathFigures(start, path);
+        returns.push(f.totalReturn);
+        drawdowns.push(f.maxDrawdown);
+      }
+      const sorted = (a: number[]) => Float64Array.from(a).sort();
+      const mc = monteCarlo(pnl, start, 40, 3)!;
+      for (const p of PERCENTILES) {
+        expect(mc.totalReturn[`p${p}`]).toBe(percentile(sorted(returns), p));
+        expect(mc.maxDrawdown[`p${p}`]).toBe(percentile(sorted(drawdowns), p));
+      }
+    }
+  });
+
   it('the text tables name each section', () => {
     const text = formatAnalysis(a, USD);
     for (const title of [

@@ -243,11 +243,20 @@ function periodKey(kind: PeriodKind, start: number): string {
  * closed trades by exit time, equity from the last sample inside each period.
  */
 export function periodTable(input: AnalysisInput, trades: readonly Trade[], kind: PeriodKind): PeriodRow[] {
+  return periodRows(input, byExitTime(trades), kind);
+}
+
+/** Closed trades by exit time, then id. */
+function byExitTime(trades: readonly Trade[]): Trade[] {
+  return trades.slice().sort((a, b) => a.exitTs! - b.exitTs! || a.id - b.id);
+}
+
+/** periodTable on trades already in byExitTime order (analyse sorts once for its three tables). */
+function periodRows(input: AnalysisInput, sorted: readonly Trade[], kind: PeriodKind): PeriodRow[] {
   const ts = input.equity.ts;
   const eq = input.equity.equity;
   if (ts.length === 0) return [];
   const rows: PeriodRow[] = [];
-  const sorted = trades.slice().sort((a, b) => a.exitTs! - b.exitTs! || a.id - b.id);
   const lastTs = Math.max(ts[ts.length - 1]!, sorted.length > 0 ? sorted[sorted.length - 1]!.exitTs! : 0);
   let k = 0;
   let s = 0;
@@ -398,16 +407,27 @@ export function monteCarlo(
   const rng = new Prng(seed);
   const returns = new Float64Array(runs);
   const drawdowns = new Float64Array(runs);
+  // runs x trades steps (18M for a 1M-bar run): a typed copy of the PnLs, and the drawdown's division only at a
+  // new low since the last peak, where (peak - e) / peak can grow (it falls as e rises): the same figures.
+  const draws = Float64Array.from(pnl);
+  const picks = new Uint32Array(n);
   let losses = 0;
   for (let r = 0; r < runs; r++) {
     let e = startEquity;
     let peak = startEquity;
+    let low = startEquity;
     let dd = 0;
+    rng.fillInt(picks, n);
     for (let k = 0; k < n; k++) {
-      e += pnl[Math.floor(rng.next() * n)]!;
-      if (e > peak) peak = e;
-      const d = e <= 0 ? 1 : (peak - e) / peak;
-      if (d > dd) dd = d;
+      e += draws[picks[k]!]!;
+      if (e > peak) {
+        peak = e;
+        low = e;
+      } else if (e < low) {
+        low = e;
+        const d = e <= 0 ? 1 : (peak - e) / peak;
+        if (d > dd) dd = d;
+      }
     }
     returns[r] = (e - startEquity) / startEquity;
     drawdowns[r] = dd;
@@ -440,15 +460,15 @@ export function analyse(input: AnalysisInput, options: AnalysisOptions = {}): An
     .slice()
     .sort((a, b) => b.depth - a.depth || a.peakTs - b.peakTs)
     .slice(0, DRAWDOWNS_LISTED);
-  const byExit = closed.slice().sort((a, b) => a.exitTs! - b.exitTs! || a.id - b.id);
+  const byExit = byExitTime(closed);
   return {
     version: ANALYSIS_VERSION,
     closedTrades: closed.length,
     openTrades: input.trades.length - closed.length,
     periods: {
-      day: periodTable(input, closed, 'day'),
-      week: periodTable(input, closed, 'week'),
-      month: periodTable(input, closed, 'month'),
+      day: periodRows(input, byExit, 'day'),
+      week: periodRows(input, byExit, 'week'),
+      month: periodRows(input, byExit, 'month'),
     },
     exitReasons: groupBy(closed, reasonKeys, (t) => reasonIdx.get(t)!),
     hourOfDay: groupBy(closed, hours, (t) => Math.floor((((t.entryTs % DAY) + DAY) % DAY) / HOUR)),

@@ -1,7 +1,7 @@
 // The `bot4` command. Parses arguments, loads the config, runs a subcommand and maps failures to exit codes:
 // 0 success, 1 runtime failure, 2 bad input (arguments, config, files), 130 interrupted (Ctrl-C).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerWorkerCommand } from '../cluster/worker-command.ts';
 import type { Config } from '../core/config.ts';
@@ -33,13 +33,17 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   ErrorCode.DECIMAL_INVALID,
 ]);
 
-/** The package root is two folders up from the sources (src/cli) and three from the build (dist/src/cli). */
+/**
+ * The package root is two folders up from the sources (src/cli) and three from the build (dist/src/cli, which
+ * the bundle in dist/cli takes as its import.meta.url): read there, no probing of other places at start-up.
+ */
 function packageVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    const url = new URL(rel, import.meta.url);
-    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  const rel = import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json';
+  try {
+    return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
-  return 'unknown';
 }
 
 /**
