@@ -110,6 +110,15 @@ node.t2tStages.record = (readNs, frameNs, parsedNs, signedNs, writtenNs, endNs) 
 };
 
 /** One frame through the node, as ws would deliver it; the stages when it sent an order. */
+const med = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+};
+const p90 = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length * 0.9)]!;
+};
+
 let hasOpen = false;
 function frame(): Row | undefined {
   last = undefined;
@@ -199,19 +208,60 @@ async function gap(kind: string): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
-const med = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)]!;
-};
-const p90 = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length * 0.9)]!;
-};
-
 // Warm-up (JIT).
 for (let i = 0; i < 3000; i++) {
   frame();
   if (i % 50 === 49) await new Promise((r) => setTimeout(r, 1));
+}
+if (process.env.PROBE_SPLIT !== undefined) {
+  // parsed -> decision split, frames back to back: node preamble + bus + host up to the strategy's onQuote,
+  // the strategy's own code up to engine.submit, and the order's creation up to the INITIALIZED event.
+  const host = node.kernel.hosts[0] as unknown as { strategy: { onQuote(q: unknown): void } };
+  const strat = host.strategy;
+  const origQ = strat.onQuote.bind(strat);
+  let tStrat = 0;
+  let tSubmit = 0;
+  strat.onQuote = (q) => {
+    tStrat = monoNanos();
+    origQ(q);
+  };
+  const eng = node.kernel.engine as unknown as { submit(r: unknown): unknown };
+  const origS = eng.submit.bind(eng);
+  eng.submit = (r) => {
+    tSubmit = monoNanos();
+    return origS(r);
+  };
+  // Time each order-event handler on INITIALIZED (the node's own stamp is the last one).
+  const topic = node.kernel.engine.orderEvents as unknown as { handlers: ((ev: { kind: number }) => void)[] };
+  const hs = topic.handlers.slice();
+  const hTimes: number[][] = hs.map(() => []);
+  topic.handlers = hs.map((h, k) => (ev: { kind: number }) => {
+    const t = monoNanos();
+    h(ev);
+    if (ev.kind === 0) hTimes[k]!.push(monoNanos() - t);
+  });
+  const a: number[] = [];
+  const b: number[] = [];
+  const c: number[] = [];
+  const n = Number(process.env.PROBE_SPLIT);
+  for (let i = 0; i < n; i++) {
+    frame();
+    if (last !== undefined && i > n / 2) {
+      a.push(tStrat - md.parsedNanos);
+      b.push(tSubmit - tStrat);
+      c.push(st.decisionNs - tSubmit);
+    }
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
+  console.log(
+    `split (p50 ns): parsed -> strategy.onQuote ${med(a)}, onQuote -> engine.submit ${med(b)}, submit -> INITIALIZED ${med(c)}`,
+  );
+  console.log(
+    `INITIALIZED handlers (p50 ns each, in order): ${hs.map((h, k) => `${h.name || 'anon'} ${med(hTimes[k]!)}`).join(', ')}`,
+  );
+  topic.handlers = hs;
+  strat.onQuote = origQ;
+  eng.submit = origS;
 }
 if (process.env.PROBE_HOT !== undefined) {
   // Warm loop only (for --cpu-prof): frames back to back, acks let in every 100.
