@@ -1,13 +1,17 @@
 // Diagnostic probe (not a bench id): where the cold tick-to-trade time goes. A live node trades on the local
 // exchange server (market paused: speed tiny, so no frames arrive on their own); the probe hands it bookTicker
-// frames itself after controlled idle gaps and records every stage of the first frame after each gap:
-//   sleep   the thread sleeps in epoll for the gap (what the live node does between the server's bursts),
-//   spin    the thread spins on the clock for the gap (CPU never idle, caches kept, nothing else run),
-//   thrash  the thread writes over a buffer larger than the caches for the gap (caches evicted, CPU busy),
-//   b2b     no gap (frames back to back).
-// Run: node --import tsx bench/live-cold.probe.ts [gapMs] [rounds]
+// frames itself after controlled idle gaps and records every stage of the frames after each gap (#0 the first):
+//   sleep     the thread sleeps in epoll for the gap (what the live node does between the server's bursts),
+//   tick1     the same, woken every millisecond to do nothing (CPU idle states, timer and wake-up costs),
+//   partial1  the same, woken every millisecond to decode a frame and sign a request (the node's keep-warm),
+//   full1     the same, running the whole path every millisecond (sends orders: an experiment, not a remedy),
+//   spin      the thread spins on the clock for the gap (CPU never idle, nothing else run),
+//   thrash    the thread writes over a buffer larger than the caches for the gap (caches evicted, CPU busy),
+//   b2b       no gap (frames back to back).
+// Run: node --import tsx bench/live-cold.probe.ts [gapMs=20] [rounds=200] [placesPerBurst=1]
+// Environment: PROBE_KINDS (comma list of the kinds), PROBE_KW (the node's engine.keepWarmMs, default 0),
+// PROBE_SPLIT=N (N frames back to back, parsed -> decision split), PROBE_HOT=N (a warm loop, for --cpu-prof).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,39 +23,9 @@ import { NodeConfigSchema } from '../src/live/node-config.ts';
 import { stepsToDecimal } from '../src/model/decimal.ts';
 import { EventBatch } from '../src/model/market-data.ts';
 import type { BinanceMarketData } from '../src/venues/binance/market-data.ts';
+import { API_KEY, spawnServer } from './live.bench.ts';
 
 const STRATEGY = fileURLToPath(siblingModule(import.meta.url, 'tick-to-trade.strategy'));
-const SERVER = siblingModule(import.meta.url, '../src/venues/server/server').href;
-const CHILD_ARGS = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
-const API_KEY = 'bench'.repeat(13).slice(0, 64);
-
-async function spawnServer(account: object, speed: number): Promise<{ url: string; kill(): void }> {
-  const code = `
-    const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
-    const s = await startExchangeServer({
-      accounts: [${JSON.stringify(account)}], speed: ${speed}, warmupMs: 60000, log: () => {}, usdm: false,
-      limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
-    });
-    process.stdout.write('listening ' + s.url + '\\n');
-    process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, [...CHILD_ARGS, '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('the exchange server did not start in 60 s')), 60_000);
-    child.stdout.on('data', (d) => {
-      out += String(d);
-      const m = /listening (\S+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { url, kill: () => child.kill('SIGTERM') };
-}
-
 const gapMs = Number(process.argv[2] ?? 20);
 const rounds = Number(process.argv[3] ?? 200);
 const burstLen = Number(process.argv[4] ?? 1);
