@@ -250,6 +250,7 @@ if (process.env.PROBE_HOT !== undefined) {
 const kinds = (process.env.PROBE_KINDS ?? 'b2b,sleep,spin,thrash').split(',');
 const res: Record<string, Row[][]> = {};
 for (const k of kinds) res[k] = Array.from({ length: burstLen * 2 }, () => []);
+console.log('measuring (warm-up done)');
 for (let r = 0; r < rounds; r++) {
   for (const k of kinds) {
     // The strategy alternates place/cancel: make the frame after the gap a place.
