@@ -25,12 +25,15 @@ const STRATEGY = fileURLToPath(siblingModule(import.meta.url, 'tick-to-trade.str
 const SERVER = siblingModule(import.meta.url, '../src/venues/server/server').href;
 const CHILD_ARGS = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
-/** The local exchange server in a child process (order limits raised: the bench sends an order per 2 quotes). */
-async function spawnServer(account: object): Promise<{ url: string; kill(): void }> {
+/**
+ * The local exchange server in a child process (order limits raised: the bench sends an order per 2 quotes), its
+ * market at `speed` times real time.
+ */
+export async function spawnServer(account: object, speed = 10): Promise<{ url: string; kill(): void }> {
   const code = `
     const { startExchangeServer } = await import(${JSON.stringify(SERVER)});
     const s = await startExchangeServer({
-      accounts: [${JSON.stringify(account)}], speed: 10, warmupMs: 60000, log: () => {}, usdm: false,
+      accounts: [${JSON.stringify(account)}], speed: ${speed}, warmupMs: 60000, log: () => {}, usdm: false,
       limits: { weightPerMinute: 1e9, ordersPer10s: 1e9, ordersPerDay: 1e9 },
     });
     process.stdout.write('listening ' + s.url + '\\n');
@@ -55,7 +58,7 @@ async function spawnServer(account: object): Promise<{ url: string; kill(): void
 }
 
 /** A key as long as Binance's (64 characters): the signed payload is as long as a real one. */
-const API_KEY = 'bench'.repeat(13).slice(0, 64);
+export const API_KEY = 'bench'.repeat(13).slice(0, 64);
 
 interface Variant {
   feed: 'engine' | 'worker';

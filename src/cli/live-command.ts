@@ -112,7 +112,7 @@ export function registerLiveCommands(program: Command): void {
 The config file (JSON) is given with the global option: bot4 ${mode} --config examples/paper.json
 Keys: venue { kind (binance|ccxt), restUrl, wsUrl, wsApiUrl, keyFile, recvWindowMs, seed,
 exchange, options, sandbox, urls, pollMs (kind ccxt: any exchange ccxt supports) },
-engine { feed (engine|worker), cpus, busyPoll },
+engine { feed (engine|worker), cpus, busyPoll, keepWarmMs },
 instruments, strategies [{ name, params }],
 balances (paper), risk, paperLatencyMicros, statusIntervalSec, durationSec, unknownOrders (adopt|report|halt),
 journal { path, fsync (always|group|os), groupMs } (a crash-safe journal; a restart rebuilds from it),

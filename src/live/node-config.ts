@@ -38,6 +38,12 @@ const EngineSchema = z.strictObject({
   cpus: z.array(z.number().int().nonnegative()).default([]),
   /** Busy-poll: the engine thread never sleeps in epoll (src/live/busy-poll.ts); costs a core. README: when. */
   busyPoll: z.boolean().default(false),
+  /**
+   * Keep-warm period, ms (0: off): while no market message arrived for a period, the engine thread decodes the
+   * last quote again and writes, signs and frames a made-up order without sending it, so the first order after
+   * a quiet spell meets that code in the CPU's caches (live, native Binance client; src/live/node.ts).
+   */
+  keepWarmMs: z.number().nonnegative().default(1),
 });
 
 export const NodeConfigSchema = z.strictObject({

@@ -23,4 +23,6 @@ export interface NodeMarketData {
   inSync(instrumentId: number): boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Runs the decoder on the last quote again, dropping the result (the node's keep-warm); optional. */
+  warm?(): void;
 }

@@ -417,6 +417,7 @@ export class TradingNode implements MarketDataSink {
       for (const h of kernel.hosts) h.start();
       await md.start();
       node.startTimers(cfg.statusIntervalSec);
+      if (cfg.engine.keepWarmMs > 0 && client !== undefined) node.keepWarm(client, cfg.engine.keepWarmMs);
       if (cfg.engine.busyPoll) {
         node.busyPoll = new BusyPoll();
         print(node.busyPoll.start());
@@ -461,6 +462,29 @@ export class TradingNode implements MarketDataSink {
         this.kernel.risk.updateEquity();
         this.print(this.status());
       }, statusSec * 1000),
+    );
+  }
+
+  /**
+   * Between market bursts the thread sleeps and other processes take the CPU's caches and branch predictors:
+   * the first order after a pause ran several times slower than one in a burst (bench/live-cold.probe.ts). Every
+   * `ms` without a market message, the parts of the path that can run without effect run on made-up input:
+   * the decoder on the last quote, the order request written, signed and framed, never sent. The strategy, the
+   * risk engine and the order state machine cannot run without effect, so they stay cold.
+   */
+  private keepWarm(client: BinanceOrderClient, ms: number): void {
+    const md = this.md;
+    let seen = -1;
+    this.timers.push(
+      setInterval(() => {
+        const n = md.stats.messages;
+        if (n !== seen) {
+          seen = n;
+          return;
+        }
+        md.warm?.();
+        client.warm();
+      }, ms),
     );
   }
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../core/poll.test-util.ts';
 import { OrderType } from '../../model/order.ts';
@@ -46,6 +47,24 @@ describe('BinanceOrderClient against the local exchange server', () => {
     await waitFor(() => o.status === OrderStatus.CANCELED, 'CANCELED');
     expect(await venueOpen(h)).toEqual([]);
     expect(h.client.stats.restFallbacks).toBe(0);
+    expect(h.engine.stats.rejectedEvents).toBe(0);
+  }, 15_000);
+
+  it('warm() runs the place path on a made-up order and sends nothing; the next real order is unaffected', async () => {
+    const h = await harness();
+    const sock = (h.client.supervisor as unknown as { sock: Socket }).sock;
+    const written = sock.bytesWritten;
+    const placed = h.client.stats.placed;
+    for (let i = 0; i < 100; i++) h.client.warm();
+    expect(sock.bytesWritten).toBe(written);
+    expect(h.client.stats.placed).toBe(placed);
+    // Signed with the same key state and written by the same writer and frame buffer: the venue accepts it.
+    const o = h.engine.submit(limitBuy(h.btc, 100, (await bestBid(h)) - 50_000));
+    await waitFor(() => o.status === OrderStatus.ACCEPTED, 'ACCEPTED');
+    h.client.warm();
+    expect(h.engine.cancel(o.id)).toBe(true);
+    await waitFor(() => o.status === OrderStatus.CANCELED, 'CANCELED');
+    expect(await venueOpen(h)).toEqual([]);
     expect(h.engine.stats.rejectedEvents).toBe(0);
   }, 15_000);
 

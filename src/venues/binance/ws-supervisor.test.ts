@@ -71,6 +71,30 @@ describe('WsSupervisor', () => {
     expect(kinds.filter((k) => k === 'state:open')).toHaveLength(2);
   }, 10_000);
 
+  it('sends bytes as masked text frames the server reads back exactly, of any length, in order', async () => {
+    const s = await startServer();
+    const { sup } = supervise(s);
+    await sup.start();
+    await waitFor(() => s.received.length === 1, 'the subscription');
+    // Short (7-bit length), medium (16-bit length), a length not a multiple of 4, UTF-8, and one larger
+    // than the frame buffer (sent through ws), interleaved with strings ws frames itself.
+    const texts = ['{"id":"1"}', 'x'.repeat(126), `{"a":"${'é'.repeat(200)}"}`, 'y'.repeat(20_000), 'z'];
+    const buf = Buffer.alloc(30_000);
+    for (let round = 0; round < 50; round++) {
+      for (const t of texts) {
+        // The same buffer every time, overwritten at once: the frame must not depend on it after the call.
+        const n = buf.write(`${t}${round}`);
+        expect(sup.sendBytes(buf.subarray(0, n))).toBe(true);
+        buf.fill(0);
+      }
+      sup.send(`s${round}`);
+    }
+    const want = ['{"method":"SUBSCRIBE"}'];
+    for (let round = 0; round < 50; round++) want.push(...texts.map((t) => `${t}${round}`), `s${round}`);
+    await waitFor(() => s.received.length === want.length, 'every frame');
+    expect(s.received).toEqual(want);
+  }, 10_000);
+
   it('backs off with growing delays while the server is down', async () => {
     const s = await startServer();
     const port = (s.wss.address() as AddressInfo).port;

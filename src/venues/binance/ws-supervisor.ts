@@ -5,11 +5,87 @@
 // Invariant: at most one socket is live; messages of a socket being replaced are not delivered after its
 // successor opens. Units: milliseconds (timers), monotonic nanoseconds (message receive time).
 
+import { randomFillSync } from 'node:crypto';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { monoMillis, monoNanos } from '../../core/clock.ts';
 
 /** ws.send's options for bytes that are UTF-8 text (the WebSocket API takes requests in text frames). */
 const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * Client text frames built here and written straight to the socket (RFC 6455 §5.2: FIN + text opcode, the
+ * masked length, a 4-byte mask from a pool of random bytes, the payload XORed with it), into one reused buffer:
+ * ws's send would build two option objects and allocate the frame per message, on the order path. Only when
+ * nothing is queued (ws.bufferedAmount 0, so the bytes cannot overtake a frame ws holds); a write the kernel did
+ * not take at once keeps the buffer (Node holds it until written), so the next frame gets a new one.
+ */
+class FrameWriter {
+  private out = Buffer.allocUnsafe(8192);
+  /** Views of `out` by length, made once each. */
+  private views: (Buffer | undefined)[] = [];
+  private readonly pool = Buffer.allocUnsafe(4096);
+  private at = 4096;
+
+  /** Writes `bytes` as one masked text frame; false when they do not fit (the caller sends them through ws). */
+  write(sock: Socket, bytes: Buffer): boolean {
+    const v = this.frame(bytes);
+    if (v === undefined) return false;
+    sock.write(v);
+    if (sock.writableLength !== 0) {
+      // Queued in Node, not yet in the kernel: the frame's bytes must stay as they are until written.
+      this.out = Buffer.allocUnsafe(this.out.length);
+      this.views = [];
+    }
+    return true;
+  }
+
+  /** The frame of `bytes` in the reused buffer (a view), undefined when it does not fit. */
+  frame(bytes: Buffer): Buffer | undefined {
+    const n = bytes.length;
+    const head = n > 125 ? 8 : 6;
+    if (n > 65535 || n + head > this.out.length) return undefined;
+    if (this.at === this.pool.length) {
+      randomFillSync(this.pool);
+      this.at = 0;
+    }
+    const out = this.out;
+    const pool = this.pool;
+    out[0] = 0x81;
+    let o = 2;
+    if (n > 125) {
+      out[1] = 0x80 | 126;
+      out[2] = n >>> 8;
+      out[3] = n & 0xff;
+      o = 4;
+    } else out[1] = 0x80 | n;
+    const m0 = pool[this.at]!;
+    const m1 = pool[this.at + 1]!;
+    const m2 = pool[this.at + 2]!;
+    const m3 = pool[this.at + 3]!;
+    this.at += 4;
+    out[o] = m0;
+    out[o + 1] = m1;
+    out[o + 2] = m2;
+    out[o + 3] = m3;
+    o += 4;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      out[o + i] = bytes[i]! ^ m0;
+      out[o + i + 1] = bytes[i + 1]! ^ m1;
+      out[o + i + 2] = bytes[i + 2]! ^ m2;
+      out[o + i + 3] = bytes[i + 3]! ^ m3;
+    }
+    for (; i < n; i++) out[o + i] = bytes[i]! ^ pool[this.at - 4 + (i & 3)]!;
+    const len = o + n;
+    let v = this.views[len];
+    if (v === undefined) {
+      v = out.subarray(0, len);
+      this.views[len] = v;
+    }
+    return v;
+  }
+}
 
 export const ConnState = {
   IDLE: 'idle',
@@ -72,6 +148,9 @@ export class WsSupervisor {
 
   private readonly o: WsSupervisorOptions;
   private ws: WebSocket | undefined = undefined;
+  /** The current connection's TCP socket (from the upgrade), for frames written without ws. */
+  private sock: Socket | undefined = undefined;
+  private readonly frameWriter = new FrameWriter();
   private attempt = 0;
   private pingTimer: NodeJS.Timeout | undefined = undefined;
   private pongTimer: NodeJS.Timeout | undefined = undefined;
@@ -106,14 +185,23 @@ export class WsSupervisor {
 
   /**
    * Sends bytes as a text frame when open; false otherwise. The bytes may be reused as soon as this returns:
-   * ws masks a client's Buffer into a frame of its own (a Buffer is "read-only" to it; nothing is queued, as no
-   * extension is negotiated), one socket write per frame where a string costs a conversion and two writes.
+   * they are masked into a frame of the supervisor's own (FrameWriter), or, while ws has something queued, into
+   * one of ws's (a Buffer is "read-only" to it). One socket write per frame where a string costs a conversion
+   * and two writes.
    */
   sendBytes(bytes: Buffer): boolean {
     const ws = this.ws;
     if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(bytes, TEXT_FRAME);
+    const sock = this.sock;
+    if (sock === undefined || ws.bufferedAmount !== 0 || !this.frameWriter.write(sock, bytes)) {
+      ws.send(bytes, TEXT_FRAME);
+    }
     return true;
+  }
+
+  /** Masks `bytes` into a frame as `sendBytes` would, and writes nothing (the order client's keep-warm). */
+  warmFrame(bytes: Buffer): void {
+    this.frameWriter.frame(bytes);
   }
 
   /** Drops the current connection as if the network had (a test and fault seam); the supervisor reconnects. */
@@ -128,6 +216,7 @@ export class WsSupervisor {
     this.clearTimers();
     const ws = this.ws;
     this.ws = undefined;
+    this.sock = undefined;
     if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
@@ -149,8 +238,10 @@ export class WsSupervisor {
       handshakeTimeout: this.o.connectTimeoutMs ?? 10_000,
     });
     this.ws = ws;
+    this.sock = undefined;
     // Stamped ahead of ws's own 'data' listener (added after 'upgrade'): the start of tick-to-trade.
     ws.once('upgrade', (res) => {
+      if (this.ws === ws) this.sock = res.socket;
       res.socket.prependListener('data', () => {
         this.readNanos = monoNanos();
       });
@@ -188,6 +279,7 @@ export class WsSupervisor {
   private onClosed(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
+    this.sock = undefined;
     this.clearTimers();
     ws.removeAllListeners('message');
     if (this.stopping) return;
@@ -224,6 +316,7 @@ export class WsSupervisor {
         this.attempt = 0;
         ws.close(1000, 'rollover');
         this.ws = undefined;
+        this.sock = undefined;
         this.clearTimers();
         ws.removeAllListeners('message');
         this.connect();
