@@ -93,8 +93,8 @@ describe('FeatureEngine', () => {
   });
 
   it('every output of every bar indicator equals the indicator fed directly, output 0 included', () => {
-    // Output 0 is read like the others: bbands, keltner, donchian and aroon return their middle band (or `up`
-    // line's partner) from update, not output 0, so the update's return value is not the first output.
+    // Output 0 is read like the others: the update's return value is not always output 0 (bbands, keltner and
+    // donchian return the middle band, aroon its oscillator), and the engine once wrote that return value.
     const defs = [
       ...['upper', 'middle', 'lower'].map((output) => ({ indicator: 'bbands', output })),
       ...['upper', 'middle', 'lower'].map((output) => ({ indicator: 'keltner', output })),
