@@ -3,7 +3,7 @@
 // Convention: inputs are plain doubles, outputs are NaN while warming up; nothing here allocates per update.
 
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { Float64Ring } from '../memory/ring-buffer.ts';
+import { Float64Ring, ringCapacity } from '../memory/ring-buffer.ts';
 
 /** Largest window any indicator accepts: keeps rings (rounded up to a power of two) well inside 2^30. */
 export const MAX_PERIOD = 1 << 24;
@@ -84,23 +84,33 @@ export function placeholderRing(): Float64Ring {
 
 /**
  * Rolling maximum (or minimum) over the last `period` values, amortised O(1) per push: a monotonic deque of
- * (value, sequence number) pairs on two Float64Rings. Among equal values the most recent wins, as in TA-Lib and
- * Tulip (Aroon counts bars since the most recent extreme). A minimum is kept as the maximum of negated values.
+ * (value, sequence number) pairs. Among equal values the most recent wins, as in TA-Lib and Tulip (Aroon counts
+ * bars since the most recent extreme). A minimum is kept as the maximum of negated values. The deque lives in two
+ * typed arrays sharing one head and count (not two Float64Rings): one index update per operation instead of two,
+ * and small enough that V8 inlines the whole push into the indicator that calls it (a push it does not inline
+ * returns its double boxed).
  */
 export class RollingExtreme {
   readonly period: number = 0;
   /** +1 for a maximum, -1 for a minimum. */
   private readonly sign: number = 1;
-  private readonly values: Float64Ring = placeholderRing();
-  private readonly seqs: Float64Ring = placeholderRing();
+  /** Power-of-two capacity minus one: slots wrap by masking. */
+  private readonly mask: number = 0;
+  private readonly values: Float64Array = new Float64Array(1);
+  private readonly seqs: Float64Array = new Float64Array(1);
+  /** Slot of the front (the extreme) and the number of entries. */
+  private head = 0;
+  private count = 0;
   /** Values pushed so far; the sequence number of the next push. */
   private seq = 0;
 
   constructor(period: number, kind: 'max' | 'min') {
     this.period = period;
     this.sign = kind === 'max' ? 1 : -1;
-    this.values = new Float64Ring(period);
-    this.seqs = new Float64Ring(period);
+    const capacity = ringCapacity(period, 'RollingExtreme');
+    this.mask = capacity - 1;
+    this.values = new Float64Array(capacity);
+    this.seqs = new Float64Array(capacity);
   }
 
   /** Adds a value and returns the extreme of the last `period` values (of all values while fewer). */
@@ -108,36 +118,42 @@ export class RollingExtreme {
     const v = value * this.sign;
     const values = this.values;
     const seqs = this.seqs;
+    const mask = this.mask;
     const seq = this.seq;
+    let head = this.head;
+    let count = this.count;
     // Drop the entry leaving the window first (at most one per push, sequence numbers strictly increase),
-    // so the deque holds at most period - 1 entries before the push and never outgrows its ring.
-    if (!seqs.isEmpty && seqs.peek() <= seq - this.period) {
-      values.shift();
-      seqs.shift();
+    // so the deque holds at most period - 1 entries before the push and never outgrows its capacity.
+    if (count !== 0 && seqs[head]! <= seq - this.period) {
+      head = (head + 1) & mask;
+      count--;
     }
-    while (!values.isEmpty && values.peekBack() <= v) {
-      values.pop();
-      seqs.pop();
+    let tail = (head + count) & mask;
+    while (count !== 0 && values[(tail - 1) & mask]! <= v) {
+      tail = (tail - 1) & mask;
+      count--;
     }
-    values.push(v);
-    seqs.push(seq);
+    values[tail] = v;
+    seqs[tail] = seq;
+    this.head = head;
+    this.count = count + 1;
     this.seq = seq + 1;
-    return values.peek() * this.sign;
+    return values[head]! * this.sign;
   }
 
   /** The current extreme; NaN before the first push. */
   get value(): number {
-    return this.values.peek() * this.sign;
+    return this.count === 0 ? Number.NaN : this.values[this.head]! * this.sign;
   }
 
   /** Pushes since the current extreme arrived (0 = the latest value is the extreme). */
   get age(): number {
-    return this.seq - 1 - this.seqs.peek();
+    return this.count === 0 ? Number.NaN : this.seq - 1 - this.seqs[this.head]!;
   }
 
   reset(): void {
-    this.values.clear();
-    this.seqs.clear();
+    this.head = 0;
+    this.count = 0;
     this.seq = 0;
   }
 }

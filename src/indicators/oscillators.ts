@@ -517,31 +517,44 @@ export function macdBatch(
  * Commodity channel index: (TP - SMA(TP)) / (0.015 * mean deviation), TP = (high + low + close) / 3, the mean
  * deviation taken about the current SMA (TA-Lib, Tulip, StockCharts). That deviation has no O(1) update (every
  * term moves with the mean), so each update costs O(period): two tight passes over the window; 0 when flat.
+ * The window is a plain Float64Array of exactly `period` slots walked in two contiguous runs (oldest to the end,
+ * then the start to the newest): the same additions in the same order as indexing a ring, without a bounds check
+ * and a mask per element.
  */
 export class Cci {
   readonly period: number = 1;
-  private readonly ring: Float64Ring = placeholderRing();
+  private readonly window: Float64Array = new Float64Array(1);
+  /** Slot of the oldest value once full; the next slot to write. */
+  private slot = 0;
+  private filled = 0;
   private current = Number.NaN;
 
   constructor(period = 20) {
     this.period = intParam('cci', 'period', period, 1);
-    this.ring = new Float64Ring(period);
+    this.window = new Float64Array(period);
   }
 
   update(high: number, low: number, close: number): number {
     const tp = (high + low + close) / 3;
-    const ring = this.ring;
+    const w = this.window;
     const period = this.period;
-    if (ring.size === period) ring.shift();
-    ring.push(tp);
-    if (ring.size < period) return this.current;
+    const slot = this.slot;
+    w[slot] = tp;
+    const oldest = slot + 1 === period ? 0 : slot + 1;
+    this.slot = oldest;
+    if (this.filled < period) {
+      this.filled++;
+      if (this.filled < period) return this.current;
+    }
     // The window is walked anyway for the deviation, so the mean comes from the same values exactly (a running
     // sum would drift by an ulp of the price level per bar, which a small deviation turns into visible error).
     let sum = 0;
-    for (let i = 0; i < period; i++) sum += ring.at(i);
+    for (let i = oldest; i < period; i++) sum += w[i]!;
+    for (let i = 0; i < oldest; i++) sum += w[i]!;
     const mean = sum / period;
     let dev = 0;
-    for (let i = 0; i < period; i++) dev += Math.abs(ring.at(i) - mean);
+    for (let i = oldest; i < period; i++) dev += Math.abs(w[i]! - mean);
+    for (let i = 0; i < oldest; i++) dev += Math.abs(w[i]! - mean);
     dev /= period;
     const v = dev !== 0 ? (tp - mean) / (0.015 * dev) : 0;
     this.current = v;
@@ -553,11 +566,12 @@ export class Cci {
   }
 
   get ready(): boolean {
-    return this.ring.size === this.period;
+    return this.filled === this.period;
   }
 
   reset(): void {
-    this.ring.clear();
+    this.slot = 0;
+    this.filled = 0;
     this.current = Number.NaN;
   }
 }

@@ -18,7 +18,13 @@ import { enumParam, intParam, placeholderRing } from './common.ts';
  */
 export class RollingMoments {
   readonly period: number = 1;
-  private readonly ring: Float64Ring = placeholderRing();
+  // The window inline (a Float64Array of exactly `period` slots, not a Float64Ring): one slot read and written
+  // per slide, and the recomputation walks it in two contiguous runs, oldest first, without a bounds check and a
+  // mask per element. The same operations in the same order as before (and as bbandsBatch).
+  private readonly window: Float64Array = new Float64Array(1);
+  /** Slot of the oldest value once full; the next slot to write. */
+  private slot = 0;
+  private filled = 0;
   /** The reference K subtracted from every value. */
   private shift = 0;
   /** Mean of the shifted values. */
@@ -32,11 +38,10 @@ export class RollingMoments {
 
   constructor(period: number) {
     this.period = period;
-    this.ring = new Float64Ring(period);
+    this.window = new Float64Array(period);
   }
 
   push(x: number): void {
-    const ring = this.ring;
     const period = this.period;
     if (x === this.last) {
       if (this.run < period) this.run++;
@@ -44,9 +49,12 @@ export class RollingMoments {
       this.last = x;
       this.run = 1;
     }
-    if (ring.size === period) {
-      const old = ring.shift();
-      ring.push(x);
+    const w = this.window;
+    const slot = this.slot;
+    this.slot = slot + 1 === period ? 0 : slot + 1;
+    if (this.filled === period) {
+      const old = w[slot]!;
+      w[slot] = x;
       if (--this.untilResync === 0) {
         this.resync();
         return;
@@ -60,29 +68,38 @@ export class RollingMoments {
       this.meanShifted = m1;
       return;
     }
-    if (ring.isEmpty) this.shift = x;
-    ring.push(x);
+    if (this.filled === 0) this.shift = x;
+    w[slot] = x;
+    const filled = this.filled + 1;
+    this.filled = filled;
     const xs = x - this.shift;
     const d = xs - this.meanShifted;
-    const m1 = this.meanShifted + d / ring.size;
+    const m1 = this.meanShifted + d / filled;
     this.m2 += d * (xs - m1);
     this.meanShifted = m1;
-    if (ring.size === period) this.untilResync = period;
+    if (filled === period) this.untilResync = period;
   }
 
-  /** Two passes, oldest to newest (bbandsBatch repeats these exact operations). */
+  /** Two passes, oldest to newest (bbandsBatch repeats these exact operations); only called when full. */
   private resync(): void {
-    const ring = this.ring;
+    const w = this.window;
     const period = this.period;
+    const oldest = this.slot;
     let sum = 0;
-    for (let i = 0; i < period; i++) sum += ring.at(i);
+    for (let i = oldest; i < period; i++) sum += w[i]!;
+    for (let i = 0; i < oldest; i++) sum += w[i]!;
     const k = sum / period;
     // K carries the rounding of sum / period (an ulp of the price level); keep the residual mean of x - K so the
     // next sliding steps work around the exact mean, not around K.
     let r = 0;
     let q = 0;
-    for (let i = 0; i < period; i++) {
-      const d = ring.at(i) - k;
+    for (let i = oldest; i < period; i++) {
+      const d = w[i]! - k;
+      r += d;
+      q += d * d;
+    }
+    for (let i = 0; i < oldest; i++) {
+      const d = w[i]! - k;
       r += d;
       q += d * d;
     }
@@ -94,11 +111,11 @@ export class RollingMoments {
   }
 
   get full(): boolean {
-    return this.ring.size === this.period;
+    return this.filled === this.period;
   }
 
   get count(): number {
-    return this.ring.size;
+    return this.filled;
   }
 
   get mean(): number {
@@ -111,7 +128,8 @@ export class RollingMoments {
   }
 
   reset(): void {
-    this.ring.clear();
+    this.slot = 0;
+    this.filled = 0;
     this.shift = 0;
     this.meanShifted = 0;
     this.m2 = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_INSTRUMENT, DEMO_START, demoMarket, Rng } from '../backtest/demo-market.ts';
-import { createIndicator } from '../indicators/registry.ts';
+import { createIndicator, getIndicator } from '../indicators/registry.ts';
 import { newInstrumentRegistry } from '../model/instrument.ts';
 import { EventBatch, RecordKind } from '../model/market-data.ts';
 import { buildDataset, parseLabel } from './dataset.ts';
@@ -89,6 +89,58 @@ describe('FeatureEngine', () => {
         expect(Math.abs(e.row[3]! - sd)).toBeLessThan(1e-12);
       } else expect(e.row[3]).toBeNaN();
       expect(e.row[4]).toBeCloseTo(((ts % 86_400_000_000) / 86_400_000_000) as number, 12);
+    }
+  });
+
+  it('every output of every bar indicator equals the indicator fed directly, output 0 included', () => {
+    // Output 0 is read like the others: the update's return value is not always output 0 (bbands, keltner and
+    // donchian return the middle band, aroon its oscillator), and the engine once wrote that return value.
+    const defs = [
+      ...['upper', 'middle', 'lower'].map((output) => ({ indicator: 'bbands', output })),
+      ...['upper', 'middle', 'lower'].map((output) => ({ indicator: 'keltner', output })),
+      ...['upper', 'middle', 'lower'].map((output) => ({ indicator: 'donchian', output })),
+      ...['up', 'down', 'oscillator'].map((output) => ({ indicator: 'aroon', output })),
+      ...['macd', 'signal', 'histogram'].map((output) => ({ indicator: 'macd', output })),
+      { indicator: 'stoch', output: 'd' },
+      { indicator: 'cci', output: 0 },
+      { indicator: 'willr', output: 0 },
+      { indicator: 'obv', output: 0 },
+    ];
+    const e = new FeatureEngine(
+      parseFeatureSpec({
+        interval: '1m',
+        features: defs.map((d, i) => ({ kind: 'indicator', ...d, name: `f${i}` })),
+      }),
+    );
+    const direct = new Map(
+      ['bbands', 'keltner', 'donchian', 'aroon', 'macd', 'stoch', 'cci', 'willr', 'obv'].map((n) => [
+        n,
+        createIndicator(n),
+      ]),
+    );
+    const rng = new Rng(5);
+    for (let t = 0; t < 120; t++) {
+      const c = 1000 + 40 * Math.sin(t / 7) + 10 * rng.next();
+      const o = c - 2;
+      const h = c + 3 + rng.next();
+      const l = c - 4;
+      const v = 5 + (t % 3);
+      e.time[0] = DEMO_START + t * MIN;
+      e.onBar(o, h, l, c, v);
+      for (const [name, ind] of direct) {
+        if (name === 'obv') ind.update(c, v);
+        else if (name === 'bbands' || name === 'macd') ind.update(c);
+        else if (name === 'donchian' || name === 'aroon') ind.update(h, l);
+        else ind.update(h, l, c);
+      }
+      defs.forEach((d, i) => {
+        const spec = getIndicator(d.indicator);
+        const k = typeof d.output === 'number' ? d.output : spec.outputs.indexOf(d.output);
+        expect(
+          Object.is(e.row[i], direct.get(d.indicator)!.output(k)),
+          `${d.indicator} ${d.output} bar ${t}`,
+        ).toBe(true);
+      });
     }
   });
 

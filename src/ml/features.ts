@@ -214,14 +214,18 @@ export class FeatureEngine {
   private readonly kind: Uint8Array;
   private readonly pa: Int32Array;
   private readonly pb: Int32Array;
-  // Indicators: unique instances, their input codes (0..4 = o,h,l,c,v; 4 per indicator), arity, last output 0.
+  // Indicators: unique instances, their input codes (0..4 = o,h,l,c,v; 4 per indicator) and arity.
   private readonly inds: StreamingIndicator[] = [];
   private readonly indIn: Int8Array;
   private readonly indArity: Int8Array;
-  private readonly indLast: Float64Array;
   /** The indicator updates and their row slots, compiled with a call site per indicator (./indicator-step.ts). */
   private readonly indStep: IndicatorStep;
   private readonly bar = new Float64Array(5);
+  /** Row slots of the features that are not indicators: onBar loops over these only. */
+  private readonly others: Int32Array;
+  /** Whether a feature reads past closes (returns, volatility) or 1-bar returns (volatility): else no ring work. */
+  private readonly hasCloses: boolean;
+  private readonly hasVol: boolean;
   // Closes ring (returns) and 1-bar log-return ring (volatility), with running sums per volatility feature.
   private readonly closes: Float64Array;
   private readonly rets: Float64Array;
@@ -315,10 +319,14 @@ export class FeatureEngine {
     });
     this.indIn = Int8Array.from(inputs);
     this.indArity = Int8Array.from(arity);
-    this.indLast = new Float64Array(this.inds.length).fill(Number.NaN);
     const rowOf: [number, number, number][] = [];
     for (let i = 0; i < n; i++) if (this.kind[i] === K_IND) rowOf.push([i, this.pa[i]!, this.pb[i]!]);
     this.indStep = compileIndicatorStep(this.inds, this.indIn, this.indArity, rowOf);
+    const others: number[] = [];
+    for (let i = 0; i < n; i++) if (this.kind[i] !== K_IND) others.push(i);
+    this.others = Int32Array.from(others);
+    this.hasVol = this.kind.includes(K_VOL);
+    this.hasCloses = this.hasVol || this.kind.includes(K_RET);
     this.closes = new Float64Array(maxRet + 1);
     this.rets = new Float64Array(maxVol + 1);
     this.volSum = new Float64Array(n);
@@ -433,19 +441,20 @@ export class FeatureEngine {
     bar[3] = close;
     bar[4] = volume;
     const row = this.row;
-    this.indStep(bar, this.indLast, row);
+    this.indStep(bar, row);
     const t = this.bars;
     const cc = this.closes.length;
     const rc = this.rets.length;
-    const prev = t > 0 ? this.closes[(t - 1) % cc]! : Number.NaN;
-    const r1 = Math.log(close / prev);
-    this.closes[t % cc] = close;
+    // The 1-bar log return only feeds the volatility features: no logarithm (nor ring division) per bar without one.
+    let r1 = Number.NaN;
+    if (this.hasVol) r1 = Math.log(close / (t > 0 ? this.closes[(t - 1) % cc]! : Number.NaN));
+    if (this.hasCloses) this.closes[t % cc] = close;
     const kinds = this.kind;
-    for (let i = 0; i < this.size; i++) {
+    const others = this.others;
+    for (let j = 0; j < others.length; j++) {
+      const i = others[j]!;
       const k = kinds[i]!;
-      if (k === K_IND) {
-        // written by indStep above
-      } else if (k === K_RET) {
+      if (k === K_RET) {
         const w = this.pa[i]!;
         row[i] = t >= w ? Math.log(close / this.closes[(t - w) % cc]!) : Number.NaN;
       } else if (k === K_VOL) {
@@ -459,7 +468,7 @@ export class FeatureEngine {
       }
     }
     // After every volatility feature read the ring: the return of bar t goes in at slot (t - 1).
-    if (t >= 1) this.rets[(t - 1) % rc] = r1;
+    if (this.hasVol && t >= 1) this.rets[(t - 1) % rc] = r1;
     this.bars = t + 1;
   }
 
