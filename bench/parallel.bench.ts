@@ -284,7 +284,7 @@ function describeMachine(): Record<string, string | number> {
 
 /** Per-task cost of `count` empty tasks submitted at once: one map call, or `count` run() calls in flight. */
 async function taskOverhead(ctx: BenchContext) {
-  const count = ctx.quick ? 5000 : 20_000;
+  const count = ctx.quick ? 2000 : 20_000;
   const runs = ctx.quick ? 3 : 9;
   const inputs: number[] = Array(count).fill(0);
   const pools = new Pools();
@@ -384,8 +384,8 @@ async function roundTrip(ctx: BenchContext) {
  * main thread), Bot4's map, piscina and tinypool. The headline peers get as many threads as Bot4 uses in all.
  */
 async function smallTasks(ctx: BenchContext) {
-  // Quick mode: 1,000 tasks (nine subjects, each run four times, made this id one of the suite's slowest).
-  const n = ctx.quick ? 1000 : 10_000;
+  // Quick mode: 500 tasks (nine subjects, each run four times, made this id one of the suite's slowest).
+  const n = ctx.quick ? 500 : 10_000;
   const runs = ctx.quick ? 3 : 7;
   const iters = Math.round(calibrate() * 50);
   const args: BurnArgs = { iters, out: new Int32Array(new SharedArrayBuffer(4 * n)) };

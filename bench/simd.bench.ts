@@ -15,6 +15,7 @@ import {
   measure,
   median,
   peerName,
+  QUICK,
   round,
   startProbe,
 } from './harness.ts';
@@ -68,8 +69,9 @@ function measureMatrix(
   size: Sizes,
   loop: (reps: number) => unknown,
   samples = size.samples(ctx),
+  warmCalls?: number,
 ): Promise<Measurement> {
-  const opts = { samples, sampleMs: size.sampleMs(ctx) };
+  const opts = { samples, sampleMs: size.sampleMs(ctx), ...(warmCalls === undefined ? {} : { warmCalls }) };
   if (!size.slow) return measure(ctx, loop, opts);
   return measureAsync(
     ctx,
@@ -94,8 +96,8 @@ interface Sizes {
 const SMALL: Sizes = {
   n: 50,
   t: 1000,
-  samples: (c) => (c.quick ? 10 : 30),
-  sampleMs: (c) => (c.quick ? 10 : 30),
+  samples: (c) => (c.quick ? QUICK.samples : 30),
+  sampleMs: (c) => (c.quick ? 6 : 30),
   slow: false,
 };
 const LARGE: Sizes = { n: 500, t: 1000, samples: (c) => (c.quick ? 3 : 7), sampleMs: () => 1, slow: true };
@@ -151,6 +153,9 @@ async function correlationRun(ctx: BenchContext, size: Sizes, variant: 'f64x2' |
         return check;
       },
       Math.min(size.samples(ctx), ctx.quick ? (size.slow ? 1 : 3) : 5),
+      // Quick mode times one call of the 500-series matrix with no warm-up call before it (a call of ~1 s
+      // warms itself up; the two calls were about a fifth of the quick suite's parallel area).
+      ctx.quick && size.slow ? 0 : undefined,
     ),
   );
   if (check === undefined) throw new Bot4Error(ErrorCode.INTERNAL, 'ml-matrix correlation never ran');
@@ -192,21 +197,22 @@ async function dotBench(ctx: BenchContext, len: number) {
 async function measureAsync(
   ctx: BenchContext,
   once: () => Promise<unknown>,
-  opts: { samples: number; sampleMs: number },
+  opts: { samples: number; sampleMs: number; warmCalls?: number },
 ): Promise<Measurement> {
   const now = () => Number(process.hrtime.bigint()) / 1e6;
-  const warmUntil = now() + (ctx.quick ? 100 : 300);
+  const minCalls = opts.warmCalls ?? (ctx.quick ? 1 : 3);
+  const warmUntil = minCalls === 0 ? 0 : now() + (ctx.quick ? QUICK.warmUpMs : 300);
   let calls = 0;
   let lastMs = 0;
   // At least 3 calls (1 in quick mode: a call of the slow subjects takes up to a second); the last one's time
-  // sets the repetitions per sample.
-  while (now() < warmUntil || calls < (ctx.quick ? 1 : 3)) {
+  // sets the repetitions per sample (one per sample when there was no warm-up call).
+  while (now() < warmUntil || calls < minCalls) {
     const t0 = now();
     await once();
     lastMs = now() - t0;
     calls++;
   }
-  const reps = Math.max(1, Math.round(opts.sampleMs / Math.max(lastMs, 1e-3)));
+  const reps = calls === 0 ? 1 : Math.max(1, Math.round(opts.sampleMs / Math.max(lastMs, 1e-3)));
   const perOp = new Float64Array(opts.samples);
   const probe = startProbe();
   for (let s = 0; s < opts.samples; s++) {
