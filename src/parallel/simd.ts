@@ -121,7 +121,7 @@ function compile(url: URL): WebAssembly.Module | string {
  * --experimental-wasm-relaxed-simd, which is turned on for the process when the module does not compile without it
  * (the flag only adds opcodes: modules valid before stay valid and compile the same).
  */
-function compileFma(): WebAssembly.Module | string {
+export function compileFmaKernels(): WebAssembly.Module | string {
   const key = fmaWasmUrl.href;
   let entry = compiled.get(key);
   if (entry === undefined) {
@@ -141,7 +141,7 @@ export function loadKernels(options: KernelOptions = {}): Kernels {
   const prefer = options.prefer ?? 'auto';
   if (prefer === 'scalar') return new ScalarKernels('plain TypeScript kernels requested');
   if (options.fma === true && options.wasm === undefined) {
-    const fused = compileFma();
+    const fused = compileFmaKernels();
     if (typeof fused !== 'string') {
       return new WasmKernels(
         fused,
