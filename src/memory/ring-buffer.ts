@@ -39,10 +39,9 @@ export class RingBuffer<T> {
   private readonly items: (T | undefined)[];
   /** Slot of the oldest item, in [0, capacity). */
   private head = 0;
-  /**
-   * Items held, in [0, capacity]. The tail slot is (head + count) & mask, not a field: push then stores one
-   * field instead of two (push + shift: ~10% less time than with a tail field, measured on Node 20).
-   */
+  /** Slot the next push writes, in [0, capacity); equals head when the ring is empty or full. */
+  private tail = 0;
+  /** Items held, in [0, capacity]: tells empty from full, and saves push a read of head. */
   private count = 0;
 
   constructor(capacity: number) {
@@ -70,7 +69,9 @@ export class RingBuffer<T> {
   push(item: T): boolean {
     const count = this.count;
     if (count === this.capacity) return false;
-    this.items[(this.head + count) & this.mask] = item;
+    const tail = this.tail;
+    this.items[tail] = item;
+    this.tail = (tail + 1) & this.mask;
     this.count = count + 1;
     return true;
   }
@@ -91,9 +92,10 @@ export class RingBuffer<T> {
   pop(): T | undefined {
     const count = this.count;
     if (count === 0) return undefined;
-    const tail = (this.head + count - 1) & this.mask;
+    const tail = (this.tail - 1) & this.mask;
     const item = this.items[tail];
     this.items[tail] = undefined;
+    this.tail = tail;
     this.count = count - 1;
     return item;
   }
@@ -105,7 +107,7 @@ export class RingBuffer<T> {
 
   /** The newest item without removing it; undefined when empty. */
   peekBack(): T | undefined {
-    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) & this.mask];
+    return this.count === 0 ? undefined : this.items[(this.tail - 1) & this.mask];
   }
 
   /** Item `i` counted from the oldest (0) or, when negative, from the newest (-1); undefined outside. */
@@ -119,6 +121,7 @@ export class RingBuffer<T> {
   clear(): void {
     for (let i = 0, n = this.count; i < n; i++) this.items[(this.head + i) & this.mask] = undefined;
     this.head = 0;
+    this.tail = 0;
     this.count = 0;
   }
 
