@@ -27,7 +27,13 @@ export class RollingCovariance {
    * ring; `head` is the next slot to write. Series-major so recompute hands the rows to the bulk kernels as they
    * are (no transpose).
    */
-  private readonly ring: Float64Array;
+  private ring: Float64Array;
+  /**
+   * Whether `ring` lives in the bulk kernels' memory: moved there by the first recompute, so later ones read the
+   * window in place instead of copying n * window doubles in (about a fifth of a 50 x 1,000 recompute). Only
+   * then: that memory is never given back, and most instances (the risk engine's) never recompute.
+   */
+  private resident = false;
   /** The first `count` slots of each series, packed, while the window is not yet full (recompute). */
   private packed: Float64Array | undefined;
   /** Per-series origin subtracted before summing (the window mean at the last resync). */
@@ -57,10 +63,7 @@ export class RollingCovariance {
     this.n = n;
     this.window = window;
     this.resyncEvery = resyncEvery;
-    // The window lives in the bulk kernels' memory (when they are WebAssembly), so recompute reads it in place
-    // instead of copying n * window doubles in (about a fifth of a 50 x 1,000 recompute).
-    bulk ??= loadKernels({ fma: true });
-    this.ring = bulk.array(n * window);
+    this.ring = new Float64Array(n * window);
     this.inv = new Float64Array(n);
     this.shift = new Float64Array(n);
     this.sum = new Float64Array(n);
@@ -186,6 +189,12 @@ export class RollingCovariance {
     const m = this.filled;
     if (m < 2) return out.fill(Number.NaN, 0, n * n);
     bulk ??= loadKernels({ fma: true });
+    if (!this.resident) {
+      const moved = bulk.array(this.ring.length);
+      moved.set(this.ring);
+      this.ring = moved;
+      this.resident = true;
+    }
     // Each series' slots 0..m-1 hold the window (in ring order, which a covariance does not depend on): the
     // ring itself once full, packed rows of m before.
     const w = this.window;
