@@ -220,10 +220,19 @@ function zero<T>(): v128 {
   return sizeof<T>() == 8 ? f64x2.splat(0) : f32x4.splat(0);
 }
 
-/** acc + x * y, lane by lane. */
+/**
+ * acc + x * y, lane by lane. The fma build (relaxed SIMD, dist/wasm/kernels-fma.wasm) fuses the product and sum
+ * where the CPU can: one rounding instead of two and one instruction instead of two, so its gram is not
+ * bit-identical to the TypeScript kernels (it is at least as accurate). The default build stays unfused.
+ */
 @inline
 function madd<T>(acc: v128, x: v128, y: v128): v128 {
-  return sizeof<T>() == 8 ? f64x2.add(acc, f64x2.mul(x, y)) : f32x4.add(acc, f32x4.mul(x, y));
+  if (sizeof<T>() == 8) {
+    if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(x, y, acc);
+    return f64x2.add(acc, f64x2.mul(x, y));
+  }
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);
+  return f32x4.add(acc, f32x4.mul(x, y));
 }
 
 @inline

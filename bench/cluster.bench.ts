@@ -120,8 +120,9 @@ function trialsBench(workers: number): BenchSpec {
         // Quick mode: one round of 6 trials per worker count (the rig's start-up and warm-up dominate it).
         const n = ctx.quick ? 6 : 24;
         const runs = ctx.quick ? 1 : 3;
-        // Warm-up: every worker loads the job's data and starts its thread.
-        await rounds(r.ex, inputs(2 * workers, 1000), 2 * workers);
+        // Warm-up: every worker loads the job's data and starts its thread (quick mode: one trial each).
+        const warmTrials = ctx.quick ? workers : 2 * workers;
+        await rounds(r.ex, inputs(warmTrials, 1000), warmTrials);
         const probe = startProbe();
         const rates: number[] = [];
         for (let k = 0; k < runs; k++) rates.push(n / (await rounds(r.ex, inputs(n, k * n), 6)));

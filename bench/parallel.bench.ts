@@ -156,12 +156,19 @@ class Pools {
 }
 
 /** Starts the pools' threads and compiles their code before anything is timed. */
-async function warm(pools: Pools, threads: number[], peerThreads: number[]): Promise<void> {
-  for (const t of threads) await (await pools.pool(t)).map('empty', Array(2000).fill(1));
+async function warm(
+  ctx: BenchContext,
+  pools: Pools,
+  threads: number[],
+  peerThreads: number[],
+): Promise<void> {
+  // Quick mode: 500 warm-up tasks a pool (each subject still runs once unmeasured before its timed runs).
+  const tasks = ctx.quick ? 500 : 2000;
+  for (const t of threads) await (await pools.pool(t)).map('empty', Array(tasks).fill(1));
   for (const t of peerThreads) {
     for (const kind of ['piscina', 'tinypool'] as const) {
       const p = pools.peer(kind, t);
-      await Promise.all(Array.from({ length: 2000 }, () => p.run(0)));
+      await Promise.all(Array.from({ length: tasks }, () => p.run(0)));
     }
   }
 }
@@ -284,12 +291,12 @@ function describeMachine(): Record<string, string | number> {
 
 /** Per-task cost of `count` empty tasks submitted at once: one map call, or `count` run() calls in flight. */
 async function taskOverhead(ctx: BenchContext) {
-  const count = ctx.quick ? 5000 : 20_000;
+  const count = ctx.quick ? 2000 : 20_000;
   const runs = ctx.quick ? 3 : 9;
   const inputs: number[] = Array(count).fill(0);
   const pools = new Pools();
   try {
-    await warm(pools, [DEFAULT_THREADS], [DEFAULT_THREADS]);
+    await warm(ctx, pools, [DEFAULT_THREADS], [DEFAULT_THREADS]);
     const pool = await pools.pool();
     const pis = pools.peer('piscina');
     const tiny = pools.peer('tinypool');
@@ -329,7 +336,7 @@ async function roundTrip(ctx: BenchContext) {
   const one = [0];
   const pools = new Pools();
   try {
-    await warm(pools, [DEFAULT_THREADS], [DEFAULT_THREADS]);
+    await warm(ctx, pools, [DEFAULT_THREADS], [DEFAULT_THREADS]);
     const pool = await pools.pool();
     const pis = pools.peer('piscina');
     const tiny = pools.peer('tinypool');
@@ -384,8 +391,8 @@ async function roundTrip(ctx: BenchContext) {
  * main thread), Bot4's map, piscina and tinypool. The headline peers get as many threads as Bot4 uses in all.
  */
 async function smallTasks(ctx: BenchContext) {
-  // Quick mode: 1,000 tasks (nine subjects, each run four times, made this id one of the suite's slowest).
-  const n = ctx.quick ? 1000 : 10_000;
+  // Quick mode: 500 tasks (nine subjects, each run four times, made this id one of the suite's slowest).
+  const n = ctx.quick ? 500 : 10_000;
   const runs = ctx.quick ? 3 : 7;
   const iters = Math.round(calibrate() * 50);
   const args: BurnArgs = { iters, out: new Int32Array(new SharedArrayBuffer(4 * n)) };
@@ -393,7 +400,7 @@ async function smallTasks(ctx: BenchContext) {
   const total = DEFAULT_THREADS + 1;
   const pools = new Pools();
   try {
-    await warm(pools, [DEFAULT_THREADS, total], [DEFAULT_THREADS, total]);
+    await warm(ctx, pools, [DEFAULT_THREADS, total], [DEFAULT_THREADS, total]);
     const pool = await pools.pool();
     const poolAll = await pools.pool(total);
     const split = await pools.split(total);
@@ -472,7 +479,7 @@ async function coarse(ctx: BenchContext) {
   const pools = new Pools();
   try {
     const sizes = Array.from({ length: CORES }, (_, i) => i + 1);
-    await warm(pools, sizes, []);
+    await warm(ctx, pools, sizes, []);
     const subjects: Subject[] = [
       {
         name: 'one thread',

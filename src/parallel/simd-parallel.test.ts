@@ -86,3 +86,29 @@ describe.skipIf(!runnable)(
     }
   },
 );
+
+describe.skipIf(!runnable)('ParallelKernels with fma: fused multiply-add on every thread', () => {
+  let pk: ParallelKernels;
+  beforeAll(async () => {
+    pk = await ParallelKernels.start({ threads: 1, fma: true });
+  });
+  afterAll(() => pk.close());
+
+  it('agrees with the TypeScript kernels to rounding (1e-12 of the scale) and says which kernels run', async () => {
+    expect(pk.kernels.reason).toMatch(/fused multiply-add|no FMA/);
+    for (const [n, t, seed] of [
+      [50, 1000, 3],
+      [7, 33, 5],
+    ] as const) {
+      const data = series(n, t, seed);
+      const got = await pk.covarianceMatrix(data, n, t);
+      const want = scalar.covarianceMatrix(data, n, t);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const scale = Math.sqrt(want[i * n + i]! * want[j * n + j]!);
+          expect(Math.abs(got[i * n + j]! - want[i * n + j]!)).toBeLessThanOrEqual(1e-12 * scale);
+        }
+      }
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { siblingModule } from '../core/worker.ts';
 import { WorkerPool } from './pool.ts';
-import { compileKernels, WasmKernels } from './simd.ts';
+import { compileFmaKernels, compileKernels, WasmKernels } from './simd.ts';
 import type { MatrixArgs, ParallelSetup } from './simd-parallel.tasks.ts';
 
 export interface ParallelKernelOptions {
@@ -22,6 +22,11 @@ export interface ParallelKernelOptions {
    */
   spin?: number;
   wasm?: URL;
+  /**
+   * The fma build (fused multiply-add in the gram kernels where the runtime has relaxed SIMD, see simd.ts): not
+   * bit-identical to the TypeScript kernels; `kernels.reason` says whether it loaded. Ignored with `wasm`.
+   */
+  fma?: boolean;
 }
 
 export class ParallelKernels {
@@ -42,11 +47,17 @@ export class ParallelKernels {
 
   /** Starts the pool; throws when the SIMD kernels cannot load (there is no parallel TypeScript fallback). */
   static async start(options: ParallelKernelOptions = {}): Promise<ParallelKernels> {
-    const module = compileKernels(options.wasm);
+    const fused = options.fma === true && options.wasm === undefined ? compileFmaKernels() : undefined;
+    const module = fused !== undefined && typeof fused !== 'string' ? fused : compileKernels(options.wasm);
     if (typeof module === 'string') {
       throw new Bot4Error(ErrorCode.NOT_FOUND, `the parallel SIMD kernels cannot start: ${module}`);
     }
-    const kernels = new WasmKernels(module, `parallel WebAssembly SIMD kernels on Node ${process.version}`);
+    const kind =
+      module === fused ? ' (fused multiply-add)' : typeof fused === 'string' ? ` (no FMA: ${fused})` : '';
+    const kernels = new WasmKernels(
+      module,
+      `parallel WebAssembly SIMD kernels${kind} on Node ${process.version}`,
+    );
     const setup: ParallelSetup = { module, memory: kernels.memory };
     const mainThread = options.mainThread ?? true;
     const pool = await WorkerPool.start({

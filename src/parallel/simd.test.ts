@@ -266,6 +266,38 @@ describe.skipIf(wasm === undefined)(
       expect(k.pointer(data)).toBeGreaterThanOrEqual(0);
     });
 
+    it('the fma build (relaxed SIMD) agrees with the TypeScript kernels to rounding (1e-12 of the scale; f32x4 1e-5)', () => {
+      const f = loadKernels({ fma: true });
+      expect(f.reason).toMatch(/fused multiply-add|no FMA/);
+      fc.assert(
+        fc.property(matrix(11, 60), ({ n, t, data }) => {
+          const got = f.covarianceMatrix(data, n, t);
+          const want = scalar.covarianceMatrix(data, n, t);
+          if (f instanceof WasmKernels) {
+            const lo = f.correlationMatrixF32(data, n, t);
+            const hi = scalar.correlationMatrix(data, n, t);
+            for (let i = 0; i < n * n; i++) {
+              if (Number.isNaN(hi[i]!)) expect(lo[i]).toBeNaN();
+              else expect(Math.abs(lo[i]! - hi[i]!)).toBeLessThan(1e-5);
+            }
+          }
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              const scale = Math.sqrt(want[i * n + i]! * want[j * n + j]!);
+              if (Number.isNaN(want[i * n + j]!)) {
+                expect(got[i * n + j]).toBeNaN();
+                continue;
+              }
+              expect(Math.abs(got[i * n + j]! - want[i * n + j]!)).toBeLessThanOrEqual(
+                1e-12 * scale + 1e-300,
+              );
+            }
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+
     it('f32x4 correlation stays within 1e-5 of the f64 result', () => {
       fc.assert(
         fc.property(matrix(11, 60), ({ n, t, data }) => {

@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import {
   checkDotArgs,
@@ -48,6 +49,16 @@ export const defaultWasmUrl: URL = new URL(
   import.meta.url,
 );
 
+/**
+ * The same kernels built with relaxed SIMD (asm/asconfig.json target fma): `gram` fuses each f64 multiply-add
+ * (f64x2.relaxed_madd, one FMA instruction where the CPU has one), so its results round once per product instead
+ * of twice and differ from the TypeScript kernels in the last bits. Every other export is the default build's.
+ */
+export const fmaWasmUrl: URL = new URL(
+  import.meta.url.endsWith('.ts') ? '../../dist/wasm/kernels-fma.wasm' : '../../wasm/kernels-fma.wasm',
+  import.meta.url,
+);
+
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt drop)): valid only where SIMD is supported.
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98,
@@ -72,6 +83,11 @@ export interface KernelOptions {
   prefer?: KernelPreference;
   /** Where the built module is (default: dist/wasm/kernels.wasm). */
   wasm?: URL;
+  /**
+   * Fused multiply-add in the f64 gram kernel (the fma build, see fmaWasmUrl) where the runtime has relaxed SIMD;
+   * otherwise the default build, `reason` saying why. Not bit-identical to the TypeScript kernels. Default false.
+   */
+  fma?: boolean;
 }
 
 const compiled = new Map<string, WebAssembly.Module | string>();
@@ -100,10 +116,46 @@ function compile(url: URL): WebAssembly.Module | string {
   }
 }
 
+/**
+ * The fma build, compiled once. Relaxed SIMD is standard from V8 11.4 (Node 22); V8 11.3 (Node 20) has it behind
+ * --experimental-wasm-relaxed-simd, which is turned on for the process when the module does not compile without it
+ * (the flag only adds opcodes: modules valid before stay valid and compile the same).
+ */
+export function compileFmaKernels(): WebAssembly.Module | string {
+  const key = fmaWasmUrl.href;
+  let entry = compiled.get(key);
+  if (entry === undefined) {
+    entry = compile(fmaWasmUrl);
+    // V8 11.3 says "simd opcode not available, enable with --experimental-relaxed-simd".
+    if (typeof entry === 'string' && /relaxed/i.test(entry)) {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+      entry = compile(fmaWasmUrl);
+    }
+    compiled.set(key, entry);
+  }
+  return entry;
+}
+
 /** The SIMD kernels when they load, otherwise the plain TypeScript ones; `kind` and `reason` say which and why. */
 export function loadKernels(options: KernelOptions = {}): Kernels {
   const prefer = options.prefer ?? 'auto';
   if (prefer === 'scalar') return new ScalarKernels('plain TypeScript kernels requested');
+  if (options.fma === true && options.wasm === undefined) {
+    const fused = compileFmaKernels();
+    if (typeof fused !== 'string') {
+      return new WasmKernels(
+        fused,
+        `WebAssembly SIMD kernels (f64x2, fused multiply-add) on Node ${process.version}`,
+      );
+    }
+    const plain = compileKernels();
+    if (typeof plain !== 'string') {
+      return new WasmKernels(
+        plain,
+        `WebAssembly SIMD kernels (f64x2) on Node ${process.version}; no FMA: ${fused}`,
+      );
+    }
+  }
   const module = compileKernels(options.wasm);
   if (typeof module !== 'string') {
     return new WasmKernels(module, `WebAssembly SIMD kernels (f64x2) loaded on Node ${process.version}`);

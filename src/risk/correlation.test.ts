@@ -116,6 +116,16 @@ describe('RollingCovariance', () => {
     }
     expect(worst).toBeLessThan(1e-9);
     const rho = cov.correlationMatrix();
+    // The online correlation matrix (what risk.correlation.rolling_50x50 times) against the recomputed one.
+    let worstRho = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const exact = full[i * n + j]! / Math.sqrt(full[i * n + i]! * full[j * n + j]!);
+        worstRho = Math.max(worstRho, Math.abs(rho[i * n + j]! - exact) / Math.max(Math.abs(exact), 1e-3));
+        expect(rho[i * n + j]).toBe(rho[j * n + i]);
+      }
+    }
+    expect(worstRho).toBeLessThan(1e-9);
     expect(rho[0]).toBe(1);
     expect(rho[49 * n + 48]).toBeGreaterThan(0.1); // the factor loads the later series more
     expect(cov.mean(0)).toBeCloseTo(0.001, 2);
