@@ -136,32 +136,42 @@ function stepsIn(text: Buffer, from: number, to: number, step: Step): number {
   }
   const scale = step.scale;
   let i = from;
-  let c = text[i]!;
   let neg = false;
-  if (c === 45) {
+  if (text[i] === 45) {
     neg = true;
     i++;
   }
+  // Integer digits, then up to `scale` kept fraction digits, then the finer ones (which must be zeros): one
+  // tight loop each; anything but digits and one '.' (exponents, signs, spaces) takes the exact slow path.
   let m = 0;
-  let digits = 0;
-  let seenPoint = false;
+  const intStart = i;
+  for (; i < to; i++) {
+    const d = text[i]! - 48;
+    if (d < 0 || d > 9) break;
+    m = m * 10 + d;
+  }
+  let digits = i - intStart;
   let frac = 0;
   let excess = false;
-  for (; i < to; i++) {
-    c = text[i]!;
-    const d = c - 48;
-    if (d >= 0 && d <= 9) {
-      digits++;
-      if (!seenPoint) m = m * 10 + d;
-      else if (frac < scale) {
-        m = m * 10 + d;
-        frac++;
-      } else if (d !== 0) excess = true;
-    } else if (c === 46 && !seenPoint) {
-      seenPoint = true;
-    } else {
-      return slowSteps(text, from, to, step);
+  if (i < to) {
+    if (text[i] !== 46) return slowSteps(text, from, to, step);
+    i++;
+    const fracStart = i;
+    const keep = to - i < scale ? to : i + scale;
+    for (; i < keep; i++) {
+      const d = text[i]! - 48;
+      if (d < 0 || d > 9) return slowSteps(text, from, to, step);
+      m = m * 10 + d;
     }
+    frac = i - fracStart;
+    for (; i < to; i++) {
+      const c = text[i]!;
+      if (c !== 48) {
+        if (c > 48 && c <= 57) excess = true;
+        else return slowSteps(text, from, to, step);
+      }
+    }
+    digits += to - fracStart;
   }
   if (digits === 0) {
     decStatus = DecimalStatus.SYNTAX;
