@@ -447,8 +447,9 @@ export class BinanceParser {
 
   /**
    * Parses the message in msg[start..] (start lets a caller skip a line prefix) and appends its rows to `out`
-   * with receive time `tsInit` (micros). Returns a ParseResult. The text is encoded into a reused buffer first
-   * (about 0.1 us for a typical message); readers holding bytes call parseBytes.
+   * with receive time `tsInit` (micros). Returns a ParseResult. The text is encoded into a reused buffer first,
+   * which the byte scan more than pays for (a bookTicker: 0.90 us -> 0.67 us CPU against the former string
+   * scan, loaded machine); readers holding bytes call parseBytes.
    */
   parse(msg: string, start: number, tsInit: number, out: EventBatch): ParseResult {
     const t = start === 0 ? msg : msg.slice(start);
