@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
-import { isGzip, readHeadText, readLines } from './lines.ts';
+import { isGzip, readHeadText, readLineBytes, readLines } from './lines.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bot4-lines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,6 +72,34 @@ describe('readLines', () => {
           const want =
             text === '' ? [] : text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
           expect((await collect(p, chunk)).lines.map((l) => l[1])).toEqual(want);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('property: readLineBytes steps hold whole lines that join back into the file, counted and numbered', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ maxLength: 12 }), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        async (parts, chunk, gz) => {
+          const text = parts.join('\n');
+          const p = file(gz ? gzipSync(text) : text);
+          const bufs: Buffer[] = [];
+          let next = 1;
+          for await (const step of readLineBytes(p, { chunkBytes: chunk })) {
+            const b = Buffer.from(step.buf);
+            const nl = b.filter((x) => x === 10).length;
+            expect(step.firstLine).toBe(next);
+            expect(step.count).toBe(nl + (b[b.length - 1] === 10 ? 0 : 1));
+            next += step.count;
+            bufs.push(b);
+          }
+          // Every step but the last ends at a newline; together they are the file.
+          for (const b of bufs.slice(0, -1)) expect(b[b.length - 1]).toBe(10);
+          expect(Buffer.concat(bufs).toString()).toBe(text);
         },
       ),
       { numRuns: 60 },

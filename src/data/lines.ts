@@ -139,15 +139,32 @@ export async function* readLineBytes(
         carry = carry === undefined ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
         continue;
       }
-      const count = newlines(chunk, 0, last + 1);
-      const buf =
-        carry === undefined
-          ? chunk.subarray(0, last + 1)
-          : Buffer.concat([carry, chunk.subarray(0, last + 1)]);
+      let from = 0;
+      if (carry !== undefined) {
+        // The line cut at the previous chunk's end is joined alone (one line copied, not the whole chunk).
+        from = chunk.indexOf(10) + 1;
+        yield {
+          buf: Buffer.concat([carry, chunk.subarray(0, from)]),
+          firstLine: nextLine,
+          count: 1,
+          bytesRead,
+          bytesTotal: total,
+        };
+        nextLine++;
+      }
       // The tail is copied: a stream may reuse its chunk's memory once the next one is asked for.
       carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined;
-      yield { buf, firstLine: nextLine, count, bytesRead, bytesTotal: total };
-      nextLine += count;
+      if (from < last + 1) {
+        const count = newlines(chunk, from, last + 1);
+        yield {
+          buf: chunk.subarray(from, last + 1),
+          firstLine: nextLine,
+          count,
+          bytesRead,
+          bytesTotal: total,
+        };
+        nextLine += count;
+      }
     }
     if (carry !== undefined && carry.length > 0) {
       yield { buf: carry, firstLine: nextLine, count: 1, bytesRead: total, bytesTotal: total };

@@ -194,7 +194,8 @@ class CaptureEngine {
     if (to > from && buf[to - 1] === 13) to--;
     if (to === from) return false;
     if (format === CaptureFormat.HFTBACKTEST) {
-      let sp = from;
+      // hftbacktest writes 19-digit nanoseconds: look there first.
+      let sp = from + 19 < to && buf[from + 19] === 32 ? from + 19 : from;
       while (sp < to && buf[sp] !== 32) sp++;
       this.report.rows++;
       const ts = sp > from && sp < to ? nsBytesToMicros(buf, from, sp) : Number.NaN;
