@@ -40,6 +40,7 @@ import {
 } from '../model/instrument.ts';
 import { EventBatch, RECORD_KIND_NAMES, RecordKind, recordKindByName } from '../model/market-data.ts';
 import {
+  CACHE_BLOCK_ROWS,
   ColumnCacheReader,
   ColumnCacheWriter,
   fieldColumn,
@@ -83,8 +84,6 @@ export const ROW_GROUP_ROWS = 65_536;
 const FLUSH_ROWS = 2_097_152;
 /** Rows of read buffers a query may hold across all its sources (two windows per source). */
 const QUERY_BUDGET_ROWS = 1_048_576;
-/** Rows per batch read from the decoded cache (small: they stay in cache memory while the merge runs). */
-const CACHE_WINDOW_ROWS = 32_768;
 
 /** One Parquet file: rows of one instrument and record kind from one import. */
 export interface PartRecord {
@@ -1008,6 +1007,9 @@ function partsSource(
         return b;
       };
       const fields = [TS_EVENT_FIELD, TS_INIT_FIELD, ...storedFields(kind)];
+      // A cache batch no larger than the chain's largest part (trades of a day can be a few thousand rows).
+      let maxRows = 1;
+      for (const { part } of parts) maxRows = Math.max(maxRows, part.rows);
       let flip = 0;
       let conn: DuckDBConnection | null = null;
       let pending: Promise<[EventBatch, number]> | null = null;
@@ -1023,12 +1025,15 @@ function partsSource(
             ? ColumnCacheReader.open(catalog.cachePath(part), file, part.rows, fields)
             : undefined;
           if (cache !== undefined) {
-            small ??= batch(Math.min(window, CACHE_WINDOW_ROWS));
+            small ??= batch(Math.min(window, CACHE_BLOCK_ROWS, maxRows));
             const b = small;
             const lo0 = whole || !Number.isFinite(from) ? 0 : cache.lowerBound(from);
             const hi = whole || !Number.isFinite(to) ? part.rows : cache.lowerBound(to);
-            for (let lo = lo0; lo < hi; lo += b.capacity) {
-              cache.read(lo, Math.min(hi, lo + b.capacity), b, fields);
+            for (let lo = lo0; lo < hi; ) {
+              // Block by block (a range's first read ends at its block's end), so reads are whole blocks.
+              const end = Math.min(hi, lo + b.capacity, lo - (lo % CACHE_BLOCK_ROWS) + CACHE_BLOCK_ROWS);
+              cache.read(lo, end, b);
+              lo = end;
               applyScale(b, factors);
               yield b;
             }
