@@ -20,6 +20,13 @@ export class OwnSide {
   heads: Int32Array;
   tails: Int32Array;
   prices: Float64Array;
+  /**
+   * By level id: bumped each time the level is shown empty (a vanished level clears every queue there), and
+   * the size shown since then. An order linked under an older epoch is "cleared": queue ahead 0 and level size
+   * clearedQty, not yet written to its record (see SimulatedExchange.levelUpdate). Never reset on reuse.
+   */
+  epochs: Int32Array;
+  clearedQty: Float64Array;
   private freeIds: Int32Array;
   private freeN: number;
   /** Price -> level id (prices are positive ticks; others are looked up by binary search). */
@@ -32,6 +39,8 @@ export class OwnSide {
     this.heads = new Int32Array(capacity);
     this.tails = new Int32Array(capacity);
     this.prices = new Float64Array(capacity);
+    this.epochs = new Int32Array(capacity);
+    this.clearedQty = new Float64Array(capacity);
     this.freeIds = new Int32Array(capacity);
     this.freeN = capacity;
     for (let i = 0; i < capacity; i++) this.freeIds[i] = capacity - 1 - i;
@@ -143,6 +152,10 @@ export class OwnSide {
     t.set(this.tails);
     const p = new Float64Array(cap);
     p.set(this.prices);
+    const ep = new Int32Array(cap);
+    ep.set(this.epochs);
+    const cq = new Float64Array(cap);
+    cq.set(this.clearedQty);
     const f = new Int32Array(cap);
     // Every id below `old` is in use (the free list ran out): the new ids are the free ones.
     for (let i = 0; i < old; i++) f[i] = cap - 1 - i;
@@ -151,6 +164,8 @@ export class OwnSide {
     this.heads = h;
     this.tails = t;
     this.prices = p;
+    this.epochs = ep;
+    this.clearedQty = cq;
     this.freeIds = f;
     this.freeN = old;
   }
@@ -399,6 +414,8 @@ export class OrderTable {
   next: Int32Array = new Int32Array(0);
   /** The OwnSide level id the order rests in, -1 while it does not. */
   level: Int32Array = new Int32Array(0);
+  /** The level's epoch (OwnSide.epochs) when the order's queue fields were last written. */
+  epoch: Int32Array = new Int32Array(0);
   venueOrderId: string[] = [];
 
   /** Makes room for `cap` slots (keeps the records held). */
@@ -426,6 +443,7 @@ export class OrderTable {
     this.prev = growI32(this.prev, cap);
     this.next = growI32(this.next, cap);
     this.level = growI32(this.level, cap);
+    this.epoch = growI32(this.epoch, cap);
     for (let i = this.capacity; i < cap; i++) {
       this.prev[i] = -1;
       this.next[i] = -1;
