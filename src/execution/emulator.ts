@@ -29,6 +29,8 @@ export class OrderEmulator {
    * (same instrument, same index), so memory follows the orders held, not the highest order id ever seen.
    */
   private readonly extreme: number[][] = [];
+  /** Order id -> its index in its instrument's held list, so drop and isHeld need no search. */
+  private readonly at = new Map<number, number>();
   private readonly actions: EmulatorActions;
 
   constructor(actions: EmulatorActions) {
@@ -36,30 +38,38 @@ export class OrderEmulator {
   }
 
   hold(order: Order): void {
+    if (this.isHeld(order)) return;
     const list = this.listFor(order.instrumentId);
+    this.at.set(order.id, list.length);
     list.push(order);
     this.extreme[order.instrumentId]!.push(Number.NaN);
   }
 
-  /**
-   * Stops holding the order (cancelled, expired, or released). Returns false if it was not held. The search
-   * is over this instrument's held orders, which every quote on it walks anyway.
-   */
+  /** Stops holding the order (cancelled, expired, or released). Returns false if it was not held. O(1). */
   drop(order: Order): boolean {
-    const list = this.held[order.instrumentId];
-    if (list === undefined) return false;
-    const i = list.indexOf(order);
+    const i = this.indexOf(order);
     if (i < 0) return false;
+    const list = this.held[order.instrumentId]!;
     const ext = this.extreme[order.instrumentId]!;
-    list[i] = list[list.length - 1]!;
+    const last = list[list.length - 1]!;
+    list[i] = last;
     list.pop();
     ext[i] = ext[ext.length - 1]!;
     ext.pop();
+    this.at.delete(order.id);
+    if (last !== order) this.at.set(last.id, i);
     return true;
   }
 
   isHeld(order: Order): boolean {
-    return this.held[order.instrumentId]?.includes(order) === true;
+    return this.indexOf(order) >= 0;
+  }
+
+  /** The order's index in its instrument's held list, -1 when this very order is not held. */
+  private indexOf(order: Order): number {
+    const i = this.at.get(order.id);
+    if (i === undefined) return -1;
+    return this.held[order.instrumentId]?.[i] === order ? i : -1;
   }
 
   heldCount(instrumentId: InstrumentId): number {

@@ -297,6 +297,36 @@ describe('SimulatedExchange: resting orders, queue position', () => {
     expect(k.sim.queueAhead(o.id)).toBe(0);
   });
 
+  it('a vanished level clears the queue of every order there; orders joining after it queue behind the new size', () => {
+    for (const model of [QueueModel.FRONT, QueueModel.BEHIND, QueueModel.PROPORTIONAL]) {
+      const k = makeSim({ queueModel: model });
+      k.book(0, [[PX - 10, 10]], [[PX, 5]]);
+      const a = k.send({ qty: 2, price: PX - 10 });
+      const b = k.send({ qty: 2, price: PX - 10 });
+      k.at(0);
+      expect(k.sim.queueAhead(a.id)).toBe(10);
+      k.delta(1, Side.BUY, PX - 10, 0);
+      k.delta(2, Side.BUY, PX - 10, 12);
+      k.delta(3, Side.BUY, PX - 10, 9); // cancels: nothing was ahead of a and b, so still nothing is
+      const c = k.send({ qty: 2, price: PX - 10 });
+      k.at(4);
+      expect([k.sim.queueAhead(a.id), k.sim.queueAhead(b.id), k.sim.queueAhead(c.id)]).toEqual([0, 0, 9]);
+      k.delta(5, Side.BUY, PX - 10, 7);
+      const cAhead = k.sim.queueAhead(c.id);
+      expect(cAhead).toBe(7); // all 9 shown were ahead of c: the level shrinking to 7 caps it, any model
+      // A trade of 3 at the price: a and b are first (2 + 1), c keeps its place behind the rest.
+      k.trade(6, PX - 10, 3, Side.SELL);
+      expect([k.sink.filledQty(a.id), k.sink.filledQty(b.id), k.sink.filledQty(c.id)]).toEqual([2, 1, 0]);
+      expect(k.sim.queueAhead(b.id)).toBe(0);
+      expect(k.sim.queueAhead(c.id)).toBe(cAhead - 3);
+      // Cleared again, and a second trade fills b then c from the front.
+      k.delta(7, Side.BUY, PX - 10, 0);
+      k.delta(8, Side.BUY, PX - 10, 4);
+      k.trade(9, PX - 10, 2, Side.SELL);
+      expect([k.sink.filledQty(b.id), k.sink.filledQty(c.id)]).toEqual([2, 1]);
+    }
+  });
+
   it('an ask arriving at our bid fills us once the queue ahead is gone, through it always', () => {
     const k = makeSim();
     k.book(0, [[PX - 10, 5]], [[PX, 5]]);

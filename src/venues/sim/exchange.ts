@@ -426,7 +426,8 @@ export class SimulatedExchange implements VenueClient {
     this.freeSlots = new Int32Array(cap);
     this.addSlots(cap);
     // The index grows with the live orders; a small table stays in cache.
-    this.index = new OrderIndex(Math.min(cap, 1024));
+    // (and the direct front serves most ids without hashing: 16k cells, 192 KB).
+    this.index = new OrderIndex(Math.min(cap, 1024), 1 << 14);
     this.queue = new ActionQueue(cap);
     this.now = this.clock.now();
     if (options.sink !== undefined) this.sink = options.sink;
@@ -607,7 +608,7 @@ export class SimulatedExchange implements VenueClient {
     const own = bid ? m.buys : m.sells;
     if (own.count > 0) {
       const id = own.level(px);
-      if (id >= 0) this.levelUpdate(own.heads[id]!, qty);
+      if (id >= 0) this.levelUpdate(own, id, qty);
     }
     if (qty > 0 && this.quoteFills) {
       const opp = bid ? m.sells : m.buys;
@@ -758,9 +759,11 @@ export class SimulatedExchange implements VenueClient {
   queueAhead(orderId: OrderId | number): number {
     const ord = this.ord;
     const o = this.index.get(orderId);
-    return o < 0 || ord.orderId[o]! !== orderId || ord.state[o]! !== RESTING
-      ? Number.NaN
-      : ord.queueAhead[o]!;
+    if (o < 0 || ord.orderId[o]! !== orderId || ord.state[o]! !== RESTING) return Number.NaN;
+    const m = this.markets[ord.instrumentId[o]!]!;
+    const own = ord.dir[o]! > 0 ? m.buys : m.sells;
+    // A cleared order (levelUpdate) has nothing ahead until a walk writes its record.
+    return ord.epoch[o]! !== own.epochs[ord.level[o]!]! ? 0 : ord.queueAhead[o]!;
   }
 
   /** Orders working on the venue (arrived and not closed), all instruments. */
@@ -1193,31 +1196,58 @@ export class SimulatedExchange implements VenueClient {
     while (i < own.count) {
       const p = own.priceAt(i);
       if (own.sign > 0 ? p < bestPx : p > bestPx) break;
-      this.levelUpdate(own.headAt(i), p === bestPx ? bestQty : 0);
+      this.levelUpdate(own, own.ids[i]!, p === bestPx ? bestQty : 0);
       i++;
     }
   }
 
-  /** The displayed size at one of our levels is now `shown`: apply the queue model to our orders there. */
-  private levelUpdate(first: number, shown: number): void {
+  /**
+   * The displayed size at one of our levels is now `shown`: apply the queue model to our orders there.
+   * A level shown empty clears every queue there (nothing is ahead, whatever the model), and under the
+   * deterministic models a cleared order stays at queue 0 while the level is re-shown and resized: so the
+   * clear is one epoch bump (OwnSide.epochs) instead of a write per order, and the orders linked before it
+   * (a prefix of the FIFO) are "cleared" (queue 0, level size OwnSide.clearedQty) until a walk that reads
+   * them writes it into their records (settle). A step is then O(orders that joined since the last clear),
+   * with the same results as the per-order step. The probabilistic model draws per order: always per order.
+   */
+  private levelUpdate(own: OwnSide, id: number, shown: number): void {
     const ord = this.ord;
-    if (shown === 0 && this.queueModel !== QueueModel.PROBABILISTIC) {
-      // The level is gone: nothing is ahead of any order there, whatever the model (the general step below
-      // gives 0 too; only the probabilistic model's draw must still happen per order).
-      for (let o = first; o >= 0; o = ord.next[o]!) {
-        ord.queueAhead[o] = 0;
-        ord.levelQty[o] = 0;
-      }
+    if (this.queueModel === QueueModel.PROBABILISTIC) {
+      for (let o = own.heads[id]!; o >= 0; o = ord.next[o]!) this.queueStep(o, shown);
       return;
     }
-    for (let o = first; o >= 0; o = ord.next[o]!) {
-      let qa = ord.queueAhead[o]!;
-      const lq = ord.levelQty[o]!;
-      if (qa < 0) qa = shown;
-      else if (shown < lq) qa = this.cancelsAhead(qa, lq, lq - shown);
-      if (qa > shown) qa = shown;
-      ord.queueAhead[o] = qa;
-      ord.levelQty[o] = shown;
+    const epoch = own.epochs[id]!;
+    if (shown === 0) {
+      own.epochs[id] = epoch + 1;
+      own.clearedQty[id] = 0;
+      return;
+    }
+    own.clearedQty[id] = shown;
+    // From the tail back to the cleared prefix (the order of the steps does not matter without draws).
+    for (let o = own.tails[id]!; o >= 0 && ord.epoch[o]! === epoch; o = ord.prev[o]!)
+      this.queueStep(o, shown);
+  }
+
+  /** One order's queue after its level shows `shown` (not by trade), per the queue model. */
+  private queueStep(o: number, shown: number): void {
+    const ord = this.ord;
+    let qa = ord.queueAhead[o]!;
+    const lq = ord.levelQty[o]!;
+    if (qa < 0) qa = shown;
+    else if (shown < lq) qa = this.cancelsAhead(qa, lq, lq - shown);
+    if (qa > shown) qa = shown;
+    ord.queueAhead[o] = qa;
+    ord.levelQty[o] = shown;
+  }
+
+  /** Writes the cleared orders' queue fields (see levelUpdate) into their records, before a walk reads them. */
+  private settle(own: OwnSide, id: number): void {
+    const ord = this.ord;
+    const epoch = own.epochs[id]!;
+    for (let o = own.heads[id]!; o >= 0 && ord.epoch[o]! !== epoch; o = ord.next[o]!) {
+      ord.queueAhead[o] = 0;
+      ord.levelQty[o] = own.clearedQty[id]!;
+      ord.epoch[o] = epoch;
     }
   }
 
@@ -1261,6 +1291,7 @@ export class SimulatedExchange implements VenueClient {
       const through = buy ? p > px : p < px;
       if (!through && p !== px) break;
       const key = own.keys[i]!;
+      this.settle(own, own.ids[i]!);
       let ownAhead = 0;
       // Stop at the level's tail as it was: an iceberg slice refilled meanwhile went behind it.
       const end = own.tailAt(i);
@@ -1311,6 +1342,7 @@ export class SimulatedExchange implements VenueClient {
       const through = buy ? p > px : p < px;
       if (!through && p !== px) break;
       const key = own.keys[i]!;
+      this.settle(own, own.ids[i]!);
       const end = own.tailAt(i);
       for (let s = own.headAt(i); s >= 0 && avail > 0; ) {
         const o = s;
@@ -1356,6 +1388,7 @@ export class SimulatedExchange implements VenueClient {
           const through = buy ? p > a : p < a;
           if (!through && p !== a) break;
           const key = own.keys[i]!;
+          this.settle(own, own.ids[i]!);
           const end = own.tailAt(i);
           for (let s = own.headAt(i); s >= 0 && avail > 0; ) {
             const o = s;
@@ -1900,6 +1933,7 @@ export class SimulatedExchange implements VenueClient {
     const id = own.levelFor(ord.price[o]!);
     const tail = own.tails[id]!;
     ord.level[o] = id;
+    ord.epoch[o] = own.epochs[id]!;
     ord.prev[o] = tail;
     ord.next[o] = -1;
     if (tail >= 0) ord.next[tail] = o;

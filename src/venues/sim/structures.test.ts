@@ -34,6 +34,37 @@ describe('OrderIndex', () => {
     );
   });
 
+  it('with a direct front: add/get/delete behave as a Map, ids sharing a cell included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            del: fc.boolean(),
+            // Few cells (8): most ids collide, so the table behind the front is exercised too.
+            id: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 2 ** 40 })),
+            slot: fc.integer({ min: 0, max: 1000 }),
+          }),
+          { maxLength: 400 },
+        ),
+        (ops) => {
+          const ix = new OrderIndex(4, 8);
+          const ref = new Map<number, number>();
+          for (const { del, id, slot } of ops) {
+            if (del) {
+              ix.delete(id, ref.get(id) ?? slot);
+              ref.delete(id);
+            } else {
+              expect(ix.add(id, slot)).toBe(ref.get(id) ?? -1);
+              if (!ref.has(id)) ref.set(id, slot);
+            }
+            expect(ix.get(id)).toBe(ref.get(id) ?? -1);
+          }
+          for (const { id } of ops) expect(ix.get(id)).toBe(ref.get(id) ?? -1);
+        },
+      ),
+    );
+  });
+
   it('add refuses an id already mapped; delete with another slot keeps the mapping', () => {
     const ix = new OrderIndex();
     expect(ix.add(7, 3)).toBe(-1);

@@ -20,6 +20,13 @@ export class OwnSide {
   heads: Int32Array;
   tails: Int32Array;
   prices: Float64Array;
+  /**
+   * By level id: bumped each time the level is shown empty (a vanished level clears every queue there), and
+   * the size shown since then. An order linked under an older epoch is "cleared": queue ahead 0 and level size
+   * clearedQty, not yet written to its record (see SimulatedExchange.levelUpdate). Never reset on reuse.
+   */
+  epochs: Int32Array;
+  clearedQty: Float64Array;
   private freeIds: Int32Array;
   private freeN: number;
   /** Price -> level id (prices are positive ticks; others are looked up by binary search). */
@@ -32,6 +39,8 @@ export class OwnSide {
     this.heads = new Int32Array(capacity);
     this.tails = new Int32Array(capacity);
     this.prices = new Float64Array(capacity);
+    this.epochs = new Int32Array(capacity);
+    this.clearedQty = new Float64Array(capacity);
     this.freeIds = new Int32Array(capacity);
     this.freeN = capacity;
     for (let i = 0; i < capacity; i++) this.freeIds[i] = capacity - 1 - i;
@@ -143,6 +152,10 @@ export class OwnSide {
     t.set(this.tails);
     const p = new Float64Array(cap);
     p.set(this.prices);
+    const ep = new Int32Array(cap);
+    ep.set(this.epochs);
+    const cq = new Float64Array(cap);
+    cq.set(this.clearedQty);
     const f = new Int32Array(cap);
     // Every id below `old` is in use (the free list ran out): the new ids are the free ones.
     for (let i = 0; i < old; i++) f[i] = cap - 1 - i;
@@ -151,6 +164,8 @@ export class OwnSide {
     this.heads = h;
     this.tails = t;
     this.prices = p;
+    this.epochs = ep;
+    this.clearedQty = cq;
     this.freeIds = f;
     this.freeN = old;
   }
@@ -246,25 +261,46 @@ export class OrderIndex {
   private vals: Int32Array;
   private mask: number;
   private count = 0;
+  /**
+   * Optional direct-mapped front (cell = id & dMask): engine order ids are dense and increasing, so a live id
+   * usually owns its cell and needs no hash, probe or shift; an id whose cell is taken goes to the table.
+   */
+  private readonly dKeys: Float64Array;
+  private readonly dVals: Int32Array;
+  private readonly dMask: number;
 
-  constructor(capacity = 1024) {
+  /** `direct`: cells of the direct-mapped front (a power of two), 0 for none (keys that are not dense). */
+  constructor(capacity = 1024, direct = 0) {
     let cap = 16;
     while (cap < capacity * 2) cap *= 2;
     this.keys = new Float64Array(cap);
     this.vals = new Int32Array(cap);
     this.mask = cap - 1;
+    this.dKeys = new Float64Array(direct);
+    this.dVals = new Int32Array(direct);
+    this.dMask = direct - 1;
   }
 
   get capacity(): number {
     return this.mask + 1;
   }
 
+  /** Ids held in the table (not the direct front). */
   get size(): number {
     return this.count;
   }
 
   /** Slot of order `id`, or -1. */
   get(id: number): number {
+    if (this.dMask >= 0) {
+      const j = id & this.dMask;
+      if (this.dKeys[j] === id) return this.dVals[j]!;
+      if (this.count === 0) return -1;
+    }
+    return this.tableGet(id);
+  }
+
+  private tableGet(id: number): number {
     const keys = this.keys;
     const mask = this.mask;
     for (let i = hash(id) & mask; ; i = (i + 1) & mask) {
@@ -276,6 +312,23 @@ export class OrderIndex {
 
   /** Maps id to slot unless id is already mapped: returns the existing slot, or -1 after inserting. */
   add(id: number, slot: number): number {
+    if (this.dMask >= 0) {
+      const j = id & this.dMask;
+      const k = this.dKeys[j]!;
+      if (k === id) return this.dVals[j]!;
+      if (k === 0) {
+        // Not in the table either (an id goes there only while its cell is taken), unless added then.
+        const t = this.count === 0 ? -1 : this.tableGet(id);
+        if (t >= 0) return t;
+        this.dKeys[j] = id;
+        this.dVals[j] = slot;
+        return -1;
+      }
+    }
+    return this.tableAdd(id, slot);
+  }
+
+  private tableAdd(id: number, slot: number): number {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     const keys = this.keys;
     const mask = this.mask;
@@ -291,7 +344,7 @@ export class OrderIndex {
     }
   }
 
-  /** Maps id to slot (replacing an existing mapping). */
+  /** Maps id to slot (replacing an existing mapping). Only for an index without a direct front. */
   set(id: number, slot: number): void {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     const keys = this.keys;
@@ -313,6 +366,16 @@ export class OrderIndex {
 
   /** Forgets `id` if it still maps to `slot` (a rejected duplicate must not unmap the original). */
   delete(id: number, slot: number): void {
+    if (this.dMask >= 0) {
+      const j = id & this.dMask;
+      if (this.dKeys[j] === id) {
+        if (this.dVals[j] !== slot) return;
+        this.dKeys[j] = 0;
+        this.dVals[j] = 0;
+        return;
+      }
+      if (this.count === 0) return;
+    }
     const keys = this.keys;
     const vals = this.vals;
     const mask = this.mask;
@@ -399,6 +462,8 @@ export class OrderTable {
   next: Int32Array = new Int32Array(0);
   /** The OwnSide level id the order rests in, -1 while it does not. */
   level: Int32Array = new Int32Array(0);
+  /** The level's epoch (OwnSide.epochs) when the order's queue fields were last written. */
+  epoch: Int32Array = new Int32Array(0);
   venueOrderId: string[] = [];
 
   /** Makes room for `cap` slots (keeps the records held). */
@@ -426,6 +491,7 @@ export class OrderTable {
     this.prev = growI32(this.prev, cap);
     this.next = growI32(this.next, cap);
     this.level = growI32(this.level, cap);
+    this.epoch = growI32(this.epoch, cap);
     for (let i = this.capacity; i < cap; i++) {
       this.prev[i] = -1;
       this.next[i] = -1;
