@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Bot4Error, ErrorCode } from '../core/errors.ts';
 import { siblingModule } from '../core/worker.ts';
 import { WorkerPool } from './pool.ts';
-import { compileFmaKernels, compileKernels, WasmKernels } from './simd.ts';
+import { kernelModule, WasmKernels } from './simd.ts';
 import type { MatrixArgs, ParallelSetup } from './simd-parallel.tasks.ts';
 
 export interface ParallelKernelOptions {
@@ -47,16 +47,13 @@ export class ParallelKernels {
 
   /** Starts the pool; throws when the SIMD kernels cannot load (there is no parallel TypeScript fallback). */
   static async start(options: ParallelKernelOptions = {}): Promise<ParallelKernels> {
-    const fused = options.fma === true && options.wasm === undefined ? compileFmaKernels() : undefined;
-    const module = fused !== undefined && typeof fused !== 'string' ? fused : compileKernels(options.wasm);
+    const { module, fma } = kernelModule(options);
     if (typeof module === 'string') {
       throw new Bot4Error(ErrorCode.NOT_FOUND, `the parallel SIMD kernels cannot start: ${module}`);
     }
-    const kind =
-      module === fused ? ' (fused multiply-add)' : typeof fused === 'string' ? ` (no FMA: ${fused})` : '';
     const kernels = new WasmKernels(
       module,
-      `parallel WebAssembly SIMD kernels${kind} on Node ${process.version}`,
+      `parallel WebAssembly SIMD kernels (f64x2${fma}) on Node ${process.version}`,
     );
     const setup: ParallelSetup = { module, memory: kernels.memory };
     const mainThread = options.mainThread ?? true;

@@ -121,7 +121,7 @@ function compile(url: URL): WebAssembly.Module | string {
  * --experimental-wasm-relaxed-simd, which is turned on for the process when the module does not compile without it
  * (the flag only adds opcodes: modules valid before stay valid and compile the same).
  */
-export function compileFmaKernels(): WebAssembly.Module | string {
+function compileFmaKernels(): WebAssembly.Module | string {
   const key = fmaWasmUrl.href;
   let entry = compiled.get(key);
   if (entry === undefined) {
@@ -136,29 +136,29 @@ export function compileFmaKernels(): WebAssembly.Module | string {
   return entry;
 }
 
+/**
+ * The compiled kernels for `options` (an error text when they cannot load): the fma build when asked for and it
+ * compiles, else the default build (or `options.wasm`). `fma` names the choice for a kernels' `reason`: empty
+ * when fma was not asked for, ", fused multiply-add", or ", no FMA: <why>".
+ */
+export function kernelModule(options: KernelOptions): { module: WebAssembly.Module | string; fma: string } {
+  if (options.fma !== true || options.wasm !== undefined)
+    return { module: compileKernels(options.wasm), fma: '' };
+  const fused = compileFmaKernels();
+  if (typeof fused !== 'string') return { module: fused, fma: ', fused multiply-add' };
+  return { module: compileKernels(), fma: `, no FMA: ${fused}` };
+}
+
 /** The SIMD kernels when they load, otherwise the plain TypeScript ones; `kind` and `reason` say which and why. */
 export function loadKernels(options: KernelOptions = {}): Kernels {
   const prefer = options.prefer ?? 'auto';
   if (prefer === 'scalar') return new ScalarKernels('plain TypeScript kernels requested');
-  if (options.fma === true && options.wasm === undefined) {
-    const fused = compileFmaKernels();
-    if (typeof fused !== 'string') {
-      return new WasmKernels(
-        fused,
-        `WebAssembly SIMD kernels (f64x2, fused multiply-add) on Node ${process.version}`,
-      );
-    }
-    const plain = compileKernels();
-    if (typeof plain !== 'string') {
-      return new WasmKernels(
-        plain,
-        `WebAssembly SIMD kernels (f64x2) on Node ${process.version}; no FMA: ${fused}`,
-      );
-    }
-  }
-  const module = compileKernels(options.wasm);
+  const { module, fma } = kernelModule(options);
   if (typeof module !== 'string') {
-    return new WasmKernels(module, `WebAssembly SIMD kernels (f64x2) loaded on Node ${process.version}`);
+    return new WasmKernels(
+      module,
+      `WebAssembly SIMD kernels (f64x2${fma}) loaded on Node ${process.version}`,
+    );
   }
   if (prefer === 'wasm-simd') {
     throw new Bot4Error(ErrorCode.NOT_FOUND, `the WebAssembly SIMD kernels cannot be used: ${module}`, {
